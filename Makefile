@@ -1,0 +1,67 @@
+# autoscalebot. `make run` runs it locally (a demo when no heartbeat URL is set);
+# `make test` installs what the tests need and runs them all.
+
+GO        ?= go
+TOOLS     := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS):$(PATH)
+
+RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
+STATICCHECK_VERSION := v0.8.2
+LAMBDA_FLAGS        := -tags lambda.norpc -trimpath -ldflags "-s -w"
+FUZZTIME            ?= 30s
+
+.PHONY: all build run once test test-tools lint bench fuzz clean build-AutoscalerFunction
+
+all: build
+
+## build: the command-line tool (bin/autoscalebot) and the Lambda bootstrap (bin/bootstrap, linux/arm64)
+build:
+	$(GO) build -trimpath -o bin/autoscalebot ./cmd/autoscalebot
+	$(MAKE) --no-print-directory build-AutoscalerFunction ARTIFACTS_DIR=$(CURDIR)/bin
+
+## run: the autoscaler on this machine (reads AUTOSCALE_* from the environment)
+run:
+	$(GO) run ./cmd/autoscalebot run
+
+## once: one tick, printing the decision
+once:
+	$(GO) run ./cmd/autoscalebot once
+
+## test: every test, with the real stand-ins (moto_server, the Lambda emulator, cfn-lint, the SAM translator)
+test: test-tools
+	$(GO) test -count=1 ./...
+
+# The Go tools come from the module proxy, pinned; the Python ones must be on the machine.
+test-tools:
+	@test -x $(TOOLS)/aws-lambda-rie || GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null && python3 -c "import samtranslator" 2>/dev/null || \
+		python3 -m pip install --quiet "moto[server]" cfn-lint aws-sam-translator || \
+		{ echo "make test needs moto_server, cfn-lint and aws-sam-translator: pip install \"moto[server]\" cfn-lint aws-sam-translator"; exit 1; }
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@test -x $(TOOLS)/staticcheck || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	staticcheck ./...
+
+## bench: benchmarks (cold start and warm invocation under the emulator, the decision, the probe)
+bench: test-tools
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# sam build calls this target (template.yaml: Metadata BuildMethod makefile).
+build-AutoscalerFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set"; exit 1; }
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/autoscaler
+
+clean:
+	rm -rf bin .tools

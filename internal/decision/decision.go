@@ -1,0 +1,218 @@
+// Package decision holds autoscalebot's scaling rules as pure functions: the
+// settings, the stored state, one heartbeat, the formation's quantity and the
+// time go in; the target quantity, a reason, notices and the next state come
+// out. Nothing here reads the clock or does I/O, so every rule is testable
+// tick by tick.
+package decision
+
+import (
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+// Reason says why a tick chose its target. The names are stable: they appear
+// in logs, history and metrics.
+type Reason string
+
+const (
+	OutsideBounds Reason = "OutsideBounds" // quantity outside [min, max]: go straight to the nearest bound
+	SlowStreak    Reason = "SlowStreak"    // enough consecutive fails: scale up
+	FastStreak    Reason = "FastStreak"    // enough consecutive passes: scale down
+	AtMax         Reason = "AtMax"         // would scale up, but already at max
+	AtMin         Reason = "AtMin"         // would scale down, but already at min
+	CoolingDown   Reason = "CoolingDown"   // would scale, but the last scale was too recent
+	Steady        Reason = "Steady"        // nothing to do
+	ProbeError    Reason = "ProbeError"    // the heartbeat itself is broken: streaks untouched
+	Paused        Reason = "Paused"        // scaling paused by the operator
+)
+
+// Input is everything one decision depends on.
+type Input struct {
+	Settings settings.Settings
+	State    state.State
+	Probe    probe.Result
+	Current  int       // formation quantity now
+	Now      time.Time // the tick's time
+}
+
+// Decision is the outcome of one tick before any scale is attempted.
+type Decision struct {
+	Current  int
+	Target   int
+	Min, Max int // bounds in force now (max wins if they cross)
+	Reason   Reason
+	// Next is the state to commit before calling Heroku. If the decision
+	// scales, Settle then moves it forward with the outcome.
+	Next    state.State
+	Notices []notify.Notice
+}
+
+// Scales reports whether the decision asks for a different quantity.
+func (d Decision) Scales() bool { return d.Target != d.Current }
+
+// recentLimit caps the scale events kept in the state item; the full history
+// lives in records.
+const recentLimit = 50
+
+// Decide applies the rules in the original's order: update the streaks, pull
+// the quantity inside the bounds, then scale up on a slow streak or down on a
+// fast one, by INCREMENT and never past a bound.
+func Decide(in Input) Decision {
+	s := in.Settings
+	next := in.State
+	next.Quantity = in.Current
+	next.Recent = append([]state.ScaleEvent(nil), in.State.Recent...)
+	lo, hi := s.Bounds(in.Now)
+	d := Decision{Current: in.Current, Target: in.Current, Min: lo, Max: hi, Reason: Steady}
+	n := newNoticer(in)
+
+	switch in.Probe.Verdict {
+	case probe.Fail:
+		next.SlowStreak++
+		next.FastStreak = 0
+	case probe.Pass:
+		next.FastStreak++
+		next.SlowStreak = 0
+	case probe.OK:
+		next.SlowStreak, next.FastStreak = 0, 0
+	}
+	if in.Probe.Verdict == probe.Error {
+		if !next.Episodes.ProbeError {
+			d.Notices = append(d.Notices, n.probeError())
+		}
+		next.Episodes.ProbeError = true
+	} else {
+		next.Episodes.ProbeError = false
+	}
+	if s.NotifyOnEveryPing {
+		d.Notices = append(d.Notices, n.ping())
+	}
+
+	slow := next.SlowStreak >= s.FailsToScaleUp
+	fast := next.FastStreak >= s.PassesToScaleDown
+	// An episode ends when its condition clears, so the next one notifies again.
+	if !slow || in.Current < hi {
+		next.Episodes.AboveMax = false
+	}
+	if !fast || in.Current > lo {
+		next.Episodes.BelowMin = false
+	}
+	if next.Episodes.ScaleDiff && !scaleDiffExceeded(s, next.Recent, in.Current, in.Now) {
+		next.Episodes.ScaleDiff = false
+	}
+
+	coolingDown := s.Cooldown > 0 && !next.LastScaleAt.IsZero() && in.Now.Sub(next.LastScaleAt) < s.Cooldown
+	switch {
+	case next.Paused:
+		d.Reason = Paused
+	case in.Current < lo:
+		d.Target, d.Reason = lo, OutsideBounds
+	case in.Current > hi:
+		d.Target, d.Reason = hi, OutsideBounds
+	case in.Probe.Verdict == probe.Error:
+		d.Reason = ProbeError
+	case slow && in.Current >= hi:
+		d.Reason = AtMax
+		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax {
+			d.Notices = append(d.Notices, n.needsAboveMax(next.SlowStreak))
+		}
+		next.Episodes.AboveMax = true
+	case slow && coolingDown:
+		d.Reason = CoolingDown
+	case slow:
+		d.Target, d.Reason = min(in.Current+s.Increment, hi), SlowStreak
+	case fast && in.Current <= lo:
+		d.Reason = AtMin
+		// At one dyno there is nowhere lower to go, so there is nothing to tell.
+		if s.NotifyIfNeedsBelowMin && !next.Episodes.BelowMin && in.Current > 1 {
+			d.Notices = append(d.Notices, n.needsBelowMin(next.FastStreak))
+		}
+		next.Episodes.BelowMin = true
+	case fast && coolingDown:
+		d.Reason = CoolingDown
+	case fast:
+		d.Target, d.Reason = max(in.Current-s.Increment, lo), FastStreak
+	}
+	d.Next = next
+	return d
+}
+
+// Settle moves the committed state forward with the outcome of the scale the
+// decision asked for (scaleErr nil: it succeeded). A success resets the
+// streaks and the max/min episodes; a failure keeps the streaks, so the next
+// tick tries again.
+func Settle(in Input, d Decision, scaleErr error) (state.State, []notify.Notice) {
+	s := in.Settings
+	next := d.Next
+	n := newNoticer(in)
+	var notices []notify.Notice
+	if scaleErr != nil {
+		if s.NotifyOnScaleFails {
+			notices = append(notices, n.scaleFailed(d, scaleErr))
+		}
+		return next, notices
+	}
+	next.SlowStreak, next.FastStreak = 0, 0
+	next.Episodes.AboveMax, next.Episodes.BelowMin = false, false
+	next.Quantity = d.Target
+	next.LastScaleAt = in.Now
+	next.Recent = pruneRecent(append(next.Recent, state.ScaleEvent{
+		At: in.Now, From: d.Current, To: d.Target, Reason: string(d.Reason), OK: true,
+	}), s, in.Now)
+	if s.NotifyOnEveryScale {
+		notices = append(notices, n.scaled(d))
+	}
+	if scaleDiffExceeded(s, next.Recent, d.Target, in.Now) {
+		if !next.Episodes.ScaleDiff {
+			notices = append(notices, n.scaleDiff(d, spread(next.Recent, d.Target, in.Now.Add(-s.ScaleDiffPeriod))))
+		}
+		next.Episodes.ScaleDiff = true
+	}
+	return next, notices
+}
+
+// scaleDiffExceeded reports whether the highest minus the lowest dyno count
+// within the scale-diff period exceeds the threshold.
+func scaleDiffExceeded(s settings.Settings, recent []state.ScaleEvent, current int, now time.Time) bool {
+	if s.ScaleDiffThreshold <= 0 || s.ScaleDiffPeriod <= 0 {
+		return false
+	}
+	r := spread(recent, current, now.Add(-s.ScaleDiffPeriod))
+	return r.high-r.low > s.ScaleDiffThreshold
+}
+
+type quantityRange struct{ low, high int }
+
+// spread is the range of dyno counts held at any time since start: the
+// quantity each scale in the window started from and went to, and the current one.
+func spread(recent []state.ScaleEvent, current int, start time.Time) quantityRange {
+	r := quantityRange{low: current, high: current}
+	for _, e := range recent {
+		if !e.OK || e.At.Before(start) {
+			continue
+		}
+		r.low, r.high = min(r.low, e.From, e.To), max(r.high, e.From, e.To)
+	}
+	return r
+}
+
+// pruneRecent keeps the scale events the scale-diff window can still see,
+// and never more than recentLimit, so the state item stays small.
+func pruneRecent(events []state.ScaleEvent, s settings.Settings, now time.Time) []state.ScaleEvent {
+	keep := time.Hour
+	if s.ScaleDiffPeriod > keep {
+		keep = s.ScaleDiffPeriod
+	}
+	first := 0
+	for first < len(events) && now.Sub(events[first].At) > keep {
+		first++
+	}
+	if len(events)-first > recentLimit {
+		first = len(events) - recentLimit
+	}
+	return append([]state.ScaleEvent(nil), events[first:]...)
+}

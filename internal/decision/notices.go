@@ -1,0 +1,127 @@
+package decision
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
+)
+
+// noticer writes the notice texts. They keep the original's sentences and add
+// the facts a reader needs: app, process type, counts, latency and reason.
+type noticer struct{ in Input }
+
+func newNoticer(in Input) noticer { return noticer{in: in} }
+
+func (n noticer) notice(event notify.Event, title, text string) notify.Notice {
+	s := n.in.Settings
+	var flags []string
+	if s.DryRun {
+		flags = append(flags, "dry run")
+	}
+	if n.in.State.Paused {
+		flags = append(flags, "paused")
+	}
+	prefix := ""
+	if len(flags) > 0 {
+		prefix = "[" + strings.Join(flags, ", ") + "] "
+	}
+	return notify.Notice{
+		Event:       event,
+		App:         s.AppName,
+		ProcessType: s.ProcessType,
+		Title:       prefix + fmt.Sprintf("%s/%s: %s", s.AppName, s.ProcessType, title),
+		Text:        prefix + text + "\n" + n.facts(),
+	}
+}
+
+// facts is the line of context every notice ends with.
+func (n noticer) facts() string {
+	lo, hi := n.in.Settings.Bounds(n.in.Now)
+	return fmt.Sprintf("App %s, process type %s, %d dynos (min %d, max %d). Last heartbeat: %s.",
+		n.in.Settings.AppName, n.in.Settings.ProcessType, n.in.Current, lo, hi, n.heartbeat())
+}
+
+func (n noticer) heartbeat() string {
+	p := n.in.Probe
+	s := n.in.Settings
+	switch p.Verdict {
+	case probe.Fail:
+		if p.Latency > s.MaxResponseTime {
+			return fmt.Sprintf("%d ms, slower than %d ms", p.Latency.Milliseconds(), s.MaxResponseTime.Milliseconds())
+		}
+		return fmt.Sprintf("failed (%s)", p.Detail)
+	case probe.Pass:
+		return fmt.Sprintf("%d ms, faster than %d ms", p.Latency.Milliseconds(), s.MinResponseTime.Milliseconds())
+	case probe.Error:
+		return fmt.Sprintf("unusable (%s)", p.Detail)
+	default:
+		return fmt.Sprintf("%d ms, in range", p.Latency.Milliseconds())
+	}
+}
+
+func (n noticer) scaled(d Decision) notify.Notice {
+	return n.notice(notify.Scaled,
+		fmt.Sprintf("scaled %d → %d dynos", d.Current, d.Target),
+		fmt.Sprintf("Scaled to (%d) dynos, from %d, because %s.", d.Target, d.Current, d.Reason.explain(n.in)))
+}
+
+func (n noticer) scaleFailed(d Decision, err error) notify.Notice {
+	return n.notice(notify.ScaleFailed,
+		fmt.Sprintf("scaling %d → %d failed", d.Current, d.Target),
+		fmt.Sprintf("Just tried to scale, and it failed. We're currently at %d dynos. Tried %d → %d because %s. Error: %v. The next tick tries again.",
+			d.Current, d.Current, d.Target, d.Reason.explain(n.in), err))
+}
+
+func (n noticer) needsAboveMax(streak int) notify.Notice {
+	return n.notice(notify.NeedsAboveMax,
+		fmt.Sprintf("at the max (%d dynos) and still too slow", n.in.Current),
+		fmt.Sprintf("We are at the max (%d) dynos, but the response is still too slow (%d slow heartbeats in a row). Raise AUTOSCALE_MAX_DYNOS to allow more.",
+			n.in.Current, streak))
+}
+
+func (n noticer) needsBelowMin(streak int) notify.Notice {
+	return n.notice(notify.NeedsBelowMin,
+		fmt.Sprintf("at the minimum (%d dynos) and could go lower", n.in.Current),
+		fmt.Sprintf("We are at the minimum (%d) dynos, but the response is still low enough we could scale down further (%d fast heartbeats in a row).",
+			n.in.Current, streak))
+}
+
+func (n noticer) scaleDiff(d Decision, r quantityRange) notify.Notice {
+	s := n.in.Settings
+	return n.notice(notify.ScaleDiffExceeded,
+		fmt.Sprintf("scaled between %d and %d dynos in %s", r.low, r.high, s.ScaleDiffPeriod),
+		fmt.Sprintf("Too much scaling over too little time! We have %d dynos right now. Went between %d and %d dynos in the last %s (threshold %d).",
+			d.Target, r.low, r.high, s.ScaleDiffPeriod, s.ScaleDiffThreshold))
+}
+
+func (n noticer) ping() notify.Notice {
+	p := n.in.Probe
+	return n.notice(notify.Ping,
+		fmt.Sprintf("ping %d ms, %s", p.Latency.Milliseconds(), p.Verdict),
+		fmt.Sprintf("Ping: %dms, %s.", p.Latency.Milliseconds(), p.Verdict))
+}
+
+func (n noticer) probeError() notify.Notice {
+	return n.notice(notify.ProbeError,
+		"heartbeat check is broken",
+		fmt.Sprintf("The heartbeat check failed in a way that says nothing about load (%s), so autoscalebot will not scale on it until it works. Check AUTOSCALE_HEARTBEAT_URL.",
+			n.in.Probe.Detail))
+}
+
+// explain turns a reason into the clause a notice uses.
+func (r Reason) explain(in Input) string {
+	s := in.Settings
+	switch r {
+	case OutsideBounds:
+		lo, hi := s.Bounds(in.Now)
+		return fmt.Sprintf("%d dynos is outside the bounds %d–%d in force now", in.Current, lo, hi)
+	case SlowStreak:
+		return fmt.Sprintf("the heartbeat was slower than %d ms %d times in a row", s.MaxResponseTime.Milliseconds(), s.FailsToScaleUp)
+	case FastStreak:
+		return fmt.Sprintf("the heartbeat was faster than %d ms %d times in a row", s.MinResponseTime.Milliseconds(), s.PassesToScaleDown)
+	default:
+		return string(r)
+	}
+}

@@ -1,0 +1,69 @@
+// Package runner drives ticks on a fixed interval, for running autoscalebot
+// on any computer as the original did.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/tick"
+)
+
+// Ticker runs one beat.
+type Ticker interface {
+	Tick(ctx context.Context, eventID string) (tick.Summary, error)
+}
+
+// Run ticks at once and then every interval until ctx ends. A failed tick is
+// reported and the loop goes on: the next tick is the retry.
+func Run(ctx context.Context, t Ticker, interval time.Duration, report func(tick.Summary, error)) {
+	timer := time.NewTicker(interval)
+	defer timer.Stop()
+	for {
+		sum, err := t.Tick(ctx, "")
+		if ctx.Err() != nil {
+			return
+		}
+		report(sum, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+// Line renders a tick summary as one line for a terminal.
+func Line(at time.Time, s tick.Summary, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %s/%s  ", at.Format("15:04:05"), s.App, s.ProcessType)
+	if s.Verdict != "" {
+		fmt.Fprintf(&b, "heartbeat %-5s %5d ms  ", s.Verdict, s.LatencyMS)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, "error: %v", err)
+	case s.Duplicate:
+		b.WriteString("duplicate event, ignored")
+	case s.Conflict:
+		b.WriteString("another run acted first; nothing done")
+	default:
+		fmt.Fprintf(&b, "dynos %d → %d (bounds %d–%d)  %-13s streaks slow %d fast %d", s.Current, s.Target, s.Min, s.Max, s.Reason, s.SlowStreak, s.FastStreak)
+		if s.ScaleError != "" {
+			fmt.Fprintf(&b, "  scale failed: %s", s.ScaleError)
+		}
+	}
+	var flags []string
+	if s.DryRun {
+		flags = append(flags, "dry run")
+	}
+	if s.Paused {
+		flags = append(flags, "paused")
+	}
+	if len(flags) > 0 {
+		fmt.Fprintf(&b, "  [%s]", strings.Join(flags, ", "))
+	}
+	return b.String()
+}

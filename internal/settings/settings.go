@@ -1,0 +1,181 @@
+// Package settings reads and validates autoscalebot's configuration from
+// environment variables named as in the original (with the AUTOSCALE_ prefix).
+package settings
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/secret"
+)
+
+// Settings is the validated configuration of one autoscaler.
+type Settings struct {
+	AppName         string
+	APIKey          secret.Value // local use; in Lambda usually read from SSM
+	APIKeyParameter string       // name of an SSM SecureString holding the key
+	APIURL          string
+	ProcessType     string
+
+	HeartbeatURL      string
+	HeartbeatTimeout  time.Duration
+	HeartbeatInterval time.Duration // local runner only
+	MaxResponseTime   time.Duration // strictly slower is a fail
+	MinResponseTime   time.Duration // strictly faster is a pass
+
+	FailsToScaleUp    int
+	PassesToScaleDown int
+	MaxDynos          Bound
+	MinDynos          Bound
+	Location          *time.Location
+	Increment         int
+	Cooldown          time.Duration
+
+	ScaleDiffThreshold int           // 0: off
+	ScaleDiffPeriod    time.Duration // 0: off
+
+	NotifyIfNeedsExceedMax bool
+	NotifyIfNeedsBelowMin  bool
+	NotifyOnScaleFails     bool
+	NotifyOnEveryScale     bool
+	NotifyOnEveryPing      bool
+
+	DryRun bool
+
+	// Serverless deployment.
+	TableName  string
+	TopicARN   string
+	HistoryTTL time.Duration
+
+	// FunctionTimeout is the Lambda function's timeout, when configured
+	// (0: unknown); the probe must finish well inside it.
+	FunctionTimeout time.Duration
+}
+
+// Slot is one entry of a time-of-day schedule: from Hour:Minute on, Value applies.
+type Slot struct {
+	Hour, Minute, Value int
+}
+
+// Bound is a dyno count that is either fixed or follows a time-of-day schedule.
+type Bound struct {
+	fixed int
+	slots []Slot // sorted by hour and minute; empty for a fixed bound
+}
+
+// Fixed returns a bound that is n at every time of day.
+func Fixed(n int) Bound { return Bound{fixed: n} }
+
+// Schedule returns a bound that follows slots, sorted by hour and minute.
+// It needs at least one slot.
+func Schedule(slots []Slot) Bound {
+	sorted := append([]Slot(nil), slots...)
+	sort.Slice(sorted, func(i, j int) bool {
+		return sorted[i].Hour*60+sorted[i].Minute < sorted[j].Hour*60+sorted[j].Minute
+	})
+	return Bound{slots: sorted}
+}
+
+// IsSchedule reports whether the bound varies with the time of day.
+func (b Bound) IsSchedule() bool { return len(b.slots) > 0 }
+
+// Slots returns a copy of the schedule's slots, sorted (nil for a fixed bound).
+func (b Bound) Slots() []Slot { return append([]Slot(nil), b.slots...) }
+
+// At returns the value in force at local time t, and the schedule slot it comes
+// from ("H:MM", empty for a fixed bound). Before the day's first slot, the
+// previous day's last slot still applies.
+func (b Bound) At(t time.Time) (value int, slot string) {
+	if len(b.slots) == 0 {
+		return b.fixed, ""
+	}
+	minute := t.Hour()*60 + t.Minute()
+	current := b.slots[len(b.slots)-1] // wrap-around from yesterday
+	for _, s := range b.slots {
+		if s.Hour*60+s.Minute > minute {
+			break
+		}
+		current = s
+	}
+	return current.Value, fmt.Sprintf("%d:%02d", current.Hour, current.Minute)
+}
+
+// String renders the bound as it would be written in the environment.
+func (b Bound) String() string {
+	if len(b.slots) == 0 {
+		return strconv.Itoa(b.fixed)
+	}
+	parts := make([]string, len(b.slots))
+	for i, s := range b.slots {
+		parts[i] = fmt.Sprintf("%q:%d", fmt.Sprintf("%d:%02d", s.Hour, s.Minute), s.Value)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// Bounds returns the min and max dyno counts in force at now (converted to
+// the configured time zone). When they cross, max wins, as in the original.
+func (s Settings) Bounds(now time.Time) (lo, hi int) {
+	local := now
+	if s.Location != nil {
+		local = now.In(s.Location)
+	}
+	lo, _ = s.MinDynos.At(local)
+	hi, _ = s.MaxDynos.At(local)
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// LogValue lists the settings for a start-up log line. The API key is only
+// said to be set or not; a password in the heartbeat URL is masked.
+func (s Settings) LogValue() slog.Value {
+	zone := "UTC"
+	if s.Location != nil {
+		zone = s.Location.String()
+	}
+	return slog.GroupValue(
+		slog.String("app", s.AppName),
+		slog.String("process_type", s.ProcessType),
+		slog.String("api_url", s.APIURL),
+		slog.Bool("api_key_set", !s.APIKey.IsZero()),
+		slog.String("api_key_parameter", s.APIKeyParameter),
+		slog.String("heartbeat_url", redactURL(s.HeartbeatURL)),
+		slog.String("heartbeat_timeout", s.HeartbeatTimeout.String()),
+		slog.String("heartbeat_interval", s.HeartbeatInterval.String()),
+		slog.String("max_response_time", s.MaxResponseTime.String()),
+		slog.String("min_response_time", s.MinResponseTime.String()),
+		slog.Int("fails_to_scale_up", s.FailsToScaleUp),
+		slog.Int("passes_to_scale_down", s.PassesToScaleDown),
+		slog.String("max_dynos", s.MaxDynos.String()),
+		slog.String("min_dynos", s.MinDynos.String()),
+		slog.String("time_zone", zone),
+		slog.Int("increment", s.Increment),
+		slog.String("cooldown", s.Cooldown.String()),
+		slog.Int("scale_diff_threshold", s.ScaleDiffThreshold),
+		slog.String("scale_diff_period", s.ScaleDiffPeriod.String()),
+		slog.Bool("notify_if_needs_exceed_max", s.NotifyIfNeedsExceedMax),
+		slog.Bool("notify_if_needs_below_min", s.NotifyIfNeedsBelowMin),
+		slog.Bool("notify_on_scale_fails", s.NotifyOnScaleFails),
+		slog.Bool("notify_on_every_scale", s.NotifyOnEveryScale),
+		slog.Bool("notify_on_every_ping", s.NotifyOnEveryPing),
+		slog.Bool("dry_run", s.DryRun),
+		slog.String("table", s.TableName),
+		slog.String("topic", s.TopicARN),
+		slog.String("history_ttl", s.HistoryTTL.String()),
+		slog.String("function_timeout", s.FunctionTimeout.String()),
+	)
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Redacted()
+}

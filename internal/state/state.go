@@ -1,0 +1,103 @@
+// Package state defines what autoscalebot remembers between ticks, and a
+// file-backed store for running it outside AWS.
+package state
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrConflict means another writer saved the state since it was loaded: the
+// caller lost the race and must not act on its decision.
+var ErrConflict = errors.New("state changed since it was loaded")
+
+// Key identifies one autoscaled formation.
+type Key struct {
+	App         string `json:"app"`
+	ProcessType string `json:"processType"`
+}
+
+func (k Key) String() string { return k.App + "/" + k.ProcessType }
+
+// State is everything one formation's autoscaler carries from tick to tick.
+// It is kept small and bounded: the full history lives in Records.
+type State struct {
+	// Version is the optimistic lock: a save succeeds only if the stored
+	// version still equals Version, and stores Version+1. Zero: never saved.
+	Version int64 `json:"version"`
+
+	SlowStreak int      `json:"slowStreak"`
+	FastStreak int      `json:"fastStreak"`
+	Episodes   Episodes `json:"episodes"`
+
+	// Quantity is the last formation quantity seen or set (0: unknown).
+	Quantity    int       `json:"quantity"`
+	LastScaleAt time.Time `json:"lastScaleAt,omitzero"`
+
+	LastProbe    *ProbeRecord `json:"lastProbe,omitempty"`
+	LastDecision *Record      `json:"lastDecision,omitempty"`
+
+	// Recent scale events, oldest first, pruned to what the scale-diff window needs.
+	Recent []ScaleEvent `json:"recent,omitempty"`
+
+	// Paused stops all scaling while probing and recording go on.
+	Paused bool `json:"paused,omitempty"`
+
+	// EventIDs are the most recent scheduler event ids handled, newest last,
+	// so that a duplicated delivery is processed once.
+	EventIDs []string `json:"eventIds,omitempty"`
+}
+
+// Episodes records which once-per-episode notices have been sent and not yet
+// cleared, so a condition that holds for hours sends one message, not one a minute.
+type Episodes struct {
+	AboveMax   bool `json:"aboveMax,omitempty"`
+	BelowMin   bool `json:"belowMin,omitempty"`
+	ProbeError bool `json:"probeError,omitempty"`
+	ScaleDiff  bool `json:"scaleDiff,omitempty"`
+}
+
+// ProbeRecord is the last heartbeat, kept for status displays.
+type ProbeRecord struct {
+	At        time.Time `json:"at"`
+	Verdict   string    `json:"verdict"`
+	LatencyMS int64     `json:"latencyMs"`
+	Status    int       `json:"status,omitempty"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// ScaleEvent is one completed attempt to change the formation.
+type ScaleEvent struct {
+	At     time.Time `json:"at"`
+	From   int       `json:"from"`
+	To     int       `json:"to"`
+	Reason string    `json:"reason"`
+	OK     bool      `json:"ok"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// Record kinds.
+const (
+	KindDecision = "decision"
+	KindScale    = "scale"
+)
+
+// Record is one history entry: a tick's decision, or a scale attempt.
+type Record struct {
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	App       string    `json:"app"`
+	Type      string    `json:"processType"`
+	Verdict   string    `json:"verdict,omitempty"`
+	LatencyMS int64     `json:"latencyMs"`
+	Status    int       `json:"status,omitempty"`
+	Current   int       `json:"current"`
+	Target    int       `json:"target"`
+	Min       int       `json:"min"`
+	Max       int       `json:"max"`
+	Reason    string    `json:"reason"`
+	OK        bool      `json:"ok,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	DryRun    bool      `json:"dryRun,omitempty"`
+	Paused    bool      `json:"paused,omitempty"`
+}

@@ -1,0 +1,214 @@
+// Package tick runs one autoscaler beat: load state, probe the heartbeat,
+// read the formation, decide, commit the decision, scale, record the outcome
+// and notify. The Lambda handler and the local runner both call Tick.
+package tick
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/decision"
+	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+// Store keeps one formation's state and history.
+type Store interface {
+	Load(ctx context.Context, key state.Key) (state.State, error)
+	Save(ctx context.Context, key state.Key, s state.State) (state.State, error)
+	Append(ctx context.Context, key state.Key, recs ...state.Record) error
+}
+
+// Formation reads and changes the number of dynos.
+type Formation interface {
+	Quantity(ctx context.Context, app, processType string) (int, error)
+	Scale(ctx context.Context, app, processType string, quantity int) error
+}
+
+// Prober checks the heartbeat once.
+type Prober interface {
+	Probe(ctx context.Context) probe.Result
+}
+
+// Notifier delivers one notice.
+type Notifier interface {
+	Notify(ctx context.Context, n notify.Notice) error
+}
+
+// eventIDLimit is how many scheduler event ids are remembered to drop
+// duplicate deliveries; EventBridge redelivers within minutes, not hours.
+const eventIDLimit = 20
+
+// Ticker holds everything one beat needs.
+type Ticker struct {
+	Settings  settings.Settings
+	Store     Store
+	Formation Formation
+	Prober    Prober
+	Notifier  Notifier
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// Summary is what one tick did, returned to the caller (and, in Lambda, as
+// the invocation result).
+type Summary struct {
+	App         string   `json:"app"`
+	ProcessType string   `json:"processType"`
+	EventID     string   `json:"eventId,omitempty"`
+	Duplicate   bool     `json:"duplicate,omitempty"` // this event was already handled
+	Conflict    bool     `json:"conflict,omitempty"`  // another invocation committed first; this one did nothing
+	Verdict     string   `json:"verdict,omitempty"`
+	LatencyMS   int64    `json:"latencyMs"`
+	ProbeDetail string   `json:"probeDetail,omitempty"`
+	Current     int      `json:"current"`
+	Target      int      `json:"target"`
+	Min         int      `json:"min"`
+	Max         int      `json:"max"`
+	Reason      string   `json:"reason,omitempty"`
+	Scaled      bool     `json:"scaled"`
+	ScaleError  string   `json:"scaleError,omitempty"`
+	SlowStreak  int      `json:"slowStreak"`
+	FastStreak  int      `json:"fastStreak"`
+	DryRun      bool     `json:"dryRun,omitempty"`
+	Paused      bool     `json:"paused,omitempty"`
+	Notices     []string `json:"notices,omitempty"`
+}
+
+// Tick runs one beat. eventID, when not empty, identifies the scheduler
+// event so that a duplicate delivery is processed once.
+//
+// The decision is committed (a conditional write on the state's version)
+// before Heroku is called, so of two overlapping invocations only one acts.
+// An error means nothing was scaled and the stored state is as it was, except
+// when the scale call was made and recording its outcome failed (said in the error).
+func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
+	s := t.Settings
+	key := state.Key{App: s.AppName, ProcessType: s.ProcessType}
+	sum := Summary{App: key.App, ProcessType: key.ProcessType, EventID: eventID, DryRun: s.DryRun}
+	log := t.logger().With(slog.String("app", key.App), slog.String("processType", key.ProcessType))
+
+	loaded, err := t.Store.Load(ctx, key)
+	if err != nil {
+		return sum, fmt.Errorf("load state: %w", err)
+	}
+	sum.Paused = loaded.Paused
+	if eventID != "" && slices.Contains(loaded.EventIDs, eventID) {
+		sum.Duplicate = true
+		log.InfoContext(ctx, "duplicate event ignored", slog.String("eventId", eventID))
+		return sum, nil
+	}
+
+	result := t.Prober.Probe(ctx)
+	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = string(result.Verdict), result.Latency.Milliseconds(), result.Detail
+
+	current, err := t.Formation.Quantity(ctx, key.App, key.ProcessType)
+	if err != nil {
+		return sum, fmt.Errorf("read formation: %w", err)
+	}
+	now := t.Now()
+	in := decision.Input{Settings: s, State: loaded, Probe: result, Current: current, Now: now}
+	d := decision.Decide(in)
+	sum.Current, sum.Target, sum.Min, sum.Max, sum.Reason = d.Current, d.Target, d.Min, d.Max, string(d.Reason)
+
+	rec := state.Record{
+		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
+		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: string(d.Reason),
+		DryRun: s.DryRun, Paused: loaded.Paused,
+	}
+	d.Next.LastProbe = &state.ProbeRecord{
+		At: now, Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(),
+		Status: result.Status, Detail: result.Detail,
+	}
+	d.Next.LastDecision = &rec
+	if eventID != "" {
+		d.Next.EventIDs = appendBounded(loaded.EventIDs, eventID, eventIDLimit)
+	}
+
+	committed, err := t.Store.Save(ctx, key, d.Next)
+	if errors.Is(err, state.ErrConflict) {
+		sum.Conflict = true
+		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String("eventId", eventID))
+		return sum, nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("commit decision: %w", err)
+	}
+	notices := d.Notices
+	records := []state.Record{rec}
+	final := committed
+
+	if d.Scales() {
+		scaleErr := t.Formation.Scale(ctx, key.App, key.ProcessType, d.Target)
+		next, settled := decision.Settle(in, d, scaleErr)
+		next.Version = committed.Version
+		notices = append(notices, settled...)
+		scaleRec := rec
+		scaleRec.Kind, scaleRec.OK = state.KindScale, scaleErr == nil
+		if scaleErr != nil {
+			scaleRec.Error = scaleErr.Error()
+			sum.ScaleError = scaleErr.Error()
+		}
+		records = append(records, scaleRec)
+		sum.Scaled = scaleErr == nil
+		final, err = t.Store.Save(ctx, key, next)
+		if err != nil {
+			return sum, fmt.Errorf("record scale %d → %d (scale call made, ok=%t): %w", d.Current, d.Target, scaleErr == nil, err)
+		}
+	}
+	sum.SlowStreak, sum.FastStreak = final.SlowStreak, final.FastStreak
+
+	// History and notices are reports: a failure is logged and never undoes
+	// the scale or the state already saved.
+	if err := t.Store.Append(ctx, key, records...); err != nil {
+		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
+	}
+	for _, n := range notices {
+		sum.Notices = append(sum.Notices, string(n.Event))
+		if err := t.Notifier.Notify(ctx, n); err != nil {
+			log.ErrorContext(ctx, "notify failed", slog.String("event", string(n.Event)), slog.String("error", err.Error()))
+		}
+	}
+	log.InfoContext(ctx, "tick",
+		slog.String("eventId", eventID),
+		slog.String("verdict", sum.Verdict),
+		slog.Int64("latencyMs", sum.LatencyMS),
+		slog.String("probeDetail", sum.ProbeDetail),
+		slog.Int("current", sum.Current),
+		slog.Int("target", sum.Target),
+		slog.Int("min", sum.Min),
+		slog.Int("max", sum.Max),
+		slog.String("reason", sum.Reason),
+		slog.Bool("scaled", sum.Scaled),
+		slog.String("scaleError", sum.ScaleError),
+		slog.Int("slowStreak", sum.SlowStreak),
+		slog.Int("fastStreak", sum.FastStreak),
+		slog.Bool("dryRun", sum.DryRun),
+		slog.Bool("paused", sum.Paused),
+		slog.Any("notices", sum.Notices),
+	)
+	return sum, nil
+}
+
+func (t *Ticker) logger() *slog.Logger {
+	if t.Log != nil {
+		return t.Log
+	}
+	return slog.Default()
+}
+
+// appendBounded appends v and keeps the newest limit entries.
+func appendBounded(list []string, v string, limit int) []string {
+	out := append(append([]string(nil), list...), v)
+	if len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return out
+}
