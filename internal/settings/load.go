@@ -1,0 +1,378 @@
+package settings
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/autoscalebot/autoscalebot/internal/secret"
+)
+
+// Environment variable names.
+const (
+	EnvAppName                = "AUTOSCALE_HEROKU_APP_NAME"
+	EnvAPIKey                 = "AUTOSCALE_HEROKU_API_KEY"
+	EnvAPIKeyParameter        = "AUTOSCALE_HEROKU_API_KEY_PARAMETER"
+	EnvAPIURL                 = "AUTOSCALE_HEROKU_API_URL"
+	EnvProcessType            = "AUTOSCALE_HEROKU_PROCESS_TYPE"
+	EnvHeartbeatURL           = "AUTOSCALE_HEARTBEAT_URL"
+	EnvHeartbeatTimeout       = "AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS"
+	EnvHeartbeatInterval      = "AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS"
+	EnvMaxResponseTime        = "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS"
+	EnvMinResponseTime        = "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS"
+	EnvFailsToScaleUp         = "AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER"
+	EnvPassesToScaleDown      = "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER"
+	EnvMaxDynos               = "AUTOSCALE_MAX_DYNOS"
+	EnvMinDynos               = "AUTOSCALE_MIN_DYNOS"
+	EnvTimeZone               = "AUTOSCALE_TIME_ZONE"
+	EnvIncrement              = "AUTOSCALE_INCREMENT"
+	EnvCooldown               = "AUTOSCALE_COOLDOWN_IN_SECONDS"
+	EnvScaleDiffThreshold     = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD"
+	EnvScaleDiffPeriod        = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES"
+	EnvNotifyIfNeedsExceedMax = "AUTOSCALE_NOTIFY_IF_NEEDS_EXCEED_MAX"
+	EnvNotifyIfNeedsBelowMin  = "AUTOSCALE_NOTIFY_IF_NEEDS_BELOW_MIN"
+	EnvNotifyOnScaleFails     = "AUTOSCALE_NOTIFY_ON_SCALE_FAILS"
+	EnvNotifyOnEveryScale     = "AUTOSCALE_NOTIFY_ON_EVERY_SCALE"
+	EnvNotifyOnEveryPing      = "AUTOSCALE_NOTIFY_ON_EVERY_PING"
+	EnvDryRun                 = "AUTOSCALE_DRY_RUN"
+	EnvTableName              = "AUTOSCALE_TABLE_NAME"
+	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
+	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
+	EnvFunctionTimeout        = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
+	DefaultAPIURL             = "https://api.heroku.com"
+	DefaultProcessType        = "web"
+	webProcessType            = DefaultProcessType
+	maxDynoCount              = 10000 // far above any Heroku plan; guards arithmetic
+	maxStreak                 = 100000
+	maxMillis                 = 3600 * 1000 // an hour
+	maxSeconds                = 30 * 24 * 3600
+	maxHistoryDays            = 3650
+	maxLambdaTimeoutSeconds   = 900
+)
+
+// FunctionTimeoutMargin is the least time a Lambda invocation keeps, after
+// the probe's timeout, for the state writes and the Heroku call.
+const FunctionTimeoutMargin = 5 * time.Second
+
+// Problem is one bad setting.
+type Problem struct {
+	Var string // environment variable name
+	Msg string // what is wrong, quoting the value (never a secret's)
+}
+
+func (p Problem) String() string { return p.Var + ": " + p.Msg }
+
+// Error reports every bad setting found by one Load.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = "  " + p.String()
+	}
+	return "invalid settings:\n" + strings.Join(lines, "\n")
+}
+
+// Load reads and validates the settings from getenv (os.Getenv when nil).
+// On failure it returns an *Error listing every bad setting.
+func Load(getenv func(string) string) (Settings, error) {
+	return load(getenv, false)
+}
+
+// LoadLambda is Load plus what the Lambda function needs: a table name and
+// an API key, given directly or as an SSM parameter name.
+func LoadLambda(getenv func(string) string) (Settings, error) {
+	return load(getenv, true)
+}
+
+func load(getenv func(string) string, lambda bool) (Settings, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	l := &loader{getenv: getenv}
+	l.key = l.raw(EnvAPIKey)
+	var s Settings
+
+	s.AppName = l.appName()
+	s.APIKey = secret.New(l.raw(EnvAPIKey))
+	s.APIKeyParameter = l.raw(EnvAPIKeyParameter)
+	if lambda {
+		switch {
+		case s.APIKey.IsZero() && s.APIKeyParameter == "":
+			l.problem(EnvAPIKeyParameter, "required (or "+EnvAPIKey+")")
+		case !s.APIKey.IsZero() && s.APIKeyParameter != "":
+			l.problem(EnvAPIKeyParameter, "set only one of "+EnvAPIKey+" and "+EnvAPIKeyParameter)
+		}
+	}
+	s.APIURL = strings.TrimRight(l.url(EnvAPIURL, DefaultAPIURL, false), "/")
+	s.ProcessType = l.processType()
+
+	s.HeartbeatURL = l.url(EnvHeartbeatURL, "", true)
+	s.HeartbeatTimeout = time.Duration(l.integer(EnvHeartbeatTimeout, 10000, 1, maxMillis)) * time.Millisecond
+	s.HeartbeatInterval = time.Duration(l.integer(EnvHeartbeatInterval, 30, 1, 24*3600)) * time.Second
+	s.MaxResponseTime = time.Duration(l.integer(EnvMaxResponseTime, 1000, 1, maxMillis)) * time.Millisecond
+	s.MinResponseTime = time.Duration(l.integer(EnvMinResponseTime, 200, 0, maxMillis)) * time.Millisecond
+	if s.MinResponseTime > s.MaxResponseTime && l.ok(EnvMinResponseTime, EnvMaxResponseTime) {
+		l.cross(EnvMinResponseTime, strconv.FormatInt(s.MinResponseTime.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
+	}
+
+	s.FailsToScaleUp = l.integer(EnvFailsToScaleUp, 3, 1, maxStreak)
+	s.PassesToScaleDown = l.integer(EnvPassesToScaleDown, 5, 1, maxStreak)
+	least := 0
+	if s.ProcessType == webProcessType {
+		least = 1
+	}
+	s.MaxDynos = l.bound(EnvMaxDynos, Fixed(3), least)
+	s.MinDynos = l.bound(EnvMinDynos, Fixed(1), least)
+	if !s.MaxDynos.IsSchedule() && !s.MinDynos.IsSchedule() && s.MinDynos.fixed > s.MaxDynos.fixed &&
+		l.ok(EnvMinDynos, EnvMaxDynos) {
+		l.cross(EnvMinDynos, s.MinDynos.String(), fmt.Sprintf("must not exceed %s (%d)", EnvMaxDynos, s.MaxDynos.fixed))
+	}
+	s.Location = l.location()
+	s.Increment = l.integer(EnvIncrement, 1, 1, maxDynoCount)
+	s.Cooldown = time.Duration(l.integer(EnvCooldown, 0, 0, maxSeconds)) * time.Second
+
+	s.NotifyIfNeedsExceedMax = l.boolean(EnvNotifyIfNeedsExceedMax, true)
+	s.NotifyIfNeedsBelowMin = l.boolean(EnvNotifyIfNeedsBelowMin, false)
+	s.NotifyOnScaleFails = l.boolean(EnvNotifyOnScaleFails, false)
+	s.NotifyOnEveryScale = l.boolean(EnvNotifyOnEveryScale, false)
+	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing, false)
+	s.DryRun = l.boolean(EnvDryRun, false)
+
+	s.TableName = l.raw(EnvTableName)
+	if lambda && s.TableName == "" {
+		l.problem(EnvTableName, "required")
+	}
+	s.TopicARN = l.topicARN()
+	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 30, 1, maxHistoryDays)) * 24 * time.Hour
+
+	// Both or neither: one alone would silently never notify.
+	threshold, period := l.raw(EnvScaleDiffThreshold), l.raw(EnvScaleDiffPeriod)
+	switch {
+	case threshold != "" && period == "":
+		l.problem(EnvScaleDiffPeriod, "required when "+EnvScaleDiffThreshold+" is set")
+	case threshold == "" && period != "":
+		l.problem(EnvScaleDiffThreshold, "required when "+EnvScaleDiffPeriod+" is set")
+	}
+	if threshold != "" {
+		s.ScaleDiffThreshold = l.integer(EnvScaleDiffThreshold, 0, 1, maxDynoCount)
+	}
+	if period != "" {
+		s.ScaleDiffPeriod = time.Duration(l.integer(EnvScaleDiffPeriod, 0, 1, maxHistoryDays*24*60)) * time.Minute
+		// The period is looked up in the scale history, which expires.
+		if s.ScaleDiffPeriod > s.HistoryTTL && l.ok(EnvScaleDiffPeriod, EnvHistoryTTL) {
+			l.bad(EnvScaleDiffPeriod, period, fmt.Sprintf("is longer than the history kept (%s=%d)",
+				EnvHistoryTTL, s.HistoryTTL/(24*time.Hour)))
+		}
+	}
+
+	s.FunctionTimeout = time.Duration(l.integer(EnvFunctionTimeout, 0, 0, maxLambdaTimeoutSeconds)) * time.Second
+	if s.FunctionTimeout > 0 && s.HeartbeatTimeout+FunctionTimeoutMargin > s.FunctionTimeout &&
+		l.ok(EnvFunctionTimeout, EnvHeartbeatTimeout) {
+		l.cross(EnvHeartbeatTimeout, strconv.FormatInt(s.HeartbeatTimeout.Milliseconds(), 10), fmt.Sprintf(
+			"the probe must end at least %s before the function timeout (%s=%d)",
+			FunctionTimeoutMargin, EnvFunctionTimeout, int(s.FunctionTimeout.Seconds())))
+	}
+
+	if len(l.problems) > 0 {
+		return Settings{}, &Error{Problems: l.problems}
+	}
+	return s, nil
+}
+
+// loader collects problems so that one Load reports all of them.
+type loader struct {
+	getenv   func(string) string
+	key      string // never shown, even if pasted into another setting
+	problems []Problem
+	failed   map[string]bool
+}
+
+func (l *loader) raw(name string) string { return strings.TrimSpace(l.getenv(name)) }
+
+func (l *loader) problem(name, msg string) {
+	l.problems = append(l.problems, Problem{Var: name, Msg: msg})
+	if l.failed == nil {
+		l.failed = map[string]bool{}
+	}
+	l.failed[name] = true
+}
+
+func (l *loader) bad(name, value, reason string) { l.problem(name, l.quote(value)+": "+reason) }
+
+// cross reports a value that conflicts with another setting. The value in
+// force is shown, marked when it is the default rather than the user's.
+func (l *loader) cross(name, inForce, reason string) {
+	shown := l.quote(inForce)
+	if l.raw(name) == "" {
+		shown += " (default)"
+	}
+	l.problem(name, shown+": "+reason)
+}
+
+// ok reports whether none of names has a problem yet, so that a cross-check
+// does not pile onto a value already reported.
+func (l *loader) ok(names ...string) bool {
+	for _, n := range names {
+		if l.failed[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// quote renders a value for an error message: without the API key,
+// escaped, and cut short.
+func (l *loader) quote(v string) string {
+	const limit = 80
+	if l.key != "" {
+		v = strings.ReplaceAll(v, l.key, "[redacted]")
+	}
+	if utf8.RuneCountInString(v) > limit {
+		v = string([]rune(v)[:limit]) + "…"
+	}
+	return strconv.Quote(v)
+}
+
+func (l *loader) integer(name string, def, lo, hi int) int {
+	v := l.raw(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		l.bad(name, v, "not a whole number")
+	case n < lo:
+		l.bad(name, v, fmt.Sprintf("must be at least %d", lo))
+	case n > hi:
+		l.bad(name, v, fmt.Sprintf("must be at most %d", hi))
+	default:
+		return n
+	}
+	return def
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.raw(name)
+	switch strings.ToLower(v) {
+	case "":
+		return def
+	case "true", "1":
+		return true
+	case "false", "0":
+		return false
+	}
+	l.bad(name, v, "not a boolean (true, false, 1 or 0)")
+	return def
+}
+
+// url checks for an absolute http or https URL. Values are shown with any
+// password masked.
+func (l *loader) url(name, def string, required bool) string {
+	v := l.raw(name)
+	if v == "" {
+		if required {
+			l.problem(name, "required")
+		}
+		return def
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		l.bad(name, v, "not a URL")
+		return def
+	}
+	shown := u.Redacted()
+	switch {
+	case u.Scheme == "" || u.Host == "":
+		l.bad(name, shown, "not an absolute URL (like https://example.com/path)")
+	case u.Scheme != "http" && u.Scheme != "https":
+		l.bad(name, shown, "scheme must be http or https")
+	case u.Hostname() == "":
+		l.bad(name, shown, "has no host")
+	case name == EnvAPIURL && (u.RawQuery != "" || u.Fragment != "" || u.ForceQuery):
+		// Request paths are appended to this base.
+		l.bad(name, shown, "must not have a query or fragment")
+	default:
+		return v
+	}
+	return def
+}
+
+// appNamePattern admits Heroku app names and app ids (UUIDs), and nothing
+// that could change the request path it is pasted into.
+var appNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,99}$`)
+
+func (l *loader) appName() string {
+	v := l.raw(EnvAppName)
+	switch {
+	case v == "":
+		l.problem(EnvAppName, "required")
+	case !appNamePattern.MatchString(v):
+		l.bad(EnvAppName, v, "not a Heroku app name or id (lowercase letters, digits and dashes)")
+	}
+	return v
+}
+
+// processTypePattern is Heroku's schema pattern for a formation type.
+var processTypePattern = regexp.MustCompile(`^[-\w]{1,128}$`)
+
+func (l *loader) processType() string {
+	v := l.raw(EnvProcessType)
+	if v == "" {
+		return DefaultProcessType
+	}
+	if !processTypePattern.MatchString(v) {
+		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
+	}
+	return v
+}
+
+func (l *loader) location() *time.Location {
+	v := l.raw(EnvTimeZone)
+	if v == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		l.bad(EnvTimeZone, v, "unknown time zone (use an IANA name like Europe/Paris)")
+		return time.UTC
+	}
+	return loc
+}
+
+func (l *loader) topicARN() string {
+	v := l.raw(EnvTopicARN)
+	if v == "" {
+		return ""
+	}
+	// arn:PARTITION:sns:REGION:ACCOUNT:NAME
+	parts := strings.Split(v, ":")
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" ||
+		parts[1] == "" || parts[3] == "" || parts[4] == "" || parts[5] == "" {
+		l.bad(EnvTopicARN, v, "not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+		return ""
+	}
+	return v
+}
+
+func (l *loader) bound(name string, def Bound, least int) Bound {
+	v := l.raw(name)
+	if v == "" {
+		return def
+	}
+	b, problems := parseBound(v, least)
+	if len(problems) > 0 {
+		l.bad(name, v, strings.Join(problems, "; "))
+		return def
+	}
+	return b
+}

@@ -1,0 +1,124 @@
+package settings
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// slotKeyPattern is "H:MM" or "HH:MM"; the range is checked separately.
+var slotKeyPattern = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
+
+const shapeHint = `not a whole number or a JSON object of "H:MM": dynos`
+
+// parseBound reads a dyno count: a whole number, or a JSON object mapping
+// "H:MM" times of day to whole numbers. Every value must be at least least.
+// It returns what is wrong, if anything, one phrase per problem.
+func parseBound(v string, least int) (Bound, []string) {
+	if !strings.HasPrefix(v, "{") {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return Bound{}, []string{shapeHint}
+		}
+		if msg := checkDynos(n, least); msg != "" {
+			return Bound{}, []string{msg}
+		}
+		return Fixed(n), nil
+	}
+
+	// A token walk rather than a map, so that a repeated key is seen.
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // the '{'
+		return Bound{}, []string{shapeHint + " (" + err.Error() + ")"}
+	}
+	var (
+		problems []string
+		slots    []Slot
+		seen     = map[int]string{} // minute of the day -> key as written
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return Bound{}, []string{shapeHint + " (" + err.Error() + ")"}
+		}
+		key, _ := tok.(string) // object keys are always strings
+		tok, err = dec.Token()
+		if err != nil {
+			return Bound{}, []string{shapeHint + " (" + err.Error() + ")"}
+		}
+		hour, minute, keyOK := parseSlotKey(key)
+		if !keyOK {
+			problems = append(problems, fmt.Sprintf("schedule key %q is not H:MM (hour 0-23, minute 0-59)", key))
+		} else if prev, dup := seen[hour*60+minute]; dup {
+			if prev == key {
+				problems = append(problems, fmt.Sprintf("schedule key %q appears twice", key))
+			} else {
+				problems = append(problems, fmt.Sprintf("schedule keys %q and %q are the same time", prev, key))
+			}
+		} else {
+			seen[hour*60+minute] = key
+		}
+
+		num, isNum := tok.(json.Number)
+		if !isNum {
+			problems = append(problems, fmt.Sprintf("schedule value at %q is not a number", key))
+			if _, nested := tok.(json.Delim); nested {
+				// Skipping a nested value is not worth it: stop here.
+				return Bound{}, problems
+			}
+			continue
+		}
+		n, err := strconv.Atoi(num.String())
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("schedule value %s at %q is not a whole number", num, key))
+			continue
+		}
+		if msg := checkDynos(n, least); msg != "" {
+			problems = append(problems, fmt.Sprintf("schedule value %d at %q %s", n, key, msg))
+			continue
+		}
+		if keyOK {
+			slots = append(slots, Slot{Hour: hour, Minute: minute, Value: n})
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the '}'
+		return Bound{}, append(problems, shapeHint+" ("+err.Error()+")")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Bound{}, append(problems, "unexpected text after the schedule")
+	}
+	if len(problems) > 0 {
+		return Bound{}, problems
+	}
+	if len(slots) == 0 {
+		return Bound{}, []string{`empty schedule: give at least one "H:MM": dynos entry`}
+	}
+	return Schedule(slots), nil
+}
+
+func parseSlotKey(key string) (hour, minute int, ok bool) {
+	m := slotKeyPattern.FindStringSubmatch(key)
+	if m == nil {
+		return 0, 0, false
+	}
+	hour, _ = strconv.Atoi(m[1])
+	minute, _ = strconv.Atoi(m[2])
+	return hour, minute, hour <= 23 && minute <= 59
+}
+
+func checkDynos(n, least int) string {
+	switch {
+	case n < least && least == 1:
+		return "must be at least 1 for the web process type"
+	case n < least:
+		return fmt.Sprintf("must be at least %d", least)
+	case n > maxDynoCount:
+		return fmt.Sprintf("must be at most %d", maxDynoCount)
+	}
+	return ""
+}
