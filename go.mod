@@ -31,4 +31,5 @@ require (
 	github.com/heroku/heroku-go/v5 v5.5.0 // indirect
 	github.com/pborman/uuid v1.2.0 // indirect
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

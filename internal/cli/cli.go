@@ -228,3 +228,8 @@ func modeNote(s settings.Settings) string {
 
 func minOf(s settings.Settings, now time.Time) int { lo, _ := s.Bounds(now); return lo }
 func maxOf(s settings.Settings, now time.Time) int { _, hi := s.Bounds(now); return hi }
+
+var (
+	_ tick.Store    = (*state.FileStore)(nil)
+	_ tick.Notifier = (*notify.Console)(nil)
+)

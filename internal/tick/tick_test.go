@@ -44,7 +44,9 @@ type fakeFormation struct {
 	scales   []int
 }
 
-func (f *fakeFormation) Quantity(context.Context, string, string) (int, error) { return f.qty, f.readErr }
+func (f *fakeFormation) Quantity(context.Context, string, string) (int, error) {
+	return f.qty, f.readErr
+}
 func (f *fakeFormation) Scale(_ context.Context, _, _ string, n int) error {
 	f.scales = append(f.scales, n)
 	if f.scaleErr == nil {
@@ -155,8 +157,10 @@ func TestTickFailurePaths(t *testing.T) {
 		check      func(t *testing.T, h *harness, sum Summary)
 	}{
 		{
-			name:    "state unavailable: no probe, no scale",
-			arrange: func(h *harness) { h.store.load = func() (state.State, error) { return state.State{}, errors.New("throttled") } },
+			name: "state unavailable: no probe, no scale",
+			arrange: func(h *harness) {
+				h.store.load = func() (state.State, error) { return state.State{}, errors.New("throttled") }
+			},
 			wantErr: "load state: throttled",
 			check: func(t *testing.T, h *harness, _ Summary) {
 				if h.prober.calls != 0 {
@@ -183,7 +187,9 @@ func TestTickFailurePaths(t *testing.T) {
 		{
 			name: "duplicate event: processed once",
 			arrange: func(h *harness) {
-				h.store.load = func() (state.State, error) { return state.State{Version: 4, SlowStreak: 2, EventIDs: []string{"evt-1"}}, nil }
+				h.store.load = func() (state.State, error) {
+					return state.State{Version: 4, SlowStreak: 2, EventIDs: []string{"evt-1"}}, nil
+				}
 			},
 			check: func(t *testing.T, h *harness, sum Summary) {
 				if !sum.Duplicate || h.prober.calls != 0 {

@@ -1,0 +1,30 @@
+// Command bootstrap is the autoscalebot Lambda function: EventBridge invokes
+// it once a minute and each invocation runs one tick.
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+
+	// provided.al2023 has no time zone database; AUTOSCALE_TIME_ZONE needs one.
+	_ "time/tzdata"
+)
+
+func main() {
+	s, settingsErr := settings.LoadLambda(os.Getenv)
+	awsCfg, awsErr := config.LoadDefaultConfig(context.Background())
+	lambda.Start(lambdafn.New(lambdafn.Config{
+		Settings:    s,
+		SettingsErr: errors.Join(settingsErr, awsErr),
+		AWS:         awsCfg,
+		Log:         lambdacontext.NewLogger(),
+	}).Handle)
+}

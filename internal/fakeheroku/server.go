@@ -1,0 +1,615 @@
+// Package fakeheroku is a stand-in for the parts of the Heroku Platform API
+// that autoscalebot calls: formation info and update, batch update, and the
+// account's rate limit. Tests of several packages and the local demo use it,
+// so it is an ordinary package. With WithSchema it checks every request
+// against heroku-go's own schema.json, so a client that drifts from the real
+// API fails its tests here instead of in production.
+package fakeheroku
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultToken is the API key the fake accepts unless WithToken says otherwise.
+const DefaultToken = "fake-heroku-api-key"
+
+// DefaultRateLimitRemaining is what RateLimit-Remaining says until
+// SetRateLimitRemaining changes it: a full Heroku bucket.
+const DefaultRateLimitRemaining = 4500
+
+const (
+	acceptType    = "application/vnd.heroku+json"
+	acceptVersion = "3"
+	defaultSize   = "standard-1X"
+	maxBody       = 1 << 20
+)
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	token      string
+	schemaPath string
+}
+
+// WithToken sets the bearer token the fake accepts.
+func WithToken(token string) Option { return func(c *config) { c.token = token } }
+
+// WithSchema makes the fake check each request against the links of the
+// heroku-go schema.json at path (see SchemaPath): the method and path must be
+// a documented link, and a body must match that link's request schema.
+func WithSchema(path string) Option { return func(c *config) { c.schemaPath = path } }
+
+// TB is the part of testing.TB that NewTest uses.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	Path   string
+	Body   string
+	Auth   bool   // an Authorization header was present (its value is not kept)
+	Accept string // the Accept header
+	Status int    // the status answered; 0 while in flight or if the client gave up
+}
+
+// Fault makes the fake misbehave on the next Count requests (every request
+// while Count is 0, until SetFault(Fault{}) clears it).
+type Fault struct {
+	// Status answers with this status and a Heroku error body
+	// {"id":ID,"message":Message}; the ID and Message default from Status.
+	Status  int
+	ID      string
+	Message string
+	// Garbage answers with a body that is not JSON, with Status or 200.
+	Garbage bool
+	// Delay holds the answer back this long, or until the client gives up.
+	// With no Status or Garbage the request is then served normally.
+	Delay time.Duration
+	Count int
+}
+
+func (f Fault) active() bool { return f.Status != 0 || f.Garbage || f.Delay > 0 }
+
+type key struct{ app, processType string }
+
+type formation struct {
+	id, command, size string
+	quantity          int
+	created, updated  time.Time
+}
+
+// Server is a running fake Platform API on a loopback port.
+type Server struct {
+	URL string // base URL, for the client's API URL setting
+
+	srv       *httptest.Server
+	token     string
+	val       *validator
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu          sync.Mutex
+	apps        map[string]string // name → id
+	formations  map[key]*formation
+	fault       Fault
+	faultLeft   int
+	remaining   int
+	planMax     int
+	requests    []Request
+	violations  []string
+	scaleHooks  []func(app, processType string, quantity int)
+	lastUpdated time.Time
+}
+
+// New starts a fake on 127.0.0.1. The caller must Close it.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{token: DefaultToken}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{
+		token:      cfg.token,
+		closed:     make(chan struct{}),
+		apps:       map[string]string{},
+		formations: map[key]*formation{},
+		remaining:  DefaultRateLimitRemaining,
+	}
+	if cfg.schemaPath != "" {
+		v, err := cachedValidator(cfg.schemaPath)
+		if err != nil {
+			return nil, fmt.Errorf("fake heroku: %w", err)
+		}
+		s.val = v
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /apps/{app}/formation/{type}", s.getFormation)
+	mux.HandleFunc("PATCH /apps/{app}/formation/{type}", s.updateFormation)
+	mux.HandleFunc("PATCH /apps/{app}/formation", s.batchUpdate)
+	mux.HandleFunc("GET /account/rate-limits", s.rateLimits)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "The requested API endpoint was not found.")
+	})
+	s.srv = httptest.NewServer(s.front(mux))
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+// NewTest starts a fake for a test and closes it when the test ends.
+func NewTest(t TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := New(opts...)
+	if err != nil {
+		t.Fatalf("start fake heroku: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server, releasing any request held back by a Delay fault.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.srv.Close()
+	})
+}
+
+// SetFormation creates or replaces the formation of app's processType. An
+// empty size means standard-1X.
+func (s *Server) SetFormation(app, processType string, quantity int, size string) {
+	if size == "" {
+		size = defaultSize
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.apps[app]; !ok {
+		s.apps[app] = newID()
+	}
+	now := s.now()
+	k := key{app, processType}
+	f, ok := s.formations[k]
+	if !ok {
+		f = &formation{id: newID(), command: "bin/" + processType, created: now}
+		s.formations[k] = f
+	}
+	f.quantity, f.size, f.updated = quantity, size, now
+}
+
+// Quantity returns the current quantity of app's processType, or -1 if the
+// fake has no such formation.
+func (s *Server) Quantity(app, processType string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.formations[key{app, processType}]
+	if !ok {
+		return -1
+	}
+	return f.quantity
+}
+
+// SetFault sets how the next requests misbehave; the zero Fault clears it.
+func (s *Server) SetFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault, s.faultLeft = f, f.Count
+}
+
+// SetRateLimitRemaining sets the RateLimit-Remaining header sent on every
+// answer and the body of GET /account/rate-limits.
+func (s *Server) SetRateLimitRemaining(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remaining = n
+}
+
+// SetPlanMax makes any update to a quantity above n fail with 422, as
+// Heroku does past the plan's dyno limit. n <= 0 removes the limit.
+func (s *Server) SetPlanMax(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.planMax = n
+}
+
+// OnScale registers fn to run after every successful quantity update, for
+// example to change the simulated capacity in the demo. fn runs on the
+// request's goroutine, outside the fake's lock.
+func (s *Server) OnScale(fn func(app, processType string, quantity int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scaleHooks = append(s.scaleHooks, fn)
+}
+
+// Requests returns every request received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Violations returns every way a request, or the fake's own successful
+// answer, broke the schema (always empty without WithSchema). A test that
+// talks to the fake should assert there are none.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violations)
+}
+
+// now returns a second-resolution UTC time that never repeats or goes
+// back, so updated_at moves on every change. Callers hold mu.
+func (s *Server) now() time.Time {
+	t := time.Now().UTC().Truncate(time.Second)
+	if !t.After(s.lastUpdated) {
+		t = s.lastUpdated.Add(time.Second)
+	}
+	s.lastUpdated = t
+	return t
+}
+
+// statusRecorder keeps the status, and the body of a success, so the fake
+// can check its own answers.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.status/100 == 2 {
+		w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// front does what every endpoint shares: recording, schema checks,
+// faults, rate-limit header, authentication and content negotiation.
+func (s *Server) front(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "Could not read the request body.")
+			return
+		}
+
+		var problems []string
+		if s.val != nil {
+			problems = s.val.checkRequest(r.Method, r.URL.Path, body)
+		}
+
+		s.mu.Lock()
+		idx := len(s.requests)
+		s.requests = append(s.requests, Request{
+			Method: r.Method,
+			Path:   r.URL.Path,
+			Body:   string(body),
+			Auth:   r.Header.Get("Authorization") != "",
+			Accept: r.Header.Get("Accept"),
+		})
+		s.violations = append(s.violations, problems...)
+		fault := s.takeFault()
+		remaining := s.remaining
+		s.mu.Unlock()
+
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			s.mu.Lock()
+			s.requests[idx].Status = rec.status
+			s.mu.Unlock()
+		}()
+
+		if fault.Delay > 0 {
+			timer := time.NewTimer(fault.Delay)
+			defer timer.Stop()
+			select {
+			case <-timer.C:
+			case <-r.Context().Done():
+				return
+			case <-s.closed:
+				return
+			}
+		}
+
+		rec.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
+		switch {
+		case fault.Garbage:
+			status := fault.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			rec.Header().Set("Content-Type", "application/json")
+			rec.WriteHeader(status)
+			_, _ = io.WriteString(rec, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+			return
+		case fault.Status != 0:
+			id, msg := defaultError(fault.Status)
+			writeError(rec, fault.Status, cmp.Or(fault.ID, id), cmp.Or(fault.Message, msg))
+			return
+		}
+
+		if !s.authorized(r) {
+			writeError(rec, http.StatusUnauthorized, "unauthorized", "Invalid credentials provided.")
+			return
+		}
+		if !acceptable(r.Header.Get("Accept")) {
+			writeError(rec, http.StatusBadRequest, "bad_request",
+				"Accept must be "+acceptType+"; version="+acceptVersion+".")
+			return
+		}
+		if len(problems) > 0 {
+			writeError(rec, http.StatusUnprocessableEntity, "invalid_params", strings.Join(problems, "; "))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mux.ServeHTTP(rec, r)
+		if s.val != nil && rec.status/100 == 2 {
+			if bad := s.val.checkAnswer(r.Method, r.URL.Path, rec.body.Bytes()); len(bad) > 0 {
+				s.mu.Lock()
+				s.violations = append(s.violations, bad...)
+				s.mu.Unlock()
+			}
+		}
+	})
+}
+
+// takeFault returns the fault for this request. Callers hold mu.
+func (s *Server) takeFault() Fault {
+	f := s.fault
+	if !f.active() {
+		return Fault{}
+	}
+	if f.Count > 0 {
+		s.faultLeft--
+		if s.faultLeft <= 0 {
+			s.fault = Fault{}
+		}
+	}
+	return f
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && tok != "" && tok == s.token
+}
+
+func acceptable(h string) bool {
+	mt, params, err := mime.ParseMediaType(h)
+	return err == nil && mt == acceptType && params["version"] == acceptVersion
+}
+
+func defaultError(status int) (id, message string) {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return "rate_limit", "Your account reached the API rate limit. Please wait a few minutes before making new requests."
+	case status == http.StatusUnauthorized:
+		return "unauthorized", "Invalid credentials provided."
+	case status == http.StatusForbidden:
+		return "forbidden", "You do not have access to the app."
+	case status == http.StatusNotFound:
+		return "not_found", "Couldn't find that app."
+	case status == http.StatusUnprocessableEntity:
+		return "invalid_params", "Invalid parameters."
+	case status == http.StatusServiceUnavailable:
+		return "service_unavailable", "The API is temporarily unavailable."
+	case status >= 500:
+		return "internal_server_error", "Internal server error."
+	default:
+		return "bad_request", http.StatusText(status)
+	}
+}
+
+// formationJSON is Heroku's Formation object.
+type formationJSON struct {
+	App struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"app"`
+	Command   string `json:"command"`
+	CreatedAt string `json:"created_at"`
+	ID        string `json:"id"`
+	Quantity  int    `json:"quantity"`
+	Size      string `json:"size"`
+	Type      string `json:"type"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+func (s *Server) render(k key, f *formation) formationJSON {
+	var out formationJSON
+	out.App.ID, out.App.Name = s.apps[k.app], k.app
+	out.Command = f.command
+	out.CreatedAt = f.created.Format(time.RFC3339)
+	out.ID = f.id
+	out.Quantity = f.quantity
+	out.Size = f.size
+	out.Type = k.processType
+	out.UpdatedAt = f.updated.Format(time.RFC3339)
+	return out
+}
+
+// lookup finds a formation by app name or id and by process type or
+// formation id, as Heroku accepts either. Callers hold mu.
+func (s *Server) lookup(appIdent, formIdent string) (key, *formation, string) {
+	app := ""
+	for name, id := range s.apps {
+		if appIdent == name || appIdent == id {
+			app = name
+			break
+		}
+	}
+	if app == "" {
+		return key{}, nil, "Couldn't find that app."
+	}
+	for k, f := range s.formations {
+		if k.app == app && (k.processType == formIdent || f.id == formIdent) {
+			return k, f, ""
+		}
+	}
+	return key{}, nil, fmt.Sprintf("Couldn't find that process type (%s).", formIdent)
+}
+
+func (s *Server) getFormation(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	k, f, msg := s.lookup(r.PathValue("app"), r.PathValue("type"))
+	if f == nil {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "not_found", msg)
+		return
+	}
+	out := s.render(k, f)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+type update struct {
+	Type     string  `json:"type"`
+	Quantity *int    `json:"quantity"`
+	Size     *string `json:"size"`
+}
+
+func (s *Server) updateFormation(w http.ResponseWriter, r *http.Request) {
+	var u update
+	if err := decodeBody(r, &u); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_params", "Invalid JSON body: "+err.Error())
+		return
+	}
+	u.Type = r.PathValue("type")
+	out, status, id, msg := s.apply(r.PathValue("app"), []update{u})
+	if status != http.StatusOK {
+		writeError(w, status, id, msg)
+		return
+	}
+	writeJSON(w, http.StatusOK, out[0])
+}
+
+func (s *Server) batchUpdate(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Updates []update `json:"updates"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_params", "Invalid JSON body: "+err.Error())
+		return
+	}
+	if len(body.Updates) == 0 {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_params", "Updates must not be empty.")
+		return
+	}
+	out, status, id, msg := s.apply(r.PathValue("app"), body.Updates)
+	if status != http.StatusOK {
+		writeError(w, status, id, msg)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apply checks every update first and then applies them all, so a batch
+// either succeeds whole or changes nothing.
+func (s *Server) apply(app string, updates []update) ([]formationJSON, int, string, string) {
+	type change struct {
+		k key
+		f *formation
+		u update
+	}
+	s.mu.Lock()
+	changes := make([]change, 0, len(updates))
+	for _, u := range updates {
+		k, f, msg := s.lookup(app, u.Type)
+		if f == nil {
+			s.mu.Unlock()
+			return nil, http.StatusNotFound, "not_found", msg
+		}
+		if u.Quantity != nil && *u.Quantity < 0 {
+			s.mu.Unlock()
+			return nil, http.StatusUnprocessableEntity, "invalid_params", "Quantity must be zero or more."
+		}
+		if u.Quantity != nil && s.planMax > 0 && *u.Quantity > s.planMax {
+			size := f.size
+			if u.Size != nil {
+				size = *u.Size
+			}
+			s.mu.Unlock()
+			return nil, http.StatusUnprocessableEntity, "invalid_params",
+				fmt.Sprintf("Cannot update to more than %d %s size dynos per process type.", s.planMax, size)
+		}
+		changes = append(changes, change{k, f, u})
+	}
+	now := s.now()
+	out := make([]formationJSON, 0, len(changes))
+	for _, c := range changes {
+		if c.u.Quantity != nil {
+			c.f.quantity = *c.u.Quantity
+		}
+		if c.u.Size != nil {
+			c.f.size = *c.u.Size
+		}
+		c.f.updated = now
+		out = append(out, s.render(c.k, c.f))
+	}
+	hooks := slices.Clone(s.scaleHooks)
+	s.mu.Unlock()
+
+	for _, c := range changes {
+		if c.u.Quantity == nil {
+			continue
+		}
+		for _, h := range hooks {
+			h(c.k.app, c.k.processType, *c.u.Quantity)
+		}
+	}
+	return out, http.StatusOK, "", ""
+}
+
+func (s *Server) rateLimits(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	n := s.remaining
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]int{"remaining": n})
+}
+
+func decodeBody(r *http.Request, v any) error {
+	return json.NewDecoder(r.Body).Decode(v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, id, message string) {
+	writeJSON(w, status, map[string]string{"id": id, "message": message})
+}
+
+// newID returns a random UUID (version 4), the shape of Heroku's ids.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,401 @@
+package herokuapi_test
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
+)
+
+const (
+	app = "shiny-app"
+	key = "hk-TEST-KEY-0123456789abcdef"
+)
+
+// scaler is what the tick code needs; both implementations must offer it.
+type scaler interface {
+	Quantity(ctx context.Context, app, processType string) (int, error)
+	Scale(ctx context.Context, app, processType string, quantity int) error
+}
+
+var (
+	_ scaler = (*herokuapi.Client)(nil)
+	_ scaler = (*herokuapi.DryRun)(nil)
+)
+
+// newFake starts a schema-checking fake holding app's web formation at 2
+// dynos, and fails the test at the end if any request broke the schema.
+func newFake(t *testing.T) *fakeheroku.Server {
+	t.Helper()
+	path, err := fakeheroku.SchemaPath()
+	if err != nil {
+		t.Fatalf("schema path: %v", err)
+	}
+	s := fakeheroku.NewTest(t, fakeheroku.WithToken(key), fakeheroku.WithSchema(path))
+	s.SetFormation(app, "web", 2, "standard-1X")
+	t.Cleanup(func() {
+		if v := s.Violations(); len(v) > 0 {
+			t.Errorf("schema violations: %q", v)
+		}
+	})
+	return s
+}
+
+func newClient(s *fakeheroku.Server, opts ...herokuapi.Option) *herokuapi.Client {
+	return herokuapi.New(s.URL, secret.New(key), opts...)
+}
+
+func TestQuantity(t *testing.T) {
+	tests := []struct {
+		name        string
+		processType string
+		quantity    int
+	}{
+		{name: "web", processType: "web", quantity: 3},
+		{name: "worker at zero", processType: "worker", quantity: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			s.SetFormation(app, tt.processType, tt.quantity, "")
+			got, err := newClient(s).Quantity(t.Context(), app, tt.processType)
+			if err != nil {
+				t.Fatalf("Quantity: %v", err)
+			}
+			if got != tt.quantity {
+				t.Errorf("Quantity = %d, want %d", got, tt.quantity)
+			}
+			reqs := s.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("requests = %+v, want one", reqs)
+			}
+			r := reqs[0]
+			if r.Method != http.MethodGet || r.Path != "/apps/"+app+"/formation/"+tt.processType || !r.Auth {
+				t.Errorf("request = %+v, want an authenticated GET of the formation", r)
+			}
+			if r.Accept != "application/vnd.heroku+json; version=3" {
+				t.Errorf("Accept = %q", r.Accept)
+			}
+		})
+	}
+}
+
+func TestScale(t *testing.T) {
+	tests := []struct {
+		name     string
+		quantity int
+		wantBody string
+	}{
+		{name: "up", quantity: 5, wantBody: `{"quantity":5}`},
+		{name: "down", quantity: 1, wantBody: `{"quantity":1}`},
+		// a zero must be sent, not dropped by omitempty
+		{name: "to zero", quantity: 0, wantBody: `{"quantity":0}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			var hooked []int
+			s.OnScale(func(_, _ string, q int) { hooked = append(hooked, q) })
+			if err := newClient(s).Scale(t.Context(), app, "web", tt.quantity); err != nil {
+				t.Fatalf("Scale: %v", err)
+			}
+			if got := s.Quantity(app, "web"); got != tt.quantity {
+				t.Errorf("fake quantity = %d, want %d", got, tt.quantity)
+			}
+			reqs := s.Requests()
+			if len(reqs) != 1 || reqs[0].Method != http.MethodPatch || reqs[0].Path != "/apps/"+app+"/formation/web" {
+				t.Fatalf("requests = %+v, want one PATCH of the formation", reqs)
+			}
+			if got := strings.TrimSpace(reqs[0].Body); got != tt.wantBody {
+				t.Errorf("body = %s, want %s", got, tt.wantBody)
+			}
+			if len(hooked) != 1 || hooked[0] != tt.quantity {
+				t.Errorf("OnScale saw %v, want [%d]", hooked, tt.quantity)
+			}
+		})
+	}
+}
+
+func TestScaleRejectsNegativeWithoutCalling(t *testing.T) {
+	s := newFake(t)
+	if err := newClient(s).Scale(t.Context(), app, "web", -1); err == nil {
+		t.Fatal("Scale(-1) succeeded")
+	}
+	if n := len(s.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+}
+
+// apiCall is one of the two calls the client makes.
+type apiCall struct {
+	name string
+	do   func(ctx context.Context, c *herokuapi.Client, app, processType string) error
+}
+
+var calls = []apiCall{
+	{"get", func(ctx context.Context, c *herokuapi.Client, app, pt string) error {
+		_, err := c.Quantity(ctx, app, pt)
+		return err
+	}},
+	{"scale", func(ctx context.Context, c *herokuapi.Client, app, pt string) error {
+		return c.Scale(ctx, app, pt, 3)
+	}},
+}
+
+func TestAPIErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		setup       func(*fakeheroku.Server)
+		key         string // "" = the right key
+		app, pt     string // "" = the known app and web
+		only        string // run for this call only
+		want        error
+		wantStatus  int
+		wantID      string
+		wantInError string
+	}{
+		{name: "rate limited", setup: fault(fakeheroku.Fault{Status: 429}),
+			want: herokuapi.ErrRateLimited, wantStatus: 429, wantID: "rate_limit", wantInError: "heroku: 429 rate_limit: Your account reached the API rate limit"},
+		{name: "over the plan limit", setup: func(s *fakeheroku.Server) { s.SetPlanMax(2) }, only: "scale",
+			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "invalid_params", wantInError: "more than 2"},
+		{name: "wrong key", key: "hk-WRONG-KEY-fedcba9876543210",
+			want: herokuapi.ErrUnauthorized, wantStatus: 401, wantID: "unauthorized"},
+		{name: "forbidden", setup: fault(fakeheroku.Fault{Status: 403}),
+			want: herokuapi.ErrUnauthorized, wantStatus: 403, wantID: "forbidden"},
+		{name: "unknown app", app: "no-such-app",
+			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "no-such-app/web"},
+		{name: "unknown process type", pt: "clock",
+			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "clock"},
+		{name: "internal error", setup: fault(fakeheroku.Fault{Status: 500}),
+			want: herokuapi.ErrServer, wantStatus: 500, wantID: "internal_server_error"},
+		{name: "unavailable", setup: fault(fakeheroku.Fault{Status: 503}),
+			want: herokuapi.ErrServer, wantStatus: 503, wantID: "service_unavailable"},
+		// heroku-go itself drops the status when the error body is not JSON
+		{name: "bad gateway page", setup: fault(fakeheroku.Fault{Status: 502, Garbage: true}),
+			want: herokuapi.ErrServer, wantStatus: 502},
+		{name: "garbage on success", setup: fault(fakeheroku.Fault{Garbage: true}),
+			want: herokuapi.ErrBadResponse, wantStatus: 200},
+	}
+	for _, tt := range tests {
+		for _, call := range calls {
+			if tt.only != "" && tt.only != call.name {
+				continue
+			}
+			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
+				s := newFake(t)
+				if tt.setup != nil {
+					tt.setup(s)
+				}
+				k := key
+				if tt.key != "" {
+					k = tt.key
+				}
+				c := herokuapi.New(s.URL, secret.New(k))
+				a, pt := cmp.Or(tt.app, app), cmp.Or(tt.pt, "web")
+
+				err := call.do(t.Context(), c, a, pt)
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("err = %v, want %v", err, tt.want)
+				}
+				var ae *herokuapi.APIError
+				if !errors.As(err, &ae) {
+					t.Fatalf("err = %v, not an APIError", err)
+				}
+				if ae.Status != tt.wantStatus || ae.ID != tt.wantID {
+					t.Errorf("APIError = %+v, want status %d id %q", ae, tt.wantStatus, tt.wantID)
+				}
+				for _, want := range []string{a + "/" + pt, tt.wantInError} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("err = %q, want it to contain %q", err, want)
+					}
+				}
+				if strings.Contains(err.Error(), k) {
+					t.Errorf("err = %q contains the API key", err)
+				}
+				// no retries: one failure, one request
+				if n := len(s.Requests()); n != 1 {
+					t.Errorf("%d requests sent, want 1", n)
+				}
+				if call.name == "scale" && s.Quantity(app, "web") != 2 {
+					t.Errorf("fake quantity = %d after a failed scale, want 2", s.Quantity(app, "web"))
+				}
+			})
+		}
+	}
+}
+
+func fault(f fakeheroku.Fault) func(*fakeheroku.Server) {
+	return func(s *fakeheroku.Server) { s.SetFault(f) }
+}
+
+// TestNotAFormation covers a 2xx whose JSON parses but is not a formation,
+// which must not read as zero dynos.
+func TestNotAFormation(t *testing.T) {
+	for _, body := range []string{`{}`, `null`, `{"type":"web","quantity":-4}`} {
+		t.Run(body, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, body)
+			}))
+			t.Cleanup(srv.Close)
+			c := herokuapi.New(srv.URL, secret.New(key))
+			for _, call := range calls {
+				if err := call.do(t.Context(), c, app, "web"); !errors.Is(err, herokuapi.ErrBadResponse) {
+					t.Errorf("%s: err = %v, want ErrBadResponse", call.name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestTransportFailuresWrappedAsIs(t *testing.T) {
+	tests := []struct {
+		name   string
+		client func(s *fakeheroku.Server) *herokuapi.Client
+		ctx    func(t *testing.T) context.Context
+		check  func(t *testing.T, err error)
+	}{
+		{
+			name: "client timeout",
+			client: func(s *fakeheroku.Server) *herokuapi.Client {
+				return newClient(s, herokuapi.WithTimeout(50*time.Millisecond))
+			},
+			ctx: func(t *testing.T) context.Context { return t.Context() },
+			check: func(t *testing.T, err error) {
+				var ne net.Error
+				if !errors.As(err, &ne) || !ne.Timeout() {
+					t.Errorf("err = %v, want a net.Error timeout", err)
+				}
+			},
+		},
+		{
+			name:   "ctx deadline",
+			client: func(s *fakeheroku.Server) *herokuapi.Client { return newClient(s) },
+			ctx: func(t *testing.T) context.Context {
+				ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+				t.Cleanup(cancel)
+				return ctx
+			},
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("err = %v, want context.DeadlineExceeded", err)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		for _, call := range calls {
+			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
+				s := newFake(t)
+				// far longer than any deadline here; Close releases it
+				s.SetFault(fakeheroku.Fault{Delay: time.Minute})
+				err := call.do(tt.ctx(t), tt.client(s), app, "web")
+				if err == nil {
+					t.Fatal("call succeeded against a stalled API")
+				}
+				var ae *herokuapi.APIError
+				if errors.As(err, &ae) {
+					t.Errorf("err = %v is an APIError, want the transport error", err)
+				}
+				if !strings.Contains(err.Error(), app+"/web") {
+					t.Errorf("err = %q does not name the formation", err)
+				}
+				tt.check(t, err)
+			})
+		}
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	_, err = herokuapi.New(url, secret.New(key)).Quantity(t.Context(), app, "web")
+	var ne net.Error
+	if !errors.As(err, &ne) {
+		t.Fatalf("err = %v, want a net.Error", err)
+	}
+	if errors.Is(err, herokuapi.ErrServer) {
+		t.Errorf("err = %v counts as a server error", err)
+	}
+}
+
+func TestRateLimitRemaining(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*fakeheroku.Server)
+		want  int
+	}{
+		{name: "on success", setup: func(s *fakeheroku.Server) { s.SetRateLimitRemaining(1234) }, want: 1234},
+		{name: "on a 429", setup: func(s *fakeheroku.Server) {
+			s.SetRateLimitRemaining(0)
+			s.SetFault(fakeheroku.Fault{Status: 429})
+		}, want: 0},
+		{name: "on a 404", setup: func(s *fakeheroku.Server) {
+			s.SetRateLimitRemaining(77)
+			s.SetFault(fakeheroku.Fault{Status: 404})
+		}, want: 77},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			c := newClient(s)
+			if _, known := c.RateLimitRemaining(); known {
+				t.Fatal("remaining known before any call")
+			}
+			tt.setup(s)
+			_, _ = c.Quantity(t.Context(), app, "web")
+			got, known := c.RateLimitRemaining()
+			if !known || got != tt.want {
+				t.Errorf("RateLimitRemaining = %d, %v; want %d, true", got, known, tt.want)
+			}
+		})
+	}
+}
+
+// TestKeyNeverInErrors includes answers that echo the key back, as a
+// misbehaving proxy might.
+func TestKeyNeverInErrors(t *testing.T) {
+	faults := []fakeheroku.Fault{
+		{Status: 401},
+		{Status: 403, Message: "key " + key + " may not scale this app"},
+		{Status: 429},
+		{Status: 500, Message: "Authorization: Bearer " + key},
+		{Status: 502, Garbage: true},
+		{Garbage: true},
+	}
+	for _, f := range faults {
+		for _, call := range calls {
+			t.Run(fmt.Sprintf("%d %v %s", f.Status, f.Garbage, call.name), func(t *testing.T) {
+				s := newFake(t)
+				s.SetFault(f)
+				err := call.do(t.Context(), newClient(s), app, "web")
+				if err == nil {
+					t.Fatal("call succeeded")
+				}
+				for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+					if strings.Contains(text, key) {
+						t.Errorf("error text contains the key: %s", text)
+					}
+				}
+				var ae *herokuapi.APIError
+				if errors.As(err, &ae) && strings.Contains(ae.Message, key) {
+					t.Errorf("APIError.Message contains the key: %s", ae.Message)
+				}
+			})
+		}
+	}
+}

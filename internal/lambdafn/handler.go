@@ -1,0 +1,125 @@
+// Package lambdafn is the Lambda handler: one scheduled event, one tick.
+package lambdafn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
+	"github.com/autoscalebot/autoscalebot/internal/ssmkey"
+	"github.com/autoscalebot/autoscalebot/internal/tick"
+)
+
+// Config is what main hands over: the settings as loaded (or why they
+// could not be), the AWS configuration and the logger.
+type Config struct {
+	Settings    settings.Settings
+	SettingsErr error
+	AWS         aws.Config
+	Log         *slog.Logger
+	Now         func() time.Time // time.Now when nil
+}
+
+// Handler runs one tick per scheduled event.
+type Handler struct {
+	cfg Config
+
+	mu     sync.Mutex
+	ticker *tick.Ticker // built on the first invocation that can read the key
+}
+
+// New returns a handler. A configuration error does not stop it: each
+// invocation then fails with the error, so it reaches the invocation result,
+// the Errors metric and the alarm instead of a bare "Runtime exited".
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Handler{cfg: cfg}
+}
+
+// Handle runs one tick for a scheduled event. The event id makes a
+// duplicated delivery a no-op.
+func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (tick.Summary, error) {
+	if h.cfg.SettingsErr != nil {
+		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String("error", h.cfg.SettingsErr.Error()))
+		return tick.Summary{}, fmt.Errorf("configuration: %w", h.cfg.SettingsErr)
+	}
+	t, err := h.tickerFor(ctx)
+	if err != nil {
+		h.cfg.Log.ErrorContext(ctx, "start-up failed", slog.String("error", err.Error()))
+		return tick.Summary{}, err
+	}
+	sum, err := t.Tick(ctx, event.ID)
+	if err != nil {
+		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String("eventId", event.ID), slog.String("error", err.Error()))
+		return sum, err
+	}
+	return sum, nil
+}
+
+// tickerFor builds the ticker once per cold start. Reading the key from SSM
+// is retried on the next invocation if it fails, not cached as a failure.
+func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ticker != nil {
+		return h.ticker, nil
+	}
+	s := h.cfg.Settings
+	if s.APIKeyParameter != "" {
+		key, err := ssmkey.Read(ctx, ssm.NewFromConfig(h.cfg.AWS), s.APIKeyParameter)
+		if err != nil {
+			return nil, err
+		}
+		s.APIKey = key
+	}
+	if s.APIKey.IsZero() {
+		return nil, errors.New("no Heroku API key: set AUTOSCALE_HEROKU_API_KEY_PARAMETER")
+	}
+	var formation tick.Formation = herokuapi.New(s.APIURL, s.APIKey)
+	if s.DryRun {
+		formation = herokuapi.NewDryRun(formation, 0)
+	}
+	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)
+	if s.TopicARN != "" {
+		notifier = snsnotify.New(sns.NewFromConfig(h.cfg.AWS), s.TopicARN)
+	}
+	h.ticker = &tick.Ticker{
+		Settings:  s,
+		Store:     dynamostore.New(dynamodb.NewFromConfig(h.cfg.AWS), s.TableName, s.HistoryTTL),
+		Formation: formation,
+		Prober:    probe.New(s.HeartbeatURL, s.HeartbeatTimeout, s.MinResponseTime, s.MaxResponseTime),
+		Notifier:  notifier,
+		Log:       h.cfg.Log,
+		Now:       h.cfg.Now,
+	}
+	return h.ticker, nil
+}
+
+var (
+	_ tick.Store     = (*dynamostore.Store)(nil)
+	_ tick.Formation = (*herokuapi.Client)(nil)
+	_ tick.Formation = (*herokuapi.DryRun)(nil)
+	_ tick.Prober    = (*probe.Prober)(nil)
+	_ tick.Notifier  = (*snsnotify.Notifier)(nil)
+	_ tick.Notifier  = (*notify.Log)(nil)
+)
