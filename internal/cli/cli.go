@@ -29,6 +29,9 @@ const usage = `autoscalebot keeps a Heroku app's dynos matched to its load.
 Usage:
   autoscalebot run  [-state FILE] [-duration D] [-v]   tick every AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS
   autoscalebot once [-state FILE] [-json] [-v]         one tick, printing the decision
+  autoscalebot pause  [-app A] [-type T] [-table T | -stack S | -state FILE]
+  autoscalebot resume [-app A] [-type T] [-table T | -stack S | -state FILE]
+                                                       stop or restart scaling (probing and recording go on)
 
 Settings come from AUTOSCALE_* environment variables (see the README). Without
 AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
@@ -61,6 +64,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = run(ctx, args[1:], env)
 	case "once":
 		err = once(ctx, args[1:], env)
+	case "pause":
+		err = setPaused(ctx, args[1:], env, true)
+	case "resume":
+		err = setPaused(ctx, args[1:], env, false)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+// pauseAttempts bounds the retries when a tick saves between our load and save.
+const pauseAttempts = 5
+
+// setPaused turns the operator pause on or off for one formation. It takes
+// effect on the next tick without a redeploy: probing and recording go on,
+// scaling stops.
+func setPaused(ctx context.Context, args []string, env Env, paused bool) error {
+	name := "resume"
+	if paused {
+		name = "pause"
+	}
+	fs := newFlagSet(name, env)
+	var sf storeFlags
+	sf.register(fs, env.Getenv)
+	app := fs.String("app", env.Getenv("AUTOSCALE_HEROKU_APP_NAME"), "Heroku app (env AUTOSCALE_HEROKU_APP_NAME)")
+	processType := fs.String("type", defaultString(env.Getenv("AUTOSCALE_HEROKU_PROCESS_TYPE"), "web"), "process type")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *app == "" {
+		return errors.New("-app is required (or AUTOSCALE_HEROKU_APP_NAME)")
+	}
+	store, where, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	key := state.Key{App: *app, ProcessType: *processType}
+	for range pauseAttempts {
+		s, err := store.Load(ctx, key)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", name, key, err)
+		}
+		if s.Paused == paused {
+			fmt.Fprintf(env.Stdout, "%s is already %s (%s)\n", key, pausedWord(paused), where)
+			return nil
+		}
+		s.Paused = paused
+		_, err = store.Save(ctx, key, s)
+		if errors.Is(err, state.ErrConflict) {
+			continue // a tick saved in between: read again
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", name, key, err)
+		}
+		fmt.Fprintf(env.Stdout, "%s is now %s (%s); the next tick %s\n", key, pausedWord(paused), where,
+			map[bool]string{true: "probes and records but does not scale", false: "scales again"}[paused])
+		return nil
+	}
+	return fmt.Errorf("%s %s: the state kept changing; try again", name, key)
+}
+
+func pausedWord(paused bool) string {
+	if paused {
+		return "paused"
+	}
+	return "running"
+}
+
+func defaultString(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

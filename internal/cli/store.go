@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+// stateStore is what the operating commands (status, history, pause,
+// resume) need from wherever the state lives.
+type stateStore interface {
+	Load(ctx context.Context, key state.Key) (state.State, error)
+	Save(ctx context.Context, key state.Key, s state.State) (state.State, error)
+	History(ctx context.Context, key state.Key, since time.Time, limit int) ([]state.Record, error)
+	Keys(ctx context.Context) ([]state.Key, error)
+}
+
+var (
+	_ stateStore = (*state.FileStore)(nil)
+	_ stateStore = (*dynamostore.Store)(nil)
+)
+
+// tableOutput is the stack output that names the table (template.yaml).
+const tableOutput = "TableName"
+
+// storeFlags say where the state lives: a deployed stack's table, a table
+// by name, or a local state file.
+type storeFlags struct {
+	table, stack, statePath string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&f.table, "table", getenv("AUTOSCALE_TABLE_NAME"), "DynamoDB table of a deployed autoscalebot (env AUTOSCALE_TABLE_NAME)")
+	fs.StringVar(&f.stack, "stack", "", "CloudFormation stack whose TableName output names the table")
+	def := getenv("AUTOSCALE_STATE_FILE")
+	if def == "" {
+		def = filepath.Join(".autoscalebot", "state.json")
+	}
+	fs.StringVar(&f.statePath, "state", def, "local state file, used when no table or stack is given (env AUTOSCALE_STATE_FILE)")
+}
+
+// open returns the store and a description of it for messages.
+func (f *storeFlags) open(ctx context.Context) (stateStore, string, error) {
+	if f.table == "" && f.stack == "" {
+		return state.NewFileStore(f.statePath), "state file " + f.statePath, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("aws config: %w", err)
+	}
+	table := f.table
+	if table == "" {
+		table, err = stackTable(ctx, cloudformation.NewFromConfig(cfg), f.stack)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	return dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), "table " + table, nil
+}
+
+// describeStacks lists the CloudFormation call made.
+type describeStacks interface {
+	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+}
+
+func stackTable(ctx context.Context, client describeStacks, stack string) (string, error) {
+	out, err := client.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+	if err != nil {
+		return "", fmt.Errorf("find the table of stack %s: %w", stack, err)
+	}
+	for _, s := range out.Stacks {
+		for _, o := range s.Outputs {
+			if aws.ToString(o.OutputKey) == tableOutput {
+				return aws.ToString(o.OutputValue), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("stack %s has no %s output: is it an autoscalebot stack?", stack, tableOutput)
+}
+
+// errNoFormation means the store holds nothing for the formation asked about.
+var errNoFormation = errors.New("no state for this formation yet")
