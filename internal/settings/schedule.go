@@ -122,3 +122,14 @@ func checkDynos(n, least int) string {
 	}
 	return ""
 }
+
+// ParseBound reads a dyno count as written in AUTOSCALE_MIN_DYNOS or
+// AUTOSCALE_MAX_DYNOS (a number or a schedule), for displays that show the
+// bounds stored with the state.
+func ParseBound(v string) (Bound, error) {
+	b, problems := parseBound(v, 0)
+	if len(problems) > 0 {
+		return Bound{}, fmt.Errorf("dyno count %q: %s", v, strings.Join(problems, "; "))
+	}
+	return b, nil
+}

@@ -43,6 +43,17 @@ type State struct {
 	// Paused stops all scaling while probing and recording go on.
 	Paused bool `json:"paused,omitempty"`
 
+	// Config is the part of the settings that status displays need, as of
+	// the last tick (the state item is all an operator's command reads).
+	Config *Config `json:"config,omitempty"`
+
+	// PlanLimit is the quantity Heroku refused as over the plan (422) during
+	// the current at-max episode; 0 when none. Scale-ups stop below it.
+	PlanLimit int `json:"planLimit,omitempty"`
+
+	// RateLimitRemaining is Heroku's RateLimit-Remaining as last seen (nil: unknown).
+	RateLimitRemaining *int `json:"rateLimitRemaining,omitempty"`
+
 	// EventIDs are the most recent scheduler event ids handled, newest last,
 	// so that a duplicated delivery is processed once.
 	EventIDs []string `json:"eventIds,omitempty"`
@@ -55,6 +66,19 @@ type Episodes struct {
 	BelowMin   bool `json:"belowMin,omitempty"`
 	ProbeError bool `json:"probeError,omitempty"`
 	ScaleDiff  bool `json:"scaleDiff,omitempty"`
+	// HerokuError is set while the Platform API refuses the key (401/403)
+	// or cannot find the app or process type (404).
+	HerokuError bool `json:"herokuError,omitempty"`
+}
+
+// Config is a snapshot of the settings a status display needs.
+type Config struct {
+	MinDynos      string `json:"minDynos"` // as written in the environment: a number or a schedule
+	MaxDynos      string `json:"maxDynos"`
+	TimeZone      string `json:"timeZone"`
+	MaxResponseMS int64  `json:"maxResponseMs"`
+	MinResponseMS int64  `json:"minResponseMs"`
+	DryRun        bool   `json:"dryRun,omitempty"`
 }
 
 // ProbeRecord is the last heartbeat, kept for status displays.

@@ -128,6 +128,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		Status: result.Status, Detail: result.Detail,
 	}
 	d.Next.LastDecision = &rec
+	d.Next.Config = configSnapshot(s)
 	if eventID != "" {
 		d.Next.EventIDs = appendBounded(loaded.EventIDs, eventID, eventIDLimit)
 	}
@@ -211,4 +212,16 @@ func appendBounded(list []string, v string, limit int) []string {
 		out = out[len(out)-limit:]
 	}
 	return out
+}
+
+func configSnapshot(s settings.Settings) *state.Config {
+	tz := "UTC"
+	if s.Location != nil {
+		tz = s.Location.String()
+	}
+	return &state.Config{
+		MinDynos: s.MinDynos.String(), MaxDynos: s.MaxDynos.String(), TimeZone: tz,
+		MaxResponseMS: s.MaxResponseTime.Milliseconds(), MinResponseMS: s.MinResponseTime.Milliseconds(),
+		DryRun: s.DryRun,
+	}
 }
