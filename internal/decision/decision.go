@@ -28,6 +28,7 @@ const (
 	Steady        Reason = "Steady"        // nothing to do
 	ProbeError    Reason = "ProbeError"    // the heartbeat itself is broken: streaks untouched
 	Paused        Reason = "Paused"        // scaling paused by the operator
+	HerokuRefused Reason = "HerokuRefused" // Heroku refused the key or knows no such app/type: no decision
 )
 
 // Input is everything one decision depends on.
@@ -95,14 +96,24 @@ func Decide(in Input) Decision {
 	slow := next.SlowStreak >= s.FailsToScaleUp
 	fast := next.FastStreak >= s.PassesToScaleDown
 	// An episode ends when its condition clears, so the next one notifies again.
-	if !slow || in.Current < hi {
-		next.Episodes.AboveMax = false
-	}
 	if !fast || in.Current > lo {
 		next.Episodes.BelowMin = false
 	}
 	if next.Episodes.ScaleDiff && !scaleDiffExceeded(s, next.Recent, in.Current, in.Now) {
 		next.Episodes.ScaleDiff = false
+	}
+
+	// Heroku refused PlanLimit dynos during this episode: treat the quantity
+	// below it as the max, so one 422 does not become one a minute.
+	capHi := hi
+	if next.PlanLimit > 0 {
+		capHi = max(min(hi, next.PlanLimit-1), lo)
+	}
+	if !slow {
+		next.PlanLimit = 0
+	}
+	if !slow || in.Current < capHi {
+		next.Episodes.AboveMax = false
 	}
 
 	coolingDown := s.Cooldown > 0 && !next.LastScaleAt.IsZero() && in.Now.Sub(next.LastScaleAt) < s.Cooldown
@@ -115,7 +126,7 @@ func Decide(in Input) Decision {
 		d.Target, d.Reason = hi, OutsideBounds
 	case in.Probe.Verdict == probe.Error:
 		d.Reason = ProbeError
-	case slow && in.Current >= hi:
+	case slow && in.Current >= capHi:
 		d.Reason = AtMax
 		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax {
 			d.Notices = append(d.Notices, n.needsAboveMax(next.SlowStreak))
@@ -124,7 +135,7 @@ func Decide(in Input) Decision {
 	case slow && coolingDown:
 		d.Reason = CoolingDown
 	case slow:
-		d.Target, d.Reason = min(in.Current+s.Increment, hi), SlowStreak
+		d.Target, d.Reason = min(in.Current+s.Increment, capHi), SlowStreak
 	case fast && in.Current <= lo:
 		d.Reason = AtMin
 		// At one dyno there is nowhere lower to go, so there is nothing to tell.
@@ -137,27 +148,52 @@ func Decide(in Input) Decision {
 	case fast:
 		d.Target, d.Reason = max(in.Current-s.Increment, lo), FastStreak
 	}
+	if !d.Scales() {
+		// The formation was read and nothing needs writing: Heroku answers
+		// again. (A refused write ends its episode only when a write succeeds.)
+		next.Episodes.HerokuError = false
+	}
 	d.Next = next
 	return d
 }
 
+// Outcome is what became of the scale a decision asked for.
+type Outcome struct {
+	Err error // nil: the formation now runs the target quantity
+	// OverPlan: Heroku refused the quantity as beyond the plan's limit (422).
+	OverPlan bool
+	// Refused: Heroku refused the key (401/403) or knows no such app or
+	// process type (404); nothing will work until a person fixes it.
+	Refused bool
+}
+
 // Settle moves the committed state forward with the outcome of the scale the
-// decision asked for (scaleErr nil: it succeeded). A success resets the
-// streaks and the max/min episodes; a failure keeps the streaks, so the next
-// tick tries again.
-func Settle(in Input, d Decision, scaleErr error) (state.State, []notify.Notice) {
+// decision asked for. A success resets the streaks and the max/min episodes;
+// a failure keeps the streaks, so the next tick tries again, except past a
+// plan limit, which holds until the slow episode ends.
+func Settle(in Input, d Decision, out Outcome) (state.State, []notify.Notice) {
 	s := in.Settings
 	next := d.Next
 	n := newNoticer(in)
 	var notices []notify.Notice
-	if scaleErr != nil {
+	switch {
+	case out.Err != nil && out.OverPlan && d.Target > d.Current:
+		next.PlanLimit = d.Target
+		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax {
+			notices = append(notices, n.overPlan(d))
+		}
+		next.Episodes.AboveMax = true
+		return next, notices
+	case out.Err != nil && out.Refused:
+		return Refused(Input{Settings: s, State: next, Probe: in.Probe, Current: in.Current, Now: in.Now}, out.Err)
+	case out.Err != nil:
 		if s.NotifyOnScaleFails {
-			notices = append(notices, n.scaleFailed(d, scaleErr))
+			notices = append(notices, n.scaleFailed(d, out.Err))
 		}
 		return next, notices
 	}
 	next.SlowStreak, next.FastStreak = 0, 0
-	next.Episodes.AboveMax, next.Episodes.BelowMin = false, false
+	next.Episodes.AboveMax, next.Episodes.BelowMin, next.Episodes.HerokuError = false, false, false
 	next.Quantity = d.Target
 	next.LastScaleAt = in.Now
 	next.Recent = pruneRecent(append(next.Recent, state.ScaleEvent{
@@ -172,6 +208,19 @@ func Settle(in Input, d Decision, scaleErr error) (state.State, []notify.Notice)
 		}
 		next.Episodes.ScaleDiff = true
 	}
+	return next, notices
+}
+
+// Refused is the state and notices for a tick on which Heroku refused the
+// key or did not know the app or process type: no decision can be made, so
+// the streaks stay as they are, and one notice goes out per episode.
+func Refused(in Input, err error) (state.State, []notify.Notice) {
+	next := in.State
+	var notices []notify.Notice
+	if !next.Episodes.HerokuError {
+		notices = append(notices, newNoticer(in).refused(err))
+	}
+	next.Episodes.HerokuError = true
 	return next, notices
 }
 

@@ -54,6 +54,8 @@ type sim struct {
 	qty       int
 	now       time.Time
 	scaleErr  error // every scale attempt fails with this when set
+	planMax   int   // a scale above this fails as over the plan's limit (0: no limit)
+	refused   bool  // …as a bad key or unknown app
 	attempts  int
 	notices   []notify.Notice
 	decisions []Decision
@@ -69,9 +71,10 @@ func (m *sim) beat(v probe.Verdict) Decision {
 	if d.Scales() {
 		m.attempts++
 		var notices []notify.Notice
-		next, notices = Settle(in, d, m.scaleErr)
+		out := m.outcome(d.Target)
+		next, notices = Settle(in, d, out)
 		m.notices = append(m.notices, notices...)
-		if m.scaleErr == nil {
+		if out.Err == nil {
 			m.qty = d.Target
 		}
 	}
@@ -79,6 +82,13 @@ func (m *sim) beat(v probe.Verdict) Decision {
 	m.now = m.now.Add(time.Minute)
 	m.decisions = append(m.decisions, d)
 	return d
+}
+
+func (m *sim) outcome(target int) Outcome {
+	if m.planMax > 0 && target > m.planMax {
+		return Outcome{Err: errors.New("heroku: 422 invalid_params: over the plan's limit"), OverPlan: true}
+	}
+	return Outcome{Err: m.scaleErr, Refused: m.refused}
 }
 
 func (m *sim) beats(vs ...probe.Verdict) {
@@ -359,6 +369,49 @@ func TestFailedScaleKeepsStreakAndRetries(t *testing.T) {
 	}
 }
 
+func TestPlanLimitActsAsMaxForTheEpisode(t *testing.T) {
+	s := originalSettings()
+	s.MaxDynos = settings.Fixed(10)
+	m := newSim(s, 1)
+	m.planMax = 2
+	m.beats(repeat(F, 3+3+10)...) // 1 → 2, then 3 is refused, then ten more slow beats
+	if m.qty != 2 || m.attempts != 2 {
+		t.Errorf("quantity %d after %d scale attempts, want 2 after 2 (no retry each minute)", m.qty, m.attempts)
+	}
+	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.NeedsAboveMax}) || !strings.Contains(m.notices[0].Text, "plan") {
+		t.Errorf("notices %v (%+v), want one needs_above_max about the plan", got, m.notices)
+	}
+	if last := m.decisions[len(m.decisions)-1]; last.Reason != AtMax {
+		t.Errorf("reason %s while held by the plan, want AtMax", last.Reason)
+	}
+	// The slow spell ends; the next one may try the plan again (it may have been upgraded).
+	m.beats(K, F, F, F)
+	if m.attempts != 3 || len(m.notices) != 2 {
+		t.Errorf("next episode: %d attempts and %d notices, want 3 and 2", m.attempts, len(m.notices))
+	}
+}
+
+func TestRefusedKeyNotifiesOncePerEpisode(t *testing.T) {
+	m := newSim(originalSettings(), 1)
+	m.refused, m.scaleErr = true, errors.New("heroku: 401 unauthorized: Invalid credentials provided.")
+	m.beats(repeat(F, 8)...)
+	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.HerokuError}) {
+		t.Fatalf("notices %v, want exactly one heroku_error", got)
+	}
+	if !strings.Contains(m.notices[0].Text, "API key") || !strings.Contains(m.notices[0].Text, "myapp") {
+		t.Errorf("notice %q does not say the key or the app", m.notices[0].Text)
+	}
+	if m.qty != 1 || m.st.SlowStreak != 8 {
+		t.Errorf("qty %d streak %d: want no scaling and the streak kept", m.qty, m.st.SlowStreak)
+	}
+	// Fixed: the formation is read again, so the episode ends.
+	m.refused, m.scaleErr = false, nil
+	m.beat(F)
+	if m.qty != 2 || m.st.Episodes.HerokuError {
+		t.Errorf("after the fix: qty %d, heroku error episode %t; want 2 and false", m.qty, m.st.Episodes.HerokuError)
+	}
+}
+
 func TestManualScalingIsNoticed(t *testing.T) {
 	m := newSim(originalSettings(), 1)
 	m.beats(F, F)
@@ -373,7 +426,7 @@ func TestDecideDoesNotMutateInput(t *testing.T) {
 	st := state.State{Recent: []state.ScaleEvent{{At: t0, From: 1, To: 2, OK: true}}, SlowStreak: 2}
 	in := Input{Settings: originalSettings(), State: st, Probe: beat(F), Current: 2, Now: t0.Add(time.Minute)}
 	d := Decide(in)
-	Settle(in, d, nil)
+	Settle(in, d, Outcome{})
 	if in.State.SlowStreak != 2 || len(in.State.Recent) != 1 {
 		t.Errorf("input state changed: %+v", in.State)
 	}

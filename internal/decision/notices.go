@@ -39,8 +39,12 @@ func (n noticer) notice(event notify.Event, title, text string) notify.Notice {
 // facts is the line of context every notice ends with.
 func (n noticer) facts() string {
 	lo, hi := n.in.Settings.Bounds(n.in.Now)
-	return fmt.Sprintf("App %s, process type %s, %d dynos (min %d, max %d). Last heartbeat: %s.",
-		n.in.Settings.AppName, n.in.Settings.ProcessType, n.in.Current, lo, hi, n.heartbeat())
+	dynos := fmt.Sprintf("%d dynos", n.in.Current)
+	if n.in.Current == 0 && n.in.State.Quantity > 0 {
+		dynos = fmt.Sprintf("%d dynos when last read", n.in.State.Quantity)
+	}
+	return fmt.Sprintf("App %s, process type %s, %s (min %d, max %d). Last heartbeat: %s.",
+		n.in.Settings.AppName, n.in.Settings.ProcessType, dynos, lo, hi, n.heartbeat())
 }
 
 func (n noticer) heartbeat() string {
@@ -94,6 +98,21 @@ func (n noticer) scaleDiff(d Decision, r quantityRange) notify.Notice {
 		fmt.Sprintf("scaled between %d and %d dynos in %s", r.low, r.high, s.ScaleDiffPeriod),
 		fmt.Sprintf("Too much scaling over too little time! We have %d dynos right now. Went between %d and %d dynos in the last %s (threshold %d).",
 			d.Target, r.low, r.high, s.ScaleDiffPeriod, s.ScaleDiffThreshold))
+}
+
+func (n noticer) overPlan(d Decision) notify.Notice {
+	return n.notice(notify.NeedsAboveMax,
+		fmt.Sprintf("Heroku refused %d dynos: over the plan's limit", d.Target),
+		fmt.Sprintf("We are at the max (%d) dynos your Heroku plan allows, but the response is still too slow. Heroku refused %d dynos as over the plan's limit, so autoscalebot stays at %d until this slow spell ends. Upgrade the dyno type or plan, or lower AUTOSCALE_MAX_DYNOS.",
+			d.Current, d.Target, d.Current))
+}
+
+func (n noticer) refused(err error) notify.Notice {
+	s := n.in.Settings
+	return n.notice(notify.HerokuError,
+		"Heroku refused the request",
+		fmt.Sprintf("Heroku refused autoscalebot's request for app %q, process type %q: %v. Either the API key is wrong, expired or lacks access to the app, or the app or process type does not exist. autoscalebot will not scale until this works; check AUTOSCALE_HEROKU_APP_NAME, AUTOSCALE_HEROKU_PROCESS_TYPE and the API key.",
+			s.AppName, s.ProcessType, err))
 }
 
 func (n noticer) ping() notify.Notice {

@@ -85,3 +85,13 @@ func isTransport(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
+
+// Refused reports whether Heroku refused the request for a reason only a
+// person can fix: a bad or under-privileged key (401/403), or an unknown app
+// or process type (404).
+func (e *APIError) Refused() bool {
+	return errors.Is(e.Err, ErrUnauthorized) || errors.Is(e.Err, ErrNotFound)
+}
+
+// OverPlan reports whether Heroku refused a quantity as beyond the plan (422).
+func (e *APIError) OverPlan() bool { return errors.Is(e.Err, ErrPlanLimit) }

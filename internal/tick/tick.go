@@ -41,6 +41,24 @@ type Notifier interface {
 	Notify(ctx context.Context, n notify.Notice) error
 }
 
+// Heroku's errors say what kind of failure they are through these methods.
+type (
+	refusal   interface{ Refused() bool }
+	overPlan  interface{ OverPlan() bool }
+	rateLimit interface {
+		RateLimitRemaining() (remaining int, known bool)
+	}
+)
+
+// RateLimitReserve is the number of Heroku API tokens below which a tick
+// stops reading the formation before deciding and uses the stored quantity:
+// the account's other tools (deploys, the CLI) share the same bucket.
+const RateLimitReserve = 100
+
+// probeReserve is the time kept back from the probe, when the invocation
+// has a deadline, for the state writes and the Heroku call after it.
+const probeReserve = 5 * time.Second
+
 // eventIDLimit is how many scheduler event ids are remembered to drop
 // duplicate deliveries; EventBridge redelivers within minutes, not hours.
 const eventIDLimit = 20
@@ -79,6 +97,13 @@ type Summary struct {
 	DryRun      bool     `json:"dryRun,omitempty"`
 	Paused      bool     `json:"paused,omitempty"`
 	Notices     []string `json:"notices,omitempty"`
+	// RateLimitRemaining is Heroku's RateLimit-Remaining after this tick, when known.
+	RateLimitRemaining *int `json:"rateLimitRemaining,omitempty"`
+	// QuantityFromState: the rate limit was low, so the formation was not
+	// read and the stored quantity was used.
+	QuantityFromState bool `json:"quantityFromState,omitempty"`
+	// HerokuRefused: Heroku refused the key or knew no such app or process type.
+	HerokuRefused bool `json:"herokuRefused,omitempty"`
 }
 
 // Tick runs one beat. eventID, when not empty, identifies the scheduler
@@ -105,12 +130,22 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		return sum, nil
 	}
 
-	result := t.Prober.Probe(ctx)
+	result := t.probe(ctx)
 	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = string(result.Verdict), result.Latency.Milliseconds(), result.Detail
 
-	current, err := t.Formation.Quantity(ctx, key.App, key.ProcessType)
-	if err != nil {
-		return sum, fmt.Errorf("read formation: %w", err)
+	var current int
+	if remaining, ok := t.rateLimitRemaining(loaded); ok && remaining < RateLimitReserve && loaded.Quantity > 0 {
+		current, sum.QuantityFromState = loaded.Quantity, true
+		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int("rateLimitRemaining", remaining))
+	} else {
+		current, err = t.Formation.Quantity(ctx, key.App, key.ProcessType)
+		var r refusal
+		if errors.As(err, &r) && r.Refused() {
+			return t.refused(ctx, log, key, loaded, result, eventID, sum, err)
+		}
+		if err != nil {
+			return sum, fmt.Errorf("read formation: %w", err)
+		}
 	}
 	now := t.Now()
 	in := decision.Input{Settings: s, State: loaded, Probe: result, Current: current, Now: now}
@@ -128,10 +163,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		Status: result.Status, Detail: result.Detail,
 	}
 	d.Next.LastDecision = &rec
-	d.Next.Config = configSnapshot(s)
-	if eventID != "" {
-		d.Next.EventIDs = appendBounded(loaded.EventIDs, eventID, eventIDLimit)
-	}
+	t.stamp(&d.Next, loaded, result, eventID, now)
 
 	committed, err := t.Store.Save(ctx, key, d.Next)
 	if errors.Is(err, state.ErrConflict) {
@@ -148,8 +180,9 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 
 	if d.Scales() {
 		scaleErr := t.Formation.Scale(ctx, key.App, key.ProcessType, d.Target)
-		next, settled := decision.Settle(in, d, scaleErr)
+		next, settled := decision.Settle(in, d, outcome(scaleErr))
 		next.Version = committed.Version
+		next.RateLimitRemaining = t.remaining(next.RateLimitRemaining)
 		notices = append(notices, settled...)
 		scaleRec := rec
 		scaleRec.Kind, scaleRec.OK = state.KindScale, scaleErr == nil
@@ -165,20 +198,23 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		}
 	}
 	sum.SlowStreak, sum.FastStreak = final.SlowStreak, final.FastStreak
+	sum.RateLimitRemaining = final.RateLimitRemaining
+	sum.HerokuRefused = final.Episodes.HerokuError
 
 	// History and notices are reports: a failure is logged and never undoes
 	// the scale or the state already saved.
 	if err := t.Store.Append(ctx, key, records...); err != nil {
 		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
 	}
-	for _, n := range notices {
-		sum.Notices = append(sum.Notices, string(n.Event))
-		if err := t.Notifier.Notify(ctx, n); err != nil {
-			log.ErrorContext(ctx, "notify failed", slog.String("event", string(n.Event)), slog.String("error", err.Error()))
-		}
-	}
+	t.notify(ctx, log, &sum, notices)
+	t.logTick(ctx, log, sum)
+	return sum, nil
+}
+
+// logTick writes the one line per tick that says what was decided and why.
+func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	log.InfoContext(ctx, "tick",
-		slog.String("eventId", eventID),
+		slog.String("eventId", sum.EventID),
 		slog.String("verdict", sum.Verdict),
 		slog.Int64("latencyMs", sum.LatencyMS),
 		slog.String("probeDetail", sum.ProbeDetail),
@@ -194,8 +230,110 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		slog.Bool("dryRun", sum.DryRun),
 		slog.Bool("paused", sum.Paused),
 		slog.Any("notices", sum.Notices),
+		slog.Bool("quantityFromState", sum.QuantityFromState),
+		slog.Bool("herokuRefused", sum.HerokuRefused),
 	)
-	return sum, nil
+}
+
+// refused handles a tick on which Heroku refused to read the formation for a
+// reason only a person can fix: it records the probe and the episode (one
+// notice per episode) and fails the invocation, so the error alarm sees it.
+func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, loaded state.State, result probe.Result, eventID string, sum Summary, readErr error) (Summary, error) {
+	now := t.Now()
+	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr)
+	rec := state.Record{
+		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
+		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Reason: string(decision.HerokuRefused), Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
+	}
+	next.LastDecision = &rec
+	t.stamp(&next, loaded, result, eventID, now)
+	sum.Reason, sum.HerokuRefused = string(decision.HerokuRefused), true
+	saved, err := t.Store.Save(ctx, key, next)
+	if errors.Is(err, state.ErrConflict) {
+		sum.Conflict = true
+		return sum, nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("read formation: %w (and saving state failed: %v)", readErr, err)
+	}
+	sum.SlowStreak, sum.FastStreak, sum.RateLimitRemaining = saved.SlowStreak, saved.FastStreak, saved.RateLimitRemaining
+	if err := t.Store.Append(ctx, key, rec); err != nil {
+		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
+	}
+	t.notify(ctx, log, &sum, notices)
+	t.logTick(ctx, log, sum)
+	return sum, fmt.Errorf("read formation: %w", readErr)
+}
+
+// stamp records on the state what every tick leaves behind: the probe, the
+// settings in force, the event id and the rate limit.
+func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Result, eventID string, now time.Time) {
+	next.LastProbe = &state.ProbeRecord{
+		At: now, Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(),
+		Status: result.Status, Detail: result.Detail,
+	}
+	next.Config = configSnapshot(t.Settings)
+	if eventID != "" {
+		next.EventIDs = appendBounded(loaded.EventIDs, eventID, eventIDLimit)
+	}
+	next.RateLimitRemaining = t.remaining(loaded.RateLimitRemaining)
+}
+
+func (t *Ticker) notify(ctx context.Context, log *slog.Logger, sum *Summary, notices []notify.Notice) {
+	for _, n := range notices {
+		sum.Notices = append(sum.Notices, string(n.Event))
+		if err := t.Notifier.Notify(ctx, n); err != nil {
+			log.ErrorContext(ctx, "notify failed", slog.String("event", string(n.Event)), slog.String("error", err.Error()))
+		}
+	}
+}
+
+// probe checks the heartbeat, keeping back part of the invocation's
+// remaining time for what must follow.
+func (t *Ticker) probe(ctx context.Context) probe.Result {
+	if deadline, ok := ctx.Deadline(); ok {
+		reserve := min(probeReserve, time.Until(deadline)/2)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		defer cancel()
+	}
+	return t.Prober.Probe(ctx)
+}
+
+// rateLimitRemaining is the last RateLimit-Remaining seen by this process,
+// or else the one stored by an earlier invocation.
+func (t *Ticker) rateLimitRemaining(loaded state.State) (int, bool) {
+	if rl, ok := t.Formation.(rateLimit); ok {
+		if n, known := rl.RateLimitRemaining(); known {
+			return n, true
+		}
+	}
+	if loaded.RateLimitRemaining != nil {
+		return *loaded.RateLimitRemaining, true
+	}
+	return 0, false
+}
+
+// remaining is the rate limit to store: the client's latest reading, else the previous value.
+func (t *Ticker) remaining(previous *int) *int {
+	if rl, ok := t.Formation.(rateLimit); ok {
+		if n, known := rl.RateLimitRemaining(); known {
+			return &n
+		}
+	}
+	return previous
+}
+
+// outcome classifies a scale call's error for the decision rules.
+func outcome(err error) decision.Outcome {
+	var r refusal
+	var p overPlan
+	return decision.Outcome{
+		Err:      err,
+		Refused:  errors.As(err, &r) && r.Refused(),
+		OverPlan: errors.As(err, &p) && p.OverPlan(),
+	}
 }
 
 func (t *Ticker) logger() *slog.Logger {
