@@ -84,6 +84,9 @@ type Fault struct {
 	// With no Status or Garbage the request is then served normally.
 	Delay time.Duration
 	Count int
+	// Method limits the fault to requests of this method ("PATCH" to fail
+	// only the scale); empty means every request.
+	Method string
 }
 
 func (f Fault) active() bool { return f.Status != 0 || f.Garbage || f.Delay > 0 }
@@ -313,7 +316,7 @@ func (s *Server) front(mux *http.ServeMux) http.Handler {
 			Accept: r.Header.Get("Accept"),
 		})
 		s.violations = append(s.violations, problems...)
-		fault := s.takeFault()
+		fault := s.takeFault(r.Method)
 		remaining := s.remaining
 		s.mu.Unlock()
 
@@ -378,10 +381,10 @@ func (s *Server) front(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// takeFault returns the fault for this request. Callers hold mu.
-func (s *Server) takeFault() Fault {
+// takeFault returns the fault for a request of method. Callers hold mu.
+func (s *Server) takeFault(method string) Fault {
 	f := s.fault
-	if !f.active() {
+	if !f.active() || (f.Method != "" && f.Method != method) {
 		return Fault{}
 	}
 	if f.Count > 0 {

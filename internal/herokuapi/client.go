@@ -120,6 +120,18 @@ func (c *Client) RateLimitRemaining() (remaining int, known bool) {
 	return int(n), true
 }
 
+// RefreshRateLimit asks how many API tokens are left. The call itself costs
+// no token, so a caller saving tokens can still learn when the bucket refills.
+func (c *Client) RefreshRateLimit(ctx context.Context) (int, error) {
+	ctx, status := withStatus(ctx)
+	rl, err := c.svc.RateLimitInfo(ctx)
+	if err != nil {
+		return 0, c.redact(fmt.Errorf("get rate limit: %w", classify(err, int(status.Load()))))
+	}
+	c.remaining.Store(int64(rl.Remaining))
+	return rl.Remaining, nil
+}
+
 // checkFormation rejects a 2xx body that parsed but is no formation (such
 // as {} or null), which would otherwise read as zero dynos.
 func checkFormation(f *heroku.Formation, status int) error {

@@ -47,6 +47,7 @@ type (
 	overPlan  interface{ OverPlan() bool }
 	rateLimit interface {
 		RateLimitRemaining() (remaining int, known bool)
+		RefreshRateLimit(ctx context.Context) (int, error) // costs no token
 	}
 )
 
@@ -134,7 +135,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = string(result.Verdict), result.Latency.Milliseconds(), result.Detail
 
 	var current int
-	if remaining, ok := t.rateLimitRemaining(loaded); ok && remaining < RateLimitReserve && loaded.Quantity > 0 {
+	if remaining, low := t.rateLimitLow(ctx, loaded); low {
 		current, sum.QuantityFromState = loaded.Quantity, true
 		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int("rateLimitRemaining", remaining))
 	} else {
@@ -301,18 +302,27 @@ func (t *Ticker) probe(ctx context.Context) probe.Result {
 	return t.Prober.Probe(ctx)
 }
 
-// rateLimitRemaining is the last RateLimit-Remaining seen by this process,
-// or else the one stored by an earlier invocation.
-func (t *Ticker) rateLimitRemaining(loaded state.State) (int, bool) {
-	if rl, ok := t.Formation.(rateLimit); ok {
-		if n, known := rl.RateLimitRemaining(); known {
-			return n, true
-		}
+// rateLimitLow reports whether the Heroku token bucket is below the reserve,
+// so the tick should use the stored quantity instead of reading it. The last
+// reading (this process's, else the stored one) is checked again with the
+// free rate-limit call, so the tick notices when the bucket refills.
+func (t *Ticker) rateLimitLow(ctx context.Context, loaded state.State) (int, bool) {
+	rl, ok := t.Formation.(rateLimit)
+	if !ok || loaded.Quantity <= 0 {
+		return 0, false
 	}
-	if loaded.RateLimitRemaining != nil {
-		return *loaded.RateLimitRemaining, true
+	n, known := rl.RateLimitRemaining()
+	if !known && loaded.RateLimitRemaining != nil {
+		n, known = *loaded.RateLimitRemaining, true
 	}
-	return 0, false
+	if !known || n >= RateLimitReserve {
+		return n, false
+	}
+	fresh, err := rl.RefreshRateLimit(ctx)
+	if err != nil {
+		return n, true
+	}
+	return fresh, fresh < RateLimitReserve
 }
 
 // remaining is the rate limit to store: the client's latest reading, else the previous value.
