@@ -93,7 +93,7 @@ func (r *recorder) events() []notify.Event {
 
 // rig is one autoscaler wired as in Lambda, against the stand-ins.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	env      map[string]string
 	heroku   *fakeheroku.Server
 	beat     *heartbeat
@@ -109,7 +109,7 @@ type rig struct {
 	outputs  []string // every summary and error, for the secret scan
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	moto := awstest.SharedMoto(t)
 	cfg := moto.Config(t)
@@ -234,7 +234,7 @@ func (r *rig) requests(method string) int {
 
 // scanForKey fails the test if the API key reached a log line, an error,
 // a summary or a notice.
-func scanForKey(t *testing.T, r *rig) {
+func scanForKey(t testing.TB, r *rig) {
 	t.Helper()
 	var all strings.Builder
 	all.WriteString(r.logs.String())
