@@ -9,6 +9,7 @@ RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK_VERSION := v0.8.2
 LAMBDA_FLAGS        := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME            ?= 30s
+FUZZTIME_BRIEF      ?= 4s
 
 .PHONY: all build run once test test-tools lint bench fuzz clean build-AutoscalerFunction
 
@@ -27,9 +28,11 @@ run:
 once:
 	$(GO) run ./cmd/autoscalebot once
 
-## test: every test, with the real stand-ins (moto_server, the Lambda emulator, cfn-lint, the SAM translator)
+## test: every test, with the real stand-ins (moto_server, the Lambda emulator, cfn-lint, the SAM translator),
+## then each fuzz target briefly
 test: test-tools
 	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_BRIEF)
 
 # The Go tools come from the module proxy, pinned; the Python ones must be on the machine.
 test-tools:
@@ -51,7 +54,8 @@ bench: test-tools
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		pkg=$$($(GO) list $$dir); \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$target"; \
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
