@@ -283,7 +283,7 @@ func (e *evaluator) scalar(v any) (string, error) {
 		}
 		value, ok := e.values[name]
 		if !ok {
-			return "", fmt.Errorf("Ref %s: not a parameter", name)
+			return "", fmt.Errorf("ref %s: not a parameter", name)
 		}
 		return value, nil
 	}

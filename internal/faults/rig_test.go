@@ -64,7 +64,6 @@ func (h *heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *heartbeat) slow()                { h.delay.Store(int64(80 * time.Millisecond)) }
-func (h *heartbeat) fast()                { h.delay.Store(0) }
 func (h *heartbeat) wait(d time.Duration) { h.delay.Store(int64(d)) }
 
 // recorder keeps every notice and passes it on to the real notifier.

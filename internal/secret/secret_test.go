@@ -26,7 +26,7 @@ func TestEveryWayOfPrintingRedacts(t *testing.T) {
 	}
 	outputs := map[string]string{
 		"%v":          fmt.Sprintf("%v", v),
-		"%s":          fmt.Sprintf("%s", v),
+		"%s":          fmt.Sprintf("key=%s", v),
 		"%q":          fmt.Sprintf("%q", v),
 		"%+v struct":  fmt.Sprintf("%+v", holder{Key: v}),
 		"%#v struct":  fmt.Sprintf("%#v", holder{Key: v}),
