@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -33,6 +36,7 @@ type Config struct {
 	AWS         aws.Config
 	Log         *slog.Logger
 	Now         func() time.Time // time.Now when nil
+	Metrics     io.Writer        // where EMF lines go; os.Stdout when nil
 }
 
 // Handler runs one tick per scheduled event.
@@ -53,6 +57,9 @@ func New(cfg Config) *Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = os.Stdout
+	}
 	return &Handler{cfg: cfg}
 }
 
@@ -69,11 +76,23 @@ func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (ti
 		return tick.Summary{}, err
 	}
 	sum, err := t.Tick(ctx, event.ID)
+	h.writeMetrics(ctx, sum)
 	if err != nil {
 		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String("eventId", event.ID), slog.String("error", err.Error()))
 		return sum, err
 	}
 	return sum, nil
+}
+
+// writeMetrics writes the tick's CloudWatch metrics as one EMF log line.
+func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary) {
+	remaining, known := 0, false
+	if sum.RateLimitRemaining != nil {
+		remaining, known = *sum.RateLimitRemaining, true
+	}
+	if err := metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum, remaining, known); err != nil {
+		h.cfg.Log.WarnContext(ctx, "write metrics failed", slog.String("error", err.Error()))
+	}
 }
 
 // tickerFor builds the ticker once per cold start. Reading the key from SSM
