@@ -400,6 +400,58 @@ func TestDashboardBody(t *testing.T) {
 	})
 }
 
+// TestMonitoringFreeTier: one stack's dashboard and alarms stay inside
+// CloudWatch's always-free allowance per account (3 dashboards of up to 50
+// metrics each, 10 alarm metrics, a metric math alarm counting each metric it
+// reads), so monitoring adds no cost. The custom metrics the function writes
+// are held to their own free 10 by internal/metrics TestFreeTier.
+func TestMonitoringFreeTier(t *testing.T) {
+	const dashboardMetrics, alarmMetrics = 50, 10
+	tmpl := loadRepoTemplate(t)
+	params := withRequired(dashboardParams)
+
+	shown := map[string]bool{}
+	for _, w := range asList(renderDashboard(t, tmpl, params)["widgets"]) {
+		for _, m := range asList(dig(w, "properties", "metrics")) {
+			ns, name, dims, err := metricEntry(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shown[fmt.Sprint(ns, name, dims)] = true
+		}
+	}
+	if len(shown) > dashboardMetrics {
+		t.Errorf("the dashboard shows %d metrics; a free dashboard shows at most %d", len(shown), dashboardMetrics)
+	}
+
+	doc, err := Resolve(tmpl.Doc, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources, _ := doc["Resources"].(map[string]any)
+	alarms, read := 0, 0
+	for _, r := range resources {
+		if dig(r, "Type") != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		alarms++
+		if dig(r, "Properties", "MetricName") != nil {
+			read++
+		}
+		for _, m := range asList(dig(r, "Properties", "Metrics")) {
+			if dig(m, "MetricStat") != nil {
+				read++
+			}
+		}
+	}
+	if alarms == 0 {
+		t.Fatal("no alarms with the default parameters")
+	}
+	if read > alarmMetrics {
+		t.Errorf("the alarms read %d metrics; %d alarm metrics are free", read, alarmMetrics)
+	}
+}
+
 // renderDashboard resolves the template for params and renders the
 // dashboard body as CloudFormation would, then parses it.
 func renderDashboard(t *testing.T, tmpl *Template, params map[string]string) map[string]any {

@@ -2,6 +2,15 @@
 // tick. In Lambda the line goes to stdout, and CloudWatch Logs turns it into
 // metrics: no PutMetricData call, no extra permission, no cost beyond the log.
 //
+// That last claim holds because of the metric count. CloudWatch bills every
+// metric name × dimension values combination as a custom metric ($0.30 a
+// month each) beyond the 10 that are always free per account. Write emits at
+// most 10 names (Names), under one dimension set (App, ProcessType), so one
+// deployed app and process type fits the free tier, as long as nothing else in
+// the account publishes custom metrics; each further app or process type adds
+// 10 billed metrics. Anything else worth keeping goes on the line as a
+// property: searchable in CloudWatch Logs Insights, never a metric.
+//
 // Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 package metrics
 
@@ -27,21 +36,18 @@ const (
 )
 
 // Metric names. The dashboard and alarms in template.yaml use these names.
+// Keep them at 10 or fewer (see the package doc and TestFreeTier).
 const (
 	HeartbeatLatency         = "HeartbeatLatency"         // ms to the heartbeat's first body byte; only when a response arrived
 	FailVerdicts             = "FailVerdicts"             // 1 when the probe said too slow (or 5xx, timeout), else 0
 	PassVerdicts             = "PassVerdicts"             // 1 when fast enough to count toward scaling down
-	OkVerdicts               = "OkVerdicts"               // 1 when in range
 	ProbeErrors              = "ProbeErrors"              // 1 when the probe itself is broken (4xx, DNS, TLS)
 	Dynos                    = "Dynos"                    // quantity before this tick's scale
 	TargetDynos              = "TargetDynos"              // quantity this tick decided on
-	MinDynos                 = "MinDynos"                 // minimum in force now
-	MaxDynos                 = "MaxDynos"                 // maximum in force now
 	ScaleUps                 = "ScaleUps"                 // 1 when a scale up succeeded (or was simulated in dry run)
 	ScaleDowns               = "ScaleDowns"               // 1 when a scale down succeeded (or was simulated in dry run)
 	ScaleFailures            = "ScaleFailures"            // 1 when Heroku refused or failed the scale call
 	HerokuRateLimitRemaining = "HerokuRateLimitRemaining" // Heroku API tokens left, when known
-	SkippedTicks             = "SkippedTicks"             // 1 for a duplicate delivery or an invocation that lost the race
 )
 
 // Units, from the CloudWatch MetricDatum list.
@@ -55,39 +61,38 @@ var units = map[string]string{
 	HeartbeatLatency:         unitMilliseconds,
 	FailVerdicts:             unitCount,
 	PassVerdicts:             unitCount,
-	OkVerdicts:               unitCount,
 	ProbeErrors:              unitCount,
 	Dynos:                    unitCount,
 	TargetDynos:              unitCount,
-	MinDynos:                 unitCount,
-	MaxDynos:                 unitCount,
 	ScaleUps:                 unitCount,
 	ScaleDowns:               unitCount,
 	ScaleFailures:            unitCount,
 	HerokuRateLimitRemaining: unitCount,
-	SkippedTicks:             unitCount,
 }
 
 // names fixes the order of Names and of the metrics in a line.
 var names = []string{
-	HeartbeatLatency, FailVerdicts, PassVerdicts, OkVerdicts, ProbeErrors,
-	Dynos, TargetDynos, MinDynos, MaxDynos,
+	HeartbeatLatency, FailVerdicts, PassVerdicts, ProbeErrors,
+	Dynos, TargetDynos,
 	ScaleUps, ScaleDowns, ScaleFailures,
-	HerokuRateLimitRemaining, SkippedTicks,
+	HerokuRateLimitRemaining,
 }
 
 // Names returns the name of every metric Write can emit.
 func Names() []string { return append([]string(nil), names...) }
 
 // Properties written on the line besides metrics and dimensions, for CloudWatch
-// Logs Insights queries ("why did it scale?"). They never become metrics.
+// Logs Insights queries ("why did it scale?"). They never become metrics, so
+// they cost nothing beyond the log. An ok verdict is Verdict = "ok" (the
+// 0/1 verdict metrics do not count it).
 const (
-	PropertyReason  = "Reason"
-	PropertyVerdict = "Verdict"
-	PropertyEventID = "EventId"
-	PropertyDryRun  = "DryRun"
-	PropertyPaused  = "Paused"
-	PropertySkipped = "Skipped" // "duplicate" or "conflict"
+	PropertyReason   = "Reason"
+	PropertyVerdict  = "Verdict"
+	PropertyEventID  = "EventId"
+	PropertyDryRun   = "DryRun"
+	PropertyPaused   = "Paused"
+	PropertyMinDynos = "MinDynos" // minimum in force now; with the dyno counts
+	PropertyMaxDynos = "MaxDynos" // maximum in force now; with the dyno counts
 )
 
 // maxDimensionValue is the longest dimension value EMF accepts.
@@ -97,15 +102,18 @@ const maxDimensionValue = 1024
 // rateLimitKnown says whether rateLimitRemaining is a real reading.
 //
 // What is written:
-//   - a duplicate delivery or an invocation that lost the commit race:
-//     only SkippedTicks = 1, so the verdicts and scale counts of that minute
-//     are not counted twice;
+//   - a duplicate delivery or an invocation that lost the commit race: no
+//     line at all, so the verdicts and scale counts of that minute are not
+//     counted twice. Counting such ticks would take an 11th, billed metric;
+//     the tick logs them instead;
 //   - a tick that ended before probing (Verdict empty): nothing at all;
-//   - otherwise the verdict counts (each 0 or 1, so a Sum counts ticks),
-//     HeartbeatLatency when a response arrived, and, once the tick has decided
-//     (Reason set and Heroku did not refuse), the dyno counts and the scale
-//     counts. A dry run's simulated scale counts as a scale: that is what a
-//     dry run is for.
+//   - otherwise the verdict counts (each 0 or 1, so a Sum counts ticks; an
+//     ok verdict sets none of them and shows only in the Verdict property),
+//     HeartbeatLatency when a response arrived, and, once the tick has
+//     decided (Reason set and Heroku did not refuse), Dynos, TargetDynos and
+//     the scale counts, with the bounds in force as the MinDynos and MaxDynos
+//     properties. A dry run's simulated scale counts as a scale: that is what
+//     a dry run is for.
 //
 // The line is written with a single Write call, so it does not interleave with
 // log lines written to the same stream.
@@ -122,43 +130,34 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 		props[PropertyEventID] = sum.EventID
 	}
 
-	switch {
-	case sum.Duplicate || sum.Conflict:
-		values[SkippedTicks] = 1
-		props[PropertySkipped] = "conflict"
-		if sum.Duplicate {
-			props[PropertySkipped] = "duplicate"
-		}
-	case sum.Verdict == "":
+	if sum.Duplicate || sum.Conflict || sum.Verdict == "" {
 		return nil
-	default:
-		props[PropertyVerdict] = sum.Verdict
-		if sum.Reason != "" {
-			props[PropertyReason] = sum.Reason
-		}
-		v := probe.Verdict(sum.Verdict)
-		values[FailVerdicts] = flag(v == probe.Fail)
-		values[PassVerdicts] = flag(v == probe.Pass)
-		values[OkVerdicts] = flag(v == probe.OK)
-		values[ProbeErrors] = flag(v == probe.Error)
-		// A timeout or a broken body is a fail without a latency: plotting
-		// it as 0 ms would look like the fastest beat of the day.
-		if v == probe.Pass || v == probe.OK || (v == probe.Fail && sum.LatencyMS > 0) {
-			values[HeartbeatLatency] = sum.LatencyMS
-		}
-		// When Heroku refused to read the formation the quantity is unknown.
-		if sum.Reason != "" && sum.Reason != string(decision.HerokuRefused) {
-			values[Dynos] = int64(sum.Current)
-			values[TargetDynos] = int64(sum.Target)
-			values[MinDynos] = int64(sum.Min)
-			values[MaxDynos] = int64(sum.Max)
-			values[ScaleUps] = flag(sum.Scaled && sum.Target > sum.Current)
-			values[ScaleDowns] = flag(sum.Scaled && sum.Target < sum.Current)
-			values[ScaleFailures] = flag(sum.ScaleError != "")
-		}
-		if rateLimitKnown {
-			values[HerokuRateLimitRemaining] = int64(rateLimitRemaining)
-		}
+	}
+	props[PropertyVerdict] = sum.Verdict
+	if sum.Reason != "" {
+		props[PropertyReason] = sum.Reason
+	}
+	v := probe.Verdict(sum.Verdict)
+	values[FailVerdicts] = flag(v == probe.Fail)
+	values[PassVerdicts] = flag(v == probe.Pass)
+	values[ProbeErrors] = flag(v == probe.Error)
+	// A timeout or a broken body is a fail without a latency: plotting
+	// it as 0 ms would look like the fastest beat of the day.
+	if v == probe.Pass || v == probe.OK || (v == probe.Fail && sum.LatencyMS > 0) {
+		values[HeartbeatLatency] = sum.LatencyMS
+	}
+	// When Heroku refused to read the formation the quantity is unknown.
+	if sum.Reason != "" && sum.Reason != string(decision.HerokuRefused) {
+		values[Dynos] = int64(sum.Current)
+		values[TargetDynos] = int64(sum.Target)
+		values[ScaleUps] = flag(sum.Scaled && sum.Target > sum.Current)
+		values[ScaleDowns] = flag(sum.Scaled && sum.Target < sum.Current)
+		values[ScaleFailures] = flag(sum.ScaleError != "")
+		props[PropertyMinDynos] = sum.Min
+		props[PropertyMaxDynos] = sum.Max
+	}
+	if rateLimitKnown {
+		values[HerokuRateLimitRemaining] = int64(rateLimitRemaining)
 	}
 
 	line, err := encode(now, sum.App, sum.ProcessType, values, props)

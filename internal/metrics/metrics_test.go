@@ -41,11 +41,11 @@ func TestWrite(t *testing.T) {
 			}),
 			rateLimit: 4321, known: true,
 			want: map[string]float64{
-				HeartbeatLatency: 420, FailVerdicts: 0, PassVerdicts: 0, OkVerdicts: 1, ProbeErrors: 0,
-				Dynos: 2, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 420, FailVerdicts: 0, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 2, TargetDynos: 2,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 0, HerokuRateLimitRemaining: 4321,
 			},
-			props: map[string]any{"Verdict": "ok", "Reason": "Steady", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "ok", "Reason": "Steady", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "slow streak scales up",
@@ -53,11 +53,11 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason, s.Scaled = "fail", 1800, 1, 2, "SlowStreak", true
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 1800, FailVerdicts: 1, PassVerdicts: 0, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 1, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 1800, FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 1, TargetDynos: 2,
 				ScaleUps: 1, ScaleDowns: 0, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "fail", "Reason": "SlowStreak", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "fail", "Reason": "SlowStreak", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "fast streak scales down",
@@ -65,11 +65,11 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason, s.Scaled = "pass", 35, 3, 2, "FastStreak", true
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 35, FailVerdicts: 0, PassVerdicts: 1, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 3, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 35, FailVerdicts: 0, PassVerdicts: 1, ProbeErrors: 0,
+				Dynos: 3, TargetDynos: 2,
 				ScaleUps: 0, ScaleDowns: 1, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "pass", "Reason": "FastStreak", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "pass", "Reason": "FastStreak", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "a fast beat of under a millisecond is still a latency",
@@ -77,11 +77,11 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason = "pass", 0, 1, 1, "AtMin"
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 0, FailVerdicts: 0, PassVerdicts: 1, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 1, TargetDynos: 1, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 0, FailVerdicts: 0, PassVerdicts: 1, ProbeErrors: 0,
+				Dynos: 1, TargetDynos: 1,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "pass", "Reason": "AtMin", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "pass", "Reason": "AtMin", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "timeout is a fail without a latency",
@@ -89,11 +89,11 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason = "fail", 0, 2, 2, "Steady"
 			}),
 			want: map[string]float64{
-				FailVerdicts: 1, PassVerdicts: 0, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 2, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 2, TargetDynos: 2,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "fail", "Reason": "Steady", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "fail", "Reason": "Steady", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "probe error has no latency",
@@ -101,11 +101,11 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason = "error", 0, 2, 2, "ProbeError"
 			}),
 			want: map[string]float64{
-				FailVerdicts: 0, PassVerdicts: 0, OkVerdicts: 0, ProbeErrors: 1,
-				Dynos: 2, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				FailVerdicts: 0, PassVerdicts: 0, ProbeErrors: 1,
+				Dynos: 2, TargetDynos: 2,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "error", "Reason": "ProbeError", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "error", "Reason": "ProbeError", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "failed scale counts as a failure, not a scale",
@@ -114,11 +114,11 @@ func TestWrite(t *testing.T) {
 				s.ScaleError = "heroku: 422 over plan limit"
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 2500, FailVerdicts: 1, PassVerdicts: 0, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 1, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 2500, FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 1, TargetDynos: 2,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 1,
 			},
-			props: map[string]any{"Verdict": "fail", "Reason": "SlowStreak", "EventId": "ev-1", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "fail", "Reason": "SlowStreak", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "dry run counts the simulated scale",
@@ -126,11 +126,11 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason, s.Scaled, s.DryRun = "fail", 1500, 2, 3, "SlowStreak", true, true
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 1500, FailVerdicts: 1, PassVerdicts: 0, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 2, TargetDynos: 3, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 1500, FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 2, TargetDynos: 3,
 				ScaleUps: 1, ScaleDowns: 0, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "fail", "Reason": "SlowStreak", "EventId": "ev-1", "DryRun": true, "Paused": false},
+			props: map[string]any{"Verdict": "fail", "Reason": "SlowStreak", "EventId": "ev-1", "DryRun": true, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "paused",
@@ -139,11 +139,11 @@ func TestWrite(t *testing.T) {
 			}),
 			rateLimit: 0, known: true,
 			want: map[string]float64{
-				HeartbeatLatency: 1500, FailVerdicts: 1, PassVerdicts: 0, OkVerdicts: 0, ProbeErrors: 0,
-				Dynos: 2, TargetDynos: 2, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 1500, FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 2, TargetDynos: 2,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 0, HerokuRateLimitRemaining: 0,
 			},
-			props: map[string]any{"Verdict": "fail", "Reason": "Paused", "EventId": "ev-1", "DryRun": false, "Paused": true},
+			props: map[string]any{"Verdict": "fail", "Reason": "Paused", "EventId": "ev-1", "DryRun": false, "Paused": true, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
 			name: "heroku refused: no dyno counts",
@@ -152,7 +152,7 @@ func TestWrite(t *testing.T) {
 			}),
 			rateLimit: 4000, known: true,
 			want: map[string]float64{
-				HeartbeatLatency: 300, FailVerdicts: 0, PassVerdicts: 0, OkVerdicts: 1, ProbeErrors: 0,
+				HeartbeatLatency: 300, FailVerdicts: 0, PassVerdicts: 0, ProbeErrors: 0,
 				HerokuRateLimitRemaining: 4000,
 			},
 			props: map[string]any{"Verdict": "ok", "Reason": "HerokuRefused", "EventId": "ev-1", "DryRun": false, "Paused": false},
@@ -163,26 +163,9 @@ func TestWrite(t *testing.T) {
 				s.Verdict, s.LatencyMS, s.Min, s.Max = "pass", 80, 0, 0
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 80, FailVerdicts: 0, PassVerdicts: 1, OkVerdicts: 0, ProbeErrors: 0,
+				HeartbeatLatency: 80, FailVerdicts: 0, PassVerdicts: 1, ProbeErrors: 0,
 			},
 			props: map[string]any{"Verdict": "pass", "EventId": "ev-1", "DryRun": false, "Paused": false},
-		},
-		{
-			name: "duplicate delivery is only skipped",
-			sum: with(func(s *tick.Summary) {
-				s.Duplicate, s.Paused = true, true
-			}),
-			rateLimit: 4000, known: true,
-			want:  map[string]float64{SkippedTicks: 1},
-			props: map[string]any{"Skipped": "duplicate", "EventId": "ev-1", "DryRun": false, "Paused": true},
-		},
-		{
-			name: "lost the race: probe not counted twice",
-			sum: with(func(s *tick.Summary) {
-				s.Conflict, s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason = true, "fail", 1500, 1, 2, "SlowStreak"
-			}),
-			want:  map[string]float64{SkippedTicks: 1},
-			props: map[string]any{"Skipped": "conflict", "EventId": "ev-1", "DryRun": false, "Paused": false},
 		},
 		{
 			name: "no event id",
@@ -190,11 +173,11 @@ func TestWrite(t *testing.T) {
 				s.EventID, s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason = "", "ok", 500, 1, 1, "Steady"
 			}),
 			want: map[string]float64{
-				HeartbeatLatency: 500, FailVerdicts: 0, PassVerdicts: 0, OkVerdicts: 1, ProbeErrors: 0,
-				Dynos: 1, TargetDynos: 1, MinDynos: 1, MaxDynos: 3,
+				HeartbeatLatency: 500, FailVerdicts: 0, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 1, TargetDynos: 1,
 				ScaleUps: 0, ScaleDowns: 0, ScaleFailures: 0,
 			},
-			props: map[string]any{"Verdict": "ok", "Reason": "Steady", "DryRun": false, "Paused": false},
+			props: map[string]any{"Verdict": "ok", "Reason": "Steady", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 	}
 	schema := loadSchema(t)
@@ -244,14 +227,47 @@ func TestWrite(t *testing.T) {
 	})
 }
 
-func TestWriteNothingBeforeProbe(t *testing.T) {
-	var buf bytes.Buffer
-	sum := tick.Summary{App: "my-app", ProcessType: "web", EventID: "ev-1"}
-	if err := Write(&buf, now, sum, 10, true); err != nil {
-		t.Fatal(err)
+// TestWriteNothing: ticks that must not add to any metric write no line at
+// all. A duplicate or a lost race would otherwise count its minute's verdicts
+// and scales twice; counting the skips themselves would take an 11th metric
+// (see TestFreeTier).
+func TestWriteNothing(t *testing.T) {
+	base := tick.Summary{App: "my-app", ProcessType: "web", EventID: "ev-1"}
+	tests := []struct {
+		name string
+		sum  func(*tick.Summary)
+	}{
+		{"tick ended before probing", func(*tick.Summary) {}},
+		{"duplicate delivery", func(s *tick.Summary) { s.Duplicate, s.Paused = true, true }},
+		{"lost the race after probing and deciding", func(s *tick.Summary) {
+			s.Conflict, s.Verdict, s.LatencyMS, s.Current, s.Target, s.Min, s.Max, s.Reason = true, "fail", 1500, 1, 2, 1, 3, "SlowStreak"
+		}},
 	}
-	if buf.Len() != 0 {
-		t.Errorf("a tick that never probed wrote %q, want nothing", buf.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum := base
+			tt.sum(&sum)
+			w := &failWriter{}
+			if err := Write(w, now, sum, 4000, true); err != nil {
+				t.Fatal(err)
+			}
+			if w.calls != 0 {
+				t.Errorf("wrote %d times, want no line", w.calls)
+			}
+		})
+	}
+}
+
+// TestFreeTier guards the "no cost beyond the log" promise in the package
+// doc. CloudWatch bills each custom metric (name × dimension values) at $0.30
+// a month beyond the 10 that are always free per account; every metric here
+// is published under one dimension set, so one app and process type costs
+// len(Names()) custom metrics. An 11th name would be billed for every user,
+// however few ticks write it. Put extra data on the line as a property instead.
+func TestFreeTier(t *testing.T) {
+	const free = 10
+	if n := len(Names()); n > free {
+		t.Errorf("Names() has %d metrics %v; CloudWatch's free tier covers %d custom metrics per account", n, Names(), free)
 	}
 }
 

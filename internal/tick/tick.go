@@ -253,6 +253,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	saved, err := t.Store.Save(ctx, key, next)
 	if errors.Is(err, state.ErrConflict) {
 		sum.Conflict = true
+		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String("eventId", eventID))
 		return sum, nil
 	}
 	if err != nil {
