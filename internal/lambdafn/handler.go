@@ -4,7 +4,6 @@ package lambdafn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -39,6 +38,13 @@ type Config struct {
 	Metrics     io.Writer        // where EMF lines go; os.Stdout when nil
 }
 
+// ConfigurationError fails every invocation while the settings are bad. Its
+// name is what Lambda reports as the errorType.
+type ConfigurationError struct{ Err error }
+
+func (e *ConfigurationError) Error() string { return "configuration: " + e.Err.Error() }
+func (e *ConfigurationError) Unwrap() error { return e.Err }
+
 // Handler runs one tick per scheduled event.
 type Handler struct {
 	cfg Config
@@ -68,7 +74,7 @@ func New(cfg Config) *Handler {
 func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (tick.Summary, error) {
 	if h.cfg.SettingsErr != nil {
 		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String("error", h.cfg.SettingsErr.Error()))
-		return tick.Summary{}, fmt.Errorf("configuration: %w", h.cfg.SettingsErr)
+		return tick.Summary{}, &ConfigurationError{Err: h.cfg.SettingsErr}
 	}
 	t, err := h.tickerFor(ctx)
 	if err != nil {

@@ -53,7 +53,8 @@ const (
 	invokeMargin          = 30 * time.Second
 )
 
-var bootstrap struct {
+// built is the bootstrap of this test binary.
+var built struct {
 	once sync.Once
 	path string
 	err  error
@@ -65,41 +66,39 @@ var bootstrap struct {
 // its path.
 func BuildBootstrap(t testing.TB) string {
 	t.Helper()
-	bootstrap.once.Do(func() {
+	built.once.Do(func() {
 		root, err := cfntemplate.RepoRoot()
 		if err != nil {
-			bootstrap.err = err
+			built.err = err
 			return
 		}
-		bootstrap.path = filepath.Join(root, "tmp", "bootstrap")
-		bootstrap.err = build(root, "./functions/autoscaler", bootstrap.path, nil)
+		built.path = filepath.Join(root, "tmp", "bootstrap")
+		built.err = build(root, "./functions/autoscaler", built.path)
 	})
-	if bootstrap.err != nil {
-		t.Fatal(bootstrap.err)
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bootstrap.path
+	return built.path
 }
 
 // BuildPackage builds the main package pkg (a path relative to the
 // repository root, like ./internal/lambdatest/testdata/echofn) for this
-// machine with the bootstrap's flags, into a test temporary directory.
-func BuildPackage(t testing.TB, pkg string) string {
+// machine with the bootstrap's flags, into the file out.
+func BuildPackage(t testing.TB, pkg, out string) {
 	t.Helper()
 	root, err := cfntemplate.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	if err := build(root, pkg, out, nil); err != nil {
+	if err := build(root, pkg, out); err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 // build runs go build in root. The binary is written beside out and renamed
 // into place, so that a concurrent test binary never executes a half-written
 // file.
-func build(root, pkg, out string, extraEnv []string) error {
+func build(root, pkg, out string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return fmt.Errorf("build %s: %w", pkg, err)
 	}
@@ -115,7 +114,6 @@ func build(root, pkg, out string, extraEnv []string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", tmp.Name(), pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	cmd.Env = append(cmd.Env, extraEnv...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 	}

@@ -22,8 +22,15 @@ type FunctionError struct {
 	Type    string `json:"errorType"`
 }
 
+// TimedOut is the FunctionError Type of an invocation that ran past the
+// function timeout (the emulator answers it in plain text).
+const TimedOut = "TimedOut"
+
 // ErrorOf decodes raw as a function error; ok is false when raw is not one.
 func ErrorOf(raw []byte) (fe FunctionError, ok bool) {
+	if bytes.HasPrefix(raw, []byte("Task timed out after")) {
+		return FunctionError{Message: string(raw), Type: TimedOut}, true
+	}
 	if err := json.Unmarshal(raw, &fe); err != nil {
 		return FunctionError{}, false
 	}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+)
+
+// The benchmarks run the function as TestEndToEnd does, against moto, the
+// fake Heroku API and an instant heartbeat on loopback: the times are the
+// function's own plus those local stand-ins', not AWS's.
+
+// benchStack is a stack whose heartbeat answers at once.
+func benchStack(b *testing.B) (*stack, []string) {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("runs the bootstrap under the Lambda emulator with moto")
+	}
+	s := newStack(b, e2eParams)
+	s.beat.set(0)
+	return s, s.env(b, nil, nil)
+}
+
+// BenchmarkColdStart times starting the emulator and a new bootstrap process
+// until the first invocation's response (the emulator starts the bootstrap
+// lazily, at that invocation, as Lambda does). The first tick of a process
+// also reads the API key from SSM.
+func BenchmarkColdStart(b *testing.B) {
+	s, env := benchStack(b)
+	var peak, runs int64
+	for b.Loop() {
+		e := lambdatest.Start(b, s.bootstrap, env)
+		lambdatest.Summary(b, e.Invoke(b, lambdatest.ScheduledEvent(b)))
+		b.StopTimer()
+		if p, err := e.BootstrapPeakMemory(); err == nil {
+			peak, runs = peak+p, runs+1
+		}
+		e.Stop()
+		b.StartTimer()
+	}
+	if runs > 0 {
+		b.ReportMetric(float64(peak/runs)/(1<<20), "peak-RSS-MiB")
+	}
+}
+
+// BenchmarkWarmInvoke times one scheduled invocation of a running bootstrap,
+// and reports the bootstrap's peak resident memory after all of them
+// (VmHWM, Linux only).
+func BenchmarkWarmInvoke(b *testing.B) {
+	s, env := benchStack(b)
+	e := lambdatest.Start(b, s.bootstrap, env)
+	lambdatest.Summary(b, e.Invoke(b, lambdatest.ScheduledEvent(b))) // the cold start
+	for b.Loop() {
+		lambdatest.Summary(b, e.Invoke(b, lambdatest.ScheduledEvent(b)))
+	}
+	if p, err := e.BootstrapPeakMemory(); err == nil {
+		b.ReportMetric(float64(p)/(1<<20), "peak-RSS-MiB")
+	} else if runtime.GOOS == "linux" {
+		b.Error(err)
+	}
+}
+
+// BenchmarkBootstrapSize reports the size of the bootstrap as deployed: built
+// by the Makefile's build-AutoscalerFunction target (linux/arm64, stripped)
+// and zipped as SAM uploads it; and of the host test build (not stripped).
+// The time per operation is the time to zip the arm64 bootstrap.
+func BenchmarkBootstrapSize(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds the bootstrap")
+	}
+	root, err := cfntemplate.RepoRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "build-AutoscalerFunction", "ARTIFACTS_DIR="+dir)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("make build-AutoscalerFunction: %v\n%s", err, out)
+	}
+	arm64, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	host, err := os.ReadFile(lambdatest.BuildBootstrap(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	var zipped int
+	for b.Loop() {
+		zipped = zipSize(b, arm64)
+	}
+	b.ReportMetric(float64(len(arm64))/(1<<20), "arm64-MiB")
+	b.ReportMetric(float64(zipped)/(1<<20), "arm64-zip-MiB")
+	b.ReportMetric(float64(len(host))/(1<<20), "host-MiB")
+	b.ReportMetric(float64(zipSize(b, host))/(1<<20), "host-zip-MiB")
+}
+
+// zipSize returns the size of a zip archive holding bin as an executable
+// named bootstrap, deflated as SAM's packaging does.
+func zipSize(b *testing.B, bin []byte) int {
+	b.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err == nil {
+		_, err = io.Copy(w, bytes.NewReader(bin))
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		b.Fatalf("zip: %v", err)
+	}
+	return buf.Len()
+}

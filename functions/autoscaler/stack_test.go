@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+func TestMain(m *testing.M) {
+	lambdatest.HandleReexec()
+	awstest.Main(m)
+}
+
+const (
+	functionID = "AutoscalerFunction" // the template's logical ids
+	tableID    = "StateTable"
+	topicID    = "NotificationTopic"
+	process    = "web"
+)
+
+// stack is the local twin of one deployed stack: in moto the table (from the
+// template's own definition), the topic with an SQS queue subscribed to read
+// notices back, and the API key as an SSM SecureString; a fake Heroku
+// Platform API that accepts only that key and checks every request against
+// heroku-go's schema; and a heartbeat with switchable latency.
+type stack struct {
+	ctx       context.Context
+	moto      *awstest.Moto
+	tpl       *cfntemplate.Template
+	ddb       *dynamodb.Client
+	sqs       *sqs.Client
+	ssm       *ssm.Client
+	store     *dynamostore.Store
+	app       string
+	table     string
+	topicARN  string
+	queueURL  string
+	keyParam  string
+	apiKey    string
+	heroku    *fakeheroku.Server
+	beat      *heartbeat
+	bootstrap string
+	params    map[string]string // template parameters the function is deployed with
+
+	mu        sync.Mutex
+	emulators []*lambdatest.Emulator
+	responses [][]byte
+	messages  []string // SQS bodies read so far
+}
+
+// heartbeat answers after a settable delay and counts its requests.
+type heartbeat struct {
+	srv     *httptest.Server
+	latency atomic.Int64 // nanoseconds
+	hits    atomic.Int64
+}
+
+func newHeartbeat(t testing.TB) *heartbeat {
+	t.Helper()
+	h := &heartbeat{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.hits.Add(1)
+		select {
+		case <-time.After(time.Duration(h.latency.Load())):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *heartbeat) set(d time.Duration) { h.latency.Store(int64(d)) }
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newStack creates the stand-ins. params are template parameters on top of
+// the ones every test needs (app, key parameter, API and heartbeat URLs).
+func newStack(t testing.TB, params map[string]string) *stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	root, err := cfntemplate.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moto := awstest.SharedMoto(t)
+	cfg := moto.Config(t)
+	s := &stack{
+		ctx:       ctx,
+		moto:      moto,
+		tpl:       tpl,
+		ddb:       dynamodb.NewFromConfig(cfg),
+		sqs:       sqs.NewFromConfig(cfg),
+		ssm:       ssm.NewFromConfig(cfg),
+		app:       "app-" + randomHex(t, 4),
+		table:     awstest.UniqueName(t, "state"),
+		keyParam:  "/autoscalebot/" + randomHex(t, 4) + "/heroku-api-key",
+		apiKey:    "HRKU-" + randomHex(t, 16),
+		beat:      newHeartbeat(t),
+		bootstrap: lambdatest.BuildBootstrap(t),
+	}
+	s.store = dynamostore.New(s.ddb, s.table, 0)
+
+	create, err := tpl.TableInput(tableID, s.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ddb.CreateTable(ctx, create); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	if ttl, err := tpl.TimeToLiveInput(tableID, s.table); err != nil || ttl == nil {
+		t.Fatalf("template table TTL = %v, %v", ttl, err)
+	} else if _, err := s.ddb.UpdateTimeToLive(ctx, ttl); err != nil {
+		t.Fatalf("enable TTL: %v", err)
+	}
+
+	s.topicARN, s.queueURL = s.subscribedQueue(t)
+
+	if _, err := s.ssm.PutParameter(ctx, &ssm.PutParameterInput{
+		Name:  aws.String(s.keyParam),
+		Value: aws.String(s.apiKey),
+		Type:  ssmtypes.ParameterTypeSecureString,
+	}); err != nil {
+		t.Fatalf("put API key parameter: %v", err)
+	}
+
+	schema, err := fakeheroku.SchemaPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.heroku = fakeheroku.NewTest(t, fakeheroku.WithToken(s.apiKey), fakeheroku.WithSchema(schema))
+	s.heroku.SetFormation(s.app, process, 1, "standard-1X")
+	t.Cleanup(func() {
+		if v := s.heroku.Violations(); len(v) > 0 {
+			t.Errorf("requests or answers outside heroku-go's schema:\n%s", strings.Join(v, "\n"))
+		}
+	})
+
+	s.params = map[string]string{
+		"HerokuAppName":             s.app,
+		"HerokuApiKeyParameterName": s.keyParam,
+		"HerokuApiUrl":              s.heroku.URL,
+		"HeartbeatUrl":              s.beat.srv.URL + "/heartbeat",
+	}
+	maps.Copy(s.params, params)
+	return s
+}
+
+// subscribedQueue creates the topic and an SQS queue subscribed to it with
+// the SNS envelope kept, so subject and attributes can be read back.
+func (s *stack) subscribedQueue(t testing.TB) (topicARN, queueURL string) {
+	t.Helper()
+	snsClient := sns.NewFromConfig(s.moto.Config(t))
+	topic, err := snsClient.CreateTopic(s.ctx, &sns.CreateTopicInput{Name: aws.String(awstest.UniqueName(t, "topic"))})
+	if err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	q, err := s.sqs.CreateQueue(s.ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(t, "notices"))})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	attrs, err := s.sqs.GetQueueAttributes(s.ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       q.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		t.Fatalf("queue attributes: %v", err)
+	}
+	if _, err := snsClient.Subscribe(s.ctx, &sns.SubscribeInput{
+		TopicArn:   topic.TopicArn,
+		Protocol:   aws.String("sqs"),
+		Endpoint:   aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
+		Attributes: map[string]string{"RawMessageDelivery": "false"},
+	}); err != nil {
+		t.Fatalf("subscribe queue: %v", err)
+	}
+	return aws.ToString(topic.TopicArn), aws.ToString(q.QueueUrl)
+}
+
+// env is the function's environment as the template deploys it with
+// s.params plus params, with overrides applied last, the Lambda runtime
+// settings the template gives the function (timeout, memory, log format)
+// and moto's endpoint and credentials.
+func (s *stack) env(t testing.TB, params, overrides map[string]string) []string {
+	t.Helper()
+	all := maps.Clone(s.params)
+	maps.Copy(all, params)
+	vars, err := s.tpl.Environment(functionID, all, map[string]string{tableID: s.table, topicID: s.topicARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(vars, overrides)
+
+	doc, err := cfntemplate.Resolve(s.tpl.Doc, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources, _ := doc["Resources"].(map[string]any)
+	fn, _ := resources[functionID].(map[string]any)
+	props, _ := fn["Properties"].(map[string]any)
+	logging, _ := props["LoggingConfig"].(map[string]any)
+	runtimeVars := map[string]any{
+		lambdatest.EnvFunctionTimeout: props["Timeout"],
+		lambdatest.EnvFunctionMemory:  props["MemorySize"],
+		"AWS_LAMBDA_LOG_FORMAT":       logging["LogFormat"],
+	}
+	for name, v := range runtimeVars {
+		if v == nil {
+			t.Fatalf("template: %s has no value for %s", functionID, name)
+		}
+		vars[name] = fmt.Sprint(v)
+	}
+
+	env := make([]string, 0, len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		env = append(env, k+"="+vars[k])
+	}
+	return append(env, s.moto.Env()...)
+}
+
+// start runs the bootstrap under the emulator; its output is kept for the
+// secret check.
+func (s *stack) start(t testing.TB, env []string, opts lambdatest.Options) *lambdatest.Emulator {
+	t.Helper()
+	e := lambdatest.StartWith(t, s.bootstrap, env, opts)
+	s.mu.Lock()
+	s.emulators = append(s.emulators, e)
+	s.mu.Unlock()
+	return e
+}
+
+// invoke sends ev and keeps the response for the secret check.
+func (s *stack) invoke(t testing.TB, e *lambdatest.Emulator, ev any) []byte {
+	t.Helper()
+	raw := e.Invoke(t, ev)
+	s.mu.Lock()
+	s.responses = append(s.responses, raw)
+	s.mu.Unlock()
+	return raw
+}
+
+func (s *stack) key() state.Key { return state.Key{App: s.app, ProcessType: process} }
+
+// stateItem returns the raw state item, as a generic map for comparisons.
+func (s *stack) stateItem(t testing.TB) map[string]any {
+	t.Helper()
+	out, err := s.ddb.GetItem(s.ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: s.app + "#" + process},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "state"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatalf("get state item: %v", err)
+	}
+	var item map[string]any
+	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
+		t.Fatalf("decode state item: %v", err)
+	}
+	return item
+}
+
+// loadState reads the state item through the store, as the function does.
+func (s *stack) loadState(t testing.TB) state.State {
+	t.Helper()
+	st, err := s.store.Load(s.ctx, s.key())
+	if err != nil {
+		t.Fatalf("load state: %v", err)
+	}
+	return st
+}
+
+// envelope is what SNS puts in an SQS message when raw delivery is off.
+type envelope struct {
+	Type              string
+	TopicArn          string
+	Subject           string
+	Message           string
+	MessageAttributes map[string]struct{ Type, Value string }
+}
+
+// receive reads notices until n have arrived or wait has passed; the bodies
+// are kept for the secret check.
+func (s *stack) receive(t testing.TB, n int, wait time.Duration) []envelope {
+	t.Helper()
+	var got []envelope
+	deadline := time.Now().Add(wait)
+	for len(got) < n && time.Now().Before(deadline) {
+		out, err := s.sqs.ReceiveMessage(s.ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:            aws.String(s.queueURL),
+			MaxNumberOfMessages: 10,
+			WaitTimeSeconds:     1,
+		})
+		if err != nil {
+			t.Fatalf("receive notices: %v", err)
+		}
+		for _, m := range out.Messages {
+			body := aws.ToString(m.Body)
+			s.mu.Lock()
+			s.messages = append(s.messages, body)
+			s.mu.Unlock()
+			var env envelope
+			if err := json.Unmarshal([]byte(body), &env); err != nil {
+				t.Fatalf("SQS body is not an SNS envelope: %v\n%s", err, body)
+			}
+			got = append(got, env)
+			if _, err := s.sqs.DeleteMessage(s.ctx, &sqs.DeleteMessageInput{
+				QueueUrl: aws.String(s.queueURL), ReceiptHandle: m.ReceiptHandle,
+			}); err != nil {
+				t.Fatalf("delete notice: %v", err)
+			}
+		}
+	}
+	return got
+}
+
+// herokuCalls counts the fake's requests by method.
+func (s *stack) herokuCalls(method string) int {
+	n := 0
+	for _, r := range s.heroku.Requests() {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+// leaks returns where the API key appears among everything the function
+// produced: emulator and bootstrap output, responses, notices and the
+// table's items.
+func (s *stack) leaks(t testing.TB) []string {
+	t.Helper()
+	scan, err := s.ddb.Scan(s.ctx, &dynamodb.ScanInput{TableName: aws.String(s.table)})
+	if err != nil {
+		t.Fatalf("scan table: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found []string
+	for i, e := range s.emulators {
+		if strings.Contains(e.Output(), s.apiKey) {
+			found = append(found, fmt.Sprintf("output of emulator %d", i))
+		}
+	}
+	for i, r := range s.responses {
+		if strings.Contains(string(r), s.apiKey) {
+			found = append(found, fmt.Sprintf("response %d: %s", i, r))
+		}
+	}
+	for i, m := range s.messages {
+		if strings.Contains(m, s.apiKey) {
+			found = append(found, fmt.Sprintf("notice %d", i))
+		}
+	}
+	for _, item := range scan.Items {
+		var m map[string]any
+		_ = attributevalue.UnmarshalMap(item, &m)
+		if b, _ := json.Marshal(m); strings.Contains(string(b), s.apiKey) {
+			found = append(found, fmt.Sprintf("table item %v/%v", m["pk"], m["sk"]))
+		}
+	}
+	return found
+}

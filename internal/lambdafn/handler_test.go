@@ -1,0 +1,171 @@
+package lambdafn_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// refusingClient fails every request: an AWS configuration that must not be used.
+type refusingClient struct{ calls atomic.Int64 }
+
+func (c *refusingClient) Do(r *http.Request) (*http.Response, error) {
+	c.calls.Add(1)
+	return nil, errors.New("no AWS call expected: " + r.URL.String())
+}
+
+func getenv(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // variables the error must name
+	}{
+		{
+			name: "nothing set",
+			env:  map[string]string{},
+			want: []string{settings.EnvAppName, settings.EnvHeartbeatURL, settings.EnvTableName, settings.EnvAPIKeyParameter},
+		},
+		{
+			name: "bad values",
+			env: map[string]string{
+				settings.EnvAppName:         "app",
+				settings.EnvAPIKeyParameter: "/autoscalebot/key",
+				settings.EnvTableName:       "table",
+				settings.EnvHeartbeatURL:    "/heartbeat",
+				settings.EnvIncrement:       "0",
+				settings.EnvFailsToScaleUp:  "-1",
+			},
+			want: []string{settings.EnvHeartbeatURL, settings.EnvIncrement, settings.EnvFailsToScaleUp},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := settings.LoadLambda(getenv(tt.env))
+			if err == nil {
+				t.Fatal("LoadLambda accepted the settings")
+			}
+			client := &refusingClient{}
+			h := lambdafn.New(lambdafn.Config{
+				Settings:    s,
+				SettingsErr: err,
+				AWS:         aws.Config{Region: awstest.Region, HTTPClient: client},
+				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Metrics:     io.Discard,
+			})
+			for i := range 3 {
+				sum, err := h.Handle(context.Background(), events.EventBridgeEvent{ID: "ev-" + string(rune('a'+i))})
+				if err == nil {
+					t.Fatalf("invocation %d succeeded: %+v", i+1, sum)
+				}
+				for _, name := range tt.want {
+					if !strings.Contains(err.Error(), name) {
+						t.Errorf("invocation %d: error %q does not name %s", i+1, err, name)
+					}
+				}
+			}
+			if n := client.calls.Load(); n > 0 {
+				t.Errorf("%d AWS requests made with a bad configuration", n)
+			}
+		})
+	}
+}
+
+// TestKeyReadFailureIsRetried: a failed SSM read fails that invocation only;
+// the next one reads again. Once read, the key is kept for the process.
+func TestKeyReadFailureIsRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uses moto_server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := awstest.SharedMoto(t).Config(t)
+	table := awstest.UniqueName(t, "state")
+	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(cfg), table)
+	ssmClient := ssm.NewFromConfig(cfg)
+
+	const key, app = "HRKU-lambdafn-test-key", "retry-app"
+	heroku := fakeheroku.NewTest(t, fakeheroku.WithToken(key))
+	heroku.SetFormation(app, "web", 1, "")
+	beat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer beat.Close()
+
+	param := "/autoscalebot/" + awstest.UniqueName(t, "key")
+	s, err := settings.LoadLambda(getenv(map[string]string{
+		settings.EnvAppName:         app,
+		settings.EnvAPIKeyParameter: param,
+		settings.EnvAPIURL:          heroku.URL,
+		settings.EnvHeartbeatURL:    beat.URL,
+		settings.EnvTableName:       table,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder // the decision log and the metrics lines
+	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
+	put := func(value string) {
+		t.Helper()
+		if _, err := ssmClient.PutParameter(ctx, &ssm.PutParameterInput{
+			Name: aws.String(param), Value: aws.String(value),
+			Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
+		}); err != nil {
+			t.Fatalf("put parameter: %v", err)
+		}
+	}
+
+	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "1"}); err == nil || !strings.Contains(err.Error(), param) {
+		t.Fatalf("before the parameter exists: error %v, want one naming %s", err, param)
+	}
+	if n := len(heroku.Requests()); n > 0 {
+		t.Errorf("%d Heroku requests without a key", n)
+	}
+
+	put(key)
+	sum, err := h.Handle(ctx, events.EventBridgeEvent{ID: "2"})
+	if err != nil {
+		t.Fatalf("after the parameter was created: %v", err)
+	}
+	if sum.Current != 1 || sum.Verdict == "" {
+		t.Errorf("summary %+v, want a probe and the formation read", sum)
+	}
+
+	// The key is read once per cold start: a changed parameter is seen by
+	// the next process, not this one.
+	put("HRKU-rotated-key")
+	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "3"}); err != nil {
+		t.Fatalf("after the parameter changed: %v", err)
+	}
+	for _, r := range heroku.Requests() {
+		if r.Status == http.StatusUnauthorized {
+			t.Errorf("Heroku refused %s %s: the key was read again", r.Method, r.Path)
+		}
+	}
+	if strings.Contains(logs.String(), key) {
+		t.Errorf("the key is in the logs:\n%s", logs.String())
+	}
+}
