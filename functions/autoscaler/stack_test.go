@@ -357,15 +357,7 @@ func (s *stack) receive(t testing.TB, n int, wait time.Duration) []envelope {
 }
 
 // herokuCalls counts the fake's requests by method.
-func (s *stack) herokuCalls(method string) int {
-	n := 0
-	for _, r := range s.heroku.Requests() {
-		if r.Method == method {
-			n++
-		}
-	}
-	return n
-}
+func (s *stack) herokuCalls(method string) int { return s.heroku.Count(method) }
 
 // leaks returns where the API key appears among everything the function
 // produced: emulator and bootstrap output, responses, notices and the

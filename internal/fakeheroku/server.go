@@ -246,6 +246,20 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
+// Count returns how many requests of method the fake has received
+// (all methods when method is empty).
+func (s *Server) Count(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if method == "" || r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
 // Violations returns every way a request, or the fake's own successful
 // answer, broke the schema (always empty without WithSchema). A test that
 // talks to the fake should assert there are none.

@@ -463,6 +463,23 @@ func TestRequestsRecorded(t *testing.T) {
 	if got := s.Requests(); !slices.Equal(got, want) {
 		t.Errorf("requests = %+v\nwant %+v", got, want)
 	}
+	if s.Count("PATCH") != 1 || s.Count("GET") != 1 || s.Count("") != 2 {
+		t.Errorf("counts PATCH %d GET %d all %d, want 1, 1, 2", s.Count("PATCH"), s.Count("GET"), s.Count(""))
+	}
+}
+
+func TestFaultForOneMethod(t *testing.T) {
+	s := newServer(t)
+	s.SetFault(fakeheroku.Fault{Status: 429, Method: "PATCH", Count: 1})
+	if a := call(t, s, "GET", "/apps/"+app+"/formation/web", "", nil); a.status != 200 {
+		t.Fatalf("GET answered %d; the fault is for PATCH only", a.status)
+	}
+	if a := call(t, s, "PATCH", "/apps/"+app+"/formation/web", `{"quantity":2}`, nil); a.status != 429 {
+		t.Fatalf("PATCH answered %d, want the fault's 429", a.status)
+	}
+	if a := call(t, s, "PATCH", "/apps/"+app+"/formation/web", `{"quantity":2}`, nil); a.status != 200 {
+		t.Errorf("second PATCH answered %d; the fault was for one request", a.status)
+	}
 }
 
 func TestUnknownQuantityIsMinusOne(t *testing.T) {

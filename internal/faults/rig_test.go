@@ -221,15 +221,7 @@ func (r *rig) state() state.State {
 	return s
 }
 
-func (r *rig) requests(method string) int {
-	n := 0
-	for _, req := range r.heroku.Requests() {
-		if req.Method == method {
-			n++
-		}
-	}
-	return n
-}
+func (r *rig) requests(method string) int { return r.heroku.Count(method) }
 
 // scanForKey fails the test if the API key reached a log line, an error,
 // a summary or a notice.
