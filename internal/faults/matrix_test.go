@@ -155,7 +155,7 @@ func TestHerokuFailsTheScale(t *testing.T) {
 func TestHerokuRateLimitLow(t *testing.T) {
 	r := newRig(t)
 	r.heroku.SetRateLimitRemaining(40)
-	r.beat.wait(30 * time.Millisecond) // in range: nothing to scale
+	r.beat.wait(20 * time.Millisecond) // in range (5–60 ms): nothing to scale
 	first := r.mustTick()
 	if first.QuantityFromState || first.RateLimitRemaining == nil || *first.RateLimitRemaining != 40 {
 		t.Fatalf("first tick %+v: want the formation read and RateLimit-Remaining 40 recorded", first)

@@ -63,7 +63,7 @@ func (h *heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok"))
 }
 
-func (h *heartbeat) slow()                { h.delay.Store(int64(80 * time.Millisecond)) }
+func (h *heartbeat) slow()                { h.delay.Store(int64(120 * time.Millisecond)) }
 func (h *heartbeat) wait(d time.Duration) { h.delay.Store(int64(d)) }
 
 // recorder keeps every notice and passes it on to the real notifier.
@@ -140,8 +140,8 @@ func newRig(t testing.TB) *rig {
 		"AUTOSCALE_HEROKU_API_URL":                       r.heroku.URL,
 		"AUTOSCALE_HEARTBEAT_URL":                        site.URL + "/heartbeat",
 		"AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS":              "2000",
-		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":              "40",
-		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":              "20",
+		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":              "60",
+		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":              "5",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":    "2",
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "2",
 		"AUTOSCALE_MAX_DYNOS":                            "5",
