@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // status reads schedules in their time zone on machines without a zone database
 
 	"github.com/autoscalebot/autoscalebot/internal/cli"
 )

@@ -37,19 +37,19 @@ var ErrNoRecords = errors.New("no records to chart")
 // Canvas geometry, in SVG user units (pixels at 100%).
 const (
 	width        = 960
-	height       = 548
+	height       = 556
 	plotLeft     = 72.0
 	plotRight    = 852.0 // room on the right for the threshold labels
-	latencyTop   = 76.0
-	latencyBot   = 346.0
-	dynoTop      = 382.0
-	dynoBot      = 492.0
-	axisLabelY   = 510.0
-	dateLabelY   = 525.0
-	legendY      = 52.0
-	maxLabelled  = 24 // scale events labelled with their counts; more would overlap
-	gapIntervals = 3  // a gap of this many usual intervals breaks the latency line
-	clipFactor   = 4  // latency axis tops out at this many times the max threshold
+	latencyTop   = 92.0
+	latencyBot   = 352.0
+	dynoTop      = 394.0
+	dynoBot      = 504.0
+	axisLabelY   = 522.0
+	dateLabelY   = 537.0
+	legendY      = 52.0 // first row; the second is legendGap below
+	legendGap    = 18.0
+	gapIntervals = 3 // a gap of this many usual intervals breaks the latency line
+	clipFactor   = 2 // latency axis tops out at this many times the max threshold
 	fontFamily   = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 )
 
@@ -102,8 +102,7 @@ type series struct {
 	last   time.Time
 }
 
-func collect(recs []state.Record) series {
-	sorted := slices.Clone(recs)
+func collect(sorted []state.Record) series {
 	// A tick writes its decision and then its scale at the same instant.
 	slices.SortStableFunc(sorted, func(a, b state.Record) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)))
@@ -116,7 +115,9 @@ func collect(recs []state.Record) series {
 				at: r.At, latency: r.LatencyMS,
 				answered: r.Status != 0 && r.Verdict != "error",
 			})
-			s.dynos = append(s.dynos, step{at: r.At, value: r.Current, min: r.Min, max: r.Max})
+			if r.Current > 0 { // 0: the formation could not be read
+				s.dynos = append(s.dynos, step{at: r.At, value: r.Current, min: r.Min, max: r.Max})
+			}
 		case state.KindScale:
 			s.scales = append(s.scales, scale{at: r.At, from: r.Current, to: r.Target, ok: r.OK})
 			if r.OK {
@@ -140,8 +141,12 @@ func kindOrder(kind string) int {
 	return 0
 }
 
-// Render writes the SVG chart of recs (in any order) to w.
+// Render writes the SVG chart of recs (in any order) to w. Records outside
+// [opt.From, opt.To] are left out.
 func Render(w io.Writer, recs []state.Record, opt Options) error {
+	recs = slices.DeleteFunc(slices.Clone(recs), func(r state.Record) bool {
+		return (!opt.From.IsZero() && r.At.Before(opt.From)) || (!opt.To.IsZero() && r.At.After(opt.To))
+	})
 	s := collect(recs)
 	if s.first.IsZero() {
 		return ErrNoRecords
@@ -328,7 +333,7 @@ func (c *canvas) grids() {
 			lastDate = date
 		}
 	}
-	c.printf(`<text x="%s" y="%s" fill="%s">time (%s)</text>`+"\n", num(plotRight+6), num(axisLabelY), colMuted, esc(zoneName(c.to.In(c.loc))))
+	c.printf(`<text x="%s" y="%s" text-anchor="end" fill="%s">time (%s)</text>`+"\n", num(plotRight), num(dateLabelY), colMuted, esc(zoneName(c.to.In(c.loc))))
 	c.printf("</g>\n")
 }
 
@@ -383,7 +388,7 @@ func (c *canvas) latencyLine(s series) {
 	c.printf("<g id=\"latency\">\n")
 	for _, seg := range segments {
 		if len(seg) == 1 { // a one-point line is invisible: a dot instead
-			c.printf(`<circle cx="%s" cy="%s" r="2" fill="%s"/>`+"\n", num(c.x(seg[0].at)), num(c.lat.y(float64(seg[0].latency))), colLatency)
+			c.printf(`<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`+"\n", num(c.x(seg[0].at)), num(c.lat.y(float64(seg[0].latency))), colLatency)
 			continue
 		}
 		points := make([]string, len(seg))
@@ -392,6 +397,22 @@ func (c *canvas) latencyLine(s series) {
 		}
 		c.printf(`<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5" stroke-linejoin="round"/>`+"\n",
 			strings.Join(points, " "), colLatency)
+	}
+	// Values above the axis are drawn at its top edge and labelled there.
+	labelEnd := math.Inf(-1)
+	for _, p := range s.probes {
+		if !p.answered || float64(p.latency) <= c.lat.top {
+			continue
+		}
+		px := c.x(p.at)
+		label := fmt.Sprintf("↑ %d ms", p.latency)
+		left, right, anchor := placeLabel(px+4, label, plotRight-2)
+		if left < labelEnd+4 {
+			continue
+		}
+		c.printf(`<text class="clipped" x="%s" y="%s" font-size="10" fill="%s"%s>%s</text>`+"\n",
+			num(px+4), num(latencyTop+24), colLatency, anchor, label)
+		labelEnd = right
 	}
 	for _, at := range misses {
 		c.printf(`<path class="miss" d="M%s %sl6 6m0 -6l-6 6" stroke="%s" stroke-width="1.5"/>`+"\n",
@@ -426,6 +447,9 @@ func (c *canvas) dynoSteps(s series) {
 		pathOf(func(d step) int { return d.min }), colBounds)
 	c.printf(`<path id="dyno-steps" d="%s" fill="none" stroke="%s" stroke-width="2.5"/>`+"\n",
 		pathOf(func(d step) int { return d.value }), colDynos)
+	if c.x(s.dynos[0].at) == end { // a path of no length is invisible: a dot instead
+		c.printf(`<circle cx="%s" cy="%s" r="3" fill="%s"/>`+"\n", num(end), num(c.dyn.y(s.dynos[0].value)), colDynos)
+	}
 	last := s.dynos[len(s.dynos)-1].value
 	c.printf(`<text x="%s" y="%s" fill="%s" font-weight="600">%d</text>`+"\n", num(end+6), num(c.dyn.y(last)+4), colDynos, last)
 }
@@ -438,9 +462,11 @@ func (c *canvas) frames() {
 }
 
 // scaleMarks draws a faint vertical line through both panels at each scale
-// attempt, labelled with its counts while there are few enough to read.
+// attempt. Labels with the counts go between the panels, on a second row
+// where they would overlap, and are left out where both rows are taken.
 func (c *canvas) scaleMarks(s series) {
 	c.printf("<g id=\"scales\">\n")
+	rowEnds := []float64{math.Inf(-1), math.Inf(-1)} // right edge of the last label on each row
 	for _, e := range s.scales {
 		colour, label := colUp, fmt.Sprintf("%d→%d", e.from, e.to)
 		switch {
@@ -449,46 +475,78 @@ func (c *canvas) scaleMarks(s series) {
 		case e.to < e.from:
 			colour = colDown
 		}
-		px := num(c.x(e.at))
+		px := c.x(e.at)
 		c.printf(`<line class="scale" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1" stroke-dasharray="3 3" opacity="0.8"/>`+"\n",
-			px, num(latencyTop), px, num(dynoBot), colour)
-		if len(s.scales) <= maxLabelled {
-			c.printf(`<text x="%s" y="%s" font-size="10" fill="%s">%s</text>`+"\n", num(c.x(e.at)+3), num(dynoTop-4), colour, esc(label))
+			num(px), num(latencyTop), num(px), num(dynoBot), colour)
+		left, right, anchor := placeLabel(px+3, label, width-4)
+		for row, end := range rowEnds {
+			if left < end+4 {
+				continue
+			}
+			c.printf(`<text x="%s" y="%s" font-size="10" fill="%s"%s>%s</text>`+"\n",
+				num(px+3), num(dynoTop-6-12*float64(row)), colour, anchor, esc(label))
+			rowEnds[row] = right
+			break
 		}
 	}
 	c.printf("</g>\n")
 }
 
-// legend explains each mark, in one row under the title.
+// legend explains each mark: the latency panel's on the first row, the
+// dyno panel's on the second.
 func (c *canvas) legend(opt Options) {
 	type item struct {
 		swatch string // SVG drawn with its left end at (0, 0)
 		label  string
 	}
-	items := []item{
+	latency := []item{
 		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2"/>`, colLatency), "heartbeat latency"},
 	}
 	if opt.MaxResponseMS > 0 {
-		items = append(items, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.5" stroke-dasharray="8 4"/>`, colMaxResp),
-			fmt.Sprintf("max response %d ms (slower: fail)", opt.MaxResponseMS)})
+		latency = append(latency, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.5" stroke-dasharray="8 4"/>`, colMaxResp),
+			fmt.Sprintf("max response %d ms: slower fails", opt.MaxResponseMS)})
 	}
 	if opt.MinResponseMS > 0 {
-		items = append(items, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.5" stroke-dasharray="2 3"/>`, colMinResp),
-			fmt.Sprintf("min response %d ms (faster: pass)", opt.MinResponseMS)})
+		latency = append(latency, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.5" stroke-dasharray="2 3"/>`, colMinResp),
+			fmt.Sprintf("min response %d ms: faster passes", opt.MinResponseMS)})
 	}
-	items = append(items,
-		item{fmt.Sprintf(`<path d="M8 -3l6 6m0 -6l-6 6" stroke="%s" stroke-width="1.5"/>`, colMaxResp), "no answer"},
-		item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2.5"/>`, colDynos), "dynos"},
-		item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.2" stroke-dasharray="6 3"/>`, colBounds), "min/max dynos"},
-		item{fmt.Sprintf(`<line x1="7" y1="-6" x2="7" y2="6" stroke="%s" stroke-dasharray="3 3"/><line x1="15" y1="-6" x2="15" y2="6" stroke="%s" stroke-dasharray="3 3"/>`, colUp, colDown), "scale up/down"},
-	)
+	latency = append(latency,
+		item{fmt.Sprintf(`<path d="M8 -3l6 6m0 -6l-6 6" stroke="%s" stroke-width="1.5"/>`, colMaxResp), "no answer or probe error"})
+	if opt.MinResponseMS <= 0 && opt.MaxResponseMS <= 0 {
+		latency = append(latency, item{"", "(response-time thresholds not recorded)"})
+	}
+	dynos := []item{
+		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2.5"/>`, colDynos), "dynos"},
+		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.2" stroke-dasharray="6 3"/>`, colBounds), "max dynos"},
+		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.2" stroke-dasharray="2 3"/>`, colBounds), "min dynos"},
+		{fmt.Sprintf(`<line x1="11" y1="-6" x2="11" y2="6" stroke="%s" stroke-dasharray="3 3"/>`, colUp), "scale up"},
+		{fmt.Sprintf(`<line x1="11" y1="-6" x2="11" y2="6" stroke="%s" stroke-dasharray="3 3"/>`, colDown), "scale down"},
+		{fmt.Sprintf(`<line x1="11" y1="-6" x2="11" y2="6" stroke="%s" stroke-dasharray="3 3"/>`, colFailed), "scale failed"},
+	}
 	c.printf("<g id=\"legend\" font-size=\"11.5\">\n")
-	x := plotLeft
-	for _, it := range items {
-		c.printf(`<g transform="translate(%s %s)">%s<text x="28" y="4">%s</text></g>`+"\n", num(x), num(legendY), it.swatch, esc(it.label))
-		x += 28 + textWidth(it.label) + 18
+	for row, items := range [][]item{latency, dynos} {
+		x := plotLeft
+		for _, it := range items {
+			c.printf(`<g transform="translate(%s %s)">%s<text x="28" y="4">%s</text></g>`+"\n",
+				num(x), num(legendY+legendGap*float64(row)), it.swatch, esc(it.label))
+			x += 28 + textWidth(it.label) + 20
+		}
 	}
 	c.printf("</g>\n")
+}
+
+// labelWidth estimates the width of a 10-unit label, on the wide side.
+func labelWidth(s string) float64 { return 6.5 * float64(len([]rune(s))) }
+
+// placeLabel says where a label at x goes: its left and right edges and
+// its anchor attributes. It ends at x instead of starting there when it
+// would run past limit.
+func placeLabel(x float64, label string, limit float64) (left, right float64, anchor string) {
+	w := labelWidth(label)
+	if x+w > limit {
+		return x - 6 - w, x - 6, ` text-anchor="end" dx="-6"`
+	}
+	return x, x + w, ""
 }
 
 // textWidth estimates the width of a label at the legend's size; no font

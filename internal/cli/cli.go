@@ -32,6 +32,8 @@ Usage:
   autoscalebot pause  [-app A] [-type T] [-table T | -stack S | -state FILE]
   autoscalebot resume [-app A] [-type T] [-table T | -stack S | -state FILE]
                                                        stop or restart scaling (probing and recording go on)
+  autoscalebot status  [-app A] [-type T] [-json] [-table T | -stack S | -state FILE]   what each formation is doing now
+  autoscalebot history [-since 24h] [-app A] [-type T] [-only-scales] [-limit N] [-json] [-chart FILE.svg] [-table|-stack|-state]
 
 Settings come from AUTOSCALE_* environment variables (see the README). Without
 AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
@@ -68,6 +70,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = setPaused(ctx, args[1:], env, true)
 	case "resume":
 		err = setPaused(ctx, args[1:], env, false)
+	case "status":
+		err = status(ctx, args[1:], env)
+	case "history":
+		err = history(ctx, args[1:], env)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -46,8 +46,9 @@ var _ API = (*dynamodb.Client)(nil)
 const (
 	// DefaultHistoryTTL is how long history items live when New gets no TTL.
 	DefaultHistoryTTL = 30 * 24 * time.Hour
-	// MaxHistoryLimit bounds one History call.
-	MaxHistoryLimit = 1000
+	// MaxHistoryLimit bounds one History call: a month of one-minute ticks
+	// (the default TTL) fits, so a history command can reach back that far.
+	MaxHistoryLimit = 50_000
 
 	// Attribute names shared with the SAM template and other tools.
 	attrPK        = "pk"

@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/chart"
+	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+const (
+	defaultHistoryLimit = 500
+	// maxHistoryLimit is the most records one store query returns.
+	maxHistoryLimit = dynamostore.MaxHistoryLimit
+)
+
+// historyReport is the output of `history -json`. The field names are a
+// stable interface for scripts: add fields, never rename them. Times are UTC.
+type historyReport struct {
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+	// Truncated: the window holds more records than were read or shown
+	// (raise -limit or narrow -since).
+	Truncated bool            `json:"truncated"`
+	Records   []historyRecord `json:"records"` // newest first
+}
+
+// historyRecord is one decision (every tick) or scale attempt.
+type historyRecord struct {
+	At          time.Time `json:"at"`
+	App         string    `json:"app"`
+	ProcessType string    `json:"processType"`
+	Kind        string    `json:"kind"` // "decision" or "scale"
+	// From is the dyno count the tick found, To the one it chose (a scale
+	// record: the one it asked Heroku for).
+	From   int    `json:"from"`
+	To     int    `json:"to"`
+	Min    int    `json:"min"` // the bounds in force then
+	Max    int    `json:"max"`
+	Reason string `json:"reason"` // SlowStreak, FastStreak, OutsideBounds, Steady, AtMax, …
+	// OK says whether a scale succeeded; absent on decisions.
+	OK     *bool        `json:"ok,omitempty"`
+	Error  string       `json:"error,omitempty"`
+	DryRun bool         `json:"dryRun,omitempty"`
+	Paused bool         `json:"paused,omitempty"`
+	Probe  historyProbe `json:"probe"` // the heartbeat that led to it
+}
+
+type historyProbe struct {
+	Verdict   string `json:"verdict"`
+	LatencyMS int64  `json:"latencyMs"`
+	Status    int    `json:"status"` // HTTP status; 0 when no response
+}
+
+// history prints the decisions and scale events of a window, newest first,
+// and can draw them as an SVG chart. Times are shown in UTC, as in the
+// logs, whatever the formation's time zone.
+func history(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("history", env)
+	var sf storeFlags
+	sf.register(fs, env.Getenv)
+	app := fs.String("app", "", "only this Heroku app (default: every app in the store)")
+	processType := fs.String("type", "", "only this process type (default: every type)")
+	since := fs.String("since", "24h", "window: a duration back from now (90m, 24h, 7d) or an RFC 3339 time")
+	onlyScales := fs.Bool("only-scales", false, "only scale attempts, not every tick's decision")
+	limit := fs.Int("limit", defaultHistoryLimit, fmt.Sprintf("at most this many records (1-%d)", maxHistoryLimit))
+	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	chartPath := fs.String("chart", "", "also write an SVG chart of latency and dynos to this file (one formation)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "history: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if *limit < 1 || *limit > maxHistoryLimit {
+		return fmt.Errorf("-limit %d: give 1 to %d", *limit, maxHistoryLimit)
+	}
+	now := env.Now()
+	from, err := parseSince(*since, now)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	store, where, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	keys, err := selectKeys(ctx, store, where, *app, *processType)
+	if err != nil {
+		return err
+	}
+	if *chartPath != "" && len(keys) > 1 {
+		return fmt.Errorf("-chart draws one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
+	}
+
+	// Scales are rare among decisions (one a minute), so -only-scales reads
+	// as far back as one query goes.
+	fetch := *limit
+	if *onlyScales || *chartPath != "" {
+		fetch = maxHistoryLimit
+	}
+	report := historyReport{Since: from.UTC(), Until: now.UTC(), Records: []historyRecord{}}
+	var recs []state.Record
+	for _, key := range keys {
+		got, err := store.History(ctx, key, from, fetch)
+		if err != nil {
+			return fmt.Errorf("history of %s: %w", key, err)
+		}
+		if len(got) >= fetch {
+			report.Truncated = true
+		}
+		for i := range got { // records written before keys were stored in them
+			got[i].App, got[i].Type = cmp.Or(got[i].App, key.App), cmp.Or(got[i].Type, key.ProcessType)
+		}
+		recs = append(recs, got...)
+	}
+	slices.SortStableFunc(recs, newestFirst)
+
+	if *chartPath != "" {
+		if err := writeChart(ctx, store, keys[0], recs, from, now, *chartPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "chart of %s written to %s\n", keys[0], *chartPath)
+	}
+	if *onlyScales {
+		recs = slices.DeleteFunc(recs, func(r state.Record) bool { return r.Kind != state.KindScale })
+	}
+	if len(recs) > *limit {
+		recs, report.Truncated = recs[:*limit], true
+	}
+	for _, r := range recs {
+		report.Records = append(report.Records, historyRecordOf(r))
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	}
+	if len(report.Records) == 0 {
+		what := "decisions or scale events"
+		if *onlyScales {
+			what = "scale events"
+		}
+		fmt.Fprintf(env.Stdout, "no %s since %s for %s\n", what, report.Since.Format(time.RFC3339), keyList(keys))
+		return nil
+	}
+	if err := writeHistoryTable(env.Stdout, report.Records); err != nil {
+		return err
+	}
+	if report.Truncated {
+		fmt.Fprintf(env.Stderr, "(not all of the window is shown, only its newest records: narrow -since or raise -limit, up to %d)\n",
+			maxHistoryLimit)
+	}
+	return nil
+}
+
+// parseSince reads -since: a duration back from now ("90m", "24h", "7d")
+// or an RFC 3339 time.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok && err != nil {
+		n, aerr := strconv.Atoi(days)
+		d, err = time.Duration(n)*24*time.Hour, aerr
+	}
+	if err != nil || d <= 0 {
+		return time.Time{}, fmt.Errorf("-since %q: give a positive duration such as 90m, 24h or 7d, or an RFC 3339 time", v)
+	}
+	return now.Add(-d), nil
+}
+
+// newestFirst orders records by time, newest first; a scale comes before
+// the decision of the same tick, as its outcome; then by formation.
+func newestFirst(a, b state.Record) int {
+	return cmp.Or(
+		b.At.Compare(a.At),
+		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
+		strings.Compare(a.App, b.App),
+		strings.Compare(a.Type, b.Type),
+	)
+}
+
+func kindRank(kind string) int {
+	if kind == state.KindScale {
+		return 0
+	}
+	return 1
+}
+
+func keyList(keys []state.Key) string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+func historyRecordOf(r state.Record) historyRecord {
+	h := historyRecord{
+		At: r.At.UTC(), App: r.App, ProcessType: r.Type, Kind: r.Kind,
+		From: r.Current, To: r.Target, Min: r.Min, Max: r.Max, Reason: r.Reason,
+		Error: r.Error, DryRun: r.DryRun, Paused: r.Paused,
+		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status},
+	}
+	if r.Kind == state.KindScale {
+		ok := r.OK
+		h.OK = &ok
+	}
+	return h
+}
+
+func writeHistoryTable(w io.Writer, recs []historyRecord) error {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME (UTC)\tFORMATION\tEVENT\tDYNOS\tBOUNDS\tREASON\tPROBE\tNOTE")
+	for _, r := range recs {
+		event, dynos := "decision", fmt.Sprint(r.From)
+		if r.To != r.From {
+			dynos = fmt.Sprintf("%d → %d", r.From, r.To)
+		}
+		if r.OK != nil {
+			event = "scaled"
+			if !*r.OK {
+				event = "scale failed"
+			}
+		}
+		bounds := fmt.Sprintf("%d–%d", r.Min, r.Max)
+		if r.From == 0 && r.Max == 0 { // the formation could not be read
+			dynos, bounds = "?", "?"
+		}
+		var notes []string
+		if r.DryRun {
+			notes = append(notes, "dry run")
+		}
+		if r.Paused {
+			notes = append(notes, "paused")
+		}
+		if r.Error != "" {
+			notes = append(notes, r.Error)
+		}
+		fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.At.Format(time.RFC3339), r.App, r.ProcessType, event, dynos, bounds, r.Reason,
+			historyProbeText(r.Probe), strings.Join(notes, "; "))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	// The padding before an empty last column is noise in a terminal and a diff.
+	for line := range strings.Lines(buf.String()) {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return fmt.Errorf("write history: %w", err)
+		}
+	}
+	return nil
+}
+
+// historyProbeText is "fail 1210 ms HTTP 200", or "fail no answer".
+func historyProbeText(p historyProbe) string {
+	if p.Status == 0 {
+		return p.Verdict + " no answer"
+	}
+	return fmt.Sprintf("%s %d ms HTTP %d", p.Verdict, p.LatencyMS, p.Status)
+}
+
+// writeChart draws key's records, with the thresholds from its stored
+// settings, into path (replaced whole, never left half written).
+func writeChart(ctx context.Context, store stateStore, key state.Key, recs []state.Record, from, now time.Time, path string) error {
+	st, err := store.Load(ctx, key)
+	if err != nil {
+		return fmt.Errorf("chart of %s: %w", key, err)
+	}
+	opt := chart.Options{Title: key.String(), To: now, Location: time.UTC}
+	if st.Config != nil {
+		opt.MinResponseMS, opt.MaxResponseMS = st.Config.MinResponseMS, st.Config.MaxResponseMS
+	}
+	// The axis starts at the oldest record read rather than at -since, so
+	// that a short history is not squeezed into a corner of a long window.
+	if len(recs) > 0 {
+		opt.From = recs[len(recs)-1].At
+	}
+	var buf bytes.Buffer
+	err = chart.Render(&buf, recs, opt)
+	if errors.Is(err, chart.ErrNoRecords) {
+		return fmt.Errorf("chart of %s: no records since %s", key, from.UTC().Format(time.RFC3339))
+	}
+	if err != nil {
+		return fmt.Errorf("chart of %s: %w", key, err)
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write chart: %w", err)
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
