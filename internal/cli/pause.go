@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -15,11 +16,7 @@ const pauseAttempts = 5
 // effect on the next tick without a redeploy: probing and recording go on,
 // scaling stops.
 func setPaused(ctx context.Context, args []string, env Env, paused bool) error {
-	name := "resume"
-	if paused {
-		name = "pause"
-	}
-	fs := newFlagSet(name, env)
+	fs := newFlagSet(commandName(paused), env)
 	var sf storeFlags
 	sf.register(fs, env.Getenv)
 	app := fs.String("app", env.Getenv("AUTOSCALE_HEROKU_APP_NAME"), "Heroku app (env AUTOSCALE_HEROKU_APP_NAME)")
@@ -34,14 +31,20 @@ func setPaused(ctx context.Context, args []string, env Env, paused bool) error {
 	if err != nil {
 		return err
 	}
-	key := state.Key{App: *app, ProcessType: *processType}
+	return pauseIn(ctx, store, where, state.Key{App: *app, ProcessType: *processType}, paused, env.Stdout)
+}
+
+// pauseIn sets the flag, reading again if a tick saves between the load and
+// the save.
+func pauseIn(ctx context.Context, store stateStore, where string, key state.Key, paused bool, out io.Writer) error {
+	name := commandName(paused)
 	for range pauseAttempts {
 		s, err := store.Load(ctx, key)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, key, err)
 		}
 		if s.Paused == paused {
-			fmt.Fprintf(env.Stdout, "%s is already %s (%s)\n", key, pausedWord(paused), where)
+			fmt.Fprintf(out, "%s is already %s (%s)\n", key, pausedWord(paused), where)
 			return nil
 		}
 		s.Paused = paused
@@ -52,11 +55,18 @@ func setPaused(ctx context.Context, args []string, env Env, paused bool) error {
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, key, err)
 		}
-		fmt.Fprintf(env.Stdout, "%s is now %s (%s); the next tick %s\n", key, pausedWord(paused), where,
+		fmt.Fprintf(out, "%s is now %s (%s); the next tick %s\n", key, pausedWord(paused), where,
 			map[bool]string{true: "probes and records but does not scale", false: "scales again"}[paused])
 		return nil
 	}
 	return fmt.Errorf("%s %s: the state kept changing; try again", name, key)
+}
+
+func commandName(paused bool) string {
+	if paused {
+		return "pause"
+	}
+	return "resume"
 }
 
 func pausedWord(paused bool) string {

@@ -125,6 +125,8 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		return sum, fmt.Errorf("load state: %w", err)
 	}
 	sum.Paused = loaded.Paused
+	// Every line from here on says whether scaling is switched off.
+	log = log.With(slog.Bool("dryRun", s.DryRun), slog.Bool("paused", loaded.Paused))
 	if eventID != "" && slices.Contains(loaded.EventIDs, eventID) {
 		sum.Duplicate = true
 		log.InfoContext(ctx, "duplicate event ignored", slog.String("eventId", eventID))
@@ -228,8 +230,6 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 		slog.String("scaleError", sum.ScaleError),
 		slog.Int("slowStreak", sum.SlowStreak),
 		slog.Int("fastStreak", sum.FastStreak),
-		slog.Bool("dryRun", sum.DryRun),
-		slog.Bool("paused", sum.Paused),
 		slog.Any("notices", sum.Notices),
 		slog.Bool("quantityFromState", sum.QuantityFromState),
 		slog.Bool("herokuRefused", sum.HerokuRefused),
