@@ -103,15 +103,20 @@ func Decide(in Input) Decision {
 		next.Episodes.ScaleDiff = false
 	}
 
-	// Heroku refused PlanLimit dynos during this episode: treat the quantity
-	// below it as the max, so one 422 does not become one a minute.
-	capHi := hi
-	if next.PlanLimit > 0 {
-		capHi = max(min(hi, next.PlanLimit-1), lo)
-	}
-	if !slow {
+	// Heroku refused PlanLimit dynos (422) while the app wanted more: until
+	// it stops wanting more (an in-range or fast heartbeat, with the minimum
+	// met), PlanLimit-1 is the most to ask for, so one 422 does not become
+	// one a minute.
+	wantsMore := in.Current < lo || in.Probe.Verdict == probe.Fail || in.Probe.Verdict == probe.Error
+	if !wantsMore {
 		next.PlanLimit = 0
 	}
+	planCap := hi
+	if next.PlanLimit > 0 {
+		planCap = next.PlanLimit - 1
+	}
+	capHi := min(hi, planCap)
+	heldByPlan := capHi < hi
 	if !slow || in.Current < capHi {
 		next.Episodes.AboveMax = false
 	}
@@ -120,15 +125,18 @@ func Decide(in Input) Decision {
 	switch {
 	case next.Paused:
 		d.Reason = Paused
+	case in.Current < lo && in.Current < planCap:
+		d.Target, d.Reason = min(lo, planCap), OutsideBounds
 	case in.Current < lo:
-		d.Target, d.Reason = lo, OutsideBounds
+		d.Reason = AtMax // the minimum is more than the plan allows; said when Heroku refused it
 	case in.Current > hi:
 		d.Target, d.Reason = hi, OutsideBounds
 	case in.Probe.Verdict == probe.Error:
 		d.Reason = ProbeError
 	case slow && in.Current >= capHi:
 		d.Reason = AtMax
-		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax {
+		// Held below max by the plan: the 422's notice already said so.
+		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax && !heldByPlan {
 			d.Notices = append(d.Notices, n.needsAboveMax(next.SlowStreak))
 		}
 		next.Episodes.AboveMax = true
@@ -178,10 +186,12 @@ func Settle(in Input, d Decision, out Outcome) (state.State, []notify.Notice) {
 	var notices []notify.Notice
 	switch {
 	case out.Err != nil && out.OverPlan && d.Target > d.Current:
-		next.PlanLimit = d.Target
-		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax {
+		// One notice for the first refusal while the app wants more; a
+		// lower quantity refused next is the same story.
+		if s.NotifyIfNeedsExceedMax && next.PlanLimit == 0 && !next.Episodes.AboveMax {
 			notices = append(notices, n.overPlan(d))
 		}
+		next.PlanLimit = d.Target
 		next.Episodes.AboveMax = true
 		return next, notices
 	case out.Err != nil && out.Refused:

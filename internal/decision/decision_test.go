@@ -391,6 +391,34 @@ func TestPlanLimitActsAsMaxForTheEpisode(t *testing.T) {
 	}
 }
 
+func TestPlanLimitBelowTheMinimum(t *testing.T) {
+	s := originalSettings()
+	s.MinDynos, s.MaxDynos = settings.Fixed(5), settings.Fixed(8)
+	m := newSim(s, 1)
+	m.planMax = 3
+	m.beats(repeat(K, 12)...)
+	if m.qty != 3 || m.attempts != 3 {
+		t.Errorf("quantity %d after %d attempts; want 3 after 3 (5 and 4 refused, then no more tries)", m.qty, m.attempts)
+	}
+	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.NeedsAboveMax}) {
+		t.Errorf("notices %v, want one needs_above_max", got)
+	}
+}
+
+func TestPlanLimitWithALargeIncrement(t *testing.T) {
+	s := originalSettings()
+	s.MaxDynos, s.Increment = settings.Fixed(10), 2
+	m := newSim(s, 1)
+	m.planMax = 2
+	m.beats(repeat(F, 20)...) // 1 → 3 refused, 1 → 2, then held at 2 for the rest of the slow spell
+	if m.qty != 2 || m.attempts != 2 {
+		t.Errorf("quantity %d after %d attempts, want 2 after 2", m.qty, m.attempts)
+	}
+	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.NeedsAboveMax}) {
+		t.Errorf("notices %v, want the one plan notice for the whole slow spell", got)
+	}
+}
+
 func TestRefusedKeyNotifiesOncePerEpisode(t *testing.T) {
 	m := newSim(originalSettings(), 1)
 	m.refused, m.scaleErr = true, errors.New("heroku: 401 unauthorized: Invalid credentials provided.")

@@ -103,8 +103,8 @@ func (n noticer) scaleDiff(d Decision, r quantityRange) notify.Notice {
 func (n noticer) overPlan(d Decision) notify.Notice {
 	return n.notice(notify.NeedsAboveMax,
 		fmt.Sprintf("Heroku refused %d dynos: over the plan's limit", d.Target),
-		fmt.Sprintf("We are at the max (%d) dynos your Heroku plan allows, but the response is still too slow. Heroku refused %d dynos as over the plan's limit, so autoscalebot stays at %d until this slow spell ends. Upgrade the dyno type or plan, or lower AUTOSCALE_MAX_DYNOS.",
-			d.Current, d.Target, d.Current))
+		fmt.Sprintf("Heroku refused to scale to %d dynos: that is over your plan's limit (we are at %d). Until the app stops needing more, autoscalebot treats fewer than %d as the max and tries no higher. Upgrade the dyno type or plan, or lower AUTOSCALE_MAX_DYNOS (and AUTOSCALE_MIN_DYNOS).",
+			d.Target, d.Current, d.Target))
 }
 
 func (n noticer) refused(err error) notify.Notice {
