@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -33,17 +33,6 @@ var e2eParams = map[string]string{
 	"NumberOfFailsToScaleUpAfter":    "3",
 	"NumberOfPassesToScaleDownAfter": "3",
 	"NotifyOnEveryScale":             "true",
-}
-
-// chatbotMessage is the AWS Chatbot custom notification in the "default" body.
-type chatbotMessage struct {
-	Version string `json:"version"`
-	Source  string `json:"source"`
-	Content struct {
-		TextType    string `json:"textType"`
-		Title       string `json:"title"`
-		Description string `json:"description"`
-	} `json:"content"`
 }
 
 // TestEndToEnd drives the function, built for this machine and run under the
@@ -117,22 +106,14 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	step("a duplicated event is processed once", func(t *testing.T) {
-		hits, calls, before := s.beat.hits.Load(), len(s.heroku.Requests()), s.stateItem(t)
+		untouched := s.untouched(t)
 		ev := lambdatest.ScheduledEvent(t)
 		ev.ID = lastScaleDown // EventBridge delivers at least once
 		sum := lambdatest.Summary(t, s.invoke(t, fn, ev))
 		if !sum.Duplicate || sum.Scaled || sum.Verdict != "" {
 			t.Errorf("redelivered event: %+v, want duplicate, no probe, no scale", sum)
 		}
-		if got := s.beat.hits.Load(); got != hits {
-			t.Errorf("heartbeat probed %d more times", got-hits)
-		}
-		if got := len(s.heroku.Requests()); got != calls {
-			t.Errorf("Heroku got %d more requests", got-calls)
-		}
-		if after := s.stateItem(t); !reflect.DeepEqual(after, before) {
-			t.Errorf("state item changed:\nbefore %v\nafter  %v", before, after)
-		}
+		untouched()
 	})
 
 	step("a bad configuration fails every invocation and touches nothing", func(t *testing.T) {
@@ -140,7 +121,7 @@ func TestEndToEnd(t *testing.T) {
 			settings.EnvIncrement:    "0",
 			settings.EnvHeartbeatURL: "/heartbeat",
 		}), lambdatest.Options{})
-		hits, calls, before := s.beat.hits.Load(), len(s.heroku.Requests()), s.stateItem(t)
+		untouched := s.untouched(t)
 		for i := range 2 {
 			fe := lambdatest.MustError(t, s.invoke(t, bad, lambdatest.ScheduledEvent(t)))
 			for _, name := range []string{settings.EnvIncrement, settings.EnvHeartbeatURL} {
@@ -149,31 +130,18 @@ func TestEndToEnd(t *testing.T) {
 				}
 			}
 		}
-		if got := s.beat.hits.Load(); got != hits {
-			t.Errorf("heartbeat probed %d times", got-hits)
-		}
-		if got := len(s.heroku.Requests()); got != calls {
-			t.Errorf("Heroku got %d requests", got-calls)
-		}
-		if after := s.stateItem(t); !reflect.DeepEqual(after, before) {
-			t.Errorf("state item changed:\nbefore %v\nafter  %v", before, after)
-		}
+		untouched()
 	})
 
 	step("a missing SSM parameter fails naming it, before any Heroku call", func(t *testing.T) {
 		missing := "/autoscalebot/" + randomHex(t, 4) + "/missing"
 		fn := s.start(t, s.env(t, map[string]string{"HerokuApiKeyParameterName": missing}, nil), lambdatest.Options{})
-		hits, calls := s.beat.hits.Load(), len(s.heroku.Requests())
+		untouched := s.untouched(t)
 		fe := lambdatest.MustError(t, s.invoke(t, fn, lambdatest.ScheduledEvent(t)))
 		if !strings.Contains(fe.Message, missing) {
 			t.Errorf("error %q does not name the parameter %s", fe.Message, missing)
 		}
-		if got := len(s.heroku.Requests()); got != calls {
-			t.Errorf("Heroku got %d requests", got-calls)
-		}
-		if got := s.beat.hits.Load(); got != hits {
-			t.Errorf("heartbeat probed %d times", got-hits)
-		}
+		untouched()
 	})
 
 	step("no other notices, and the API key never appears anywhere", func(t *testing.T) {
@@ -235,7 +203,7 @@ func (s *stack) checkScaledNotice(t *testing.T, from, to int) {
 	if a := env.MessageAttributes["event"]; a.Type != "String" || a.Value != "scaled" {
 		t.Errorf("event attribute = %+v, want String scaled", a)
 	}
-	var msg chatbotMessage
+	var msg awstest.ChatbotMessage
 	if err := json.Unmarshal([]byte(env.Message), &msg); err != nil {
 		t.Fatalf("default body is not Chatbot JSON: %v\n%s", err, env.Message)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -21,9 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -56,8 +54,8 @@ type stack struct {
 	ctx       context.Context
 	moto      *awstest.Moto
 	tpl       *cfntemplate.Template
+	cfg       aws.Config
 	ddb       *dynamodb.Client
-	sqs       *sqs.Client
 	ssm       *ssm.Client
 	store     *dynamostore.Store
 	app       string
@@ -129,8 +127,8 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		ctx:       ctx,
 		moto:      moto,
 		tpl:       tpl,
+		cfg:       cfg,
 		ddb:       dynamodb.NewFromConfig(cfg),
-		sqs:       sqs.NewFromConfig(cfg),
 		ssm:       ssm.NewFromConfig(cfg),
 		app:       "app-" + randomHex(t, 4),
 		table:     awstest.UniqueName(t, "state"),
@@ -141,20 +139,12 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	}
 	s.store = dynamostore.New(s.ddb, s.table, 0)
 
-	create, err := tpl.TableInput(tableID, s.table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ddb.CreateTable(ctx, create); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	if ttl, err := tpl.TimeToLiveInput(tableID, s.table); err != nil || ttl == nil {
-		t.Fatalf("template table TTL = %v, %v", ttl, err)
-	} else if _, err := s.ddb.UpdateTimeToLive(ctx, ttl); err != nil {
-		t.Fatalf("enable TTL: %v", err)
-	}
+	awstest.CreateTable(ctx, t, s.ddb, s.table) // from the template's definition of tableID
 
-	s.topicARN, s.queueURL = s.subscribedQueue(t)
+	// The notices are read back through an SQS queue, with the SNS envelope
+	// kept for subject and attributes.
+	s.topicARN = awstest.CreateTopic(ctx, t, cfg)
+	s.queueURL = awstest.SubscribeQueue(ctx, t, cfg, s.topicARN, "")
 
 	if _, err := s.ssm.PutParameter(ctx, &ssm.PutParameterInput{
 		Name:  aws.String(s.keyParam),
@@ -184,37 +174,6 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	}
 	maps.Copy(s.params, params)
 	return s
-}
-
-// subscribedQueue creates the topic and an SQS queue subscribed to it with
-// the SNS envelope kept, so subject and attributes can be read back.
-func (s *stack) subscribedQueue(t testing.TB) (topicARN, queueURL string) {
-	t.Helper()
-	snsClient := sns.NewFromConfig(s.moto.Config(t))
-	topic, err := snsClient.CreateTopic(s.ctx, &sns.CreateTopicInput{Name: aws.String(awstest.UniqueName(t, "topic"))})
-	if err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-	q, err := s.sqs.CreateQueue(s.ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(t, "notices"))})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	attrs, err := s.sqs.GetQueueAttributes(s.ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl:       q.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatalf("queue attributes: %v", err)
-	}
-	if _, err := snsClient.Subscribe(s.ctx, &sns.SubscribeInput{
-		TopicArn:   topic.TopicArn,
-		Protocol:   aws.String("sqs"),
-		Endpoint:   aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
-		Attributes: map[string]string{"RawMessageDelivery": "false"},
-	}); err != nil {
-		t.Fatalf("subscribe queue: %v", err)
-	}
-	return aws.ToString(topic.TopicArn), aws.ToString(q.QueueUrl)
 }
 
 // env is the function's environment as the template deploys it with
@@ -302,6 +261,25 @@ func (s *stack) stateItem(t testing.TB) map[string]any {
 	return item
 }
 
+// untouched notes the heartbeat's probes, Heroku's requests and the state
+// item now; the check it returns fails t if any of them has changed since.
+func (s *stack) untouched(t testing.TB) (check func()) {
+	t.Helper()
+	hits, calls, before := s.beat.hits.Load(), len(s.heroku.Requests()), s.stateItem(t)
+	return func() {
+		t.Helper()
+		if got := s.beat.hits.Load(); got != hits {
+			t.Errorf("heartbeat probed %d more times", got-hits)
+		}
+		if got := len(s.heroku.Requests()); got != calls {
+			t.Errorf("Heroku got %d more requests", got-calls)
+		}
+		if after := s.stateItem(t); !reflect.DeepEqual(after, before) {
+			t.Errorf("state item changed:\nbefore %v\nafter  %v", before, after)
+		}
+	}
+}
+
 // loadState reads the state item through the store, as the function does.
 func (s *stack) loadState(t testing.TB) state.State {
 	t.Helper()
@@ -312,46 +290,15 @@ func (s *stack) loadState(t testing.TB) state.State {
 	return st
 }
 
-// envelope is what SNS puts in an SQS message when raw delivery is off.
-type envelope struct {
-	Type              string
-	TopicArn          string
-	Subject           string
-	Message           string
-	MessageAttributes map[string]struct{ Type, Value string }
-}
-
 // receive reads notices until n have arrived or wait has passed; the bodies
 // are kept for the secret check.
-func (s *stack) receive(t testing.TB, n int, wait time.Duration) []envelope {
+func (s *stack) receive(t testing.TB, n int, wait time.Duration) []awstest.Envelope {
 	t.Helper()
-	var got []envelope
-	deadline := time.Now().Add(wait)
-	for len(got) < n && time.Now().Before(deadline) {
-		out, err := s.sqs.ReceiveMessage(s.ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:            aws.String(s.queueURL),
-			MaxNumberOfMessages: 10,
-			WaitTimeSeconds:     1,
-		})
-		if err != nil {
-			t.Fatalf("receive notices: %v", err)
-		}
-		for _, m := range out.Messages {
-			body := aws.ToString(m.Body)
-			s.mu.Lock()
-			s.messages = append(s.messages, body)
-			s.mu.Unlock()
-			var env envelope
-			if err := json.Unmarshal([]byte(body), &env); err != nil {
-				t.Fatalf("SQS body is not an SNS envelope: %v\n%s", err, body)
-			}
-			got = append(got, env)
-			if _, err := s.sqs.DeleteMessage(s.ctx, &sqs.DeleteMessageInput{
-				QueueUrl: aws.String(s.queueURL), ReceiptHandle: m.ReceiptHandle,
-			}); err != nil {
-				t.Fatalf("delete notice: %v", err)
-			}
-		}
+	got := awstest.ReceiveEnvelopes(s.ctx, t, s.cfg, s.queueURL, wait, func(got []awstest.Envelope) bool { return len(got) >= n })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, env := range got {
+		s.messages = append(s.messages, env.Body)
 	}
 	return got
 }

@@ -2,18 +2,22 @@ package awstest
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 )
 
-// TTLAttribute is the table's time-to-live attribute (epoch seconds).
+// TTLAttribute is the state table's time-to-live attribute (epoch seconds),
+// as template.yaml declares it.
 const TTLAttribute = "expiresAt"
 
 var nameSeq atomic.Int64
@@ -40,23 +44,41 @@ func UniqueName(t testing.TB, prefix string) string {
 	return name + suffix
 }
 
-// CreateTable creates the autoscalebot table (pk/sk strings, on-demand, TTL
-// on expiresAt) and waits until it is active.
+// stateTableID is the logical id of the state table in the repository's
+// template.yaml.
+const stateTableID = "StateTable"
+
+var stateTemplate struct {
+	once sync.Once
+	tpl  *cfntemplate.Template
+	err  error
+}
+
+// CreateTable creates a twin of the deployed state table, from template.yaml's
+// own definition (keys, billing mode, TTL on TTLAttribute), and waits until
+// it is active.
 func CreateTable(ctx context.Context, t testing.TB, client *dynamodb.Client, name string) {
 	t.Helper()
-	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(name),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
+	stateTemplate.once.Do(func() {
+		root, err := cfntemplate.RepoRoot()
+		if err != nil {
+			stateTemplate.err = err
+			return
+		}
+		stateTemplate.tpl, stateTemplate.err = cfntemplate.Load(filepath.Join(root, "template.yaml"))
 	})
+	if stateTemplate.err != nil {
+		t.Fatalf("create table %s: %v", name, stateTemplate.err)
+	}
+	create, err := stateTemplate.tpl.TableInput(stateTableID, name)
 	if err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	ttl, err := stateTemplate.tpl.TimeToLiveInput(stateTableID, name)
+	if err != nil || ttl == nil {
+		t.Fatalf("create table %s: template TTL = %v, %v", name, ttl, err)
+	}
+	if _, err := client.CreateTable(ctx, create); err != nil {
 		t.Fatalf("create table %s: %v", name, err)
 	}
 	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
@@ -66,14 +88,7 @@ func CreateTable(ctx context.Context, t testing.TB, client *dynamodb.Client, nam
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
 		t.Fatalf("wait for table %s: %v", name, err)
 	}
-	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName: aws.String(name),
-		TimeToLiveSpecification: &types.TimeToLiveSpecification{
-			AttributeName: aws.String(TTLAttribute),
-			Enabled:       aws.Bool(true),
-		},
-	})
-	if err != nil {
+	if _, err := client.UpdateTimeToLive(ctx, ttl); err != nil {
 		t.Fatalf("enable ttl on %s: %v", name, err)
 	}
 }

@@ -10,8 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
@@ -30,29 +28,13 @@ func notice(event notify.Event) notify.Notice {
 	}
 }
 
-// envelope is what SNS puts in an SQS message when raw delivery is off.
-type envelope struct {
-	Type              string
-	TopicArn          string
-	Subject           string
-	Message           string
-	MessageAttributes map[string]struct{ Type, Value string }
-}
-
-type chatbot struct {
-	Version string `json:"version"`
-	Source  string `json:"source"`
-	Content struct {
-		TextType    string `json:"textType"`
-		Title       string `json:"title"`
-		Description string `json:"description"`
-	} `json:"content"`
-}
+// noticeWait bounds the wait for a notice to come through SNS and SQS.
+const noticeWait = 30 * time.Second
 
 type fixture struct {
 	ctx   context.Context
+	cfg   aws.Config
 	sns   *sns.Client
-	sqs   *sqs.Client
 	topic string
 }
 
@@ -61,85 +43,28 @@ func newFixture(t *testing.T) fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	cfg := awstest.SharedMoto(t).Config(t)
-	f := fixture{ctx: ctx, sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
-	out, err := f.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(awstest.UniqueName(t, "topic"))})
-	if err != nil {
-		t.Fatalf("create topic: %v", err)
-	}
-	f.topic = aws.ToString(out.TopicArn)
-	return f
-}
-
-// subscribeQueue creates an SQS queue subscribed to the topic, with the SNS
-// envelope kept (raw delivery off) and an optional filter policy.
-func (f fixture) subscribeQueue(t *testing.T, filterPolicy string) string {
-	t.Helper()
-	q, err := f.sqs.CreateQueue(f.ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(t, "q"))})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	attrs, err := f.sqs.GetQueueAttributes(f.ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl:       q.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatalf("queue attributes: %v", err)
-	}
-	subAttrs := map[string]string{"RawMessageDelivery": "false"}
-	if filterPolicy != "" {
-		subAttrs["FilterPolicy"] = filterPolicy
-	}
-	_, err = f.sns.Subscribe(f.ctx, &sns.SubscribeInput{
-		TopicArn:   aws.String(f.topic),
-		Protocol:   aws.String("sqs"),
-		Endpoint:   aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
-		Attributes: subAttrs,
-	})
-	if err != nil {
-		t.Fatalf("subscribe queue: %v", err)
-	}
-	return aws.ToString(q.QueueUrl)
+	return fixture{ctx: ctx, cfg: cfg, sns: sns.NewFromConfig(cfg), topic: awstest.CreateTopic(ctx, t, cfg)}
 }
 
 // receiveUntil reads envelopes from the queue until one satisfies last, and
-// returns all read so far. Its wait is bounded by the fixture's context.
-func (f fixture) receiveUntil(t *testing.T, queueURL string, last func(envelope) bool) []envelope {
+// returns all read so far.
+func (f fixture) receiveUntil(t *testing.T, queueURL string, last func(awstest.Envelope) bool) []awstest.Envelope {
 	t.Helper()
-	var got []envelope
-	for {
-		out, err := f.sqs.ReceiveMessage(f.ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:            aws.String(queueURL),
-			MaxNumberOfMessages: 10,
-			WaitTimeSeconds:     1,
-		})
-		if err != nil {
-			t.Fatalf("receive (after %d messages): %v", len(got), err)
-		}
-		done := false
-		for _, m := range out.Messages {
-			var env envelope
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &env); err != nil {
-				t.Fatalf("SQS body is not an SNS envelope: %v\n%s", err, aws.ToString(m.Body))
-			}
-			got = append(got, env)
-			done = done || last(env)
-		}
-		if done {
-			return got
-		}
-	}
+	return awstest.ReceiveEnvelopes(f.ctx, t, f.cfg, queueURL, noticeWait, func(got []awstest.Envelope) bool {
+		return slices.ContainsFunc(got, last)
+	})
 }
 
 func TestNotifyPublishesChatbotMessage(t *testing.T) {
 	f := newFixture(t)
-	queue := f.subscribeQueue(t, "")
+	queue := awstest.SubscribeQueue(f.ctx, t, f.cfg, f.topic, "")
 	n := snsnotify.New(f.sns, f.topic)
 
 	want := notice(notify.Scaled)
 	if err := n.Notify(f.ctx, want); err != nil {
 		t.Fatalf("Notify: %v", err)
 	}
-	envs := f.receiveUntil(t, queue, func(envelope) bool { return true })
+	envs := f.receiveUntil(t, queue, func(awstest.Envelope) bool { return true })
 	if len(envs) != 1 {
 		t.Fatalf("received %d messages, want 1", len(envs))
 	}
@@ -157,7 +82,7 @@ func TestNotifyPublishesChatbotMessage(t *testing.T) {
 		}
 	}
 
-	var msg chatbot
+	var msg awstest.ChatbotMessage
 	if err := json.Unmarshal([]byte(env.Message), &msg); err != nil {
 		t.Fatalf("Message is not chatbot JSON: %v\n%s", err, env.Message)
 	}
@@ -175,7 +100,7 @@ func TestNotifyPublishesChatbotMessage(t *testing.T) {
 
 func TestFilterPolicyOnEvent(t *testing.T) {
 	f := newFixture(t)
-	failures := f.subscribeQueue(t, `{"event": ["scale_failed"]}`)
+	failures := awstest.SubscribeQueue(f.ctx, t, f.cfg, f.topic, `{"event": ["scale_failed"]}`)
 	n := snsnotify.New(f.sns, f.topic)
 
 	// The filtered-out events go first: once the matching one has arrived,
@@ -185,9 +110,11 @@ func TestFilterPolicyOnEvent(t *testing.T) {
 			t.Fatalf("Notify %s: %v", ev, err)
 		}
 	}
-	envs := f.receiveUntil(t, failures, func(e envelope) bool {
-		return e.MessageAttributes["event"].Value == "scale_failed"
-	})
+	isFailure := func(e awstest.Envelope) bool { return e.MessageAttributes["event"].Value == "scale_failed" }
+	envs := f.receiveUntil(t, failures, isFailure)
+	if !slices.ContainsFunc(envs, isFailure) {
+		t.Fatalf("the scale_failed notice did not arrive within %s", noticeWait)
+	}
 	for _, e := range envs {
 		if ev := e.MessageAttributes["event"].Value; ev != "scale_failed" {
 			t.Errorf("filtered queue received event %q", ev)
@@ -278,7 +205,7 @@ func TestMessageBodies(t *testing.T) {
 					t.Errorf("email body %q does not contain %q", bodies["email"], want)
 				}
 			}
-			var chat chatbot
+			var chat awstest.ChatbotMessage
 			if err := json.Unmarshal([]byte(bodies["default"]), &chat); err != nil {
 				t.Fatalf("default body is not chatbot JSON: %v", err)
 			}
