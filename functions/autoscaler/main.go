@@ -19,12 +19,13 @@ import (
 )
 
 func main() {
+	log := lambdacontext.NewLogger()
 	s, settingsErr := settings.LoadLambda(os.Getenv)
-	awsCfg, awsErr := config.LoadDefaultConfig(context.Background())
+	awsCfg, awsErr := config.LoadDefaultConfig(context.Background(), config.WithLogger(lambdafn.SDKLogger(log)))
 	lambda.Start(lambdafn.New(lambdafn.Config{
 		Settings:    s,
 		SettingsErr: errors.Join(settingsErr, awsErr),
 		AWS:         awsCfg,
-		Log:         lambdacontext.NewLogger(),
+		Log:         log,
 	}).Handle)
 }
