@@ -139,7 +139,7 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	}
 	s.store = dynamostore.New(s.ddb, s.table, 0)
 
-	awstest.CreateTable(ctx, t, s.ddb, s.table) // from the template's definition of tableID
+	awstest.CreateTable(ctx, t, s.ddb, s.table) // from the template's own tableID definition
 
 	// The notices are read back through an SQS queue, with the SNS envelope
 	// kept for subject and attributes.

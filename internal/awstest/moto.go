@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/autoscalebot/autoscalebot/internal/proctest"
 )
 
 // Region is the region every test client and child process uses.
@@ -36,10 +38,8 @@ type Moto struct {
 	// Endpoint is the base URL, http://127.0.0.1:PORT.
 	Endpoint string
 
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed when the process has been reaped
-	output   *tailBuffer
-	stopOnce sync.Once
+	proc   *proctest.Process
+	output *tailBuffer
 }
 
 // StartMoto starts a moto_server for this test alone and stops it at cleanup.
@@ -98,20 +98,16 @@ func start() (*Moto, error) {
 	cmd.Stderr = out
 	// Its own process group, so that stop also reaches the python child of a
 	// wrapper script (pyenv shims, venv launchers).
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = proctest.SysProcAttr()
+	proc, err := proctest.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
 	m := &Moto{
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
-		cmd:      cmd,
-		exited:   make(chan struct{}),
+		proc:     proc,
 		output:   out,
 	}
-	go func() {
-		_ = cmd.Wait()
-		close(m.exited)
-	}()
 	if err := m.waitReady(startTimeout); err != nil {
 		m.stop()
 		return nil, fmt.Errorf("start moto_server on port %d: %w\noutput:\n%s", port, err, out.String())
@@ -137,8 +133,8 @@ func (m *Moto) waitReady(timeout time.Duration) error {
 			return nil
 		}
 		select {
-		case <-m.exited:
-			return fmt.Errorf("moto_server exited early: %v", m.cmd.ProcessState)
+		case <-m.proc.Exited():
+			return fmt.Errorf("moto_server exited early: %v", m.proc.State())
 		case <-ctx.Done():
 			return fmt.Errorf("moto_server did not answer within %s", timeout)
 		case <-tick.C:
@@ -147,15 +143,7 @@ func (m *Moto) waitReady(timeout time.Duration) error {
 }
 
 // stop kills the process group and waits for the process to be reaped.
-func (m *Moto) stop() {
-	m.stopOnce.Do(func() {
-		killGroup(m.cmd)
-		select {
-		case <-m.exited:
-		case <-time.After(stopTimeout):
-		}
-	})
-}
+func (m *Moto) stop() { m.proc.Stop(stopTimeout) }
 
 // Config returns an SDK configuration that sends every service to this moto,
 // with dummy static credentials, and ignores the user's ~/.aws files.

@@ -42,7 +42,7 @@ func TestStartMotoServesAndStops(t *testing.T) {
 		}
 	})
 	// The subtest's cleanup has run: the whole process group must be gone.
-	pid := m.cmd.Process.Pid
+	pid := m.proc.Pid()
 	if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("process group %d still exists after cleanup (kill 0: %v)", pid, err)
 	}

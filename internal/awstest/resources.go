@@ -48,33 +48,29 @@ func UniqueName(t testing.TB, prefix string) string {
 // template.yaml.
 const stateTableID = "StateTable"
 
-var stateTemplate struct {
-	once sync.Once
-	tpl  *cfntemplate.Template
-	err  error
-}
+// stateTemplate is the repository's template.yaml, read once.
+var stateTemplate = sync.OnceValues(func() (*cfntemplate.Template, error) {
+	root, err := cfntemplate.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	return cfntemplate.Load(filepath.Join(root, "template.yaml"))
+})
 
 // CreateTable creates a twin of the deployed state table, from template.yaml's
 // own definition (keys, billing mode, TTL on TTLAttribute), and waits until
 // it is active.
 func CreateTable(ctx context.Context, t testing.TB, client *dynamodb.Client, name string) {
 	t.Helper()
-	stateTemplate.once.Do(func() {
-		root, err := cfntemplate.RepoRoot()
-		if err != nil {
-			stateTemplate.err = err
-			return
-		}
-		stateTemplate.tpl, stateTemplate.err = cfntemplate.Load(filepath.Join(root, "template.yaml"))
-	})
-	if stateTemplate.err != nil {
-		t.Fatalf("create table %s: %v", name, stateTemplate.err)
-	}
-	create, err := stateTemplate.tpl.TableInput(stateTableID, name)
+	tpl, err := stateTemplate()
 	if err != nil {
 		t.Fatalf("create table %s: %v", name, err)
 	}
-	ttl, err := stateTemplate.tpl.TimeToLiveInput(stateTableID, name)
+	create, err := tpl.TableInput(stateTableID, name)
+	if err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	ttl, err := tpl.TimeToLiveInput(stateTableID, name)
 	if err != nil || ttl == nil {
 		t.Fatalf("create table %s: template TTL = %v, %v", name, ttl, err)
 	}

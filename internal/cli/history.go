@@ -69,10 +69,8 @@ type historyProbe struct {
 // logs, whatever the formation's time zone.
 func history(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("history", env)
-	var sf storeFlags
-	sf.register(fs, env.Getenv)
-	app := fs.String("app", "", "only this Heroku app (default: every app in the store)")
-	processType := fs.String("type", "", "only this process type (default: every type)")
+	var ff formationFlags
+	ff.register(fs, env.Getenv)
 	since := fs.String("since", "24h", "window: a duration back from now (90m, 24h, 7d) or an RFC 3339 time")
 	onlyScales := fs.Bool("only-scales", false, "only scale attempts, not every tick's decision")
 	limit := fs.Int("limit", defaultHistoryLimit, fmt.Sprintf("at most this many records (1-%d)", maxHistoryLimit))
@@ -96,11 +94,7 @@ func history(ctx context.Context, args []string, env Env) error {
 
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
-	store, where, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	keys, err := selectKeys(ctx, store, where, *app, *processType)
+	store, keys, err := ff.open(ctx)
 	if err != nil {
 		return err
 	}

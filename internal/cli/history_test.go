@@ -229,22 +229,11 @@ func TestDocsExamples(t *testing.T) {
 	docsGolden(t, "history.svg", string(svg))
 }
 
+// docsGolden compares got with docs/name, rewriting it under -update.
 func docsGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "..", "docs", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./internal/cli -run TestDocsExamples -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("docs/%s is out of date: go test ./internal/cli -run TestDocsExamples -update rewrites it", name)
+	const regen = "go test ./internal/cli -run TestDocsExamples -update"
+	if want := readGolden(t, filepath.Join("..", "..", "docs", name), got, regen); got != want {
+		t.Errorf("docs/%s is out of date: %s rewrites it", name, regen)
 	}
 }

@@ -88,10 +88,8 @@ type statusScale struct {
 // status prints what the autoscaler is doing now, one formation a row.
 func status(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("status", env)
-	var sf storeFlags
-	sf.register(fs, env.Getenv)
-	app := fs.String("app", "", "only this Heroku app (default: every app in the store)")
-	processType := fs.String("type", "", "only this process type (default: every type)")
+	var ff formationFlags
+	ff.register(fs, env.Getenv)
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -102,11 +100,7 @@ func status(ctx context.Context, args []string, env Env) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
-	store, where, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	keys, err := selectKeys(ctx, store, where, *app, *processType)
+	store, keys, err := ff.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -378,8 +378,19 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdo
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
+	const regen = "go test ./internal/cli -update"
+	if want := readGolden(t, path, got, regen); got != want {
+		t.Errorf("output differs from %s (%s rewrites it)\n--- got:\n%s\n--- want:\n%s", path, regen, got, want)
+	}
+}
+
+// readGolden returns the golden file at path, after writing got to it under
+// -update; regen is the command that does so, for the message when the file
+// is missing.
+func readGolden(t *testing.T, path, got, regen string) string {
+	t.Helper()
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -388,11 +399,9 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (go test ./internal/cli -update creates it)", err)
+		t.Fatalf("%v (%s creates it)", err, regen)
 	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test ./internal/cli -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	return string(want)
 }
 
 // TestStatusFromEveryStore runs status against each place state can live;

@@ -69,6 +69,32 @@ func (f *storeFlags) open(ctx context.Context) (stateStore, string, error) {
 	return dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), "table " + table, nil
 }
 
+// formationFlags choose formations for status and history: where the state
+// lives, then -app and -type to narrow the store's formations (empty: all).
+type formationFlags struct {
+	storeFlags
+	app, processType string
+}
+
+func (f *formationFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	f.storeFlags.register(fs, getenv)
+	fs.StringVar(&f.app, "app", "", "only this Heroku app (default: every app in the store)")
+	fs.StringVar(&f.processType, "type", "", "only this process type (default: every type)")
+}
+
+// open returns the store and its formations that match -app and -type.
+func (f *formationFlags) open(ctx context.Context) (stateStore, []state.Key, error) {
+	store, where, err := f.storeFlags.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := selectKeys(ctx, store, where, f.app, f.processType)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, keys, nil
+}
+
 // describeStacks lists the CloudFormation call made.
 type describeStacks interface {
 	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)

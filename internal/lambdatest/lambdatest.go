@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/proctest"
 )
 
 // EmulatorCommand is the emulator's executable name.
@@ -139,8 +140,7 @@ type Emulator struct {
 	// URL is the invocation endpoint.
 	URL string
 
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	proc     *proctest.Process
 	out      *outputBuffer
 	timeout  time.Duration
 	stopOnce sync.Once
@@ -214,19 +214,15 @@ func start(rie, bootstrap string, env []string, opts Options) (*Emulator, error)
 	}
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	proc, err := proctest.Start(cmd)
+	if err != nil {
 		return nil, startError(err, opts)
 	}
 	e := &Emulator{
-		URL:    "http://" + apiAddr + "/2015-03-31/functions/function/invocations",
-		cmd:    cmd,
-		exited: make(chan struct{}),
-		out:    out,
+		URL:  "http://" + apiAddr + "/2015-03-31/functions/function/invocations",
+		proc: proc,
+		out:  out,
 	}
-	go func() {
-		_ = cmd.Wait()
-		close(e.exited)
-	}()
 	if err := e.waitReady(apiAddr); err != nil {
 		e.Stop()
 		if strings.Contains(out.String(), "address already in use") {
@@ -248,8 +244,8 @@ func (e *Emulator) waitReady(addr string) error {
 			return nil
 		}
 		select {
-		case <-e.exited:
-			return fmt.Errorf("exited before listening: %v", e.cmd.ProcessState)
+		case <-e.proc.Exited():
+			return fmt.Errorf("exited before listening: %v", e.proc.State())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -309,21 +305,17 @@ func (e *Emulator) Stop() {
 	e.stopOnce.Do(func() {
 		// The emulator starts the bootstrap in a process group of its own,
 		// so killing the emulator's group would leave it running.
-		for _, pid := range childPIDs(e.cmd.Process.Pid) {
-			killGroup(pid)
+		for _, pid := range childPIDs(e.proc.Pid()) {
+			proctest.KillGroup(pid)
 		}
-		killGroup(e.cmd.Process.Pid)
-		select {
-		case <-e.exited:
-		case <-time.After(stopTimeout):
-		}
+		e.proc.Stop(stopTimeout)
 	})
 }
 
 // BootstrapPID returns the process id of the running bootstrap (Linux only:
 // it is found through /proc). ok is false before the first invocation.
 func (e *Emulator) BootstrapPID() (pid int, ok bool) {
-	pids := childPIDs(e.cmd.Process.Pid)
+	pids := childPIDs(e.proc.Pid())
 	if len(pids) != 1 {
 		return 0, false
 	}

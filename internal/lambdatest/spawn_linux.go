@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"github.com/autoscalebot/autoscalebot/internal/proctest"
 )
 
 // reexecEnv, when set, makes the test binary the zoneinfo-hiding wrapper:
@@ -23,12 +25,10 @@ var zoneinfoDirs = []string{"/usr/share/zoneinfo", "/usr/share/lib/zoneinfo", "/
 var errNamespacesUnavailable = errors.New("cannot hide the system time zone database: user and mount namespaces are not allowed here")
 
 func command(argv, env []string, opts Options) (*exec.Cmd, error) {
-	attr := &syscall.SysProcAttr{
-		Setpgid: true,
-		// If the test binary dies without its cleanups, the emulator goes
-		// too; the bootstrap then exits when its runtime API connection fails.
-		Pdeathsig: syscall.SIGKILL,
-	}
+	// If the test binary dies without its cleanups, the emulator goes too
+	// (Pdeathsig); the bootstrap then exits when its runtime API connection
+	// fails.
+	attr := proctest.SysProcAttr()
 	if !opts.HideSystemZoneinfo {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env = env

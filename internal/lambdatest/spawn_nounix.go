@@ -15,7 +15,5 @@ func command([]string, []string, Options) (*exec.Cmd, error) {
 
 func startError(err error, _ Options) error { return err }
 
-func killGroup(int) {}
-
 // HandleReexec is needed on Linux only.
 func HandleReexec() {}

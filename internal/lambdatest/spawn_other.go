@@ -5,7 +5,8 @@ package lambdatest
 import (
 	"errors"
 	"os/exec"
-	"syscall"
+
+	"github.com/autoscalebot/autoscalebot/internal/proctest"
 )
 
 var errNamespacesUnavailable = errors.New("cannot hide the system time zone database: needs Linux mount namespaces")
@@ -16,7 +17,7 @@ func command(argv, env []string, opts Options) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = proctest.SysProcAttr()
 	return cmd, nil
 }
 
