@@ -291,7 +291,6 @@ func checkFunctionPolicy(t *testing.T, doc map[string]any, params map[string]str
 		"dynamodb:GetItem":        "StateTable.Arn",
 		"dynamodb:PutItem":        "StateTable.Arn",
 		"dynamodb:BatchWriteItem": "StateTable.Arn",
-		"dynamodb:Query":          "StateTable.Arn",
 		"sns:Publish":             "NotificationTopic",
 		"ssm:GetParameter":        "arn:aws:ssm:us-east-1:123456789012:parameter" + valueOr(params, "HerokuApiKeyParameterName", "/autoscalebot/heroku-api-key"),
 	}
