@@ -161,10 +161,6 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: string(d.Reason),
 		DryRun: s.DryRun, Paused: loaded.Paused,
 	}
-	d.Next.LastProbe = &state.ProbeRecord{
-		At: now, Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(),
-		Status: result.Status, Detail: result.Detail,
-	}
 	d.Next.LastDecision = &rec
 	t.stamp(&d.Next, loaded, result, eventID, now)
 
