@@ -97,6 +97,7 @@ var emoji = map[notify.Event]string{
 	notify.ScaleDiffExceeded: ":warning:",
 	notify.Ping:              ":stopwatch:",
 	notify.ProbeError:        ":rotating_light:",
+	notify.HerokuError:       ":no_entry:",
 }
 
 // message builds the MessageStructure=json body: SNS delivers "email" to
