@@ -40,6 +40,16 @@ AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
 Without AUTOSCALE_HEROKU_API_KEY it is a dry run: it decides and records, and changes nothing.
 `
 
+// operationTimeout bounds a one-shot command against AWS, so a hung
+// connection ends with an error instead of a terminal that never returns.
+const operationTimeout = 2 * time.Minute
+
+func withTimeout(ctx context.Context, run func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, operationTimeout)
+	defer cancel()
+	return run(ctx)
+}
+
 // errUsage means the command line was wrong and usage has been printed.
 var errUsage = errors.New("usage")
 
@@ -67,13 +77,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 	case "once":
 		err = once(ctx, args[1:], env)
 	case "pause":
-		err = setPaused(ctx, args[1:], env, true)
+		err = withTimeout(ctx, func(ctx context.Context) error { return setPaused(ctx, args[1:], env, true) })
 	case "resume":
-		err = setPaused(ctx, args[1:], env, false)
+		err = withTimeout(ctx, func(ctx context.Context) error { return setPaused(ctx, args[1:], env, false) })
 	case "status":
-		err = status(ctx, args[1:], env)
+		err = withTimeout(ctx, func(ctx context.Context) error { return status(ctx, args[1:], env) })
 	case "history":
-		err = history(ctx, args[1:], env)
+		err = withTimeout(ctx, func(ctx context.Context) error { return history(ctx, args[1:], env) })
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
