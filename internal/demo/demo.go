@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -30,7 +29,7 @@ func Load(elapsed time.Duration) float64 {
 	switch e := elapsed % Cycle; {
 	case e < 5*time.Second:
 		return 1
-	case e < 30*time.Second:
+	case e < 25*time.Second:
 		return 20 // the rush
 	default:
 		return 1
@@ -154,7 +153,7 @@ func (e *Env) Getenv(getenv func(string) string) func(string) string {
 func (e *Env) Banner() string {
 	return "DEMO MODE: AUTOSCALE_HEARTBEAT_URL is not set, so autoscalebot is scaling a simulated app\n" +
 		"on " + e.HeartbeatURL + " through a local stand-in for the Heroku Platform API.\n" +
-		"Traffic rushes " + strconv.Itoa(5) + "–30 s into each minute: watch web go 1 → 2 → 3 dynos, then back to 1.\n" +
+		"Traffic rushes 5–25 s into each minute: watch web go 1 → 2 → 3 dynos, then back to 1.\n" +
 		"To autoscale a real app:\n" +
 		"  AUTOSCALE_HEROKU_APP_NAME=my-app AUTOSCALE_HEARTBEAT_URL=https://my-app.herokuapp.com/heartbeat make run\n" +
 		"(a dry run until you also set AUTOSCALE_HEROKU_API_KEY). Stop with Ctrl-C.\n"
