@@ -145,18 +145,14 @@ func selectKeys(ctx context.Context, store stateStore, where, app, processType s
 	if len(keys) > 0 {
 		return keys, nil
 	}
-	names := make([]string, len(all))
-	for i, k := range all {
-		names[i] = k.String()
-	}
-	known := strings.Join(names, ", ")
+	known := keyList(all)
 	switch {
 	case !appKnown:
-		return nil, fmt.Errorf("%w: no app %q in %s (it has %s)", errNoFormation, app, where, known)
+		return nil, fmt.Errorf("no app %q in %s (it has %s)", app, where, known)
 	case app == "":
-		return nil, fmt.Errorf("%w: no process type %q in %s (it has %s)", errNoFormation, processType, where, known)
+		return nil, fmt.Errorf("no process type %q in %s (it has %s)", processType, where, known)
 	default:
-		return nil, fmt.Errorf("%w: no process type %q of app %q in %s (it has %s)", errNoFormation, processType, app, where, known)
+		return nil, fmt.Errorf("no process type %q of app %q in %s (it has %s)", processType, app, where, known)
 	}
 }
 

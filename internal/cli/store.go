@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -114,6 +113,3 @@ func stackTable(ctx context.Context, client describeStacks, stack string) (strin
 	}
 	return "", fmt.Errorf("stack %s has no %s output: is it an autoscalebot stack?", stack, tableOutput)
 }
-
-// errNoFormation means the store holds nothing for the formation asked about.
-var errNoFormation = errors.New("no state for this formation yet")
