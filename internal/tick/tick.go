@@ -56,10 +56,6 @@ type (
 // the account's other tools (deploys, the CLI) share the same bucket.
 const RateLimitReserve = 100
 
-// probeReserve is the time kept back from the probe, when the invocation
-// has a deadline, for the state writes and the Heroku call after it.
-const probeReserve = 5 * time.Second
-
 // eventIDLimit is how many scheduler event ids are remembered to drop
 // duplicate deliveries; EventBridge redelivers within minutes, not hours.
 const eventIDLimit = 20
@@ -291,7 +287,8 @@ func (t *Ticker) notify(ctx context.Context, log *slog.Logger, sum *Summary, not
 // remaining time for what must follow.
 func (t *Ticker) probe(ctx context.Context) probe.Result {
 	if deadline, ok := ctx.Deadline(); ok {
-		reserve := min(probeReserve, time.Until(deadline)/2)
+		// The same margin settings demand between probe timeout and function timeout.
+		reserve := min(settings.FunctionTimeoutMargin, time.Until(deadline)/2)
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
 		defer cancel()
