@@ -6,20 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
@@ -97,46 +91,22 @@ func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {
 // TestKeyReadFailureIsRetried: a failed SSM read fails that invocation only;
 // the next one reads again. Once read, the key is kept for the process.
 func TestKeyReadFailureIsRetried(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses moto_server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cfg := awstest.SharedMoto(t).Config(t)
-	table := awstest.UniqueName(t, "state")
-	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(cfg), table)
-	ssmClient := ssm.NewFromConfig(cfg)
-
 	const key, app = "HRKU-lambdafn-test-key", "retry-app"
-	heroku := fakeheroku.NewTest(t, fakeheroku.WithToken(key))
-	heroku.SetFormation(app, "web", 1, "")
-	beat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, "ok")
-	}))
-	defer beat.Close()
-
-	param := "/autoscalebot/" + awstest.UniqueName(t, "key")
+	f := newFixture(t, key, app, 0)
+	ctx, heroku, param := f.ctx, f.heroku, f.param
 	s, err := settings.LoadLambda(getenv(map[string]string{
 		settings.EnvAppName:         app,
 		settings.EnvAPIKeyParameter: param,
 		settings.EnvAPIURL:          heroku.URL,
-		settings.EnvHeartbeatURL:    beat.URL,
-		settings.EnvTableName:       table,
+		settings.EnvHeartbeatURL:    f.beat.URL,
+		settings.EnvTableName:       f.table,
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs strings.Builder // the decision log and the metrics lines
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
-	put := func(value string) {
-		t.Helper()
-		if _, err := ssmClient.PutParameter(ctx, &ssm.PutParameterInput{
-			Name: aws.String(param), Value: aws.String(value),
-			Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
-		}); err != nil {
-			t.Fatalf("put parameter: %v", err)
-		}
-	}
+	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
+	put := func(value string) { t.Helper(); f.putKey(t, value) }
 
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "1"}); err == nil || !strings.Contains(err.Error(), param) {
 		t.Fatalf("before the parameter exists: error %v, want one naming %s", err, param)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -15,16 +13,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
@@ -66,40 +59,22 @@ func (r *callRecorder) actions() []string {
 // the template grants its role: nothing used may be missing from the role,
 // and nothing granted may go unused.
 func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses moto_server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	base := awstest.SharedMoto(t).Config(t)
-	table := awstest.UniqueName(t, "state")
-	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(base), table)
-	topic := awstest.CreateTopic(ctx, t, base)
-	param := "/autoscalebot/" + awstest.UniqueName(t, "key")
 	const key, app = "HRKU-permissions-test-key", "perm-app"
-	if _, err := ssm.NewFromConfig(base).PutParameter(ctx, &ssm.PutParameterInput{
-		Name: aws.String(param), Value: aws.String(key), Type: ssmtypes.ParameterTypeSecureString,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	heroku := fakeheroku.NewTest(t, fakeheroku.WithToken(key))
-	heroku.SetFormation(app, "web", 1, "")
-	beat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(120 * time.Millisecond) // too slow: every beat is a fail
-		_, _ = io.WriteString(w, "ok")
-	}))
-	defer beat.Close()
+	f := newFixture(t, key, app, 120*time.Millisecond) // too slow: every beat is a fail
+	ctx, base, heroku := f.ctx, f.cfg, f.heroku
+	topic := awstest.CreateTopic(ctx, t, base)
+	f.putKey(t, key)
 
 	s, err := settings.LoadLambda(getenv(map[string]string{
 		settings.EnvAppName:            app,
-		settings.EnvAPIKeyParameter:    param,
+		settings.EnvAPIKeyParameter:    f.param,
 		settings.EnvAPIURL:             heroku.URL,
-		settings.EnvHeartbeatURL:       beat.URL,
+		settings.EnvHeartbeatURL:       f.beat.URL,
 		settings.EnvMaxResponseTime:    "60",
 		settings.EnvMinResponseTime:    "5",
 		settings.EnvFailsToScaleUp:     "2",
 		settings.EnvNotifyOnEveryScale: "true",
-		settings.EnvTableName:          table,
+		settings.EnvTableName:          f.table,
 		settings.EnvTopicARN:           topic,
 	}))
 	if err != nil {
