@@ -1,0 +1,65 @@
+package lambdafn_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+)
+
+// fixture is what a handler test against moto needs: a table, an SSM
+// parameter name for the key, the fake Platform API with one formation, and
+// a heartbeat that answers after delay.
+type fixture struct {
+	ctx    context.Context
+	cfg    aws.Config
+	table  string
+	param  string
+	heroku *fakeheroku.Server
+	beat   *httptest.Server
+}
+
+func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("uses moto_server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	f := &fixture{
+		ctx:    ctx,
+		cfg:    awstest.SharedMoto(t).Config(t),
+		table:  awstest.UniqueName(t, "state"),
+		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
+		heroku: fakeheroku.NewTest(t, fakeheroku.WithToken(key)),
+	}
+	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(f.cfg), f.table)
+	f.heroku.SetFormation(app, "web", 1, "")
+	f.beat = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(delay)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(f.beat.Close)
+	return f
+}
+
+// putKey stores value as the SecureString the handler reads.
+func (f *fixture) putKey(t *testing.T, value string) {
+	t.Helper()
+	if _, err := ssm.NewFromConfig(f.cfg).PutParameter(f.ctx, &ssm.PutParameterInput{
+		Name: aws.String(f.param), Value: aws.String(value),
+		Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
+	}); err != nil {
+		t.Fatalf("put parameter: %v", err)
+	}
+}
