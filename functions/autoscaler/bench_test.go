@@ -14,6 +14,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 // The benchmarks run the function as TestEndToEnd does, against moto, the
@@ -23,9 +24,7 @@ import (
 // benchStack is a stack whose heartbeat answers at once.
 func benchStack(b *testing.B) (*stack, []string) {
 	b.Helper()
-	if testing.Short() {
-		b.Skip("runs the bootstrap under the Lambda emulator with moto")
-	}
+	tooltest.SkipShort(b, "runs the bootstrap under the Lambda emulator with moto")
 	s := newStack(b, e2eParams)
 	s.beat.set(0)
 	return s, s.env(b, nil, nil)
@@ -75,9 +74,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 // and zipped as SAM uploads it; and of the host test build (not stripped).
 // The time per operation is the time to zip the arm64 bootstrap.
 func BenchmarkBootstrapSize(b *testing.B) {
-	if testing.Short() {
-		b.Skip("builds the bootstrap")
-	}
+	tooltest.SkipShort(b, "builds the bootstrap")
 	root, err := cfntemplate.RepoRoot()
 	if err != nil {
 		b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 // Thresholds far apart from the heartbeat's two speeds, so that a busy
@@ -40,9 +41,7 @@ var e2eParams = map[string]string{
 // scheduled invocations against moto, the fake Heroku API and a heartbeat.
 // The steps depend on each other, so the first failure ends the test.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds the bootstrap and runs it under the Lambda emulator with moto")
-	}
+	tooltest.SkipShort(t, "builds the bootstrap and runs it under the Lambda emulator with moto")
 	top := t
 	s := newStack(t, e2eParams)
 	env := s.env(t, nil, nil)
@@ -222,9 +221,7 @@ func (s *stack) checkScaledNotice(t *testing.T, from, to int) {
 // time zone database on the system (as on provided.al2023): the zone must
 // come from the one embedded in the binary, and the schedule must follow it.
 func TestTimeZoneWithoutSystemDatabase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds the bootstrap and runs it under the Lambda emulator with moto")
-	}
+	tooltest.SkipShort(t, "builds the bootstrap and runs it under the Lambda emulator with moto")
 	const zone = "America/Vancouver"
 	loc, err := time.LoadLocation(zone) // the test process may use the system's
 	if err != nil {

@@ -5,7 +5,6 @@ package awstest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/autoscalebot/autoscalebot/internal/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 // Region is the region every test client and child process uses.
@@ -30,7 +30,6 @@ const Region = "us-east-1"
 const (
 	startTimeout = 30 * time.Second
 	stopTimeout  = 5 * time.Second
-	installHint  = `moto_server not found on PATH: install it with pip install "moto[server]"`
 )
 
 // Moto is one running moto_server on a loopback port.
@@ -45,7 +44,7 @@ type Moto struct {
 // StartMoto starts a moto_server for this test alone and stops it at cleanup.
 func StartMoto(t testing.TB) *Moto {
 	t.Helper()
-	m, err := start()
+	m, err := start(tooltest.Require(t, tooltest.Moto))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +63,8 @@ var shared struct {
 // Call Main from TestMain so that the server is stopped when the binary exits.
 func SharedMoto(t testing.TB) *Moto {
 	t.Helper()
-	shared.once.Do(func() { shared.moto, shared.err = start() })
+	bin := tooltest.Require(t, tooltest.Moto)
+	shared.once.Do(func() { shared.moto, shared.err = start(bin) })
 	if shared.err != nil {
 		t.Fatal(shared.err)
 	}
@@ -83,11 +83,7 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-func start() (*Moto, error) {
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, errors.New(installHint)
-	}
+func start(bin string) (*Moto, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)

@@ -13,11 +13,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 func TestMain(m *testing.M) { Main(m) }
 
 func TestStartMotoServesAndStops(t *testing.T) {
+	tooltest.Require(t, tooltest.Moto)
 	var m *Moto
 	t.Run("serve", func(t *testing.T) {
 		m = StartMoto(t)
@@ -52,14 +55,6 @@ func TestSharedMotoIsShared(t *testing.T) {
 	a, b := SharedMoto(t), SharedMoto(t)
 	if a != b {
 		t.Errorf("SharedMoto returned two servers: %s and %s", a.Endpoint, b.Endpoint)
-	}
-}
-
-func TestStartWithoutMotoNamesTheInstall(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	_, err := start()
-	if err == nil || !strings.Contains(err.Error(), `pip install "moto[server]"`) {
-		t.Errorf("start() error = %v, want the install hint", err)
 	}
 }
 

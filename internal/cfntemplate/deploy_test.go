@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 const (
@@ -40,7 +41,7 @@ var pseudo = map[string]string{
 }
 
 func TestCfnLint(t *testing.T) {
-	bin := requireTool(t, "cfn-lint", "pip install cfn-lint")
+	bin := tooltest.Require(t, tooltest.CfnLint)
 	ctx, cancel := context.WithTimeout(context.Background(), toolWait)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--format", "parseable", "--", "template.yaml")
@@ -482,7 +483,7 @@ func TestParameters(t *testing.T) {
 }
 
 func TestSamconfig(t *testing.T) {
-	python := requireTool(t, "python3", "install Python 3.11 or later")
+	python := tooltest.Require(t, tooltest.Tool{Name: "python3", Install: "Python 3.11 or later"})
 	ctx, cancel := context.WithTimeout(context.Background(), toolWait)
 	defer cancel()
 	script := `import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))))`
@@ -796,31 +797,7 @@ func loadRepoTemplate(t *testing.T) *Template {
 	return tmpl
 }
 
-// requireTool finds a command; without it the test is skipped locally and
-// fails in CI, where every tool must be installed.
-func requireTool(t *testing.T, name, install string) string {
+func requireSAMTranslator(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found on PATH (CI is set, so this fails): %s", name, install)
-	}
-	t.Skipf("%s not found on PATH; skipping (install: %s)", name, install)
-	return ""
-}
-
-func requireSAMTranslator(t *testing.T) {
-	t.Helper()
-	python := requireTool(t, "python3", "install Python 3")
-	ctx, cancel := context.WithTimeout(context.Background(), toolWait)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, python, "-c", "import samtranslator, boto3").CombinedOutput(); err != nil {
-		msg := "Python module samtranslator missing (install: pip install aws-sam-translator)"
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s: %v\n%s", msg, err, out)
-		}
-		t.Skipf("%s; skipping: %v", msg, err)
-	}
+	return tooltest.Require(t, tooltest.SAMTranslator)
 }

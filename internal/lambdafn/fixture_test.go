@@ -15,6 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 // fixture is what a handler test against moto needs: a table, an SSM
@@ -31,9 +32,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("uses moto_server")
-	}
+	tooltest.Require(t, tooltest.Moto)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	f := &fixture{

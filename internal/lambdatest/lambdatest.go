@@ -26,6 +26,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 // EmulatorCommand is the emulator's executable name.
@@ -41,7 +42,6 @@ const (
 )
 
 const (
-	installHint   = "aws-lambda-rie not found on PATH: run `make test`, which installs it"
 	buildTimeout  = 5 * time.Minute
 	readyTimeout  = 15 * time.Second
 	stopTimeout   = 5 * time.Second
@@ -160,10 +160,7 @@ func Start(t testing.TB, bootstrap string, env []string) *Emulator {
 // StartWith is Start with options.
 func StartWith(t testing.TB, bootstrap string, env []string, opts Options) *Emulator {
 	t.Helper()
-	rie, err := exec.LookPath(EmulatorCommand)
-	if err != nil {
-		t.Fatal(installHint)
-	}
+	rie := tooltest.Require(t, tooltest.Emulator)
 	env = slices.Clone(env)
 	if lookup(env, EnvFunctionTimeout) == "" {
 		env = append(env, EnvFunctionTimeout+"="+defaultTimeoutSeconds)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 // echoDir holds testdata/echofn, built once for the test binary.
@@ -55,9 +56,7 @@ func echoFn(t *testing.T) string {
 
 func requireEmulator(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts the Lambda emulator")
-	}
+	tooltest.Require(t, tooltest.Emulator)
 }
 
 func TestInvokeForwardsEnvironmentOnly(t *testing.T) {
@@ -213,36 +212,6 @@ func TestHideSystemZoneinfo(t *testing.T) {
 				t.Errorf("LoadLocation error = %q, want an error: %t", got.ZoneError, tt.wantError)
 			}
 		})
-	}
-}
-
-// fatalRecorder stops the calling goroutine at Fatal or Skip and keeps the message.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Helper() {}
-func (r *fatalRecorder) Fatal(args ...any) {
-	r.msg = fmt.Sprint(args...)
-	runtime.Goexit()
-}
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-func TestStartWithoutEmulatorNamesMakeTest(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	r := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		lambdatest.Start(r, "/nonexistent/bootstrap", nil)
-	}()
-	<-done
-	if !strings.Contains(r.msg, "run `make test`, which installs it") {
-		t.Errorf("Start without the emulator: %q, want the make test hint", r.msg)
 	}
 }
 

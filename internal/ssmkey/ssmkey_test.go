@@ -15,6 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/ssmkey"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -36,9 +37,7 @@ func putKey(ctx context.Context, t *testing.T, client *ssm.Client) string {
 }
 
 func TestReadFromMoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses moto_server")
-	}
+	tooltest.Require(t, tooltest.Moto)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := ssm.NewFromConfig(awstest.SharedMoto(t).Config(t))
