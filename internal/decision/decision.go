@@ -28,7 +28,7 @@ const (
 	Steady        Reason = "Steady"        // nothing to do
 	ProbeError    Reason = "ProbeError"    // the heartbeat itself is broken: streaks untouched
 	Paused        Reason = "Paused"        // scaling paused by the operator
-	HerokuRefused Reason = "HerokuRefused" // Heroku refused the key or knows no such app/type: no decision
+	HerokuRefused Reason = "HerokuRefused" // Heroku refused the key or the account, or knows no such app/type: no decision
 )
 
 // Input is everything one decision depends on.
@@ -103,19 +103,19 @@ func Decide(in Input) Decision {
 		next.Episodes.ScaleDiff = false
 	}
 
-	// Heroku refused PlanLimit dynos (422) while the app wanted more: until
-	// it stops wanting more (an in-range or fast heartbeat, with the minimum
-	// met), PlanLimit-1 is the most to ask for, so one 422 does not become
-	// one a minute.
+	// Heroku refused a quantity as over the plan while the app wanted more:
+	// until it stops wanting more (an in-range or fast heartbeat, with the
+	// minimum met), PlanLimit is the most to ask for, so one refusal does
+	// not become one a minute. The ceiling only stops moves up: one below
+	// the current quantity holds it where it is, never scales it down.
 	wantsMore := in.Current < lo || in.Probe.Verdict == probe.Fail || in.Probe.Verdict == probe.Error
 	if !wantsMore {
 		next.PlanLimit = 0
 	}
-	planCap := hi
+	capHi := hi
 	if next.PlanLimit > 0 {
-		planCap = next.PlanLimit - 1
+		capHi = min(hi, next.PlanLimit)
 	}
-	capHi := min(hi, planCap)
 	heldByPlan := capHi < hi
 	if !slow || in.Current < capHi {
 		next.Episodes.AboveMax = false
@@ -125,8 +125,8 @@ func Decide(in Input) Decision {
 	switch {
 	case next.Paused:
 		d.Reason = Paused
-	case in.Current < lo && in.Current < planCap:
-		d.Target, d.Reason = min(lo, planCap), OutsideBounds
+	case in.Current < lo && in.Current < capHi:
+		d.Target, d.Reason = min(lo, capHi), OutsideBounds
 	case in.Current < lo:
 		d.Reason = AtMax // the minimum is more than the plan allows; said when Heroku refused it
 	case in.Current > hi:
@@ -165,14 +165,34 @@ func Decide(in Input) Decision {
 	return d
 }
 
+// Cause is why a Heroku call failed, as far as the rules care.
+type Cause int
+
+const (
+	// CauseTransient is any failure the next tick may get past (a 5xx, a
+	// timeout, a 429, an invalid request): the streaks stay, the next tick retries.
+	CauseTransient Cause = iota
+	// CauseOverPlan: Heroku refused the quantity as beyond what the plan
+	// allows for the dyno size (422 cannot_run_above_limit).
+	CauseOverPlan
+	// CauseRefused: Heroku refused the key (401/403) or knows no such app
+	// or process type (404).
+	CauseRefused
+	// CauseAccount: the account needs attention: billing missing or
+	// overdue (402, 422 verification_needed) or the account suspended.
+	CauseAccount
+)
+
+// NeedsPerson reports whether nothing will work until a person acts.
+func (c Cause) NeedsPerson() bool { return c == CauseRefused || c == CauseAccount }
+
 // Outcome is what became of the scale a decision asked for.
 type Outcome struct {
-	Err error // nil: the formation now runs the target quantity
-	// OverPlan: Heroku refused the quantity as beyond the plan's limit (422).
-	OverPlan bool
-	// Refused: Heroku refused the key (401/403) or knows no such app or
-	// process type (404); nothing will work until a person fixes it.
-	Refused bool
+	Err   error // nil: the formation now runs the target quantity
+	Cause Cause // with Err, which rule applies
+	// PlanLimit is, with CauseOverPlan, the most dynos Heroku said the plan
+	// allows (its answer's "limit"); 0 when it did not say.
+	PlanLimit int
 }
 
 // Settle moves the committed state forward with the outcome of the scale the
@@ -185,17 +205,18 @@ func Settle(in Input, d Decision, out Outcome) (state.State, []notify.Notice) {
 	n := newNoticer(in)
 	var notices []notify.Notice
 	switch {
-	case out.Err != nil && out.OverPlan && d.Target > d.Current:
+	case out.Err != nil && out.Cause == CauseOverPlan && d.Target > d.Current:
+		ceiling := planCeiling(d.Target, out.PlanLimit)
 		// One notice for the first refusal while the app wants more; a
 		// lower quantity refused next is the same story.
 		if s.NotifyIfNeedsExceedMax && next.PlanLimit == 0 && !next.Episodes.AboveMax {
-			notices = append(notices, n.overPlan(d))
+			notices = append(notices, n.overPlan(d, ceiling, out.PlanLimit))
 		}
-		next.PlanLimit = d.Target
+		next.PlanLimit = ceiling
 		next.Episodes.AboveMax = true
 		return next, notices
-	case out.Err != nil && out.Refused:
-		return Refused(Input{Settings: s, State: next, Probe: in.Probe, Current: in.Current, Now: in.Now}, out.Err)
+	case out.Err != nil && out.Cause.NeedsPerson():
+		return Refused(Input{Settings: s, State: next, Probe: in.Probe, Current: in.Current, Now: in.Now}, out.Err, out.Cause)
 	case out.Err != nil:
 		if s.NotifyOnScaleFails {
 			notices = append(notices, n.scaleFailed(d, out.Err))
@@ -221,14 +242,25 @@ func Settle(in Input, d Decision, out Outcome) (state.State, []notify.Notice) {
 	return next, notices
 }
 
+// planCeiling is the most dynos to ask for after target was refused as
+// over the plan: Heroku's stated limit when it gave one below target, else
+// the guess that one fewer may work (a further refusal lowers it again).
+func planCeiling(target, limit int) int {
+	if limit > 0 && limit < target {
+		return limit
+	}
+	return target - 1
+}
+
 // Refused is the state and notices for a tick on which Heroku refused the
-// key or did not know the app or process type: no decision can be made, so
-// the streaks stay as they are, and one notice goes out per episode.
-func Refused(in Input, err error) (state.State, []notify.Notice) {
+// key or the account, or did not know the app or process type (a cause
+// that needs a person): no decision can be made, so the streaks stay as
+// they are, and one notice goes out per episode.
+func Refused(in Input, err error, cause Cause) (state.State, []notify.Notice) {
 	next := in.State
 	var notices []notify.Notice
 	if !next.Episodes.HerokuError {
-		notices = append(notices, newNoticer(in).refused(err))
+		notices = append(notices, newNoticer(in).refused(err, cause))
 	}
 	next.Episodes.HerokuError = true
 	return next, notices

@@ -2,6 +2,7 @@ package decision
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -54,9 +55,11 @@ type sim struct {
 	qty       int
 	now       time.Time
 	scaleErr  error // every scale attempt fails with this when set
+	cause     Cause // …for this cause
 	planMax   int   // a scale above this fails as over the plan's limit (0: no limit)
-	refused   bool  // …as a bad key or unknown app
+	planSays  int   // …and the refusal says this limit, as Heroku's answers do (0: none)
 	attempts  int
+	targets   []int // the quantity each attempt asked for
 	notices   []notify.Notice
 	decisions []Decision
 }
@@ -70,6 +73,7 @@ func (m *sim) beat(v probe.Verdict) Decision {
 	next := d.Next
 	if d.Scales() {
 		m.attempts++
+		m.targets = append(m.targets, d.Target)
 		var notices []notify.Notice
 		out := m.outcome(d.Target)
 		next, notices = Settle(in, d, out)
@@ -86,9 +90,11 @@ func (m *sim) beat(v probe.Verdict) Decision {
 
 func (m *sim) outcome(target int) Outcome {
 	if m.planMax > 0 && target > m.planMax {
-		return Outcome{Err: errors.New("heroku: 422 invalid_params: over the plan's limit"), OverPlan: true}
+		out := Outcome{Err: fmt.Errorf("heroku: 422 cannot_run_above_limit: Cannot run more than %d Standard-1X size dynos.", m.planMax), Cause: CauseOverPlan}
+		out.PlanLimit = m.planSays
+		return out
 	}
-	return Outcome{Err: m.scaleErr, Refused: m.refused}
+	return Outcome{Err: m.scaleErr, Cause: m.cause}
 }
 
 func (m *sim) beats(vs ...probe.Verdict) {
@@ -373,7 +379,7 @@ func TestPlanLimitActsAsMaxForTheEpisode(t *testing.T) {
 	s := originalSettings()
 	s.MaxDynos = settings.Fixed(10)
 	m := newSim(s, 1)
-	m.planMax = 2
+	m.planMax, m.planSays = 2, 2
 	m.beats(repeat(F, 3+3+10)...) // 1 → 2, then 3 is refused, then ten more slow beats
 	if m.qty != 2 || m.attempts != 2 {
 		t.Errorf("quantity %d after %d scale attempts, want 2 after 2 (no retry each minute)", m.qty, m.attempts)
@@ -384,6 +390,9 @@ func TestPlanLimitActsAsMaxForTheEpisode(t *testing.T) {
 	if last := m.decisions[len(m.decisions)-1]; last.Reason != AtMax {
 		t.Errorf("reason %s while held by the plan, want AtMax", last.Reason)
 	}
+	if m.st.PlanLimit != 2 {
+		t.Errorf("stored plan limit %d, want Heroku's 2", m.st.PlanLimit)
+	}
 	// The slow spell ends; the next one may try the plan again (it may have been upgraded).
 	m.beats(K, F, F, F)
 	if m.attempts != 3 || len(m.notices) != 2 {
@@ -391,52 +400,113 @@ func TestPlanLimitActsAsMaxForTheEpisode(t *testing.T) {
 	}
 }
 
-func TestPlanLimitBelowTheMinimum(t *testing.T) {
-	s := originalSettings()
-	s.MinDynos, s.MaxDynos = settings.Fixed(5), settings.Fixed(8)
-	m := newSim(s, 1)
-	m.planMax = 3
-	m.beats(repeat(K, 12)...)
-	if m.qty != 3 || m.attempts != 3 {
-		t.Errorf("quantity %d after %d attempts; want 3 after 3 (5 and 4 refused, then no more tries)", m.qty, m.attempts)
+// TestPlanLimit plays slow or in-range spells against a plan that allows
+// fewer dynos than the settings: the answer's limit is the ceiling when it
+// has one, one fewer than the refused quantity when not, and the plan's
+// limit never scales the app down.
+func TestPlanLimit(t *testing.T) {
+	tests := []struct {
+		name         string
+		min, max     int
+		increment    int
+		start        int
+		planMax      int
+		planSays     int // the limit the refusal says (0: none)
+		storedLimit  int // a ceiling left in the state by an earlier refusal
+		beats        []probe.Verdict
+		wantTargets  []int
+		wantQty      int
+		wantLimit    int // stored at the end
+		wantReason   Reason
+		wantInNotice string
+	}{
+		{name: "large increment, limit said", max: 10, increment: 4, start: 1, planMax: 3, planSays: 3,
+			beats: repeat(F, 12), wantTargets: []int{5, 3}, wantQty: 3, wantLimit: 3, wantReason: AtMax, wantInNotice: "at most 3"},
+		{name: "large increment, limit not said", max: 10, increment: 4, start: 1, planMax: 3,
+			beats: repeat(F, 12), wantTargets: []int{5, 4, 3}, wantQty: 3, wantLimit: 3, wantReason: AtMax, wantInNotice: "assumes 4"},
+		{name: "increment 2, limit said", max: 10, increment: 2, start: 1, planMax: 2, planSays: 2,
+			beats: repeat(F, 20), wantTargets: []int{3, 2}, wantQty: 2, wantLimit: 2, wantReason: AtMax},
+		{name: "minimum above the plan, limit said", min: 5, max: 8, increment: 1, start: 1, planMax: 3, planSays: 3,
+			beats: repeat(K, 12), wantTargets: []int{5, 3}, wantQty: 3, wantLimit: 3, wantReason: AtMax},
+		{name: "minimum above the plan, limit not said", min: 5, max: 8, increment: 1, start: 1, planMax: 3,
+			beats: repeat(K, 12), wantTargets: []int{5, 4, 3}, wantQty: 3, wantLimit: 3, wantReason: AtMax},
+		// Heroku runs 4 but says 3 (the size changed, or the plan): hold, never scale down.
+		{name: "limit below the current quantity", max: 10, increment: 1, start: 4, planMax: 3, planSays: 3,
+			beats: repeat(F, 12), wantTargets: []int{5}, wantQty: 4, wantLimit: 3, wantReason: AtMax, wantInNotice: "the 4 dynos running now"},
+		{name: "limit below the current quantity and the minimum", min: 5, max: 8, increment: 1, start: 2, planMax: 1, planSays: 1,
+			beats: repeat(K, 12), wantTargets: []int{5}, wantQty: 2, wantLimit: 1, wantReason: AtMax},
+		{name: "limit said at or above the refused quantity is not believed", max: 10, increment: 1, start: 2, planMax: 2, planSays: 5,
+			beats: repeat(F, 9), wantTargets: []int{3}, wantQty: 2, wantLimit: 2, wantReason: AtMax},
+		// A ceiling from the slow spell does not stop a correction down to max.
+		{name: "above max with a plan limit comes down to max", max: 4, increment: 1, start: 6, storedLimit: 2,
+			beats: repeat(F, 1), wantTargets: []int{4}, wantQty: 4, wantLimit: 2, wantReason: OutsideBounds},
+		// The episode ends with an in-range heartbeat at or above the minimum.
+		{name: "ceiling forgotten when the app stops wanting more", max: 10, increment: 1, start: 2, storedLimit: 2,
+			beats: repeat(K, 1), wantQty: 2, wantLimit: 0, wantReason: Steady},
 	}
-	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.NeedsAboveMax}) {
-		t.Errorf("notices %v, want one needs_above_max", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := originalSettings()
+			s.MinDynos, s.MaxDynos, s.Increment = settings.Fixed(max(tt.min, 1)), settings.Fixed(tt.max), tt.increment
+			m := newSim(s, tt.start)
+			m.planMax, m.planSays = tt.planMax, tt.planSays
+			m.st.PlanLimit = tt.storedLimit
+			m.beats(tt.beats...)
+			if !slices.Equal(m.targets, tt.wantTargets) || m.qty != tt.wantQty {
+				t.Errorf("asked for %v and ended at %d; want %v and %d", m.targets, m.qty, tt.wantTargets, tt.wantQty)
+			}
+			if m.st.PlanLimit != tt.wantLimit {
+				t.Errorf("stored plan limit %d, want %d", m.st.PlanLimit, tt.wantLimit)
+			}
+			if last := m.decisions[len(m.decisions)-1]; last.Reason != tt.wantReason {
+				t.Errorf("last reason %s, want %s", last.Reason, tt.wantReason)
+			}
+			wantNotices := []notify.Event(nil)
+			if tt.planMax > 0 {
+				wantNotices = []notify.Event{notify.NeedsAboveMax} // one for the whole episode
+			}
+			if got := events(m.notices); !slices.Equal(got, wantNotices) {
+				t.Fatalf("notices %v, want %v", got, wantNotices)
+			}
+			if tt.wantInNotice != "" && !strings.Contains(m.notices[0].Text, tt.wantInNotice) {
+				t.Errorf("notice %q does not say %q", m.notices[0].Text, tt.wantInNotice)
+			}
+		})
 	}
 }
 
-func TestPlanLimitWithALargeIncrement(t *testing.T) {
-	s := originalSettings()
-	s.MaxDynos, s.Increment = settings.Fixed(10), 2
-	m := newSim(s, 1)
-	m.planMax = 2
-	m.beats(repeat(F, 20)...) // 1 → 3 refused, 1 → 2, then held at 2 for the rest of the slow spell
-	if m.qty != 2 || m.attempts != 2 {
-		t.Errorf("quantity %d after %d attempts, want 2 after 2", m.qty, m.attempts)
+func TestPersonNeededNotifiesOncePerEpisode(t *testing.T) {
+	tests := []struct {
+		name   string
+		cause  Cause
+		err    error
+		wantIn string
+	}{
+		{name: "key refused", cause: CauseRefused, err: errors.New("heroku: 401 unauthorized: Invalid credentials provided."), wantIn: "API key"},
+		{name: "payment required", cause: CauseAccount, err: errors.New("heroku: 402 delinquent: This account is delinquent."), wantIn: "billing"},
+		{name: "verification needed", cause: CauseAccount, err: errors.New("heroku: 422 verification_needed: Please verify your account."), wantIn: "billing"},
 	}
-	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.NeedsAboveMax}) {
-		t.Errorf("notices %v, want the one plan notice for the whole slow spell", got)
-	}
-}
-
-func TestRefusedKeyNotifiesOncePerEpisode(t *testing.T) {
-	m := newSim(originalSettings(), 1)
-	m.refused, m.scaleErr = true, errors.New("heroku: 401 unauthorized: Invalid credentials provided.")
-	m.beats(repeat(F, 8)...)
-	if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.HerokuError}) {
-		t.Fatalf("notices %v, want exactly one heroku_error", got)
-	}
-	if !strings.Contains(m.notices[0].Text, "API key") || !strings.Contains(m.notices[0].Text, "myapp") {
-		t.Errorf("notice %q does not say the key or the app", m.notices[0].Text)
-	}
-	if m.qty != 1 || m.st.SlowStreak != 8 {
-		t.Errorf("qty %d streak %d: want no scaling and the streak kept", m.qty, m.st.SlowStreak)
-	}
-	// Fixed: the formation is read again, so the episode ends.
-	m.refused, m.scaleErr = false, nil
-	m.beat(F)
-	if m.qty != 2 || m.st.Episodes.HerokuError {
-		t.Errorf("after the fix: qty %d, heroku error episode %t; want 2 and false", m.qty, m.st.Episodes.HerokuError)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newSim(originalSettings(), 1)
+			m.cause, m.scaleErr = tt.cause, tt.err
+			m.beats(repeat(F, 8)...)
+			if got := events(m.notices); !slices.Equal(got, []notify.Event{notify.HerokuError}) {
+				t.Fatalf("notices %v, want exactly one heroku_error", got)
+			}
+			if !strings.Contains(m.notices[0].Text, tt.wantIn) || !strings.Contains(m.notices[0].Text, "myapp") {
+				t.Errorf("notice %q does not say %q or the app", m.notices[0].Text, tt.wantIn)
+			}
+			if m.qty != 1 || m.st.SlowStreak != 8 || m.st.PlanLimit != 0 {
+				t.Errorf("qty %d streak %d plan limit %d: want no scaling, the streak kept, no plan limit", m.qty, m.st.SlowStreak, m.st.PlanLimit)
+			}
+			// Fixed: the scale goes through, so the episode ends.
+			m.cause, m.scaleErr = CauseTransient, nil
+			m.beat(F)
+			if m.qty != 2 || m.st.Episodes.HerokuError {
+				t.Errorf("after the fix: qty %d, heroku error episode %t; want 2 and false", m.qty, m.st.Episodes.HerokuError)
+			}
+		})
 	}
 }
 

@@ -100,15 +100,30 @@ func (n noticer) scaleDiff(d Decision, r quantityRange) notify.Notice {
 			d.Target, r.low, r.high, s.ScaleDiffPeriod, s.ScaleDiffThreshold))
 }
 
-func (n noticer) overPlan(d Decision) notify.Notice {
+func (n noticer) overPlan(d Decision, ceiling, limit int) notify.Notice {
+	said := fmt.Sprintf("Heroku did not say the limit; autoscalebot assumes %d.", ceiling)
+	if limit > 0 {
+		said = fmt.Sprintf("Heroku says the plan allows at most %d.", limit)
+	}
+	most := fmt.Sprintf("no more than %d dynos", ceiling)
+	if ceiling < d.Current {
+		// The plan's limit never scales the app down.
+		most = fmt.Sprintf("no more than the %d dynos running now", d.Current)
+	}
 	return n.notice(notify.NeedsAboveMax,
 		fmt.Sprintf("Heroku refused %d dynos: over the plan's limit", d.Target),
-		fmt.Sprintf("Heroku refused to scale to %d dynos: that is over your plan's limit (we are at %d). Until the app stops needing more, autoscalebot treats fewer than %d as the max and tries no higher. Upgrade the dyno type or plan, or lower AUTOSCALE_MAX_DYNOS (and AUTOSCALE_MIN_DYNOS).",
-			d.Target, d.Current, d.Target))
+		fmt.Sprintf("Heroku refused to scale to %d dynos: that is over your plan's limit for this dyno size (we are at %d). %s Until the app stops needing more, autoscalebot asks for %s. Upgrade the dyno type or plan, or lower AUTOSCALE_MAX_DYNOS (and AUTOSCALE_MIN_DYNOS).",
+			d.Target, d.Current, said, most))
 }
 
-func (n noticer) refused(err error) notify.Notice {
+func (n noticer) refused(err error, cause Cause) notify.Notice {
 	s := n.in.Settings
+	if cause == CauseAccount {
+		return n.notice(notify.HerokuError,
+			"Heroku refused the request: the account needs attention",
+			fmt.Sprintf("Heroku refused autoscalebot's request for app %q, process type %q because of the account: %v. Its billing information is missing, a payment is overdue, the payment method must be confirmed, or the account is suspended. autoscalebot will not scale until this works; check the account's billing in the Heroku Dashboard.",
+				s.AppName, s.ProcessType, err))
+	}
 	return n.notice(notify.HerokuError,
 		"Heroku refused the request",
 		fmt.Sprintf("Heroku refused autoscalebot's request for app %q, process type %q: %v. Either the API key is wrong, expired or lacks access to the app, or the app or process type does not exist. autoscalebot will not scale until this works; check AUTOSCALE_HEROKU_APP_NAME, AUTOSCALE_HEROKU_PROCESS_TYPE and the API key.",

@@ -74,10 +74,14 @@ type Request struct {
 // while Count is 0, until SetFault(Fault{}) clears it).
 type Fault struct {
 	// Status answers with this status and a Heroku error body
-	// {"id":ID,"message":Message}; the ID and Message default from Status.
+	// {"id":ID,"message":Message}; the ID defaults from Status, the
+	// Message from the ID (see ErrorFor).
 	Status  int
 	ID      string
 	Message string
+	// Limit, when positive, adds the "limit" that Heroku's
+	// cannot_run_above_limit answer carries.
+	Limit int
 	// Garbage answers with a body that is not JSON, with Status or 200.
 	Garbage bool
 	// Delay holds the answer back this long, or until the client gives up.
@@ -222,8 +226,9 @@ func (s *Server) SetRateLimitRemaining(n int) {
 	s.remaining = n
 }
 
-// SetPlanMax makes any update to a quantity above n fail with 422, as
-// Heroku does past the plan's dyno limit. n <= 0 removes the limit.
+// SetPlanMax makes any update to a quantity above n fail as Heroku does
+// past the plan's dyno limit: 422 cannot_run_above_limit with "limit": n.
+// n <= 0 removes the limit.
 func (s *Server) SetPlanMax(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -365,8 +370,12 @@ func (s *Server) front(mux *http.ServeMux) http.Handler {
 			_, _ = io.WriteString(rec, "<html><body><h1>502 Bad Gateway</h1></body></html>")
 			return
 		case fault.Status != 0:
-			id, msg := defaultError(fault.Status)
-			writeError(rec, fault.Status, cmp.Or(fault.ID, id), cmp.Or(fault.Message, msg))
+			body := ErrorFor(fault.Status, fault.ID)
+			body.Message = cmp.Or(fault.Message, body.Message)
+			if fault.Limit > 0 {
+				body.Limit = fault.Limit
+			}
+			writeJSON(rec, fault.Status, body)
 			return
 		}
 
@@ -420,24 +429,79 @@ func acceptable(h string) bool {
 	return err == nil && mt == acceptType && params["version"] == acceptVersion
 }
 
-func defaultError(status int) (id, message string) {
+// ErrorBody is a Heroku error answer. Every one has an id and a message;
+// the plan-limit refusal adds the limit, the dyno size and a url.
+type ErrorBody struct {
+	ID      string `json:"id"`
+	Limit   int    `json:"limit,omitempty"`
+	Size    string `json:"size,omitempty"`
+	Message string `json:"message"`
+	URL     string `json:"url,omitempty"`
+}
+
+// Error ids and statuses are Heroku's documented ones
+// (https://devcenter.heroku.com/articles/platform-api-reference#errors).
+// Messages are those seen in real answers where known; for delinquent and
+// suspended, whose wording Heroku does not publish, the documented meaning.
+var knownErrors = map[string]string{
+	"bad_request":           "Bad Request",
+	"unauthorized":          "Invalid credentials provided.",
+	"delinquent":            "This account is delinquent: a payment is overdue, or the account's payment method must be confirmed to continue.",
+	"forbidden":             "You do not have access to the app.",
+	"suspended":             "This account or app has been suspended.",
+	"not_found":             "Couldn't find that app.",
+	"invalid_params":        "Invalid parameters.",
+	"verification_needed":   "Please verify your account to use this feature (please enter a credit card). For more information, see https://devcenter.heroku.com/categories/billing Verify now at https://heroku.com/verify",
+	"rate_limit":            "Your account reached the API rate limit. Please wait a few minutes before making new requests.",
+	"internal_server_error": "Internal server error.",
+	"service_unavailable":   "The API is temporarily unavailable.",
+}
+
+// ErrorFor returns Heroku's answer for status and id; an empty id is the
+// usual one for status.
+func ErrorFor(status int, id string) ErrorBody {
+	if id == "" {
+		id = defaultID(status)
+	}
+	return ErrorBody{ID: id, Message: cmp.Or(knownErrors[id], http.StatusText(status))}
+}
+
+func defaultID(status int) string {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return "rate_limit", "Your account reached the API rate limit. Please wait a few minutes before making new requests."
+		return "rate_limit"
 	case status == http.StatusUnauthorized:
-		return "unauthorized", "Invalid credentials provided."
+		return "unauthorized"
+	case status == http.StatusPaymentRequired:
+		return "delinquent"
 	case status == http.StatusForbidden:
-		return "forbidden", "You do not have access to the app."
+		return "forbidden"
 	case status == http.StatusNotFound:
-		return "not_found", "Couldn't find that app."
+		return "not_found"
 	case status == http.StatusUnprocessableEntity:
-		return "invalid_params", "Invalid parameters."
+		return "invalid_params"
 	case status == http.StatusServiceUnavailable:
-		return "service_unavailable", "The API is temporarily unavailable."
+		return "service_unavailable"
 	case status >= 500:
-		return "internal_server_error", "Internal server error."
+		return "internal_server_error"
 	default:
-		return "bad_request", http.StatusText(status)
+		return "bad_request"
+	}
+}
+
+// planLimitBody is Heroku's refusal of a quantity above the plan's limit
+// for the dyno size, as real answers have carried it since 2015.
+func planLimitBody(limit int, size string) ErrorBody {
+	// Heroku names sizes capitalised in messages ("Standard-1X", "Free").
+	if size != "" {
+		size = strings.ToUpper(size[:1]) + size[1:]
+	}
+	return ErrorBody{
+		ID:      "cannot_run_above_limit",
+		Limit:   limit,
+		Size:    size,
+		Message: fmt.Sprintf("Cannot run more than %d %s size dynos.", limit, size),
+		URL:     "https://devcenter.heroku.com/articles/dyno-size#default-scaling-limits",
 	}
 }
 
@@ -516,9 +580,9 @@ func (s *Server) updateFormation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.Type = r.PathValue("type")
-	out, status, id, msg := s.apply(r.PathValue("app"), []update{u})
+	out, status, refusal := s.apply(r.PathValue("app"), []update{u})
 	if status != http.StatusOK {
-		writeError(w, status, id, msg)
+		writeJSON(w, status, refusal)
 		return
 	}
 	writeJSON(w, http.StatusOK, out[0])
@@ -536,9 +600,9 @@ func (s *Server) batchUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid_params", "Updates must not be empty.")
 		return
 	}
-	out, status, id, msg := s.apply(r.PathValue("app"), body.Updates)
+	out, status, refusal := s.apply(r.PathValue("app"), body.Updates)
 	if status != http.StatusOK {
-		writeError(w, status, id, msg)
+		writeJSON(w, status, refusal)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -546,7 +610,7 @@ func (s *Server) batchUpdate(w http.ResponseWriter, r *http.Request) {
 
 // apply checks every update first and then applies them all, so a batch
 // either succeeds whole or changes nothing.
-func (s *Server) apply(app string, updates []update) ([]formationJSON, int, string, string) {
+func (s *Server) apply(app string, updates []update) ([]formationJSON, int, ErrorBody) {
 	type change struct {
 		k key
 		f *formation
@@ -558,11 +622,11 @@ func (s *Server) apply(app string, updates []update) ([]formationJSON, int, stri
 		k, f, msg := s.lookup(app, u.Type)
 		if f == nil {
 			s.mu.Unlock()
-			return nil, http.StatusNotFound, "not_found", msg
+			return nil, http.StatusNotFound, ErrorBody{ID: "not_found", Message: msg}
 		}
 		if u.Quantity != nil && *u.Quantity < 0 {
 			s.mu.Unlock()
-			return nil, http.StatusUnprocessableEntity, "invalid_params", "Quantity must be zero or more."
+			return nil, http.StatusUnprocessableEntity, ErrorBody{ID: "invalid_params", Message: "Quantity must be zero or more."}
 		}
 		if u.Quantity != nil && s.planMax > 0 && *u.Quantity > s.planMax {
 			size := f.size
@@ -570,8 +634,7 @@ func (s *Server) apply(app string, updates []update) ([]formationJSON, int, stri
 				size = *u.Size
 			}
 			s.mu.Unlock()
-			return nil, http.StatusUnprocessableEntity, "invalid_params",
-				fmt.Sprintf("Cannot update to more than %d %s size dynos per process type.", s.planMax, size)
+			return nil, http.StatusUnprocessableEntity, planLimitBody(s.planMax, size)
 		}
 		changes = append(changes, change{k, f, u})
 	}
@@ -598,7 +661,7 @@ func (s *Server) apply(app string, updates []update) ([]formationJSON, int, stri
 			h(c.k.app, c.k.processType, *c.u.Quantity)
 		}
 	}
-	return out, http.StatusOK, "", ""
+	return out, http.StatusOK, ErrorBody{}
 }
 
 func (s *Server) rateLimits(w http.ResponseWriter, r *http.Request) {
@@ -619,7 +682,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, id, message string) {
-	writeJSON(w, status, map[string]string{"id": id, "message": message})
+	writeJSON(w, status, ErrorBody{ID: id, Message: message})
 }
 
 // newID returns a random UUID (version 4), the shape of Heroku's ids.

@@ -47,21 +47,89 @@ func TestHerokuRateLimited(t *testing.T) {
 }
 
 func TestHerokuPlanLimit(t *testing.T) {
-	r := newRig(t)
-	r.heroku.SetPlanMax(2)
-	r.beat.slow()
-	for range 8 {
-		r.mustTick()
+	tests := []struct {
+		name      string
+		increment string
+		want      []notify.Event
+	}{
+		// 1 → 2 succeeds, 2 → 3 is refused once; then the plan's limit is the max.
+		{name: "one at a time", increment: "1", want: []notify.Event{notify.Scaled, notify.NeedsAboveMax}},
+		// 1 → 4 is refused with "limit": 2, so the next try is 1 → 2, not 1 → 3.
+		{name: "large increment", increment: "3", want: []notify.Event{notify.NeedsAboveMax, notify.Scaled}},
 	}
-	if got := r.heroku.Quantity(app, processType); got != 2 {
-		t.Errorf("quantity %d, want 2 (the plan's limit)", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			r.env["AUTOSCALE_INCREMENT"] = tt.increment
+			r.rewire()
+			r.heroku.SetPlanMax(2)
+			r.beat.slow()
+			for range 8 {
+				r.mustTick()
+			}
+			if got := r.heroku.Quantity(app, processType); got != 2 {
+				t.Errorf("quantity %d, want 2 (the plan's limit)", got)
+			}
+			if got := r.requests(http.MethodPatch); got != 2 {
+				t.Errorf("%d PATCH requests over 8 slow minutes, want 2 (one refusal, no hammering)", got)
+			}
+			if st := r.state(); st.PlanLimit != 2 {
+				t.Errorf("stored plan limit %d, want Heroku's 2", st.PlanLimit)
+			}
+			if ev := r.notifier.events(); !slices.Equal(ev, tt.want) {
+				t.Errorf("notices %v, want %v", ev, tt.want)
+			}
+			if text := r.notices()[slices.Index(r.notifier.events(), notify.NeedsAboveMax)].Text; !strings.Contains(text, "at most 2") {
+				t.Errorf("notice %q does not give Heroku's limit", text)
+			}
+		})
 	}
-	// 1 → 2 succeeds, 2 → 3 is refused once; then the plan's limit is the max.
-	if got := r.requests(http.MethodPatch); got != 2 {
-		t.Errorf("%d PATCH requests over 8 slow minutes, want 2 (no hammering)", got)
+}
+
+// TestHerokuAccountProblem: billing or verification problems need a person,
+// so they are told once per episode and fail the invocation, whether or
+// not scale failures are notified.
+func TestHerokuAccountProblem(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault fakeheroku.Fault
+	}{
+		{name: "402 delinquent", fault: fakeheroku.Fault{Status: http.StatusPaymentRequired}},
+		{name: "402 on the scale only", fault: fakeheroku.Fault{Status: http.StatusPaymentRequired, Method: http.MethodPatch}},
+		{name: "422 verification_needed", fault: fakeheroku.Fault{Status: http.StatusUnprocessableEntity, ID: "verification_needed", Method: http.MethodPatch}},
+		{name: "403 suspended", fault: fakeheroku.Fault{Status: http.StatusForbidden, ID: "suspended"}},
 	}
-	if ev := r.notifier.events(); !slices.Equal(ev, []notify.Event{notify.Scaled, notify.NeedsAboveMax}) {
-		t.Errorf("notices %v, want scaled then one needs_above_max", ev)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			r.env["AUTOSCALE_NOTIFY_ON_SCALE_FAILS"] = "false"
+			r.rewire()
+			r.beat.slow()
+			r.mustTick() // streak 1: nothing to scale yet
+			tt.fault.Message = "account of " + apiKey + ": " + fakeheroku.ErrorFor(tt.fault.Status, tt.fault.ID).Message
+			r.heroku.SetFault(tt.fault)
+			for range 4 {
+				if _, err := r.tick(); err == nil {
+					t.Fatal("a tick refused for the account succeeded; it must fail so the error alarm sees it")
+				}
+			}
+			if ev := r.notifier.events(); !slices.Equal(ev, []notify.Event{notify.HerokuError}) {
+				t.Fatalf("notices %v, want exactly one heroku_error", ev)
+			}
+			if text := r.notices()[0].Text; !strings.Contains(text, "billing") {
+				t.Errorf("notice %q does not say the account's billing is the problem", text)
+			}
+			if got := r.heroku.Quantity(app, processType); got != 1 {
+				t.Errorf("quantity %d, want 1", got)
+			}
+			if st := r.state(); st.PlanLimit != 0 || !st.Episodes.HerokuError {
+				t.Errorf("state %+v: want the heroku error episode open and no plan limit", st)
+			}
+			r.heroku.SetFault(fakeheroku.Fault{})
+			if sum := r.mustTick(); !sum.Scaled || sum.HerokuRefused || r.state().Episodes.HerokuError {
+				t.Errorf("after the account is fixed: %+v; want the scale made and the episode closed", sum)
+			}
+		})
 	}
 }
 
@@ -120,6 +188,8 @@ func TestHerokuFailsTheScale(t *testing.T) {
 		{name: "503", fault: fakeheroku.Fault{Status: http.StatusServiceUnavailable}},
 		{name: "timeout", fault: fakeheroku.Fault{Delay: 5 * time.Second}},
 		{name: "garbage JSON", fault: fakeheroku.Fault{Garbage: true}},
+		// not every 422 is a plan limit
+		{name: "422 invalid_params", fault: fakeheroku.Fault{Status: http.StatusUnprocessableEntity, ID: "invalid_params"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

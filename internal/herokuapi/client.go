@@ -80,13 +80,13 @@ func New(apiURL string, key secret.Value, opts ...Option) *Client {
 
 // Quantity returns how many dynos of processType app is set to run.
 func (c *Client) Quantity(ctx context.Context, app, processType string) (int, error) {
-	ctx, status := withStatus(ctx)
+	ctx, call := withCall(ctx)
 	f, err := c.svc.FormationInfo(ctx, app, processType)
 	if err == nil {
-		err = checkFormation(f, int(status.Load()))
+		err = checkFormation(f, int(call.status.Load()))
 	}
 	if err != nil {
-		return 0, c.redact(fmt.Errorf("get formation %s/%s: %w", app, processType, classify(err, int(status.Load()))))
+		return 0, c.redact(fmt.Errorf("get formation %s/%s: %w", app, processType, classify(err, call)))
 	}
 	return f.Quantity, nil
 }
@@ -99,13 +99,13 @@ func (c *Client) Scale(ctx context.Context, app, processType string, quantity in
 	if quantity < 0 {
 		return fmt.Errorf("update formation %s/%s: quantity %d is negative", app, processType, quantity)
 	}
-	ctx, status := withStatus(ctx)
+	ctx, call := withCall(ctx)
 	f, err := c.svc.FormationUpdate(ctx, app, processType, heroku.FormationUpdateOpts{Quantity: heroku.Int(quantity)})
 	if err == nil {
-		err = checkFormation(f, int(status.Load()))
+		err = checkFormation(f, int(call.status.Load()))
 	}
 	if err != nil {
-		return c.redact(fmt.Errorf("update formation %s/%s: %w", app, processType, classify(err, int(status.Load()))))
+		return c.redact(fmt.Errorf("update formation %s/%s: %w", app, processType, classify(err, call)))
 	}
 	return nil
 }
@@ -123,10 +123,10 @@ func (c *Client) RateLimitRemaining() (remaining int, known bool) {
 // RefreshRateLimit asks how many API tokens are left. The call itself costs
 // no token, so a caller saving tokens can still learn when the bucket refills.
 func (c *Client) RefreshRateLimit(ctx context.Context) (int, error) {
-	ctx, status := withStatus(ctx)
+	ctx, call := withCall(ctx)
 	rl, err := c.svc.RateLimitInfo(ctx)
 	if err != nil {
-		return 0, c.redact(fmt.Errorf("get rate limit: %w", classify(err, int(status.Load()))))
+		return 0, c.redact(fmt.Errorf("get rate limit: %w", classify(err, call)))
 	}
 	c.remaining.Store(int64(rl.Remaining))
 	return rl.Remaining, nil

@@ -163,11 +163,27 @@ func TestAPIErrors(t *testing.T) {
 		wantStatus  int
 		wantID      string
 		wantInError string
+		wantLimit   int
 	}{
 		{name: "rate limited", setup: fault(fakeheroku.Fault{Status: 429}),
 			want: herokuapi.ErrRateLimited, wantStatus: 429, wantID: "rate_limit", wantInError: "heroku: 429 rate_limit: Your account reached the API rate limit"},
 		{name: "over the plan limit", setup: func(s *fakeheroku.Server) { s.SetPlanMax(2) }, only: "scale",
-			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "invalid_params", wantInError: "more than 2"},
+			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "cannot_run_above_limit", wantInError: "Cannot run more than 2 Standard-1X size dynos", wantLimit: 2},
+		{name: "over the plan limit, limit not said", setup: fault(fakeheroku.Fault{Status: 422, ID: "cannot_run_above_limit", Message: "Cannot run more than 2 Free size dynos."}),
+			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "cannot_run_above_limit"},
+		// a 422 is not a plan limit unless its id says so
+		{name: "invalid params", setup: fault(fakeheroku.Fault{Status: 422}),
+			want: herokuapi.ErrInvalid, wantStatus: 422, wantID: "invalid_params"},
+		{name: "invalid params with a limit field", setup: fault(fakeheroku.Fault{Status: 422, Limit: 5}),
+			want: herokuapi.ErrInvalid, wantStatus: 422, wantID: "invalid_params"},
+		{name: "verification needed", setup: fault(fakeheroku.Fault{Status: 422, ID: "verification_needed"}),
+			want: herokuapi.ErrAccount, wantStatus: 422, wantID: "verification_needed", wantInError: "verify"},
+		{name: "payment required", setup: fault(fakeheroku.Fault{Status: 402}),
+			want: herokuapi.ErrAccount, wantStatus: 402, wantID: "delinquent", wantInError: "delinquent"},
+		{name: "payment required page", setup: fault(fakeheroku.Fault{Status: 402, Garbage: true}),
+			want: herokuapi.ErrAccount, wantStatus: 402},
+		{name: "suspended", setup: fault(fakeheroku.Fault{Status: 403, ID: "suspended"}),
+			want: herokuapi.ErrAccount, wantStatus: 403, wantID: "suspended"},
 		{name: "wrong key", key: "hk-WRONG-KEY-fedcba9876543210",
 			want: herokuapi.ErrUnauthorized, wantStatus: 401, wantID: "unauthorized"},
 		{name: "forbidden", setup: fault(fakeheroku.Fault{Status: 403}),
@@ -211,8 +227,8 @@ func TestAPIErrors(t *testing.T) {
 				if !errors.As(err, &ae) {
 					t.Fatalf("err = %v, not an APIError", err)
 				}
-				if ae.Status != tt.wantStatus || ae.ID != tt.wantID {
-					t.Errorf("APIError = %+v, want status %d id %q", ae, tt.wantStatus, tt.wantID)
+				if ae.Status != tt.wantStatus || ae.ID != tt.wantID || ae.Limit != tt.wantLimit {
+					t.Errorf("APIError = %+v, want status %d id %q limit %d", ae, tt.wantStatus, tt.wantID, tt.wantLimit)
 				}
 				for _, want := range []string{a + "/" + pt, tt.wantInError} {
 					if !strings.Contains(err.Error(), want) {
@@ -236,6 +252,50 @@ func TestAPIErrors(t *testing.T) {
 
 func fault(f fakeheroku.Fault) func(*fakeheroku.Server) {
 	return func(s *fakeheroku.Server) { s.SetFault(f) }
+}
+
+// TestPlanLimitFromTheBody covers the shapes a refusal's "limit" may take;
+// heroku-go's Error does not keep it, so the client reads the raw body.
+func TestPlanLimitFromTheBody(t *testing.T) {
+	const msg = `"id":"cannot_run_above_limit","message":"Cannot run more than 10 Standard-1X size dynos."`
+	tests := []struct {
+		name      string
+		body      string
+		wantLimit int
+	}{
+		{name: "number", body: `{` + msg + `,"limit":10,"size":"Standard-1X"}`, wantLimit: 10},
+		// seen in the wild: the size as a number
+		{name: "numeric size", body: `{` + msg + `,"limit":2,"size":11}`, wantLimit: 2},
+		{name: "quoted number", body: `{` + msg + `,"limit":"10"}`, wantLimit: 10},
+		{name: "absent", body: `{` + msg + `}`},
+		{name: "zero", body: `{` + msg + `,"limit":0}`},
+		{name: "negative", body: `{` + msg + `,"limit":-3}`},
+		{name: "not a number", body: `{` + msg + `,"limit":"ten"}`},
+		{name: "fraction", body: `{` + msg + `,"limit":2.5}`},
+		// a body longer than the client peeks at still decodes whole
+		{name: "long", body: `{` + msg + `,"limit":4,"padding":"` + strings.Repeat("x", 100<<10) + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				fmt.Fprint(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			err := herokuapi.New(srv.URL, secret.New(key)).Scale(t.Context(), app, "web", 11)
+			var ae *herokuapi.APIError
+			if !errors.As(err, &ae) || !errors.Is(err, herokuapi.ErrPlanLimit) {
+				t.Fatalf("err = %v, want a plan-limit APIError", err)
+			}
+			if ae.Limit != tt.wantLimit {
+				t.Errorf("Limit = %d, want %d", ae.Limit, tt.wantLimit)
+			}
+			if !strings.Contains(ae.Message, "Cannot run more than 10") {
+				t.Errorf("Message = %q, want Heroku's message (the body must stay whole for heroku-go)", ae.Message)
+			}
+		})
+	}
 }
 
 // TestNotAFormation covers a 2xx whose JSON parses but is not a formation,
@@ -372,6 +432,8 @@ func TestKeyNeverInErrors(t *testing.T) {
 	faults := []fakeheroku.Fault{
 		{Status: 401},
 		{Status: 403, Message: "key " + key + " may not scale this app"},
+		{Status: 402, Message: "account of key " + key + " is delinquent"},
+		{Status: 422, ID: "cannot_run_above_limit", Limit: 3, Message: "key " + key + " cannot run more than 3"},
 		{Status: 429},
 		{Status: 500, Message: "Authorization: Bearer " + key},
 		{Status: 502, Garbage: true},

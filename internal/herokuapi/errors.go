@@ -10,15 +10,26 @@ import (
 	heroku "github.com/heroku/heroku-go/v5"
 )
 
-// Sentinels a caller branches on; every APIError unwraps to one of them
-// (or to none, for a status with no special meaning).
+// Sentinels a caller branches on with errors.Is; every APIError unwraps to
+// one of them (or to none, for a status with no special meaning). Heroku
+// gives several meanings to one status, so the error id decides too.
 var (
-	ErrRateLimited  = errors.New("heroku rate limit reached")          // 429
-	ErrPlanLimit    = errors.New("heroku plan limit reached")          // 422, e.g. scaling beyond the plan
-	ErrUnauthorized = errors.New("heroku rejected the API key")        // 401, 403
-	ErrNotFound     = errors.New("heroku app or process type unknown") // 404
-	ErrServer       = errors.New("heroku server error")                // 5xx
-	ErrBadResponse  = errors.New("heroku response unreadable")         // a 2xx whose body is not a formation
+	ErrRateLimited  = errors.New("heroku rate limit reached")             // 429 rate_limit
+	ErrPlanLimit    = errors.New("heroku plan limit reached")             // 422 cannot_run_above_limit
+	ErrAccount      = errors.New("heroku account needs attention")        // 402 (delinquent), 422 verification_needed, 403 suspended
+	ErrInvalid      = errors.New("heroku refused the request as invalid") // 422 invalid_params and any other 422
+	ErrUnauthorized = errors.New("heroku rejected the API key")           // 401, 403
+	ErrNotFound     = errors.New("heroku app or process type unknown")    // 404
+	ErrServer       = errors.New("heroku server error")                   // 5xx
+	ErrBadResponse  = errors.New("heroku response unreadable")            // a 2xx whose body is not a formation
+)
+
+// Heroku's error ids that change what a status means
+// (https://devcenter.heroku.com/articles/platform-api-reference#errors).
+const (
+	idCannotRunAboveLimit = "cannot_run_above_limit" // 422, with the plan's "limit"
+	idVerificationNeeded  = "verification_needed"    // 422: billing information missing
+	idSuspended           = "suspended"              // 403: account or app suspended
 )
 
 // APIError is an answer from the Platform API that was not a success, or a
@@ -27,7 +38,10 @@ type APIError struct {
 	Status  int    // HTTP status
 	ID      string // Heroku's error id, such as "rate_limit"
 	Message string
-	Err     error // the sentinel, or nil
+	// Limit is the "limit" of a cannot_run_above_limit answer: the most
+	// dynos of that size Heroku lets the app run. 0 when the answer has none.
+	Limit int
+	Err   error // the sentinel, or nil
 }
 
 func (e *APIError) Error() string {
@@ -43,12 +57,20 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.Err }
 
-func sentinelFor(status int) error {
+func sentinelFor(status int, id string) error {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return ErrRateLimited
-	case status == http.StatusUnprocessableEntity:
+	case status == http.StatusPaymentRequired:
+		return ErrAccount
+	case status == http.StatusUnprocessableEntity && id == idCannotRunAboveLimit:
 		return ErrPlanLimit
+	case status == http.StatusUnprocessableEntity && id == idVerificationNeeded:
+		return ErrAccount
+	case status == http.StatusUnprocessableEntity:
+		return ErrInvalid
+	case status == http.StatusForbidden && id == idSuspended:
+		return ErrAccount
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return ErrUnauthorized
 	case status == http.StatusNotFound:
@@ -61,17 +83,21 @@ func sentinelFor(status int) error {
 
 // classify turns what heroku-go returned into an APIError where the API
 // answered, and leaves transport failures (timeouts, refused connections,
-// a cancelled ctx) as they are. status is the HTTP status seen for the
-// call, 0 if none arrived.
-func classify(err error, status int) error {
+// a cancelled ctx) as they are. info is what the transport saw of the call.
+func classify(err error, info *callInfo) error {
+	status := int(info.status.Load())
 	var herr heroku.Error
 	if errors.As(err, &herr) {
-		return &APIError{Status: herr.StatusCode, ID: herr.ID, Message: herr.Error(), Err: sentinelFor(herr.StatusCode)}
+		ae := &APIError{Status: herr.StatusCode, ID: herr.ID, Message: herr.Error(), Err: sentinelFor(herr.StatusCode, herr.ID)}
+		if errors.Is(ae.Err, ErrPlanLimit) {
+			ae.Limit = int(info.limit.Load())
+		}
+		return ae
 	}
 	if status != 0 && status/100 != 2 {
 		// heroku-go drops the status when the error body is not JSON
 		// (say, a proxy's HTML page); our transport kept it.
-		return &APIError{Status: status, Message: http.StatusText(status), Err: sentinelFor(status)}
+		return &APIError{Status: status, Message: http.StatusText(status), Err: sentinelFor(status, "")}
 	}
 	if status == 0 || isTransport(err) {
 		return err
@@ -85,13 +111,3 @@ func isTransport(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
-
-// Refused reports whether Heroku refused the request for a reason only a
-// person can fix: a bad or under-privileged key (401/403), or an unknown app
-// or process type (404).
-func (e *APIError) Refused() bool {
-	return errors.Is(e.Err, ErrUnauthorized) || errors.Is(e.Err, ErrNotFound)
-}
-
-// OverPlan reports whether Heroku refused a quantity as beyond the plan (422).
-func (e *APIError) OverPlan() bool { return errors.Is(e.Err, ErrPlanLimit) }

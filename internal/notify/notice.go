@@ -13,7 +13,7 @@ const (
 	ScaleDiffExceeded Event = "scale_diff_exceeded"
 	Ping              Event = "ping"
 	ProbeError        Event = "probe_error"
-	HerokuError       Event = "heroku_error" // the API refuses the key, or knows no such app or process type
+	HerokuError       Event = "heroku_error" // the API refuses the key or the account, or knows no such app or process type
 )
 
 // Notice is one message for humans: a short title and a plain-text body,

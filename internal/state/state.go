@@ -47,8 +47,11 @@ type State struct {
 	// the last tick (the state item is all an operator's command reads).
 	Config *Config `json:"config,omitempty"`
 
-	// PlanLimit is the quantity Heroku refused as over the plan (422) during
-	// the current at-max episode; 0 when none. Scale-ups stop below it.
+	// PlanLimit is the most dynos the plan allows, as learnt from Heroku's
+	// refusal (422 cannot_run_above_limit) during the current episode of
+	// wanting more: the answer's "limit", or one fewer than the refused
+	// quantity when it gave none. Scale-ups stop at it; 0 when none (so a
+	// ceiling of 0 is not kept: such a plan is refused again each tick).
 	PlanLimit int `json:"planLimit,omitempty"`
 
 	// RateLimitRemaining is Heroku's RateLimit-Remaining as last seen (nil: unknown).
@@ -66,8 +69,9 @@ type Episodes struct {
 	BelowMin   bool `json:"belowMin,omitempty"`
 	ProbeError bool `json:"probeError,omitempty"`
 	ScaleDiff  bool `json:"scaleDiff,omitempty"`
-	// HerokuError is set while the Platform API refuses the key (401/403)
-	// or cannot find the app or process type (404).
+	// HerokuError is set while the Platform API refuses the key (401/403),
+	// the account (402, 422 verification_needed, 403 suspended), or cannot
+	// find the app or process type (404).
 	HerokuError bool `json:"herokuError,omitempty"`
 }
 

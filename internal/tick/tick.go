@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
+	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -41,15 +42,11 @@ type Notifier interface {
 	Notify(ctx context.Context, n notify.Notice) error
 }
 
-// Heroku's errors say what kind of failure they are through these methods.
-type (
-	refusal   interface{ Refused() bool }
-	overPlan  interface{ OverPlan() bool }
-	rateLimit interface {
-		RateLimitRemaining() (remaining int, known bool)
-		RefreshRateLimit(ctx context.Context) (int, error) // costs no token
-	}
-)
+// Heroku's client says how many API tokens are left through these methods.
+type rateLimit interface {
+	RateLimitRemaining() (remaining int, known bool)
+	RefreshRateLimit(ctx context.Context) (int, error) // costs no token
+}
 
 // RateLimitReserve is the number of Heroku API tokens below which a tick
 // stops reading the formation before deciding and uses the stored quantity:
@@ -138,9 +135,8 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int("rateLimitRemaining", remaining))
 	} else {
 		current, err = t.Formation.Quantity(ctx, key.App, key.ProcessType)
-		var r refusal
-		if errors.As(err, &r) && r.Refused() {
-			return t.refused(ctx, log, key, loaded, result, eventID, sum, err)
+		if c := cause(err); c.NeedsPerson() {
+			return t.refused(ctx, log, key, loaded, result, eventID, sum, err, c)
 		}
 		if err != nil {
 			return sum, fmt.Errorf("read formation: %w", err)
@@ -172,10 +168,12 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	notices := d.Notices
 	records := []state.Record{rec}
 	final := committed
+	var scaleOut decision.Outcome
 
 	if d.Scales() {
 		scaleErr := t.Formation.Scale(ctx, key.App, key.ProcessType, d.Target)
-		next, settled := decision.Settle(in, d, outcome(scaleErr))
+		scaleOut = outcome(scaleErr)
+		next, settled := decision.Settle(in, d, scaleOut)
 		next.Version = committed.Version
 		next.RateLimitRemaining = t.remaining(next.RateLimitRemaining)
 		notices = append(notices, settled...)
@@ -203,6 +201,10 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	}
 	t.notify(ctx, log, &sum, notices)
 	t.logTick(ctx, log, sum)
+	if scaleOut.Cause.NeedsPerson() {
+		// As when the read is refused: fail, so the error alarm sees it.
+		return sum, fmt.Errorf("scale %d → %d: %w", d.Current, d.Target, scaleOut.Err)
+	}
 	return sum, nil
 }
 
@@ -231,9 +233,9 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 // refused handles a tick on which Heroku refused to read the formation for a
 // reason only a person can fix: it records the probe and the episode (one
 // notice per episode) and fails the invocation, so the error alarm sees it.
-func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, loaded state.State, result probe.Result, eventID string, sum Summary, readErr error) (Summary, error) {
+func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, loaded state.State, result probe.Result, eventID string, sum Summary, readErr error, c decision.Cause) (Summary, error) {
 	now := t.Now()
-	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr)
+	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr, c)
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
 		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
@@ -329,15 +331,29 @@ func (t *Ticker) remaining(previous *int) *int {
 	return previous
 }
 
+// cause sorts a Heroku call's error into the kinds the rules treat apart.
+func cause(err error) decision.Cause {
+	switch {
+	case err == nil:
+		return decision.CauseTransient
+	case errors.Is(err, herokuapi.ErrPlanLimit):
+		return decision.CauseOverPlan
+	case errors.Is(err, herokuapi.ErrAccount):
+		return decision.CauseAccount
+	case errors.Is(err, herokuapi.ErrUnauthorized), errors.Is(err, herokuapi.ErrNotFound):
+		return decision.CauseRefused
+	}
+	return decision.CauseTransient
+}
+
 // outcome classifies a scale call's error for the decision rules.
 func outcome(err error) decision.Outcome {
-	var r refusal
-	var p overPlan
-	return decision.Outcome{
-		Err:      err,
-		Refused:  errors.As(err, &r) && r.Refused(),
-		OverPlan: errors.As(err, &p) && p.OverPlan(),
+	out := decision.Outcome{Err: err, Cause: cause(err)}
+	var ae *herokuapi.APIError
+	if out.Cause == decision.CauseOverPlan && errors.As(err, &ae) {
+		out.PlanLimit = ae.Limit
 	}
+	return out
 }
 
 func (t *Ticker) logger() *slog.Logger {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -38,14 +39,26 @@ func (f *fakeStore) Append(_ context.Context, _ state.Key, recs ...state.Record)
 }
 
 type fakeFormation struct {
-	qty      int
-	readErr  error
-	scaleErr error
-	scales   []int
+	qty       int
+	readErr   error
+	scaleErr  error
+	scales    []int
+	reads     int
+	remaining int // the bucket; known once read or refreshed, or when known is set
+	known     bool
+	refreshes int
 }
 
 func (f *fakeFormation) Quantity(context.Context, string, string) (int, error) {
+	f.reads++
+	f.known = true
 	return f.qty, f.readErr
+}
+func (f *fakeFormation) RateLimitRemaining() (int, bool) { return f.remaining, f.known }
+func (f *fakeFormation) RefreshRateLimit(context.Context) (int, error) {
+	f.refreshes++
+	f.known = true
+	return f.remaining, nil
 }
 func (f *fakeFormation) Scale(_ context.Context, _, _ string, n int) error {
 	f.scales = append(f.scales, n)
@@ -208,6 +221,64 @@ func TestTickFailurePaths(t *testing.T) {
 				}
 				if len(h.notifier.sent) != 1 || h.notifier.sent[0].Event != notify.ScaleFailed {
 					t.Errorf("notices %+v, want scale_failed", h.notifier.sent)
+				}
+			},
+		},
+		{
+			name: "scale refused for the account: notice once, invocation fails",
+			arrange: func(h *harness) {
+				h.formation.scaleErr = &herokuapi.APIError{Status: 402, ID: "delinquent", Err: herokuapi.ErrAccount}
+			},
+			wantErr:    "scale 1 → 2: heroku: 402 delinquent",
+			wantScales: 1, wantSaves: 2,
+			check: func(t *testing.T, h *harness, sum Summary) {
+				final := h.store.saved[1]
+				if sum.Scaled || !sum.HerokuRefused || !final.Episodes.HerokuError || final.SlowStreak != 3 {
+					t.Errorf("summary %+v final %+v: want not scaled, the heroku error episode open, streak kept", sum, final)
+				}
+				if len(h.notifier.sent) != 1 || h.notifier.sent[0].Event != notify.HerokuError || !strings.Contains(h.notifier.sent[0].Text, "billing") {
+					t.Errorf("notices %+v, want one heroku_error about billing", h.notifier.sent)
+				}
+			},
+		},
+		{
+			name: "read refused for the account: notice once, invocation fails",
+			arrange: func(h *harness) {
+				h.formation.readErr = &herokuapi.APIError{Status: 422, ID: "verification_needed", Err: herokuapi.ErrAccount}
+			},
+			wantErr: "read formation: heroku: 422 verification_needed", wantSaves: 1,
+			check: func(t *testing.T, h *harness, sum Summary) {
+				if !sum.HerokuRefused || len(h.notifier.sent) != 1 || h.notifier.sent[0].Event != notify.HerokuError {
+					t.Errorf("summary %+v notices %+v, want one heroku_error", sum, h.notifier.sent)
+				}
+			},
+		},
+		{
+			name: "a 422 that is no plan limit is an ordinary failure",
+			arrange: func(h *harness) {
+				h.formation.scaleErr = &herokuapi.APIError{Status: 422, ID: "invalid_params", Err: herokuapi.ErrInvalid}
+			},
+			wantScales: 1, wantSaves: 2,
+			check: func(t *testing.T, h *harness, sum Summary) {
+				final := h.store.saved[1]
+				if final.PlanLimit != 0 || final.Episodes.AboveMax || final.SlowStreak != 3 {
+					t.Errorf("final %+v: want no plan limit, streak kept for a retry", final)
+				}
+				if len(h.notifier.sent) != 1 || h.notifier.sent[0].Event != notify.ScaleFailed {
+					t.Errorf("notices %+v, want scale_failed", h.notifier.sent)
+				}
+			},
+		},
+		{
+			name: "over the plan: the answer's limit is the ceiling",
+			arrange: func(h *harness) {
+				h.ticker.Settings.Increment, h.ticker.Settings.MaxDynos = 3, settings.Fixed(10)
+				h.formation.scaleErr = &herokuapi.APIError{Status: 422, ID: "cannot_run_above_limit", Limit: 2, Err: herokuapi.ErrPlanLimit}
+			},
+			wantScales: 1, wantSaves: 2,
+			check: func(t *testing.T, h *harness, sum Summary) {
+				if final := h.store.saved[1]; final.PlanLimit != 2 || sum.Target != 4 {
+					t.Errorf("target %d, stored plan limit %d; want 4 refused and Heroku's limit 2 kept", sum.Target, final.PlanLimit)
 				}
 			},
 		},
