@@ -162,6 +162,12 @@ func (f *herokuFormation) Quantity(context.Context, string, string) (int, error)
 	return f.quantity, nil
 }
 
+// The simulated account never reports a rate limit.
+func (f *herokuFormation) RateLimitRemaining() (int, bool) { return 0, false }
+func (f *herokuFormation) RefreshRateLimit(context.Context) (int, error) {
+	return 0, errors.New("no rate limit in the simulation")
+}
+
 func (f *herokuFormation) Scale(_ context.Context, _, _ string, n int) error {
 	f.scales++
 	if f.scales == 2 {

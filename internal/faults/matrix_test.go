@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,7 +224,19 @@ func TestHerokuFailsTheScale(t *testing.T) {
 }
 
 func TestHerokuRateLimitLow(t *testing.T) {
+	for _, dryRun := range []bool{false, true} {
+		t.Run(map[bool]string{false: "live", true: "dry run"}[dryRun], func(t *testing.T) {
+			rateLimitLow(t, dryRun)
+		})
+	}
+}
+
+// rateLimitLow: a dry run reads the formation through the real API, so it
+// must keep the same reserve.
+func rateLimitLow(t *testing.T, dryRun bool) {
 	r := newRig(t)
+	r.env["AUTOSCALE_DRY_RUN"] = strconv.FormatBool(dryRun)
+	r.rewire()
 	r.heroku.SetRateLimitRemaining(40)
 	r.beat.wait(20 * time.Millisecond) // in range (5–60 ms): nothing to scale
 	first := r.mustTick()
@@ -233,8 +246,12 @@ func TestHerokuRateLimitLow(t *testing.T) {
 	gets := formationReads(r)
 	r.rewire() // a cold start: the stored reading must still count
 	for range 3 {
-		if sum := r.mustTick(); !sum.QuantityFromState || sum.Current != 1 {
+		sum := r.mustTick()
+		if !sum.QuantityFromState || sum.Current != 1 {
 			t.Fatalf("tick %+v: want the stored quantity used", sum)
+		}
+		if sum.RateLimitRemaining == nil || *sum.RateLimitRemaining != 40 || r.state().RateLimitRemaining == nil {
+			t.Fatalf("tick %+v: want RateLimitRemaining 40 still read and stored", sum)
 		}
 	}
 	if got := formationReads(r) - gets; got != 0 {

@@ -166,10 +166,15 @@ func (r *rig) rewire() {
 	r.client = herokuapi.New(s.APIURL, s.APIKey, herokuapi.WithTimeout(500*time.Millisecond))
 	r.store = dynamostore.New(dynamodb.NewFromConfig(cfg), s.TableName, s.HistoryTTL)
 	r.notifier = &recorder{next: snsnotify.New(sns.NewFromConfig(cfg), s.TopicARN), notices: r.notices()}
+	// As the Lambda handler wires it: a dry run reads through the real client.
+	var formation tick.Formation = r.client
+	if s.DryRun {
+		formation = herokuapi.NewDryRun(r.client, 0)
+	}
 	r.ticker = &tick.Ticker{
 		Settings:  s,
 		Store:     r.store,
-		Formation: r.client,
+		Formation: formation,
 		Prober:    probe.New(s.HeartbeatURL, s.HeartbeatTimeout, s.MinResponseTime, s.MaxResponseTime),
 		Notifier:  r.notifier,
 		Log:       slog.New(slog.NewJSONHandler(r.logs, nil)),

@@ -20,9 +20,12 @@ import (
 // DefaultTimeout bounds one API call unless WithTimeout says otherwise.
 const DefaultTimeout = 15 * time.Second
 
-// Reader reads a formation's quantity.
+// Reader reads a formation's quantity and the account's rate limit: what
+// DryRun passes on from the real API.
 type Reader interface {
 	Quantity(ctx context.Context, app, processType string) (int, error)
+	RateLimitRemaining() (remaining int, known bool)
+	RefreshRateLimit(ctx context.Context) (int, error)
 }
 
 var (

@@ -22,10 +22,13 @@ const (
 	key = "hk-TEST-KEY-0123456789abcdef"
 )
 
-// scaler is what the tick code needs; both implementations must offer it.
+// scaler is what the tick code needs; both implementations must offer it,
+// the rate limit included, so that a dry run keeps the token reserve.
 type scaler interface {
 	Quantity(ctx context.Context, app, processType string) (int, error)
 	Scale(ctx context.Context, app, processType string, quantity int) error
+	RateLimitRemaining() (remaining int, known bool)
+	RefreshRateLimit(ctx context.Context) (int, error)
 }
 
 var (

@@ -2,13 +2,18 @@ package herokuapi
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 )
 
+// ErrNoRateLimit is RefreshRateLimit's answer from a dry run without the
+// real API: there is no bucket to ask.
+var ErrNoRateLimit = errors.New("no heroku rate limit: dry run without the API")
+
 // DryRun stands in for Client when nothing may change: it reads the
-// quantity from a base Reader (or keeps one in memory when base is nil)
-// and records each Scale instead of sending it.
+// quantity and the rate limit from a base Reader (or keeps a quantity in
+// memory when base is nil) and records each Scale instead of sending it.
 type DryRun struct {
 	base Reader
 
@@ -33,6 +38,24 @@ func (d *DryRun) Quantity(ctx context.Context, app, processType string) (int, er
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.quantity, nil
+}
+
+// RateLimitRemaining passes on the base's reading: a dry run spends the
+// account's tokens on reads like a live one, so it keeps the same reserve.
+// Without a base it is never known.
+func (d *DryRun) RateLimitRemaining() (remaining int, known bool) {
+	if d.base == nil {
+		return 0, false
+	}
+	return d.base.RateLimitRemaining()
+}
+
+// RefreshRateLimit asks the base; without one there is nothing to ask.
+func (d *DryRun) RefreshRateLimit(ctx context.Context) (int, error) {
+	if d.base == nil {
+		return 0, ErrNoRateLimit
+	}
+	return d.base.RefreshRateLimit(ctx)
 }
 
 // Scale records quantity and changes nothing upstream.

@@ -1,6 +1,7 @@
 package herokuapi_test
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"testing"
@@ -53,5 +54,39 @@ func TestDryRun(t *testing.T) {
 				t.Errorf("fake quantity = %d, want it untouched at 2", s.Quantity(app, "web"))
 			}
 		})
+	}
+}
+
+// TestDryRunPassesOnTheRateLimit: a dry run reads the formation like a live
+// run, so the tick must see the same bucket through it to keep its reserve.
+func TestDryRunPassesOnTheRateLimit(t *testing.T) {
+	s := newFake(t)
+	s.SetRateLimitRemaining(42)
+	d := herokuapi.NewDryRun(newClient(s), 0)
+	if _, known := d.RateLimitRemaining(); known {
+		t.Fatal("remaining known before any call")
+	}
+	if _, err := d.Quantity(t.Context(), app, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if n, known := d.RateLimitRemaining(); !known || n != 42 {
+		t.Errorf("RateLimitRemaining = %d, %v after a read; want 42, true", n, known)
+	}
+	s.SetRateLimitRemaining(7)
+	if n, err := d.RefreshRateLimit(t.Context()); err != nil || n != 7 {
+		t.Errorf("RefreshRateLimit = %d, %v; want 7", n, err)
+	}
+	if n, known := d.RateLimitRemaining(); !known || n != 7 {
+		t.Errorf("RateLimitRemaining = %d, %v after a refresh; want 7, true", n, known)
+	}
+}
+
+func TestDryRunInMemoryHasNoRateLimit(t *testing.T) {
+	d := herokuapi.NewDryRun(nil, 2)
+	if _, known := d.RateLimitRemaining(); known {
+		t.Error("an in-memory dry run claims to know a rate limit")
+	}
+	if _, err := d.RefreshRateLimit(t.Context()); !errors.Is(err, herokuapi.ErrNoRateLimit) {
+		t.Errorf("RefreshRateLimit err = %v, want ErrNoRateLimit", err)
 	}
 }

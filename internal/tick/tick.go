@@ -26,10 +26,18 @@ type Store interface {
 	Append(ctx context.Context, key state.Key, recs ...state.Record) error
 }
 
-// Formation reads and changes the number of dynos.
+// Formation reads and changes the number of dynos, and says how many
+// Platform API tokens the account has left. The rate limit is part of the
+// interface, not an optional extra, so a wrapper (a dry run, a key
+// rotation) cannot drop the tick's token reserve without failing to compile.
 type Formation interface {
 	Quantity(ctx context.Context, app, processType string) (int, error)
 	Scale(ctx context.Context, app, processType string, quantity int) error
+	// RateLimitRemaining is the latest RateLimit-Remaining seen, and
+	// whether any answer has carried one (an in-memory formation never has).
+	RateLimitRemaining() (remaining int, known bool)
+	// RefreshRateLimit asks how many tokens are left; the call costs none.
+	RefreshRateLimit(ctx context.Context) (int, error)
 }
 
 // Prober checks the heartbeat once.
@@ -40,12 +48,6 @@ type Prober interface {
 // Notifier delivers one notice.
 type Notifier interface {
 	Notify(ctx context.Context, n notify.Notice) error
-}
-
-// Heroku's client says how many API tokens are left through these methods.
-type rateLimit interface {
-	RateLimitRemaining() (remaining int, known bool)
-	RefreshRateLimit(ctx context.Context) (int, error) // costs no token
 }
 
 // RateLimitReserve is the number of Heroku API tokens below which a tick
@@ -303,18 +305,17 @@ func (t *Ticker) probe(ctx context.Context) probe.Result {
 // reading (this process's, else the stored one) is checked again with the
 // free rate-limit call, so the tick notices when the bucket refills.
 func (t *Ticker) rateLimitLow(ctx context.Context, loaded state.State) (int, bool) {
-	rl, ok := t.Formation.(rateLimit)
-	if !ok || loaded.Quantity <= 0 {
+	if loaded.Quantity <= 0 {
 		return 0, false
 	}
-	n, known := rl.RateLimitRemaining()
+	n, known := t.Formation.RateLimitRemaining()
 	if !known && loaded.RateLimitRemaining != nil {
 		n, known = *loaded.RateLimitRemaining, true
 	}
 	if !known || n >= RateLimitReserve {
 		return n, false
 	}
-	fresh, err := rl.RefreshRateLimit(ctx)
+	fresh, err := t.Formation.RefreshRateLimit(ctx)
 	if err != nil {
 		return n, true
 	}
@@ -323,10 +324,8 @@ func (t *Ticker) rateLimitLow(ctx context.Context, loaded state.State) (int, boo
 
 // remaining is the rate limit to store: the client's latest reading, else the previous value.
 func (t *Ticker) remaining(previous *int) *int {
-	if rl, ok := t.Formation.(rateLimit); ok {
-		if n, known := rl.RateLimitRemaining(); known {
-			return &n
-		}
+	if n, known := t.Formation.RateLimitRemaining(); known {
+		return &n
 	}
 	return previous
 }

@@ -314,3 +314,48 @@ func TestTickFailurePaths(t *testing.T) {
 		})
 	}
 }
+
+// TestLowRateLimitUsesTheStoredQuantity covers the token reserve, live and
+// through a dry run: below the reserve the formation is not read, the
+// stored quantity is used, and the fresh reading is stored.
+func TestLowRateLimitUsesTheStoredQuantity(t *testing.T) {
+	tests := []struct {
+		name     string
+		dryRun   bool
+		bucket   int
+		wantRead bool
+	}{
+		{name: "live, low bucket", bucket: 40},
+		{name: "dry run, low bucket", dryRun: true, bucket: 40},
+		{name: "dry run, full bucket", dryRun: true, bucket: 4000, wantRead: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := slowAtStreak2(t)
+			stored := 30 // the last tick saw 30 tokens
+			h.store.load = func() (state.State, error) {
+				return state.State{Version: 4, Quantity: 2, RateLimitRemaining: &stored}, nil
+			}
+			h.prober.result = probe.Result{Verdict: probe.OK, Latency: 500 * time.Millisecond, Status: 200}
+			h.formation.qty, h.formation.remaining = 2, tt.bucket
+			if tt.dryRun {
+				h.ticker.Settings.DryRun = true
+				h.ticker.Formation = herokuapi.NewDryRun(h.formation, 0)
+			}
+			sum, err := h.ticker.Tick(context.Background(), "evt-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if read := h.formation.reads > 0; read != tt.wantRead || sum.QuantityFromState == tt.wantRead {
+				t.Errorf("formation read %t, quantity from state %t; want read %t", read, sum.QuantityFromState, tt.wantRead)
+			}
+			if sum.Current != 2 {
+				t.Errorf("current %d, want 2", sum.Current)
+			}
+			saved := h.store.saved[len(h.store.saved)-1].RateLimitRemaining
+			if saved == nil || *saved != tt.bucket || sum.RateLimitRemaining == nil || *sum.RateLimitRemaining != tt.bucket {
+				t.Errorf("stored rate limit %v, summary %v; want the fresh %d", saved, sum.RateLimitRemaining, tt.bucket)
+			}
+		})
+	}
+}
