@@ -98,7 +98,8 @@ type Summary struct {
 	// QuantityFromState: the rate limit was low, so the formation was not
 	// read and the stored quantity was used.
 	QuantityFromState bool `json:"quantityFromState,omitempty"`
-	// HerokuRefused: Heroku refused the key or knew no such app or process type.
+	// HerokuRefused: Heroku refused the key or the account, or knew no such
+	// app or process type: a person must act.
 	HerokuRefused bool `json:"herokuRefused,omitempty"`
 }
 
