@@ -68,7 +68,7 @@ func TestKeyRotationInAWarmEnvironment(t *testing.T) {
 	if extra := s.receive(t, 1, 2*time.Second); len(extra) > 0 {
 		t.Errorf("notices besides the two scales (a recovered refusal is no Heroku error): %+v", extra)
 	}
-	if !strings.Contains(fn.Output(), "Heroku API key changed") {
+	if !strings.Contains(fn.Output(), "heroku API key changed") {
 		t.Errorf("the function did not log the key change:\n%s", fn.Output())
 	}
 	if leaks := s.leaks(t); len(leaks) > 0 {

@@ -16,8 +16,8 @@ import (
 // with the Heroku API key it read from SSM before reading it again. Lambda
 // keeps an environment for hours, so without it a rotated key would reach
 // the function only at its next cold start. At one read per five minutes an
-// environment makes about 9,000 SSM reads (and KMS decrypts) a month, inside
-// KMS's 20,000 free requests; a refused key is read again at once anyway.
+// environment makes about 9,000 SSM reads (and KMS decrypts, $0.03 per
+// 10,000 past the free tier) a month; a refused key is read again at once.
 const KeyRefreshInterval = 5 * time.Minute
 
 // keyReadTimeout bounds one read of the key, the SDK's retries included, so a
@@ -79,7 +79,7 @@ func (f *rotatingFormation) startTick(ctx context.Context) {
 	stale := f.now().Sub(f.readAt) >= KeyRefreshInterval
 	f.mu.Unlock()
 	if stale {
-		f.reread(ctx, "periodic")
+		f.reread(ctx, "interval")
 	}
 }
 
@@ -126,7 +126,7 @@ func (f *rotatingFormation) call(ctx context.Context, op func(herokuClient) erro
 	again := !f.readOnRefusal
 	f.readOnRefusal = true
 	f.mu.Unlock()
-	if !again || !f.reread(ctx, "refused") {
+	if !again || !f.reread(ctx, "refusal") {
 		return err
 	}
 	return op(f.current())
@@ -139,12 +139,13 @@ func (f *rotatingFormation) current() herokuClient {
 }
 
 // reread reads the key and, if it changed, switches to a client for the new
-// one; it reports whether it switched. why goes into the log lines.
+// one; it reports whether it switched. why ("interval" or "refusal") goes
+// into the log lines.
 func (f *rotatingFormation) reread(ctx context.Context, why string) bool {
 	key, err := f.read(ctx)
 	if err != nil {
-		f.log.WarnContext(ctx, "read Heroku API key again failed; keeping the key in use",
-			slog.String("reason", why), slog.String("error", err.Error()))
+		f.log.WarnContext(ctx, "heroku API key not read again: keeping the key in use",
+			slog.String("trigger", why), slog.String("error", err.Error()))
 		return false
 	}
 	f.mu.Lock()
@@ -154,7 +155,7 @@ func (f *rotatingFormation) reread(ctx context.Context, why string) bool {
 		return false
 	}
 	f.key, f.client = key, f.newClient(key)
-	f.log.InfoContext(ctx, "Heroku API key changed: using the new one", slog.String("reason", why))
+	f.log.InfoContext(ctx, "heroku API key changed: using the new one", slog.String("trigger", why))
 	return true
 }
 

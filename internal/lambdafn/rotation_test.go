@@ -220,7 +220,7 @@ func TestKeyIsReadAgainEveryInterval(t *testing.T) {
 	}{
 		{name: "younger than the interval: not read", age: KeyRefreshInterval - time.Second, accepted: keyA, want: []int{200}},
 		{name: "as old as the interval: the new key, no refusal", age: KeyRefreshInterval, accepted: keyB, reads: 1,
-			want: []int{200}, log: "periodic"},
+			want: []int{200}, log: `"trigger":"interval"`},
 		{name: "store unreadable: the tick goes on with the old key", age: time.Hour, readErr: errSSM, accepted: keyA,
 			reads: 1, want: []int{200}, log: "connection reset"},
 	}
