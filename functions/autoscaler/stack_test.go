@@ -64,6 +64,7 @@ type stack struct {
 	queueURL  string
 	keyParam  string
 	apiKey    string
+	oldKeys   []string // keys rotated out, kept out of every output too
 	heroku    *fakeheroku.Server
 	beat      *heartbeat
 	bootstrap string
@@ -306,9 +307,9 @@ func (s *stack) receive(t testing.TB, n int, wait time.Duration) []awstest.Envel
 // herokuCalls counts the fake's requests by method.
 func (s *stack) herokuCalls(method string) int { return s.heroku.Count(method) }
 
-// leaks returns where the API key appears among everything the function
-// produced: emulator and bootstrap output, responses, notices and the
-// table's items.
+// leaks returns where an API key, current or rotated out, appears among
+// everything the function produced: emulator and bootstrap output,
+// responses, notices and the table's items.
 func (s *stack) leaks(t testing.TB) []string {
 	t.Helper()
 	scan, err := s.ddb.Scan(s.ctx, &dynamodb.ScanInput{TableName: aws.String(s.table)})
@@ -318,26 +319,28 @@ func (s *stack) leaks(t testing.TB) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var found []string
-	for i, e := range s.emulators {
-		if strings.Contains(e.Output(), s.apiKey) {
-			found = append(found, fmt.Sprintf("output of emulator %d", i))
+	for _, key := range append([]string{s.apiKey}, s.oldKeys...) {
+		for i, e := range s.emulators {
+			if strings.Contains(e.Output(), key) {
+				found = append(found, fmt.Sprintf("output of emulator %d", i))
+			}
 		}
-	}
-	for i, r := range s.responses {
-		if strings.Contains(string(r), s.apiKey) {
-			found = append(found, fmt.Sprintf("response %d: %s", i, r))
+		for i, r := range s.responses {
+			if strings.Contains(string(r), key) {
+				found = append(found, fmt.Sprintf("response %d: %s", i, r))
+			}
 		}
-	}
-	for i, m := range s.messages {
-		if strings.Contains(m, s.apiKey) {
-			found = append(found, fmt.Sprintf("notice %d", i))
+		for i, m := range s.messages {
+			if strings.Contains(m, key) {
+				found = append(found, fmt.Sprintf("notice %d", i))
+			}
 		}
-	}
-	for _, item := range scan.Items {
-		var m map[string]any
-		_ = attributevalue.UnmarshalMap(item, &m)
-		if b, _ := json.Marshal(m); strings.Contains(string(b), s.apiKey) {
-			found = append(found, fmt.Sprintf("table item %v/%v", m["pk"], m["sk"]))
+		for _, item := range scan.Items {
+			var m map[string]any
+			_ = attributevalue.UnmarshalMap(item, &m)
+			if b, _ := json.Marshal(m); strings.Contains(string(b), key) {
+				found = append(found, fmt.Sprintf("table item %v/%v", m["pk"], m["sk"]))
+			}
 		}
 	}
 	return found

@@ -108,12 +108,12 @@ type Server struct {
 	URL string // base URL, for the client's API URL setting
 
 	srv       *httptest.Server
-	token     string
 	val       *validator
 	closed    chan struct{}
 	closeOnce sync.Once
 
 	mu          sync.Mutex
+	token       string            // the one API key accepted
 	apps        map[string]string // name → id
 	formations  map[key]*formation
 	fault       Fault
@@ -209,6 +209,14 @@ func (s *Server) Quantity(app, processType string) int {
 		return -1
 	}
 	return f.quantity
+}
+
+// SetToken changes the API key the fake accepts from now on, as when a key
+// is rotated and the old one revoked.
+func (s *Server) SetToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
 }
 
 // SetFault sets how the next requests misbehave; the zero Fault clears it.
@@ -420,8 +428,11 @@ func (s *Server) takeFault(method string) Fault {
 }
 
 func (s *Server) authorized(r *http.Request) bool {
+	s.mu.Lock()
+	token := s.token
+	s.mu.Unlock()
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && tok != "" && tok == s.token
+	return ok && tok != "" && tok == token
 }
 
 func acceptable(h string) bool {

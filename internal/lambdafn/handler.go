@@ -21,6 +21,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
 	"github.com/autoscalebot/autoscalebot/internal/ssmkey"
@@ -50,7 +51,8 @@ type Handler struct {
 	cfg Config
 
 	mu     sync.Mutex
-	ticker *tick.Ticker // built on the first invocation that can read the key
+	ticker *tick.Ticker       // built on the first invocation that can read the key
+	heroku *rotatingFormation // the ticker's formation, under any dry-run wrapper
 }
 
 // New returns a handler. A configuration error does not stop it: each
@@ -76,11 +78,12 @@ func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (ti
 		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String("error", h.cfg.SettingsErr.Error()))
 		return tick.Summary{}, &ConfigurationError{Err: h.cfg.SettingsErr}
 	}
-	t, err := h.tickerFor(ctx)
+	t, heroku, err := h.tickerFor(ctx)
 	if err != nil {
 		h.cfg.Log.ErrorContext(ctx, "start-up failed", slog.String("error", err.Error()))
 		return tick.Summary{}, err
 	}
+	heroku.startTick(ctx)
 	sum, err := t.Tick(ctx, event.ID)
 	h.writeMetrics(ctx, sum)
 	if err != nil {
@@ -103,24 +106,20 @@ func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary) {
 
 // tickerFor builds the ticker once per cold start. Reading the key from SSM
 // is retried on the next invocation if it fails, not cached as a failure.
-func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, error) {
+func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, *rotatingFormation, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ticker != nil {
-		return h.ticker, nil
+		return h.ticker, h.heroku, nil
 	}
 	s := h.cfg.Settings
-	if s.APIKeyParameter != "" {
-		key, err := ssmkey.Read(ctx, ssm.NewFromConfig(h.cfg.AWS), s.APIKeyParameter)
-		if err != nil {
-			return nil, err
-		}
-		s.APIKey = key
+	heroku, err := newRotatingFormation(ctx, keySource(s, h.cfg.AWS),
+		func(key secret.Value) herokuClient { return herokuapi.New(s.APIURL, key) },
+		h.cfg.Now, h.cfg.Log)
+	if err != nil {
+		return nil, nil, err
 	}
-	if s.APIKey.IsZero() {
-		return nil, errors.New("no Heroku API key: set AUTOSCALE_HEROKU_API_KEY_PARAMETER")
-	}
-	var formation tick.Formation = herokuapi.New(s.APIURL, s.APIKey)
+	var formation tick.Formation = heroku
 	if s.DryRun {
 		formation = herokuapi.NewDryRun(formation, 0)
 	}
@@ -128,6 +127,7 @@ func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, error) {
 	if s.TopicARN != "" {
 		notifier = snsnotify.New(sns.NewFromConfig(h.cfg.AWS), s.TopicARN)
 	}
+	h.heroku = heroku
 	h.ticker = &tick.Ticker{
 		Settings:  s,
 		Store:     dynamostore.New(dynamodb.NewFromConfig(h.cfg.AWS), s.TableName, s.HistoryTTL),
@@ -137,7 +137,25 @@ func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, error) {
 		Log:       h.cfg.Log,
 		Now:       h.cfg.Now,
 	}
-	return h.ticker, nil
+	return h.ticker, h.heroku, nil
+}
+
+// keySource returns how to read the Heroku API key: from the SSM parameter,
+// or (without one) the key given in the environment, which cannot change
+// while the environment lives.
+func keySource(s settings.Settings, cfg aws.Config) func(context.Context) (secret.Value, error) {
+	if s.APIKeyParameter == "" {
+		return func(context.Context) (secret.Value, error) {
+			if s.APIKey.IsZero() {
+				return secret.Value{}, errors.New("no Heroku API key: set " + settings.EnvAPIKeyParameter)
+			}
+			return s.APIKey, nil
+		}
+	}
+	client := ssm.NewFromConfig(cfg)
+	return func(ctx context.Context) (secret.Value, error) {
+		return ssmkey.Read(ctx, client, s.APIKeyParameter)
+	}
 }
 
 var (

@@ -124,8 +124,8 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 		t.Errorf("summary %+v, want a probe and the formation read", sum)
 	}
 
-	// The key is read once per cold start: a changed parameter is seen by
-	// the next process, not this one.
+	// Within lambdafn.KeyRefreshInterval of the read, and while Heroku
+	// accepts it, the key in use is kept: a changed parameter is not read yet.
 	put("HRKU-rotated-key")
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "3"}); err != nil {
 		t.Fatalf("after the parameter changed: %v", err)
