@@ -137,7 +137,8 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 	if sum.Reason != "" {
 		props[PropertyReason] = sum.Reason
 	}
-	v := probe.Verdict(sum.Verdict)
+	// The summary carries them as JSON strings; compare them typed.
+	v, reason := probe.Verdict(sum.Verdict), decision.Reason(sum.Reason)
 	values[FailVerdicts] = flag(v == probe.Fail)
 	values[PassVerdicts] = flag(v == probe.Pass)
 	values[ProbeErrors] = flag(v == probe.Error)
@@ -147,7 +148,7 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 		values[HeartbeatLatency] = sum.LatencyMS
 	}
 	// When Heroku refused to read the formation the quantity is unknown.
-	if sum.Reason != "" && sum.Reason != string(decision.HerokuRefused) {
+	if reason != "" && reason != decision.HerokuRefused {
 		values[Dynos] = int64(sum.Current)
 		values[TargetDynos] = int64(sum.Target)
 		values[ScaleUps] = flag(sum.Scaled && sum.Target > sum.Current)

@@ -153,8 +153,8 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
-		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: string(d.Reason),
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
 		DryRun: s.DryRun, Paused: loaded.Paused,
 	}
 	d.Next.LastDecision = &rec
@@ -236,8 +236,8 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr)
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
-		Reason: string(decision.HerokuRefused), Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Reason: decision.HerokuRefused, Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
 	}
 	next.LastDecision = &rec
 	t.stamp(&next, loaded, result, eventID, now)
@@ -264,7 +264,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 // settings in force, the event id and the rate limit.
 func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Result, eventID string, now time.Time) {
 	next.LastProbe = &state.ProbeRecord{
-		At: now, Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(),
+		At: now, Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(),
 		Status: result.Status, Detail: result.Detail,
 	}
 	next.Config = configSnapshot(t.Settings)
