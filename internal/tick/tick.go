@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -114,7 +115,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	s := t.Settings
 	key := state.Key{App: s.AppName, ProcessType: s.ProcessType}
 	sum := Summary{App: key.App, ProcessType: key.ProcessType, EventID: eventID, DryRun: s.DryRun}
-	log := t.logger().With(slog.String("app", key.App), slog.String("processType", key.ProcessType))
+	log := t.logger().With(slog.String(logkey.App, key.App), slog.String(logkey.ProcessType, key.ProcessType))
 
 	loaded, err := t.Store.Load(ctx, key)
 	if err != nil {
@@ -122,10 +123,10 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	}
 	sum.Paused = loaded.Paused
 	// Every line from here on says whether scaling is switched off.
-	log = log.With(slog.Bool("dryRun", s.DryRun), slog.Bool("paused", loaded.Paused))
+	log = log.With(slog.Bool(logkey.DryRun, s.DryRun), slog.Bool(logkey.Paused, loaded.Paused))
 	if eventID != "" && slices.Contains(loaded.EventIDs, eventID) {
 		sum.Duplicate = true
-		log.InfoContext(ctx, "duplicate event ignored", slog.String("eventId", eventID))
+		log.InfoContext(ctx, "duplicate event ignored", slog.String(logkey.EventID, eventID))
 		return sum, nil
 	}
 
@@ -135,7 +136,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	var current int
 	if remaining, low := t.rateLimitLow(ctx, loaded); low {
 		current, sum.QuantityFromState = loaded.Quantity, true
-		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int("rateLimitRemaining", remaining))
+		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int(logkey.RateLimitRemaining, remaining))
 	} else {
 		current, err = t.Formation.Quantity(ctx, key.App, key.ProcessType)
 		var r refusal
@@ -163,7 +164,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	committed, err := t.Store.Save(ctx, key, d.Next)
 	if errors.Is(err, state.ErrConflict) {
 		sum.Conflict = true
-		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String("eventId", eventID))
+		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String(logkey.EventID, eventID))
 		return sum, nil
 	}
 	if err != nil {
@@ -199,7 +200,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	// History and notices are reports: a failure is logged and never undoes
 	// the scale or the state already saved.
 	if err := t.Store.Append(ctx, key, records...); err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
 	}
 	t.notify(ctx, log, &sum, notices)
 	t.logTick(ctx, log, sum)
@@ -209,22 +210,22 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 // logTick writes the one line per tick that says what was decided and why.
 func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	log.InfoContext(ctx, "tick",
-		slog.String("eventId", sum.EventID),
-		slog.String("verdict", sum.Verdict),
-		slog.Int64("latencyMs", sum.LatencyMS),
-		slog.String("probeDetail", sum.ProbeDetail),
-		slog.Int("current", sum.Current),
-		slog.Int("target", sum.Target),
-		slog.Int("min", sum.Min),
-		slog.Int("max", sum.Max),
-		slog.String("reason", sum.Reason),
-		slog.Bool("scaled", sum.Scaled),
-		slog.String("scaleError", sum.ScaleError),
-		slog.Int("slowStreak", sum.SlowStreak),
-		slog.Int("fastStreak", sum.FastStreak),
-		slog.Any("notices", sum.Notices),
-		slog.Bool("quantityFromState", sum.QuantityFromState),
-		slog.Bool("herokuRefused", sum.HerokuRefused),
+		slog.String(logkey.EventID, sum.EventID),
+		slog.String(logkey.Verdict, sum.Verdict),
+		slog.Int64(logkey.LatencyMS, sum.LatencyMS),
+		slog.String(logkey.ProbeDetail, sum.ProbeDetail),
+		slog.Int(logkey.Current, sum.Current),
+		slog.Int(logkey.Target, sum.Target),
+		slog.Int(logkey.Min, sum.Min),
+		slog.Int(logkey.Max, sum.Max),
+		slog.String(logkey.Reason, sum.Reason),
+		slog.Bool(logkey.Scaled, sum.Scaled),
+		slog.String(logkey.ScaleError, sum.ScaleError),
+		slog.Int(logkey.SlowStreak, sum.SlowStreak),
+		slog.Int(logkey.FastStreak, sum.FastStreak),
+		slog.Any(logkey.Notices, sum.Notices),
+		slog.Bool(logkey.QuantityFromState, sum.QuantityFromState),
+		slog.Bool(logkey.HerokuRefused, sum.HerokuRefused),
 	)
 }
 
@@ -245,7 +246,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	saved, err := t.Store.Save(ctx, key, next)
 	if errors.Is(err, state.ErrConflict) {
 		sum.Conflict = true
-		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String("eventId", eventID))
+		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String(logkey.EventID, eventID))
 		return sum, nil
 	}
 	if err != nil {
@@ -253,7 +254,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	}
 	sum.SlowStreak, sum.FastStreak, sum.RateLimitRemaining = saved.SlowStreak, saved.FastStreak, saved.RateLimitRemaining
 	if err := t.Store.Append(ctx, key, rec); err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
 	}
 	t.notify(ctx, log, &sum, notices)
 	t.logTick(ctx, log, sum)
@@ -278,7 +279,7 @@ func (t *Ticker) notify(ctx context.Context, log *slog.Logger, sum *Summary, not
 	for _, n := range notices {
 		sum.Notices = append(sum.Notices, string(n.Event))
 		if err := t.Notifier.Notify(ctx, n); err != nil {
-			log.ErrorContext(ctx, "notify failed", slog.String("event", string(n.Event)), slog.String("error", err.Error()))
+			log.ErrorContext(ctx, "notify failed", slog.String(logkey.Event, string(n.Event)), slog.String(logkey.Error, err.Error()))
 		}
 	}
 }
