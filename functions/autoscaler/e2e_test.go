@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
@@ -58,7 +60,7 @@ func TestEndToEnd(t *testing.T) {
 		s.beat.set(slowBeat)
 		for i := 1; i <= 2; i++ {
 			sum := lambdatest.Summary(t, s.invoke(t, fn, lambdatest.ScheduledEvent(t)))
-			if sum.Verdict != "fail" || sum.SlowStreak != i || sum.Scaled {
+			if sum.Verdict != probe.Fail || sum.SlowStreak != i || sum.Scaled {
 				t.Fatalf("slow beat %d: %+v, want verdict fail, slow streak %d, no scale", i, sum, i)
 			}
 		}
@@ -71,7 +73,7 @@ func TestEndToEnd(t *testing.T) {
 		fn.Stop()
 		fn = s.start(top, env, lambdatest.Options{}) // lives on after this step
 		sum := lambdatest.Summary(t, s.invoke(t, fn, lambdatest.ScheduledEvent(t)))
-		if !sum.Scaled || sum.Current != 1 || sum.Target != 2 || sum.Reason != "SlowStreak" {
+		if !sum.Scaled || sum.Current != 1 || sum.Target != 2 || sum.Reason != decision.SlowStreak {
 			t.Fatalf("third slow beat after a cold start: %+v, want scaled 1 → 2 for SlowStreak", sum)
 		}
 		if got := s.heroku.Quantity(s.app, process); got != 2 {
@@ -89,7 +91,7 @@ func TestEndToEnd(t *testing.T) {
 		for i := 1; i <= 3; i++ {
 			ev := lambdatest.ScheduledEvent(t)
 			sum := lambdatest.Summary(t, s.invoke(t, fn, ev))
-			if sum.Verdict != "pass" {
+			if sum.Verdict != probe.Pass {
 				t.Fatalf("fast beat %d: verdict %q (%d ms), want pass", i, sum.Verdict, sum.LatencyMS)
 			}
 			if scaled := i == 3; sum.Scaled != scaled {

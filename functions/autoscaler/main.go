@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 
 	// provided.al2023 has no time zone database; AUTOSCALE_TIME_ZONE needs one.
@@ -21,6 +23,9 @@ import (
 func main() {
 	log := lambdacontext.NewLogger()
 	s, settingsErr := settings.LoadLambda(os.Getenv)
+	if settingsErr == nil { // a bad configuration is logged by each invocation instead
+		log.Info("settings loaded", slog.Any(logkey.Settings, s))
+	}
 	awsCfg, awsErr := config.LoadDefaultConfig(context.Background(), config.WithLogger(lambdafn.SDKLogger(log)))
 	lambda.Start(lambdafn.New(lambdafn.Config{
 		Settings:    s,

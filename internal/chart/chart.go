@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -72,8 +73,8 @@ const (
 	colMuted    = "#666666"
 )
 
-// probe is one heartbeat from a decision record.
-type probe struct {
+// beat is one heartbeat from a decision record.
+type beat struct {
 	at       time.Time
 	latency  int64
 	answered bool // a response worth plotting; false for no answer or a probe error
@@ -95,7 +96,7 @@ type scale struct {
 
 // series is what the records say, oldest first.
 type series struct {
-	probes []probe
+	probes []beat
 	dynos  []step
 	scales []scale
 	first  time.Time
@@ -111,9 +112,9 @@ func collect(sorted []state.Record) series {
 	for _, r := range sorted {
 		switch r.Kind {
 		case state.KindDecision:
-			s.probes = append(s.probes, probe{
+			s.probes = append(s.probes, beat{
 				at: r.At, latency: r.LatencyMS,
-				answered: r.Status != 0 && r.Verdict != "error",
+				answered: r.Status != 0 && r.Verdict != probe.Error,
 			})
 			if r.Current > 0 { // 0: the formation could not be read
 				s.dynos = append(s.dynos, step{at: r.At, value: r.Current, min: r.Min, max: r.Max})
@@ -363,8 +364,8 @@ func (c *canvas) thresholds(opt Options) {
 func (c *canvas) latencyLine(s series) {
 	gap := time.Duration(gapIntervals) * usualInterval(s.probes)
 	var (
-		segments [][]probe
-		current  []probe
+		segments [][]beat
+		current  []beat
 	)
 	flush := func() {
 		if len(current) > 0 {
@@ -554,7 +555,7 @@ func placeLabel(x float64, label string, limit float64) (left, right float64, an
 func textWidth(s string) float64 { return 6.2 * float64(len([]rune(s))) }
 
 // usualInterval is the median time between probes (0 with fewer than two).
-func usualInterval(probes []probe) time.Duration {
+func usualInterval(probes []beat) time.Duration {
 	if len(probes) < 2 {
 		return 0
 	}

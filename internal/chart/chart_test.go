@@ -15,6 +15,8 @@ import (
 	"time"
 	_ "time/tzdata" // the golden labels must not depend on the machine's zone database
 
+	"github.com/autoscalebot/autoscalebot/internal/decision"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -60,14 +62,14 @@ func afternoon() []state.Record {
 		case 140:
 			latency, status = 35, 404
 		}
-		verdict := "ok"
+		verdict := probe.OK
 		switch {
 		case status == 404:
-			verdict = "error"
+			verdict = probe.Error
 		case status == 0 || latency > 1000:
-			verdict, slow, fast = "fail", slow+1, 0
+			verdict, slow, fast = probe.Fail, slow+1, 0
 		case latency < 400:
-			verdict, fast, slow = "pass", fast+1, 0
+			verdict, fast, slow = probe.Pass, fast+1, 0
 		default:
 			slow, fast = 0, 0
 		}
@@ -75,18 +77,18 @@ func afternoon() []state.Record {
 		if i >= 120 {
 			lo, hi = 2, 5
 		}
-		target, reason := dynos, "Steady"
+		target, reason := dynos, decision.Steady
 		switch {
-		case verdict == "error":
-			reason = "ProbeError"
+		case verdict == probe.Error:
+			reason = decision.ProbeError
 		case dynos < lo:
-			target, reason = lo, "OutsideBounds"
+			target, reason = lo, decision.OutsideBounds
 		case slow >= 3 && dynos < hi:
-			target, reason = dynos+1, "SlowStreak"
+			target, reason = dynos+1, decision.SlowStreak
 		case fast >= 5 && dynos > lo:
-			target, reason = dynos-1, "FastStreak"
+			target, reason = dynos-1, decision.FastStreak
 		case fast >= 5:
-			reason = "AtMin"
+			reason = decision.AtMin
 		}
 		rec := state.Record{
 			At: at, Kind: state.KindDecision, App: "shop", Type: "web",
@@ -214,7 +216,7 @@ func TestRenderShowsWhatHappened(t *testing.T) {
 				okScales++
 				finalDynos = r.Target
 			}
-		case r.Status == 0 || r.Verdict == "error":
+		case r.Status == 0 || r.Verdict == probe.Error:
 			unanswered++
 		}
 	}

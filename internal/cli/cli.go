@@ -107,11 +107,7 @@ type localFlags struct {
 }
 
 func (f *localFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	def := getenv("AUTOSCALE_STATE_FILE")
-	if def == "" {
-		def = filepath.Join(".autoscalebot", "state.json")
-	}
-	fs.StringVar(&f.statePath, "state", def, "state file (env AUTOSCALE_STATE_FILE)")
+	fs.StringVar(&f.statePath, "state", settings.Get(getenv, settings.EnvStateFile), "state file (env "+settings.EnvStateFile+")")
 	fs.BoolVar(&f.verbose, "v", false, "log every tick as JSON on stderr")
 }
 
@@ -140,7 +136,7 @@ func run(ctx context.Context, args []string, env Env) error {
 	}
 
 	getenv := env.Getenv
-	if getenv("AUTOSCALE_HEARTBEAT_URL") == "" {
+	if getenv(settings.EnvHeartbeatURL) == "" {
 		d, err := demo.Start()
 		if err != nil {
 			return err

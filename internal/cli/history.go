@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/chart"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -45,11 +46,11 @@ type historyRecord struct {
 	Kind        string    `json:"kind"` // "decision" or "scale"
 	// From is the dyno count the tick found, To the one it chose (a scale
 	// record: the one it asked Heroku for).
-	From   int    `json:"from"`
-	To     int    `json:"to"`
-	Min    int    `json:"min"` // the bounds in force then
-	Max    int    `json:"max"`
-	Reason string `json:"reason"` // SlowStreak, FastStreak, OutsideBounds, Steady, AtMax, …
+	From   int          `json:"from"`
+	To     int          `json:"to"`
+	Min    int          `json:"min"` // the bounds in force then
+	Max    int          `json:"max"`
+	Reason state.Reason `json:"reason"` // SlowStreak, FastStreak, OutsideBounds, Steady, AtMax, …
 	// OK says whether a scale succeeded; absent on decisions.
 	OK     *bool        `json:"ok,omitempty"`
 	Error  string       `json:"error,omitempty"`
@@ -59,9 +60,9 @@ type historyRecord struct {
 }
 
 type historyProbe struct {
-	Verdict   string `json:"verdict"`
-	LatencyMS int64  `json:"latencyMs"`
-	Status    int    `json:"status"` // HTTP status; 0 when no response
+	Verdict   probe.Verdict `json:"verdict"`
+	LatencyMS int64         `json:"latencyMs"`
+	Status    int           `json:"status"` // HTTP status; 0 when no response
 }
 
 // history prints the decisions and scale events of a window, newest first,
@@ -269,7 +270,7 @@ func writeHistoryTable(w io.Writer, recs []historyRecord) error {
 // historyProbeText is "fail 1210 ms HTTP 200", or "fail no answer".
 func historyProbeText(p historyProbe) string {
 	if p.Status == 0 {
-		return p.Verdict + " no answer"
+		return fmt.Sprintf("%s no answer", p.Verdict)
 	}
 	return fmt.Sprintf("%s %d ms HTTP %d", p.Verdict, p.LatencyMS, p.Status)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -19,13 +20,13 @@ func setPaused(ctx context.Context, args []string, env Env, paused bool) error {
 	fs := newFlagSet(commandName(paused), env)
 	var sf storeFlags
 	sf.register(fs, env.Getenv)
-	app := fs.String("app", env.Getenv("AUTOSCALE_HEROKU_APP_NAME"), "Heroku app (env AUTOSCALE_HEROKU_APP_NAME)")
-	processType := fs.String("type", defaultString(env.Getenv("AUTOSCALE_HEROKU_PROCESS_TYPE"), "web"), "process type")
+	app := fs.String("app", settings.Get(env.Getenv, settings.EnvAppName), "Heroku app (env "+settings.EnvAppName+")")
+	processType := fs.String("type", settings.Get(env.Getenv, settings.EnvProcessType), "process type (env "+settings.EnvProcessType+")")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if *app == "" {
-		return errors.New("-app is required (or AUTOSCALE_HEROKU_APP_NAME)")
+		return errors.New("-app is required (or " + settings.EnvAppName + ")")
 	}
 	store, where, err := sf.open(ctx)
 	if err != nil {
@@ -74,11 +75,4 @@ func pausedWord(paused bool) string {
 		return "paused"
 	}
 	return "running"
-}
-
-func defaultString(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

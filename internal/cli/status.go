@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -67,12 +68,12 @@ type statusRecord struct {
 }
 
 type statusProbe struct {
-	At         time.Time `json:"at"`
-	AgeSeconds int64     `json:"ageSeconds"`
-	Verdict    string    `json:"verdict"` // pass, ok, fail or error
-	LatencyMS  int64     `json:"latencyMs"`
-	Status     int       `json:"status"` // HTTP status; 0 when no response
-	Detail     string    `json:"detail"`
+	At         time.Time     `json:"at"`
+	AgeSeconds int64         `json:"ageSeconds"`
+	Verdict    probe.Verdict `json:"verdict"` // pass, ok, fail or error
+	LatencyMS  int64         `json:"latencyMs"`
+	Status     int           `json:"status"` // HTTP status; 0 when no response
+	Detail     string        `json:"detail"`
 }
 
 type statusScale struct {
@@ -80,9 +81,9 @@ type statusScale struct {
 	AgeSeconds int64     `json:"ageSeconds"`
 	// From, To and Reason are unknown (0, 0, "") when the event has been
 	// pruned from the state and only its time is left.
-	From   int    `json:"from"`
-	To     int    `json:"to"`
-	Reason string `json:"reason"`
+	From   int          `json:"from"`
+	To     int          `json:"to"`
+	Reason state.Reason `json:"reason"`
 }
 
 // status prints what the autoscaler is doing now, one formation a row.
@@ -284,7 +285,7 @@ func probeText(p *statusProbe) string {
 		return "never"
 	}
 	what := fmt.Sprintf("%d ms", p.LatencyMS)
-	if p.Status == 0 || p.Verdict == "error" {
+	if p.Status == 0 || p.Verdict == probe.Error {
 		what = cmp.Or(p.Detail, "no answer")
 	}
 	return fmt.Sprintf("%s %s, %s", p.Verdict, what, ago(time.Duration(p.AgeSeconds)*time.Second))

@@ -199,16 +199,16 @@ var sim struct {
 
 func simulate() (formation, error) {
 	env := map[string]string{
-		"AUTOSCALE_HEROKU_APP_NAME":                      "shop",
-		"AUTOSCALE_HEROKU_API_KEY":                       "simulated",
-		"AUTOSCALE_HEARTBEAT_URL":                        "https://shop.example.com/heartbeat",
-		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":              "1000",
-		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":              "400",
-		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":    "3",
-		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "5",
-		"AUTOSCALE_MIN_DYNOS":                            `{"0:00":1,"9:00":2,"18:00":1}`,
-		"AUTOSCALE_MAX_DYNOS":                            `{"0:00":3,"9:00":5}`,
-		"AUTOSCALE_TIME_ZONE":                            "America/Vancouver",
+		settings.EnvAppName:           "shop",
+		settings.EnvAPIKey:            "simulated",
+		settings.EnvHeartbeatURL:      "https://shop.example.com/heartbeat",
+		settings.EnvMaxResponseTime:   "1000",
+		settings.EnvMinResponseTime:   "400",
+		settings.EnvFailsToScaleUp:    "3",
+		settings.EnvPassesToScaleDown: "5",
+		settings.EnvMinDynos:          `{"0:00":1,"9:00":2,"18:00":1}`,
+		settings.EnvMaxDynos:          `{"0:00":3,"9:00":5}`,
+		settings.EnvTimeZone:          "America/Vancouver",
 	}
 	s, err := settings.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -423,10 +423,10 @@ func TestStatusFromEveryStore(t *testing.T) {
 		args []string
 	}{
 		{name: "table flag", args: []string{"-table", table}},
-		{name: "table from the environment", env: map[string]string{"AUTOSCALE_TABLE_NAME": table}},
+		{name: "table from the environment", env: map[string]string{settings.EnvTableName: table}},
 		{name: "stack output", args: []string{"-stack", stack}},
 		{name: "state file", args: []string{"-state", file}},
-		{name: "state file from the environment", env: map[string]string{"AUTOSCALE_STATE_FILE": file}},
+		{name: "state file from the environment", env: map[string]string{settings.EnvStateFile: file}},
 	}
 	outputs := []struct {
 		golden string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -40,13 +40,9 @@ type storeFlags struct {
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&f.table, "table", getenv("AUTOSCALE_TABLE_NAME"), "DynamoDB table of a deployed autoscalebot (env AUTOSCALE_TABLE_NAME)")
+	fs.StringVar(&f.table, "table", settings.Get(getenv, settings.EnvTableName), "DynamoDB table of a deployed autoscalebot (env "+settings.EnvTableName+")")
 	fs.StringVar(&f.stack, "stack", "", "CloudFormation stack whose TableName output names the table")
-	def := getenv("AUTOSCALE_STATE_FILE")
-	if def == "" {
-		def = filepath.Join(".autoscalebot", "state.json")
-	}
-	fs.StringVar(&f.statePath, "state", def, "local state file, used when no table or stack is given (env AUTOSCALE_STATE_FILE)")
+	fs.StringVar(&f.statePath, "state", settings.Get(getenv, settings.EnvStateFile), "local state file, used when no table or stack is given (env "+settings.EnvStateFile+")")
 }
 
 // open returns the store and a description of it for messages.

@@ -15,8 +15,9 @@ import (
 )
 
 // Reason says why a tick chose its target. The names are stable: they appear
-// in logs, history and metrics.
-type Reason string
+// in logs, history and metrics. The type is state's, so that stored records
+// hold it typed (state cannot import this package).
+type Reason = state.Reason
 
 const (
 	OutsideBounds Reason = "OutsideBounds" // quantity outside [min, max]: go straight to the nearest bound
@@ -228,7 +229,7 @@ func Settle(in Input, d Decision, out Outcome) (state.State, []notify.Notice) {
 	next.Quantity = d.Target
 	next.LastScaleAt = in.Now
 	next.Recent = pruneRecent(append(next.Recent, state.ScaleEvent{
-		At: in.Now, From: d.Current, To: d.Target, Reason: string(d.Reason), OK: true,
+		At: in.Now, From: d.Current, To: d.Target, Reason: d.Reason, OK: true,
 	}), s, in.Now)
 	if s.NotifyOnEveryScale {
 		notices = append(notices, n.scaled(d))

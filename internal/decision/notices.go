@@ -68,14 +68,14 @@ func (n noticer) heartbeat() string {
 func (n noticer) scaled(d Decision) notify.Notice {
 	return n.notice(notify.Scaled,
 		fmt.Sprintf("scaled %d → %d dynos", d.Current, d.Target),
-		fmt.Sprintf("Scaled to (%d) dynos, from %d, because %s.", d.Target, d.Current, d.Reason.explain(n.in)))
+		fmt.Sprintf("Scaled to (%d) dynos, from %d, because %s.", d.Target, d.Current, explain(d.Reason, n.in)))
 }
 
 func (n noticer) scaleFailed(d Decision, err error) notify.Notice {
 	return n.notice(notify.ScaleFailed,
 		fmt.Sprintf("scaling %d → %d failed", d.Current, d.Target),
 		fmt.Sprintf("Just tried to scale, and it failed. We're currently at %d dynos. Tried %d → %d because %s. Error: %v. The next tick tries again.",
-			d.Current, d.Current, d.Target, d.Reason.explain(n.in), err))
+			d.Current, d.Current, d.Target, explain(d.Reason, n.in), err))
 }
 
 func (n noticer) needsAboveMax(streak int) notify.Notice {
@@ -145,7 +145,7 @@ func (n noticer) probeError() notify.Notice {
 }
 
 // explain turns a reason into the clause a notice uses.
-func (r Reason) explain(in Input) string {
+func explain(r Reason, in Input) string {
 	s := in.Settings
 	switch r {
 	case OutsideBounds:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
 // App and process type the demo scales.
@@ -125,21 +126,21 @@ func (e *Env) Close() {
 // the demo does not set (so AUTOSCALE_NOTIFY_* and friends still apply).
 func (e *Env) Getenv(getenv func(string) string) func(string) string {
 	demo := map[string]string{
-		"AUTOSCALE_HEROKU_APP_NAME":                      AppName,
-		"AUTOSCALE_HEROKU_PROCESS_TYPE":                  ProcessType,
-		"AUTOSCALE_HEROKU_API_KEY":                       token,
-		"AUTOSCALE_HEROKU_API_URL":                       e.HerokuURL,
-		"AUTOSCALE_HEARTBEAT_URL":                        e.HeartbeatURL,
-		"AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS":              "2000",
-		"AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS":        "1",
-		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":              "300",
-		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":              "100",
-		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":    "3",
-		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "5",
-		"AUTOSCALE_MIN_DYNOS":                            "1",
-		"AUTOSCALE_MAX_DYNOS":                            "4",
-		"AUTOSCALE_NOTIFY_ON_EVERY_SCALE":                "true",
-		"AUTOSCALE_DRY_RUN":                              "false",
+		settings.EnvAppName:            AppName,
+		settings.EnvProcessType:        ProcessType,
+		settings.EnvAPIKey:             token,
+		settings.EnvAPIURL:             e.HerokuURL,
+		settings.EnvHeartbeatURL:       e.HeartbeatURL,
+		settings.EnvHeartbeatTimeout:   "2000",
+		settings.EnvHeartbeatInterval:  "1",
+		settings.EnvMaxResponseTime:    "300",
+		settings.EnvMinResponseTime:    "100",
+		settings.EnvFailsToScaleUp:     "3",
+		settings.EnvPassesToScaleDown:  "5",
+		settings.EnvMinDynos:           "1",
+		settings.EnvMaxDynos:           "4",
+		settings.EnvNotifyOnEveryScale: "true",
+		settings.EnvDryRun:             "false",
 	}
 	return func(name string) string {
 		if v, ok := demo[name]; ok {

@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -54,16 +56,16 @@ func fullState() state.State {
 		Quantity:    4,
 		LastScaleAt: at(26, 535897932),
 		LastProbe: &state.ProbeRecord{
-			At: at(30, 1), Verdict: "high", LatencyMS: 1234, Status: 503, Detail: "service unavailable",
+			At: at(30, 1), Verdict: probe.Fail, LatencyMS: 1234, Status: 503, Detail: "service unavailable",
 		},
 		LastDecision: &state.Record{
-			At: at(30, 2), Kind: state.KindDecision, App: "myapp", Type: "web", Verdict: "high",
-			LatencyMS: 1234, Status: 503, Current: 3, Target: 4, Min: 1, Max: 5, Reason: "3 slow beats",
+			At: at(30, 2), Kind: state.KindDecision, App: "myapp", Type: "web", Verdict: probe.Fail,
+			LatencyMS: 1234, Status: 503, Current: 3, Target: 4, Min: 1, Max: 5, Reason: decision.SlowStreak,
 			OK: true, Error: "none", DryRun: true, Paused: true,
 		},
 		Recent: []state.ScaleEvent{
-			{At: at(1, 0), From: 1, To: 2, Reason: "slow", OK: true},
-			{At: at(2, 999999999), From: 2, To: 3, Reason: "slow", OK: false, Error: "422 plan limit"},
+			{At: at(1, 0), From: 1, To: 2, Reason: decision.SlowStreak, OK: true},
+			{At: at(2, 999999999), From: 2, To: 3, Reason: decision.SlowStreak, OK: false, Error: "422 plan limit"},
 		},
 		Paused:   true,
 		EventIDs: []string{"evt-1", "evt-2"},
@@ -304,8 +306,8 @@ func TestBadKeys(t *testing.T) {
 
 func record(key state.Key, t time.Time, kind string, target int) state.Record {
 	return state.Record{
-		At: t, Kind: kind, App: key.App, Type: key.ProcessType, Verdict: "high", LatencyMS: 1500,
-		Status: 200, Current: target - 1, Target: target, Min: 1, Max: 10, Reason: "slow", OK: true,
+		At: t, Kind: kind, App: key.App, Type: key.ProcessType, Verdict: probe.Fail, LatencyMS: 1500,
+		Status: 200, Current: target - 1, Target: target, Min: 1, Max: 10, Reason: decision.SlowStreak, OK: true,
 	}
 }
 

@@ -14,9 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
@@ -205,7 +207,7 @@ func TestHerokuFailsTheScale(t *testing.T) {
 				t.Fatalf("summary %+v: want the scale counted as failed", sum)
 			}
 			after := r.state()
-			if after.Version != before.Version+2 || after.SlowStreak != 2 || after.LastDecision == nil || after.LastDecision.Reason != "SlowStreak" {
+			if after.Version != before.Version+2 || after.SlowStreak != 2 || after.LastDecision == nil || after.LastDecision.Reason != decision.SlowStreak {
 				t.Errorf("state after the failure: %+v; want decision and outcome saved (version +2), streak kept", after)
 			}
 			if ev := r.notifier.events(); !slices.Equal(ev, []notify.Event{notify.ScaleFailed}) {
@@ -392,7 +394,7 @@ func TestDeadlineClose(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tick: %v; the probe must leave time to save", err)
 	}
-	if sum.Verdict != "fail" || !strings.Contains(sum.ProbeDetail, "timeout") {
+	if sum.Verdict != probe.Fail || !strings.Contains(sum.ProbeDetail, "timeout") {
 		t.Errorf("verdict %s (%s), want a fail by timeout", sum.Verdict, sum.ProbeDetail)
 	}
 	if after := r.state(); after.Version != before.Version+1 || after.SlowStreak != 1 {
@@ -404,7 +406,7 @@ func TestHeartbeatProbeErrorNeverScales(t *testing.T) {
 	r := newRig(t)
 	r.beat.status.Store(http.StatusNotFound)
 	for range 6 {
-		if sum := r.mustTick(); sum.Reason != "ProbeError" {
+		if sum := r.mustTick(); sum.Reason != decision.ProbeError {
 			t.Fatalf("reason %s for a 404 heartbeat, want ProbeError", sum.Reason)
 		}
 	}
@@ -426,7 +428,7 @@ func TestPauseStopsScalingButKeepsRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 4 {
-		if sum := r.mustTick(); sum.Reason != "Paused" || !sum.Paused || sum.Scaled {
+		if sum := r.mustTick(); sum.Reason != decision.Paused || !sum.Paused || sum.Scaled {
 			t.Fatalf("paused tick %+v: want reason Paused and no scale", sum)
 		}
 	}

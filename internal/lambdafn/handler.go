@@ -18,6 +18,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
@@ -75,19 +76,19 @@ func New(cfg Config) *Handler {
 // duplicated delivery a no-op.
 func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (tick.Summary, error) {
 	if h.cfg.SettingsErr != nil {
-		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String("error", h.cfg.SettingsErr.Error()))
+		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String(logkey.Error, h.cfg.SettingsErr.Error()))
 		return tick.Summary{}, &ConfigurationError{Err: h.cfg.SettingsErr}
 	}
 	t, heroku, err := h.tickerFor(ctx)
 	if err != nil {
-		h.cfg.Log.ErrorContext(ctx, "start-up failed", slog.String("error", err.Error()))
+		h.cfg.Log.ErrorContext(ctx, "start-up failed", slog.String(logkey.Error, err.Error()))
 		return tick.Summary{}, err
 	}
 	heroku.startTick(ctx)
 	sum, err := t.Tick(ctx, event.ID)
 	h.writeMetrics(ctx, sum)
 	if err != nil {
-		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String("eventId", event.ID), slog.String("error", err.Error()))
+		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String(logkey.EventID, event.ID), slog.String(logkey.Error, err.Error()))
 		return sum, err
 	}
 	return sum, nil
@@ -100,7 +101,7 @@ func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary) {
 		remaining, known = *sum.RateLimitRemaining, true
 	}
 	if err := metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum, remaining, known); err != nil {
-		h.cfg.Log.WarnContext(ctx, "write metrics failed", slog.String("error", err.Error()))
+		h.cfg.Log.WarnContext(ctx, "write metrics failed", slog.String(logkey.Error, err.Error()))
 	}
 }
 

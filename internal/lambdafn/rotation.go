@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
@@ -145,7 +146,7 @@ func (f *rotatingFormation) reread(ctx context.Context, why string) bool {
 	key, err := f.read(ctx)
 	if err != nil {
 		f.log.WarnContext(ctx, "heroku API key not read again: keeping the key in use",
-			slog.String("trigger", why), slog.String("error", err.Error()))
+			slog.String(logkey.Trigger, why), slog.String(logkey.Error, err.Error()))
 		return false
 	}
 	f.mu.Lock()
@@ -155,7 +156,7 @@ func (f *rotatingFormation) reread(ctx context.Context, why string) bool {
 		return false
 	}
 	f.key, f.client = key, f.newClient(key)
-	f.log.InfoContext(ctx, "heroku API key changed: using the new one", slog.String("trigger", why))
+	f.log.InfoContext(ctx, "heroku API key changed: using the new one", slog.String(logkey.Trigger, why))
 	return true
 }
 

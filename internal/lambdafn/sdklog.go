@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 )
 
 // SDKLogger sends the AWS SDK's own log lines (retries, checksum warnings)
@@ -16,6 +18,6 @@ func SDKLogger(log *slog.Logger) logging.Logger {
 		if c == logging.Warn {
 			level = slog.LevelWarn
 		}
-		log.Log(context.Background(), level, "aws sdk", slog.String("detail", fmt.Sprintf(format, v...)))
+		log.Log(context.Background(), level, "aws sdk", slog.String(logkey.Detail, fmt.Sprintf(format, v...)))
 	})
 }

@@ -133,11 +133,11 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 	if sum.Duplicate || sum.Conflict || sum.Verdict == "" {
 		return nil
 	}
-	props[PropertyVerdict] = sum.Verdict
+	props[PropertyVerdict] = string(sum.Verdict)
 	if sum.Reason != "" {
-		props[PropertyReason] = sum.Reason
+		props[PropertyReason] = string(sum.Reason)
 	}
-	v := probe.Verdict(sum.Verdict)
+	v, reason := sum.Verdict, sum.Reason
 	values[FailVerdicts] = flag(v == probe.Fail)
 	values[PassVerdicts] = flag(v == probe.Pass)
 	values[ProbeErrors] = flag(v == probe.Error)
@@ -147,7 +147,7 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 		values[HeartbeatLatency] = sum.LatencyMS
 	}
 	// When Heroku refused to read the formation the quantity is unknown.
-	if sum.Reason != "" && sum.Reason != string(decision.HerokuRefused) {
+	if reason != "" && reason != decision.HerokuRefused {
 		values[Dynos] = int64(sum.Current)
 		values[TargetDynos] = int64(sum.Target)
 		values[ScaleUps] = flag(sum.Scaled && sum.Target > sum.Current)

@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"log/slog"
+
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 )
 
 // Log writes notices as log lines, for deployments without a topic.
@@ -14,8 +16,8 @@ func NewLog(log *slog.Logger) *Log { return &Log{log: log} }
 // Notify logs the notice.
 func (l *Log) Notify(ctx context.Context, n Notice) error {
 	l.log.InfoContext(ctx, "notice",
-		slog.String("event", string(n.Event)),
-		slog.String("title", n.Title),
-		slog.String("text", n.Text))
+		slog.String(logkey.Event, string(n.Event)),
+		slog.String(logkey.Title, n.Title),
+		slog.String(logkey.Text, n.Text))
 	return nil
 }

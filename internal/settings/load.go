@@ -13,7 +13,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
-// Environment variable names.
+// Environment variable names; Vars has their defaults and descriptions.
 const (
 	EnvAppName                = "AUTOSCALE_HEROKU_APP_NAME"
 	EnvAPIKey                 = "AUTOSCALE_HEROKU_API_KEY"
@@ -44,10 +44,9 @@ const (
 	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
 	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
 	EnvFunctionTimeout        = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
-	DefaultAPIURL             = "https://api.heroku.com"
-	DefaultProcessType        = "web"
-	webProcessType            = DefaultProcessType
-	maxDynoCount              = 10000 // far above any Heroku plan; guards arithmetic
+	EnvStateFile              = "AUTOSCALE_STATE_FILE" // read by the command, not by Load
+	webProcessType            = "web"                  // Heroku's: the process type that gets HTTP traffic
+	maxDynoCount              = 10000                  // far above any Heroku plan; guards arithmetic
 	maxStreak                 = 100000
 	maxMillis                 = 3600 * 1000 // an hour
 	maxSeconds                = 30 * 24 * 3600
@@ -111,48 +110,48 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 			l.problem(EnvAPIKeyParameter, "set only one of "+EnvAPIKey+" and "+EnvAPIKeyParameter)
 		}
 	}
-	s.APIURL = strings.TrimRight(l.url(EnvAPIURL, DefaultAPIURL, false), "/")
+	s.APIURL = strings.TrimRight(l.url(EnvAPIURL, false), "/")
 	s.ProcessType = l.processType()
 
-	s.HeartbeatURL = l.url(EnvHeartbeatURL, "", true)
-	s.HeartbeatTimeout = time.Duration(l.integer(EnvHeartbeatTimeout, 10000, 1, maxMillis)) * time.Millisecond
-	s.HeartbeatInterval = time.Duration(l.integer(EnvHeartbeatInterval, 30, 1, 24*3600)) * time.Second
-	s.MaxResponseTime = time.Duration(l.integer(EnvMaxResponseTime, 1000, 1, maxMillis)) * time.Millisecond
-	s.MinResponseTime = time.Duration(l.integer(EnvMinResponseTime, 200, 0, maxMillis)) * time.Millisecond
+	s.HeartbeatURL = l.url(EnvHeartbeatURL, true)
+	s.HeartbeatTimeout = time.Duration(l.integer(EnvHeartbeatTimeout, 1, maxMillis)) * time.Millisecond
+	s.HeartbeatInterval = time.Duration(l.integer(EnvHeartbeatInterval, 1, 24*3600)) * time.Second
+	s.MaxResponseTime = time.Duration(l.integer(EnvMaxResponseTime, 1, maxMillis)) * time.Millisecond
+	s.MinResponseTime = time.Duration(l.integer(EnvMinResponseTime, 0, maxMillis)) * time.Millisecond
 	if s.MinResponseTime > s.MaxResponseTime && l.ok(EnvMinResponseTime, EnvMaxResponseTime) {
 		l.cross(EnvMinResponseTime, strconv.FormatInt(s.MinResponseTime.Milliseconds(), 10),
 			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
 	}
 
-	s.FailsToScaleUp = l.integer(EnvFailsToScaleUp, 3, 1, maxStreak)
-	s.PassesToScaleDown = l.integer(EnvPassesToScaleDown, 5, 1, maxStreak)
+	s.FailsToScaleUp = l.integer(EnvFailsToScaleUp, 1, maxStreak)
+	s.PassesToScaleDown = l.integer(EnvPassesToScaleDown, 1, maxStreak)
 	least := 0
 	if s.ProcessType == webProcessType {
 		least = 1
 	}
-	s.MaxDynos = l.bound(EnvMaxDynos, Fixed(3), least)
-	s.MinDynos = l.bound(EnvMinDynos, Fixed(1), least)
+	s.MaxDynos = l.bound(EnvMaxDynos, least)
+	s.MinDynos = l.bound(EnvMinDynos, least)
 	if !s.MaxDynos.IsSchedule() && !s.MinDynos.IsSchedule() && s.MinDynos.fixed > s.MaxDynos.fixed &&
 		l.ok(EnvMinDynos, EnvMaxDynos) {
 		l.cross(EnvMinDynos, s.MinDynos.String(), fmt.Sprintf("must not exceed %s (%d)", EnvMaxDynos, s.MaxDynos.fixed))
 	}
 	s.Location = l.location()
-	s.Increment = l.integer(EnvIncrement, 1, 1, maxDynoCount)
-	s.Cooldown = time.Duration(l.integer(EnvCooldown, 0, 0, maxSeconds)) * time.Second
+	s.Increment = l.integer(EnvIncrement, 1, maxDynoCount)
+	s.Cooldown = time.Duration(l.integer(EnvCooldown, 0, maxSeconds)) * time.Second
 
-	s.NotifyIfNeedsExceedMax = l.boolean(EnvNotifyIfNeedsExceedMax, true)
-	s.NotifyIfNeedsBelowMin = l.boolean(EnvNotifyIfNeedsBelowMin, false)
-	s.NotifyOnScaleFails = l.boolean(EnvNotifyOnScaleFails, false)
-	s.NotifyOnEveryScale = l.boolean(EnvNotifyOnEveryScale, false)
-	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing, false)
-	s.DryRun = l.boolean(EnvDryRun, false)
+	s.NotifyIfNeedsExceedMax = l.boolean(EnvNotifyIfNeedsExceedMax)
+	s.NotifyIfNeedsBelowMin = l.boolean(EnvNotifyIfNeedsBelowMin)
+	s.NotifyOnScaleFails = l.boolean(EnvNotifyOnScaleFails)
+	s.NotifyOnEveryScale = l.boolean(EnvNotifyOnEveryScale)
+	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing)
+	s.DryRun = l.boolean(EnvDryRun)
 
 	s.TableName = l.raw(EnvTableName)
 	if lambda && s.TableName == "" {
 		l.problem(EnvTableName, "required")
 	}
 	s.TopicARN = l.topicARN()
-	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 30, 1, maxHistoryDays)) * 24 * time.Hour
+	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 1, maxHistoryDays)) * 24 * time.Hour
 
 	// Both or neither: one alone would silently never notify.
 	threshold, period := l.raw(EnvScaleDiffThreshold), l.raw(EnvScaleDiffPeriod)
@@ -163,10 +162,10 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 		l.problem(EnvScaleDiffThreshold, "required when "+EnvScaleDiffPeriod+" is set")
 	}
 	if threshold != "" {
-		s.ScaleDiffThreshold = l.integer(EnvScaleDiffThreshold, 0, 1, maxDynoCount)
+		s.ScaleDiffThreshold = l.integer(EnvScaleDiffThreshold, 1, maxDynoCount)
 	}
 	if period != "" {
-		s.ScaleDiffPeriod = time.Duration(l.integer(EnvScaleDiffPeriod, 0, 1, maxHistoryDays*24*60)) * time.Minute
+		s.ScaleDiffPeriod = time.Duration(l.integer(EnvScaleDiffPeriod, 1, maxHistoryDays*24*60)) * time.Minute
 		// The period is looked up in the scale history, which expires.
 		if s.ScaleDiffPeriod > s.HistoryTTL && l.ok(EnvScaleDiffPeriod, EnvHistoryTTL) {
 			l.bad(EnvScaleDiffPeriod, period, fmt.Sprintf("is longer than the history kept (%s=%d)",
@@ -174,7 +173,7 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 		}
 	}
 
-	s.FunctionTimeout = time.Duration(l.integer(EnvFunctionTimeout, 0, 0, maxLambdaTimeoutSeconds)) * time.Second
+	s.FunctionTimeout = time.Duration(l.integer(EnvFunctionTimeout, 0, maxLambdaTimeoutSeconds)) * time.Second
 	if s.FunctionTimeout > 0 && s.HeartbeatTimeout+FunctionTimeoutMargin > s.FunctionTimeout &&
 		l.ok(EnvFunctionTimeout, EnvHeartbeatTimeout) {
 		l.cross(EnvHeartbeatTimeout, strconv.FormatInt(s.HeartbeatTimeout.Milliseconds(), 10), fmt.Sprintf(
@@ -197,6 +196,11 @@ type loader struct {
 }
 
 func (l *loader) raw(name string) string { return strings.TrimSpace(l.getenv(name)) }
+
+// value is the setting as given, or its default (Vars) when unset: a
+// default goes through the same parsing as a value, so it cannot drift
+// from what the README and the template say.
+func (l *loader) value(name string) string { return Get(l.getenv, name) }
 
 func (l *loader) problem(name, msg string) {
 	l.problems = append(l.problems, Problem{Var: name, Msg: msg})
@@ -242,10 +246,11 @@ func (l *loader) quote(v string) string {
 	return strconv.Quote(v)
 }
 
-func (l *loader) integer(name string, def, lo, hi int) int {
-	v := l.raw(name)
+// integer is 0 when the setting has no value and no default.
+func (l *loader) integer(name string, lo, hi int) int {
+	v := l.value(name)
 	if v == "" {
-		return def
+		return 0
 	}
 	n, err := strconv.Atoi(v)
 	switch {
@@ -258,37 +263,35 @@ func (l *loader) integer(name string, def, lo, hi int) int {
 	default:
 		return n
 	}
-	return def
+	return 0
 }
 
-func (l *loader) boolean(name string, def bool) bool {
-	v := l.raw(name)
+func (l *loader) boolean(name string) bool {
+	v := l.value(name)
 	switch strings.ToLower(v) {
-	case "":
-		return def
 	case "true", "1":
 		return true
 	case "false", "0":
 		return false
 	}
 	l.bad(name, v, "not a boolean (true, false, 1 or 0)")
-	return def
+	return false
 }
 
 // url checks for an absolute http or https URL. Values are shown with any
 // password masked.
-func (l *loader) url(name, def string, required bool) string {
-	v := l.raw(name)
+func (l *loader) url(name string, required bool) string {
+	v := l.value(name)
 	if v == "" {
 		if required {
 			l.problem(name, "required")
 		}
-		return def
+		return ""
 	}
 	u, err := url.Parse(v)
 	if err != nil {
 		l.bad(name, v, "not a URL")
-		return def
+		return ""
 	}
 	shown := u.Redacted()
 	switch {
@@ -304,7 +307,7 @@ func (l *loader) url(name, def string, required bool) string {
 	default:
 		return v
 	}
-	return def
+	return ""
 }
 
 // appNamePattern admits Heroku app names and app ids (UUIDs), and nothing
@@ -326,10 +329,7 @@ func (l *loader) appName() string {
 var processTypePattern = regexp.MustCompile(`^[-\w]{1,128}$`)
 
 func (l *loader) processType() string {
-	v := l.raw(EnvProcessType)
-	if v == "" {
-		return DefaultProcessType
-	}
+	v := l.value(EnvProcessType)
 	if !processTypePattern.MatchString(v) {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
 	}
@@ -337,10 +337,7 @@ func (l *loader) processType() string {
 }
 
 func (l *loader) location() *time.Location {
-	v := l.raw(EnvTimeZone)
-	if v == "" {
-		return time.UTC
-	}
+	v := l.value(EnvTimeZone)
 	loc, err := time.LoadLocation(v)
 	if err != nil {
 		l.bad(EnvTimeZone, v, "unknown time zone (use an IANA name like Europe/Paris)")
@@ -364,15 +361,12 @@ func (l *loader) topicARN() string {
 	return v
 }
 
-func (l *loader) bound(name string, def Bound, least int) Bound {
-	v := l.raw(name)
-	if v == "" {
-		return def
-	}
+func (l *loader) bound(name string, least int) Bound {
+	v := l.value(name)
 	b, problems := parseBound(v, least)
 	if len(problems) > 0 {
 		l.bad(name, v, strings.Join(problems, "; "))
-		return def
+		return Bound{}
 	}
 	return b
 }

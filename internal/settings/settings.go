@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -140,35 +141,35 @@ func (s Settings) LogValue() slog.Value {
 		zone = s.Location.String()
 	}
 	return slog.GroupValue(
-		slog.String("app", s.AppName),
-		slog.String("process_type", s.ProcessType),
-		slog.String("api_url", s.APIURL),
-		slog.Bool("api_key_set", !s.APIKey.IsZero()),
-		slog.String("api_key_parameter", s.APIKeyParameter),
-		slog.String("heartbeat_url", redactURL(s.HeartbeatURL)),
-		slog.String("heartbeat_timeout", s.HeartbeatTimeout.String()),
-		slog.String("heartbeat_interval", s.HeartbeatInterval.String()),
-		slog.String("max_response_time", s.MaxResponseTime.String()),
-		slog.String("min_response_time", s.MinResponseTime.String()),
-		slog.Int("fails_to_scale_up", s.FailsToScaleUp),
-		slog.Int("passes_to_scale_down", s.PassesToScaleDown),
-		slog.String("max_dynos", s.MaxDynos.String()),
-		slog.String("min_dynos", s.MinDynos.String()),
-		slog.String("time_zone", zone),
-		slog.Int("increment", s.Increment),
-		slog.String("cooldown", s.Cooldown.String()),
-		slog.Int("scale_diff_threshold", s.ScaleDiffThreshold),
-		slog.String("scale_diff_period", s.ScaleDiffPeriod.String()),
-		slog.Bool("notify_if_needs_exceed_max", s.NotifyIfNeedsExceedMax),
-		slog.Bool("notify_if_needs_below_min", s.NotifyIfNeedsBelowMin),
-		slog.Bool("notify_on_scale_fails", s.NotifyOnScaleFails),
-		slog.Bool("notify_on_every_scale", s.NotifyOnEveryScale),
-		slog.Bool("notify_on_every_ping", s.NotifyOnEveryPing),
-		slog.Bool("dry_run", s.DryRun),
-		slog.String("table", s.TableName),
-		slog.String("topic", s.TopicARN),
-		slog.String("history_ttl", s.HistoryTTL.String()),
-		slog.String("function_timeout", s.FunctionTimeout.String()),
+		slog.String(logkey.App, s.AppName),
+		slog.String(logkey.ProcessType, s.ProcessType),
+		slog.String(logkey.APIURL, s.APIURL),
+		slog.Bool(logkey.APIKeySet, !s.APIKey.IsZero()),
+		slog.String(logkey.APIKeyParameter, s.APIKeyParameter),
+		slog.String(logkey.HeartbeatURL, redactURL(s.HeartbeatURL)),
+		slog.String(logkey.HeartbeatTimeout, s.HeartbeatTimeout.String()),
+		slog.String(logkey.HeartbeatInterval, s.HeartbeatInterval.String()),
+		slog.String(logkey.MaxResponseTime, s.MaxResponseTime.String()),
+		slog.String(logkey.MinResponseTime, s.MinResponseTime.String()),
+		slog.Int(logkey.FailsToScaleUp, s.FailsToScaleUp),
+		slog.Int(logkey.PassesToScaleDown, s.PassesToScaleDown),
+		slog.String(logkey.MaxDynos, s.MaxDynos.String()),
+		slog.String(logkey.MinDynos, s.MinDynos.String()),
+		slog.String(logkey.TimeZone, zone),
+		slog.Int(logkey.Increment, s.Increment),
+		slog.String(logkey.Cooldown, s.Cooldown.String()),
+		slog.Int(logkey.ScaleDiffThreshold, s.ScaleDiffThreshold),
+		slog.String(logkey.ScaleDiffPeriod, s.ScaleDiffPeriod.String()),
+		slog.Bool(logkey.NotifyIfNeedsExceedMax, s.NotifyIfNeedsExceedMax),
+		slog.Bool(logkey.NotifyIfNeedsBelowMin, s.NotifyIfNeedsBelowMin),
+		slog.Bool(logkey.NotifyOnScaleFails, s.NotifyOnScaleFails),
+		slog.Bool(logkey.NotifyOnEveryScale, s.NotifyOnEveryScale),
+		slog.Bool(logkey.NotifyOnEveryPing, s.NotifyOnEveryPing),
+		slog.Bool(logkey.DryRun, s.DryRun),
+		slog.String(logkey.Table, s.TableName),
+		slog.String(logkey.Topic, s.TopicARN),
+		slog.String(logkey.HistoryTTL, s.HistoryTTL.String()),
+		slog.String(logkey.FunctionTimeout, s.FunctionTimeout.String()),
 	)
 }
 

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
+	"github.com/autoscalebot/autoscalebot/internal/logkey/logkeytest"
 )
 
 const testKey = "hrku-SECRET-0123456789abcdef"
@@ -535,14 +538,17 @@ func TestLogValue(t *testing.T) {
 		EnvMaxDynos:     `{"9:00":5}`,
 	})
 	var buf bytes.Buffer
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "settings", s)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", slog.Any(logkey.Settings, s))
+	if logkeytest.Check(t, buf.Bytes()) != 1 {
+		t.Errorf("want one log line: %s", buf.Bytes())
+	}
 	out := buf.String()
 	for _, secret := range []string{testKey, "hunter2"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log line shows %q: %s", secret, out)
 		}
 	}
-	for _, want := range []string{`"app":"my-app"`, `"api_key_set":true`, `"max_dynos":"{\"9:00\":5}"`, `"heartbeat_timeout":"10s"`, `"time_zone":"UTC"`} {
+	for _, want := range []string{`"app":"my-app"`, `"processType":"web"`, `"apiKeySet":true`, `"maxDynos":"{\"9:00\":5}"`, `"heartbeatTimeout":"10s"`, `"timeZone":"UTC"`, `"dryRun":false`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log line lacks %s: %s", want, out)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -18,7 +20,7 @@ func fullState() State {
 		SlowStreak: 2, FastStreak: 0, Quantity: 3,
 		Episodes:     Episodes{AboveMax: true, ProbeError: true},
 		LastScaleAt:  t0,
-		LastProbe:    &ProbeRecord{At: t0, Verdict: "fail", LatencyMS: 1200, Status: 200},
+		LastProbe:    &ProbeRecord{At: t0, Verdict: probe.Fail, LatencyMS: 1200, Status: 200},
 		LastDecision: &Record{At: t0, Kind: KindDecision, App: "myapp", Type: "web", Current: 2, Target: 3, Reason: "SlowStreak"},
 		Recent:       []ScaleEvent{{At: t0, From: 2, To: 3, Reason: "SlowStreak", OK: true}},
 		Paused:       true,

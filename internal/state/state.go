@@ -5,6 +5,8 @@ package state
 import (
 	"errors"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 )
 
 // ErrConflict means another writer saved the state since it was loaded: the
@@ -85,13 +87,18 @@ type Config struct {
 	DryRun        bool   `json:"dryRun,omitempty"`
 }
 
+// Reason says why a tick chose its target. Its values are internal/decision's
+// (which imports this package, so the type lives here and decision aliases
+// it); they are stored as written, so the names are stable.
+type Reason string
+
 // ProbeRecord is the last heartbeat, kept for status displays.
 type ProbeRecord struct {
-	At        time.Time `json:"at"`
-	Verdict   string    `json:"verdict"`
-	LatencyMS int64     `json:"latencyMs"`
-	Status    int       `json:"status,omitempty"`
-	Detail    string    `json:"detail,omitempty"`
+	At        time.Time     `json:"at"`
+	Verdict   probe.Verdict `json:"verdict"`
+	LatencyMS int64         `json:"latencyMs"`
+	Status    int           `json:"status,omitempty"`
+	Detail    string        `json:"detail,omitempty"`
 }
 
 // ScaleEvent is one completed attempt to change the formation.
@@ -99,7 +106,7 @@ type ScaleEvent struct {
 	At     time.Time `json:"at"`
 	From   int       `json:"from"`
 	To     int       `json:"to"`
-	Reason string    `json:"reason"`
+	Reason Reason    `json:"reason"`
 	OK     bool      `json:"ok"`
 	Error  string    `json:"error,omitempty"`
 }
@@ -112,20 +119,20 @@ const (
 
 // Record is one history entry: a tick's decision, or a scale attempt.
 type Record struct {
-	At        time.Time `json:"at"`
-	Kind      string    `json:"kind"`
-	App       string    `json:"app"`
-	Type      string    `json:"processType"`
-	Verdict   string    `json:"verdict,omitempty"`
-	LatencyMS int64     `json:"latencyMs"`
-	Status    int       `json:"status,omitempty"`
-	Current   int       `json:"current"`
-	Target    int       `json:"target"`
-	Min       int       `json:"min"`
-	Max       int       `json:"max"`
-	Reason    string    `json:"reason"`
-	OK        bool      `json:"ok,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	DryRun    bool      `json:"dryRun,omitempty"`
-	Paused    bool      `json:"paused,omitempty"`
+	At        time.Time     `json:"at"`
+	Kind      string        `json:"kind"`
+	App       string        `json:"app"`
+	Type      string        `json:"processType"`
+	Verdict   probe.Verdict `json:"verdict,omitempty"`
+	LatencyMS int64         `json:"latencyMs"`
+	Status    int           `json:"status,omitempty"`
+	Current   int           `json:"current"`
+	Target    int           `json:"target"`
+	Min       int           `json:"min"`
+	Max       int           `json:"max"`
+	Reason    Reason        `json:"reason"`
+	OK        bool          `json:"ok,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	DryRun    bool          `json:"dryRun,omitempty"`
+	Paused    bool          `json:"paused,omitempty"`
 }

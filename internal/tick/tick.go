@@ -13,6 +13,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -73,26 +74,26 @@ type Ticker struct {
 // Summary is what one tick did, returned to the caller (and, in Lambda, as
 // the invocation result).
 type Summary struct {
-	App         string   `json:"app"`
-	ProcessType string   `json:"processType"`
-	EventID     string   `json:"eventId,omitempty"`
-	Duplicate   bool     `json:"duplicate,omitempty"` // this event was already handled
-	Conflict    bool     `json:"conflict,omitempty"`  // another invocation committed first; this one did nothing
-	Verdict     string   `json:"verdict,omitempty"`
-	LatencyMS   int64    `json:"latencyMs"`
-	ProbeDetail string   `json:"probeDetail,omitempty"`
-	Current     int      `json:"current"`
-	Target      int      `json:"target"`
-	Min         int      `json:"min"`
-	Max         int      `json:"max"`
-	Reason      string   `json:"reason,omitempty"`
-	Scaled      bool     `json:"scaled"`
-	ScaleError  string   `json:"scaleError,omitempty"`
-	SlowStreak  int      `json:"slowStreak"`
-	FastStreak  int      `json:"fastStreak"`
-	DryRun      bool     `json:"dryRun,omitempty"`
-	Paused      bool     `json:"paused,omitempty"`
-	Notices     []string `json:"notices,omitempty"`
+	App         string          `json:"app"`
+	ProcessType string          `json:"processType"`
+	EventID     string          `json:"eventId,omitempty"`
+	Duplicate   bool            `json:"duplicate,omitempty"` // this event was already handled
+	Conflict    bool            `json:"conflict,omitempty"`  // another invocation committed first; this one did nothing
+	Verdict     probe.Verdict   `json:"verdict,omitempty"`
+	LatencyMS   int64           `json:"latencyMs"`
+	ProbeDetail string          `json:"probeDetail,omitempty"`
+	Current     int             `json:"current"`
+	Target      int             `json:"target"`
+	Min         int             `json:"min"`
+	Max         int             `json:"max"`
+	Reason      decision.Reason `json:"reason,omitempty"`
+	Scaled      bool            `json:"scaled"`
+	ScaleError  string          `json:"scaleError,omitempty"`
+	SlowStreak  int             `json:"slowStreak"`
+	FastStreak  int             `json:"fastStreak"`
+	DryRun      bool            `json:"dryRun,omitempty"`
+	Paused      bool            `json:"paused,omitempty"`
+	Notices     []string        `json:"notices,omitempty"`
 	// RateLimitRemaining is Heroku's RateLimit-Remaining after this tick, when known.
 	RateLimitRemaining *int `json:"rateLimitRemaining,omitempty"`
 	// QuantityFromState: the rate limit was low, so the formation was not
@@ -114,7 +115,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	s := t.Settings
 	key := state.Key{App: s.AppName, ProcessType: s.ProcessType}
 	sum := Summary{App: key.App, ProcessType: key.ProcessType, EventID: eventID, DryRun: s.DryRun}
-	log := t.logger().With(slog.String("app", key.App), slog.String("processType", key.ProcessType))
+	log := t.logger().With(slog.String(logkey.App, key.App), slog.String(logkey.ProcessType, key.ProcessType))
 
 	loaded, err := t.Store.Load(ctx, key)
 	if err != nil {
@@ -122,20 +123,20 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	}
 	sum.Paused = loaded.Paused
 	// Every line from here on says whether scaling is switched off.
-	log = log.With(slog.Bool("dryRun", s.DryRun), slog.Bool("paused", loaded.Paused))
+	log = log.With(slog.Bool(logkey.DryRun, s.DryRun), slog.Bool(logkey.Paused, loaded.Paused))
 	if eventID != "" && slices.Contains(loaded.EventIDs, eventID) {
 		sum.Duplicate = true
-		log.InfoContext(ctx, "duplicate event ignored", slog.String("eventId", eventID))
+		log.InfoContext(ctx, "duplicate event ignored", slog.String(logkey.EventID, eventID))
 		return sum, nil
 	}
 
 	result := t.probe(ctx)
-	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = string(result.Verdict), result.Latency.Milliseconds(), result.Detail
+	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
 
 	var current int
 	if remaining, low := t.rateLimitLow(ctx, loaded); low {
 		current, sum.QuantityFromState = loaded.Quantity, true
-		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int("rateLimitRemaining", remaining))
+		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int(logkey.RateLimitRemaining, remaining))
 	} else {
 		current, err = t.Formation.Quantity(ctx, key.App, key.ProcessType)
 		if c := cause(err); c.NeedsPerson() {
@@ -148,12 +149,12 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	now := t.Now()
 	in := decision.Input{Settings: s, State: loaded, Probe: result, Current: current, Now: now}
 	d := decision.Decide(in)
-	sum.Current, sum.Target, sum.Min, sum.Max, sum.Reason = d.Current, d.Target, d.Min, d.Max, string(d.Reason)
+	sum.Current, sum.Target, sum.Min, sum.Max, sum.Reason = d.Current, d.Target, d.Min, d.Max, d.Reason
 
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
-		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: string(d.Reason),
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
 		DryRun: s.DryRun, Paused: loaded.Paused,
 	}
 	d.Next.LastDecision = &rec
@@ -162,7 +163,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	committed, err := t.Store.Save(ctx, key, d.Next)
 	if errors.Is(err, state.ErrConflict) {
 		sum.Conflict = true
-		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String("eventId", eventID))
+		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String(logkey.EventID, eventID))
 		return sum, nil
 	}
 	if err != nil {
@@ -200,7 +201,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	// History and notices are reports: a failure is logged and never undoes
 	// the scale or the state already saved.
 	if err := t.Store.Append(ctx, key, records...); err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
 	}
 	t.notify(ctx, log, &sum, notices)
 	t.logTick(ctx, log, sum)
@@ -214,22 +215,22 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 // logTick writes the one line per tick that says what was decided and why.
 func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	log.InfoContext(ctx, "tick",
-		slog.String("eventId", sum.EventID),
-		slog.String("verdict", sum.Verdict),
-		slog.Int64("latencyMs", sum.LatencyMS),
-		slog.String("probeDetail", sum.ProbeDetail),
-		slog.Int("current", sum.Current),
-		slog.Int("target", sum.Target),
-		slog.Int("min", sum.Min),
-		slog.Int("max", sum.Max),
-		slog.String("reason", sum.Reason),
-		slog.Bool("scaled", sum.Scaled),
-		slog.String("scaleError", sum.ScaleError),
-		slog.Int("slowStreak", sum.SlowStreak),
-		slog.Int("fastStreak", sum.FastStreak),
-		slog.Any("notices", sum.Notices),
-		slog.Bool("quantityFromState", sum.QuantityFromState),
-		slog.Bool("herokuRefused", sum.HerokuRefused),
+		slog.String(logkey.EventID, sum.EventID),
+		slog.String(logkey.Verdict, string(sum.Verdict)),
+		slog.Int64(logkey.LatencyMS, sum.LatencyMS),
+		slog.String(logkey.ProbeDetail, sum.ProbeDetail),
+		slog.Int(logkey.Current, sum.Current),
+		slog.Int(logkey.Target, sum.Target),
+		slog.Int(logkey.Min, sum.Min),
+		slog.Int(logkey.Max, sum.Max),
+		slog.String(logkey.Reason, string(sum.Reason)),
+		slog.Bool(logkey.Scaled, sum.Scaled),
+		slog.String(logkey.ScaleError, sum.ScaleError),
+		slog.Int(logkey.SlowStreak, sum.SlowStreak),
+		slog.Int(logkey.FastStreak, sum.FastStreak),
+		slog.Any(logkey.Notices, sum.Notices),
+		slog.Bool(logkey.QuantityFromState, sum.QuantityFromState),
+		slog.Bool(logkey.HerokuRefused, sum.HerokuRefused),
 	)
 }
 
@@ -241,16 +242,16 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr, c)
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
-		Reason: string(decision.HerokuRefused), Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Reason: decision.HerokuRefused, Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
 	}
 	next.LastDecision = &rec
 	t.stamp(&next, loaded, result, eventID, now)
-	sum.Reason, sum.HerokuRefused = string(decision.HerokuRefused), true
+	sum.Reason, sum.HerokuRefused = decision.HerokuRefused, true
 	saved, err := t.Store.Save(ctx, key, next)
 	if errors.Is(err, state.ErrConflict) {
 		sum.Conflict = true
-		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String("eventId", eventID))
+		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String(logkey.EventID, eventID))
 		return sum, nil
 	}
 	if err != nil {
@@ -258,7 +259,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	}
 	sum.SlowStreak, sum.FastStreak, sum.RateLimitRemaining = saved.SlowStreak, saved.FastStreak, saved.RateLimitRemaining
 	if err := t.Store.Append(ctx, key, rec); err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
 	}
 	t.notify(ctx, log, &sum, notices)
 	t.logTick(ctx, log, sum)
@@ -269,7 +270,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 // settings in force, the event id and the rate limit.
 func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Result, eventID string, now time.Time) {
 	next.LastProbe = &state.ProbeRecord{
-		At: now, Verdict: string(result.Verdict), LatencyMS: result.Latency.Milliseconds(),
+		At: now, Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(),
 		Status: result.Status, Detail: result.Detail,
 	}
 	next.Config = configSnapshot(t.Settings)
@@ -283,7 +284,7 @@ func (t *Ticker) notify(ctx context.Context, log *slog.Logger, sum *Summary, not
 	for _, n := range notices {
 		sum.Notices = append(sum.Notices, string(n.Event))
 		if err := t.Notifier.Notify(ctx, n); err != nil {
-			log.ErrorContext(ctx, "notify failed", slog.String("event", string(n.Event)), slog.String("error", err.Error()))
+			log.ErrorContext(ctx, "notify failed", slog.String(logkey.Event, string(n.Event)), slog.String(logkey.Error, err.Error()))
 		}
 	}
 }

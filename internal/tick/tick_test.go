@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
@@ -136,7 +137,7 @@ func TestTickScalesAndRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sum.Scaled || sum.Current != 1 || sum.Target != 2 || sum.Reason != "SlowStreak" {
+	if !sum.Scaled || sum.Current != 1 || sum.Target != 2 || sum.Reason != decision.SlowStreak {
 		t.Errorf("summary %+v, want scaled 1 → 2 SlowStreak", sum)
 	}
 	if len(h.store.saved) != 2 {

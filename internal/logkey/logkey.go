@@ -1,0 +1,86 @@
+// Package logkey names every attribute key of autoscalebot's log lines, in
+// one spelling: camelCase, as in the tick's JSON summary, the DynamoDB items
+// and the SNS messages, so that one query finds a field wherever it appears.
+// Every slog call takes its keys from here (a test checks the source).
+package logkey
+
+// Keys of a tick's lines; most repeat the JSON summary's field names.
+const (
+	App                = "app"
+	ProcessType        = "processType"
+	EventID            = "eventId"
+	DryRun             = "dryRun"
+	Paused             = "paused"
+	Verdict            = "verdict"
+	LatencyMS          = "latencyMs"
+	ProbeDetail        = "probeDetail"
+	Current            = "current"
+	Target             = "target"
+	Min                = "min"
+	Max                = "max"
+	Reason             = "reason"
+	Scaled             = "scaled"
+	ScaleError         = "scaleError"
+	SlowStreak         = "slowStreak"
+	FastStreak         = "fastStreak"
+	Notices            = "notices"
+	QuantityFromState  = "quantityFromState"
+	HerokuRefused      = "herokuRefused"
+	RateLimitRemaining = "rateLimitRemaining"
+)
+
+// Keys of other lines.
+const (
+	Error    = "error"    // an error's text
+	Detail   = "detail"   // free text from a library (the AWS SDK's own log)
+	Event    = "event"    // a notice's event
+	Title    = "title"    // a notice's title
+	Text     = "text"     // a notice's text
+	Settings = "settings" // the group of the settings in force, logged at start-up
+	Trigger  = "trigger"  // what made the Lambda read the API key again
+)
+
+// Keys inside the settings group.
+const (
+	APIURL                 = "apiUrl"
+	APIKeySet              = "apiKeySet" // the key itself is never logged
+	APIKeyParameter        = "apiKeyParameter"
+	HeartbeatURL           = "heartbeatUrl"
+	HeartbeatTimeout       = "heartbeatTimeout"
+	HeartbeatInterval      = "heartbeatInterval"
+	MaxResponseTime        = "maxResponseTime"
+	MinResponseTime        = "minResponseTime"
+	FailsToScaleUp         = "failsToScaleUp"
+	PassesToScaleDown      = "passesToScaleDown"
+	MaxDynos               = "maxDynos"
+	MinDynos               = "minDynos"
+	TimeZone               = "timeZone"
+	Increment              = "increment"
+	Cooldown               = "cooldown"
+	ScaleDiffThreshold     = "scaleDiffThreshold"
+	ScaleDiffPeriod        = "scaleDiffPeriod"
+	NotifyIfNeedsExceedMax = "notifyIfNeedsExceedMax"
+	NotifyIfNeedsBelowMin  = "notifyIfNeedsBelowMin"
+	NotifyOnScaleFails     = "notifyOnScaleFails"
+	NotifyOnEveryScale     = "notifyOnEveryScale"
+	NotifyOnEveryPing      = "notifyOnEveryPing"
+	Table                  = "table"
+	Topic                  = "topic"
+	HistoryTTL             = "historyTtl"
+	FunctionTimeout        = "functionTimeout"
+)
+
+// all is every key above; a test checks it against the constants.
+var all = []string{
+	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
+	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
+	RateLimitRemaining,
+	Error, Detail, Event, Title, Text, Settings, Trigger,
+	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
+	MinResponseTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
+	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
+	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, HistoryTTL, FunctionTimeout,
+}
+
+// All returns every key, in no particular order.
+func All() []string { return append([]string(nil), all...) }

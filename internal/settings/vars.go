@@ -1,0 +1,77 @@
+package settings
+
+import (
+	"slices"
+	"strings"
+)
+
+// Var is one environment variable: the single source of its name, its
+// default and its description. The loader takes its defaults from here, the
+// command's flags too, and tests check that the README's settings table and
+// the template's parameters agree.
+type Var struct {
+	Name string
+	// Default is the value in force when the variable is unset or empty, as
+	// it would be written in the environment; "" when there is none.
+	Default string
+	// Parameter is the template parameter that sets it in Lambda; "" when
+	// none does (the stack fills it in, or it is for local use only).
+	Parameter   string
+	Description string
+}
+
+// vars is in the README's order.
+var vars = []Var{
+	{EnvAppName, "", "HerokuAppName", "the Heroku app (name or id)"},
+	{EnvAPIKey, "", "", "API key, for local use; a dry run without it"},
+	{EnvAPIKeyParameter, "", "HerokuApiKeyParameterName", "name of an SSM SecureString holding the key (Lambda)"},
+	{EnvAPIURL, "https://api.heroku.com", "HerokuApiUrl", "Platform API base URL"},
+	{EnvProcessType, "web", "HerokuProcessType", "the formation (process type) to scale"},
+	{EnvHeartbeatURL, "", "HeartbeatUrl", "absolute `http(s)` URL probed each tick"},
+	{EnvHeartbeatTimeout, "10000", "HeartbeatTimeoutInMs", "the probe gives up after this; a timeout is a fail"},
+	{EnvHeartbeatInterval, "30", "", "local runner's interval"},
+	{EnvMaxResponseTime, "1000", "MaxResponseTimeInMs", "strictly slower is a fail (too slow)"},
+	{EnvMinResponseTime, "200", "MinResponseTimeInMs", "strictly faster is a pass (fast enough to shrink)"},
+	{EnvFailsToScaleUp, "3", "NumberOfFailsToScaleUpAfter", "consecutive fails that scale up"},
+	{EnvPassesToScaleDown, "5", "NumberOfPassesToScaleDownAfter", "consecutive passes that scale down"},
+	{EnvMaxDynos, "3", "MaxDynos", "a number, or a schedule such as `{\"0:00\":2,\"9:00\":5,\"17:00\":3}`"},
+	{EnvMinDynos, "1", "MinDynos", "likewise; at least 1 for `web`"},
+	{EnvTimeZone, "UTC", "TimeZone", "IANA zone the schedules are read in, e.g. `America/Vancouver`"},
+	{EnvIncrement, "1", "Increment", "dynos added or removed per scale"},
+	{EnvCooldown, "0", "CooldownInSeconds", "least time from the last scale to a streak-driven one (bound corrections ignore it)"},
+	{EnvScaleDiffThreshold, "", "NotifyIfScaleDiffExceedsThreshold", "notice when the highest minus the lowest dyno count within the period exceeds this"},
+	{EnvScaleDiffPeriod, "", "NotifyIfScaleDiffExceedsPeriodInMinutes", "that period (set both or neither)"},
+	{EnvNotifyIfNeedsExceedMax, "true", "NotifyIfNeedsExceedMax", "notice when at max and still too slow"},
+	{EnvNotifyIfNeedsBelowMin, "false", "NotifyIfNeedsBelowMin", "notice when at min and still fast"},
+	{EnvNotifyOnScaleFails, "false", "NotifyOnScaleFails", "notice when a scale call fails"},
+	{EnvNotifyOnEveryScale, "false", "NotifyOnEveryScale", "notice on every scale"},
+	{EnvNotifyOnEveryPing, "false", "NotifyOnEveryPing", "notice on every heartbeat"},
+	{EnvDryRun, "false", "DryRun", "decide and record, never change the formation"},
+	{EnvTableName, "", "", "DynamoDB table (required in Lambda)"},
+	{EnvTopicARN, "", "", "SNS topic for notices (logged when unset)"},
+	{EnvHistoryTTL, "30", "HistoryTtlInDays", "how long history items are kept"},
+	{EnvFunctionTimeout, "", "FunctionTimeoutInSeconds", "the Lambda timeout; the probe timeout must fit in it with 5 s to spare"},
+	{EnvStateFile, ".autoscalebot/state.json", "", "local state file"},
+}
+
+// Vars returns every variable, in the README's order.
+func Vars() []Var { return slices.Clone(vars) }
+
+// Lookup returns the variable called name, if there is one.
+func Lookup(name string) (Var, bool) {
+	i := slices.IndexFunc(vars, func(v Var) bool { return v.Name == name })
+	if i < 0 {
+		return Var{}, false
+	}
+	return vars[i], true
+}
+
+// Get returns the variable's value from getenv, trimmed, or its default when
+// it is unset or empty. For the few the command reads outside Load.
+func Get(getenv func(string) string, name string) string {
+	if v := strings.TrimSpace(getenv(name)); v != "" {
+		return v
+	}
+	v, _ := Lookup(name)
+	return v.Default
+}
