@@ -1,0 +1,80 @@
+package simulate
+
+import (
+	"cmp"
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+// ErrNoHistory means the records hold no tick whose traffic can be inferred.
+var ErrNoHistory = errors.New("no decision records with a dyno count and a probe to infer traffic from")
+
+// InferTrace turns recorded decisions into traffic by inverting the model:
+// a tick that saw latency L with n dynos had ρ = 1 − base/L, so n·capacity·ρ
+// requests a minute. Above the model's 0.95 cap the latency is backlog,
+// taken to have built up since the previous tick: n·capacity·(1 + B/(1000·Δt))
+// with B the latency beyond base/0.05. A probe with no answer counts as the
+// probe timeout; probe errors and unread formations tell nothing, and the
+// previous minute's rate carries on through them and through gaps. The
+// trace starts at the first record's minute.
+func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Trace, time.Time, error) {
+	var ticks []state.Record
+	for _, r := range recs {
+		if r.Kind == state.KindDecision && r.Current > 0 && r.Verdict != "error" && r.Verdict != "" {
+			ticks = append(ticks, r)
+		}
+	}
+	if len(ticks) == 0 {
+		return nil, time.Time{}, ErrNoHistory
+	}
+	slices.SortStableFunc(ticks, func(a, b state.Record) int { return a.At.Compare(b.At) })
+	start := ticks[0].At.UTC().Truncate(time.Minute)
+	minutes := int(ticks[len(ticks)-1].At.Sub(start)/time.Minute) + 1
+	if minutes > maxMinutes {
+		return nil, time.Time{}, errors.New("the history spans more than ten years")
+	}
+	sum := make([]float64, minutes)
+	count := make([]int, minutes)
+	timeoutMS := float64(timeout) / float64(time.Millisecond)
+	for i, r := range ticks {
+		dt := float64(m.Interval)
+		if i > 0 {
+			dt = cmp.Or(r.At.Sub(ticks[i-1].At).Seconds(), dt)
+		}
+		latency := float64(r.LatencyMS)
+		if r.Status == 0 {
+			latency = timeoutMS
+		}
+		k := int(r.At.Sub(start) / time.Minute)
+		sum[k] += inferRPM(m, r.Current, latency, dt)
+		count[k]++
+	}
+	tr := make(Trace, minutes)
+	for k := range tr {
+		switch {
+		case count[k] > 0:
+			tr[k] = math.Round(sum[k] / float64(count[k]))
+		case k > 0:
+			tr[k] = tr[k-1]
+		}
+	}
+	return tr, start, nil
+}
+
+// inferRPM is the rate that makes the model answer latencyMS with n dynos.
+func inferRPM(m Model, n int, latencyMS, dt float64) float64 {
+	full := float64(n) * m.CapacityRPM
+	saturated := m.BaseMS / (1 - 0.95)
+	switch {
+	case latencyMS <= m.BaseMS:
+		return 0
+	case latencyMS < saturated:
+		return full * (1 - m.BaseMS/latencyMS)
+	default:
+		return full * (1 + (latencyMS-saturated)/(1000*dt))
+	}
+}
