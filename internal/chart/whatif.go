@@ -36,6 +36,7 @@ type WhatIfRun struct {
 // Geometry of the three panels: traffic, latency, dynos.
 const (
 	wiHeight     = 720
+	wiLegendY    = 68.0
 	wiTrafficTop = 110.0
 	wiTrafficBot = 220.0
 	wiLatencyTop = 250.0
@@ -108,12 +109,16 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	// Header.
 	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s" font-size="12" fill="%s">`+"\n",
 		width, wiHeight, width, wiHeight, esc(fontFamily), colText)
-	title := cmp.Or(wi.Title, "Simulation") + ": traffic, latency and dynos against the ideal"
+	title := "What if: " + cmp.Or(wi.Title, "a simulation")
 	c.printf("<title>%s</title>\n", esc(title))
 	c.printf(`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, wiHeight)
 	c.printf(`<text x="%s" y="28" font-size="17" font-weight="600">%s</text>`+"\n", num(plotLeft), esc(title))
-	span := c.from.In(loc).Format("Jan 2 15:04") + " – " + c.to.In(loc).Format("Jan 2 15:04") + " " + zoneName(c.to.In(loc))
-	c.printf(`<text x="%s" y="28" text-anchor="end" fill="%s">%s</text>`+"\n", num(plotRight), colMuted, esc(span))
+	span := "traffic, probe latency and dynos against the ideal, " +
+		c.from.In(loc).Format("Jan 2 15:04") + " – " + c.to.In(loc).Format("Jan 2 15:04") + " " + zoneName(c.to.In(loc))
+	if wi.BucketMinutes > 1 {
+		span += fmt.Sprintf(" (in %d-minute steps: mean traffic and latency, most dynos)", wi.BucketMinutes)
+	}
+	c.printf(`<text x="%s" y="46" fill="%s">%s</text>`+"\n", num(plotLeft), colMuted, esc(span))
 
 	// Grids and value labels.
 	c.printf("<g id=\"grid\">\n")
@@ -149,7 +154,8 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 		}
 		local := t.In(loc)
 		c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("15:04"))
-		if date := local.Format("Jan 2"); date != lastDate {
+		// The last label would run into "time (zone)".
+		if date := local.Format("Jan 2"); date != lastDate && c.x(t) < plotRight-60 {
 			c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiDateLabelY), colMuted, date)
 			lastDate = date
 		}
@@ -254,7 +260,7 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 			lx, row = plotLeft, row+1
 		}
 		c.printf(`<g transform="translate(%s %s)">%s<text x="28" y="4">%s</text></g>`+"\n",
-			num(lx), num(legendY+legendGap*float64(row)), it.swatch, esc(it.label))
+			num(lx), num(wiLegendY+legendGap*float64(row)), it.swatch, esc(it.label))
 		lx += w
 	}
 	c.printf("</g>\n")

@@ -31,8 +31,8 @@ var simulateSettings = []string{
 	settings.EnvNotifyOnScaleFails, settings.EnvNotifyOnEveryScale, settings.EnvNotifyOnEveryPing, settings.EnvHistoryTTL,
 }
 
-// chartPoints is how many buckets a chart draws at most: a day at one a minute.
-const chartPoints = 1440
+// chartPoints is how many buckets a chart draws at most: about one a pixel.
+const chartPoints = 720
 
 // withFlags collects -with, which may be repeated.
 type withFlags []string

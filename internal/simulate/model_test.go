@@ -43,7 +43,7 @@ func TestStepLoadWithBootDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	type tk struct {
-		second, serving int
+		second, serving  int
 		backlog, latency float64
 		verdict          probe.Verdict
 		reason           string
