@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -97,8 +98,8 @@ func TestSimulationDecidesAsOnce(t *testing.T) {
 	seen := map[string]int{}
 	for i, tk := range res.Ticks {
 		want := tk.Summary
-		seen[want.Verdict]++
-		seen[want.Reason]++
+		seen[fmt.Sprint(want.Verdict)]++
+		seen[fmt.Sprint(want.Reason)]++
 		// The same verdict from a real heartbeat, with wide margins around the thresholds.
 		switch {
 		case tk.Probe.Status == 0:
@@ -294,6 +295,15 @@ func TestSimulateHistory(t *testing.T) {
 	}
 	if rep.Runs[0].ScaleUps == 0 || rep.Runs[1].ScaleUps < rep.Runs[0].ScaleUps {
 		t.Errorf("the seeded rush should scale up, sooner with one fail: %+v", rep.Runs)
+	}
+	if !testing.Short() {
+		// The table holds the same records, so the replay is the same.
+		table := seededTable(t, seedData(t))
+		code, fromTable, stderr := runCLI(t, nil, "simulate", "-history", "-table", table, "-app", "shop", "-type", "web", "-since", "48h",
+			"-with", "AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER=1", "-json")
+		if code != 0 || fromTable != stdout {
+			t.Errorf("from the table: exit %d, %s\n%s\nwant the state file's\n%s", code, stderr, fromTable, stdout)
+		}
 	}
 	tests := []struct {
 		name string

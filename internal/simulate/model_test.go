@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestStepLoadWithBootDelay(t *testing.T) {
 	}
 	for i, w := range want {
 		g := res.Ticks[i]
-		got := tk{g.Second, g.Serving, g.Backlog, g.LatencyMS, g.Probe.Verdict, g.Summary.Reason, g.Requested}
+		got := tk{g.Second, g.Serving, g.Backlog, g.LatencyMS, g.Probe.Verdict, fmt.Sprint(g.Summary.Reason), g.Requested}
 		if got.second != w.second || got.serving != w.serving || got.verdict != w.verdict || got.reason != w.reason ||
 			got.requested != w.requested || math.Abs(got.backlog-w.backlog) > 1e-9 || math.Abs(got.latency-w.latency) > 1e-9 {
 			t.Errorf("tick %d:\n got %+v\nwant %+v", i, got, w)

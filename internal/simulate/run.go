@@ -19,6 +19,8 @@ import (
 type Options struct {
 	// Ticks keeps every tick's summary and model state (for tests and replays).
 	Ticks bool
+	// Records keeps the history records the tick wrote, as a store would.
+	Records bool
 	// Points, when more than 0, keeps the run as at most about this many
 	// buckets of minutes, for a chart.
 	Points int
@@ -41,6 +43,7 @@ type Result struct {
 	Scores
 	InitialDynos int
 	Ticks        []Tick
+	Records      []state.Record
 	Series       *Series
 }
 
@@ -71,9 +74,10 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	}
 	w.prober = prober{world: w, minResponse: s.MinResponseTime, maxResponse: s.MaxResponseTime}
 	w.formation.requested = initial
+	store := &memStore{keep: opt.Records}
 	t := &tick.Ticker{
 		Settings:  s,
-		Store:     &memStore{},
+		Store:     store,
 		Formation: &w.formation,
 		Prober:    &w.prober,
 		Notifier:  &w.notices,
@@ -146,6 +150,7 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	}
 	res.Scores = sc.scores(total)
 	res.Notices = w.notices.n
+	res.Records = store.records
 	if series != nil {
 		res.Series = series.build(len(tr))
 	}
@@ -232,8 +237,12 @@ type notices struct{ n int }
 func (c *notices) Notify(context.Context, notify.Notice) error { c.n++; return nil }
 
 // memStore keeps the one formation's state in memory, with the version
-// check the real stores make; history is not kept (the run keeps its own).
-type memStore struct{ s state.State }
+// check the real stores make; history only when asked (a year is a million records).
+type memStore struct {
+	s       state.State
+	keep    bool
+	records []state.Record
+}
 
 func (m *memStore) Load(context.Context, state.Key) (state.State, error) { return m.s, nil }
 
@@ -246,7 +255,12 @@ func (m *memStore) Save(_ context.Context, _ state.Key, s state.State) (state.St
 	return s, nil
 }
 
-func (m *memStore) Append(context.Context, state.Key, ...state.Record) error { return nil }
+func (m *memStore) Append(_ context.Context, _ state.Key, recs ...state.Record) error {
+	if m.keep {
+		m.records = append(m.records, recs...)
+	}
+	return nil
+}
 
 // discard drops the tick's log lines: a year is half a million of them.
 var discard = slog.New(slog.DiscardHandler)

@@ -171,19 +171,15 @@ func TestInferTraceRoundTrip(t *testing.T) {
 	m.Noise, m.Interval = 0, 60
 	tr := make(Trace, 180)
 	for i := range tr {
-		tr[i] = float64(300 + 5*i) // 300 → 1195 rpm: never past 0.95 of two dynos
+		tr[i] = float64(300 + 5*i) // 300 → 1195 rpm: two dynos' 0.95 is passed near the end
 	}
-	res, err := Run(context.Background(), s, m, tr, Options{Ticks: true})
+	res, err := Run(context.Background(), s, m, tr, Options{Records: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []state.Record
-	for _, tk := range res.Ticks {
-		sum := tk.Summary
-		recs = append(recs, state.Record{
-			At: tk.At, Kind: state.KindDecision, Verdict: sum.Verdict, LatencyMS: sum.LatencyMS, Status: tk.Probe.Status,
-			Current: sum.Current, Target: sum.Target,
-		})
+	recs := res.Records // what the tick wrote, scale records included
+	if res.ScaleUps == 0 {
+		t.Fatal("the trace should scale: the records then hold scale records to skip")
 	}
 	got, start, err := InferTrace(recs, m, s.HeartbeatTimeout)
 	if err != nil {
