@@ -18,7 +18,6 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/chart"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
-	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // simulateSettings are the settings a simulation can vary with -with: those
@@ -58,7 +57,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	seed := fs.Uint64("seed", simulation.DefaultSeed, "seed of the probe noise and the noisy profile")
 	slo := fs.Float64("slo-ms", 0, "latency target, in ms (default "+settings.EnvMaxResponseTime+")")
 	interval := fs.Int("interval", 0, "seconds between ticks (default "+settings.EnvHeartbeatInterval+" of each run)")
-	initial := fs.Int("initial", 0, "dynos at the start (default the minimum in force then, for each run)")
+	initial := fs.Int("initial", 0, "dynos at the start (default the minimum in force then, for each run; with -history, the first record's)")
 	start := fs.String("start", simulation.DefaultStart.Format(time.RFC3339), "RFC 3339 time of minute 0; schedules are read in "+settings.EnvTimeZone)
 	price := fs.Float64("dyno-price", simulation.DefaultDynoPrice, "dollars per dyno-hour (Standard-1X)")
 	var with withFlags
@@ -155,9 +154,15 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	}
 	// The store is read only once everything else is right.
 	if *fromHistory && len(problems) == 0 {
-		tr, m.Start, traffic, err = historyTrace(ctx, ff, *since, m, first, env)
+		var inf simulation.Inferred
+		inf, traffic, err = historyTrace(ctx, ff, *since, m, first, env)
 		if err != nil {
 			problems = append(problems, err.Error())
+		}
+		// The replay starts when and with the dynos the records start.
+		tr, m.Start = inf.Trace, inf.Start
+		if !set["initial"] {
+			m.Initial = inf.Dynos
 		}
 	}
 	if len(problems) > 0 {
@@ -277,43 +282,37 @@ func readTrace(path string) (simulation.Trace, error) {
 }
 
 // historyTrace infers the traffic of one formation's recorded decisions.
-func historyTrace(ctx context.Context, ff formationFlags, since string, m simulation.Model, s settings.Settings, env Env) (simulation.Trace, time.Time, string, error) {
+func historyTrace(ctx context.Context, ff formationFlags, since string, m simulation.Model, s settings.Settings, env Env) (simulation.Inferred, string, error) {
 	from, err := parseSince(since, env.Now())
 	if err != nil {
-		return nil, time.Time{}, "", err
+		return simulation.Inferred{}, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	store, keys, err := ff.open(ctx)
 	if err != nil {
-		return nil, time.Time{}, "", err
+		return simulation.Inferred{}, "", err
 	}
 	if len(keys) > 1 {
-		return nil, time.Time{}, "", fmt.Errorf("-history replays one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
+		return simulation.Inferred{}, "", fmt.Errorf("-history replays one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
 	}
 	key := keys[0]
 	recs, err := store.History(ctx, key, from, maxHistoryLimit)
 	if err != nil {
-		return nil, time.Time{}, "", fmt.Errorf("history of %s: %w", key, err)
+		return simulation.Inferred{}, "", fmt.Errorf("history of %s: %w", key, err)
 	}
 	if m.Interval == 0 {
 		m.Interval = int(s.HeartbeatInterval / time.Second)
 	}
-	tr, start, err := simulation.InferTrace(recs, m, s.HeartbeatTimeout)
+	inf, err := simulation.InferTrace(recs, m, s.HeartbeatTimeout)
 	if errors.Is(err, simulation.ErrNoHistory) {
-		return nil, time.Time{}, "", fmt.Errorf("history of %s since %s: %w", key, from.UTC().Format(time.RFC3339), err)
+		return simulation.Inferred{}, "", fmt.Errorf("history of %s since %s: %w", key, from.UTC().Format(time.RFC3339), err)
 	}
 	if err != nil {
-		return nil, time.Time{}, "", fmt.Errorf("history of %s: %w", key, err)
+		return simulation.Inferred{}, "", fmt.Errorf("history of %s: %w", key, err)
 	}
-	decisions := 0
-	for _, r := range recs {
-		if r.Kind == state.KindDecision {
-			decisions++
-		}
-	}
-	traffic := fmt.Sprintf("history of %s from %s, inferred from %d decisions", key, start.Format(time.RFC3339), decisions)
-	return tr, start, traffic, nil
+	traffic := fmt.Sprintf("history of %s from %s, inferred from %d decisions", key, inf.Start.Format(time.RFC3339), inf.Ticks)
+	return inf, traffic, nil
 }
 
 func plural(n int) string {

@@ -40,9 +40,6 @@ func (b *scriptedBeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // command's clock set to each tick's time), and checks every tick decided
 // the same: the simulator runs the production rules, not a copy.
 func TestSimulationDecidesAsOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("several seconds of real heartbeats")
-	}
 	schema, err := fakeheroku.SchemaPath()
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ var ErrNoHistory = errors.New("no decision records with a dyno count and a probe
 // probe timeout; probe errors and unread formations tell nothing, and the
 // previous minute's rate carries on through them and through gaps. The
 // trace starts at the first record's minute.
-func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Trace, time.Time, error) {
+func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Inferred, error) {
 	var ticks []state.Record
 	for _, r := range recs {
 		if r.Kind == state.KindDecision && r.Current > 0 && r.Verdict != "error" && r.Verdict != "" {
@@ -29,13 +29,13 @@ func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Trace, tim
 		}
 	}
 	if len(ticks) == 0 {
-		return nil, time.Time{}, ErrNoHistory
+		return Inferred{}, ErrNoHistory
 	}
 	slices.SortStableFunc(ticks, func(a, b state.Record) int { return a.At.Compare(b.At) })
 	start := ticks[0].At.UTC().Truncate(time.Minute)
 	minutes := int(ticks[len(ticks)-1].At.Sub(start)/time.Minute) + 1
 	if minutes > maxMinutes {
-		return nil, time.Time{}, errors.New("the history spans more than ten years")
+		return Inferred{}, errors.New("the history spans more than ten years")
 	}
 	sum := make([]float64, minutes)
 	count := make([]int, minutes)
@@ -62,7 +62,15 @@ func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Trace, tim
 			tr[k] = tr[k-1]
 		}
 	}
-	return tr, start, nil
+	return Inferred{Trace: tr, Start: start, Dynos: ticks[0].Current, Ticks: len(ticks)}, nil
+}
+
+// Inferred is the traffic of a recorded history.
+type Inferred struct {
+	Trace Trace
+	Start time.Time // minute 0: the first tick's minute
+	Dynos int       // the dyno count the first tick found
+	Ticks int       // the decisions the traffic was inferred from
 }
 
 // inferRPM is the rate that makes the model answer latencyMS with n dynos.

@@ -1,7 +1,5 @@
 package simulate
 
-import "time"
-
 // Series is a run reduced to buckets of whole minutes, for a chart: bucket
 // i covers minutes [i·Minutes, (i+1)·Minutes).
 type Series struct {
@@ -13,11 +11,6 @@ type Series struct {
 	// counts as the probe timeout); NaN-free: buckets without a tick repeat
 	// the previous value.
 	LatencyMS []float64
-}
-
-// Start of bucket i.
-func (s *Series) At(start time.Time, i int) time.Time {
-	return start.Add(time.Duration(i*s.Minutes) * time.Minute)
 }
 
 type seriesBuilder struct {

@@ -181,9 +181,13 @@ func TestInferTraceRoundTrip(t *testing.T) {
 	if res.ScaleUps == 0 {
 		t.Fatal("the trace should scale: the records then hold scale records to skip")
 	}
-	got, start, err := InferTrace(recs, m, s.HeartbeatTimeout)
+	inf, err := InferTrace(recs, m, s.HeartbeatTimeout)
 	if err != nil {
 		t.Fatal(err)
+	}
+	got, start := inf.Trace, inf.Start
+	if inf.Dynos != 2 || inf.Ticks != len(tr) {
+		t.Errorf("first tick found %d dynos, %d ticks; want 2 and %d", inf.Dynos, inf.Ticks, len(tr))
 	}
 	if !start.Equal(m.Start) || len(got) != len(tr) {
 		t.Fatalf("start %s, %d minutes; want %s, %d", start, len(got), m.Start, len(tr))
@@ -216,15 +220,16 @@ func TestInferTraceByHand(t *testing.T) {
 		// faster than idle: no traffic.
 		{At: at(5), Kind: state.KindDecision, Verdict: "pass", LatencyMS: 80, Status: 200, Current: 1},
 	}
-	got, start, err := InferTrace(recs, m, 10*time.Second)
+	inf, err := InferTrace(recs, m, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, start := inf.Trace, inf.Start
 	want := Trace{600, 600, 1230, 1230, 1920, 0}
 	if !start.Equal(DefaultStart) || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v from %s, want %v", got, start, want)
 	}
-	if _, _, err := InferTrace(recs[3:4], m, time.Second); err != ErrNoHistory {
+	if _, err := InferTrace(recs[3:4], m, time.Second); err != ErrNoHistory {
 		t.Errorf("only a probe error: %v, want ErrNoHistory", err)
 	}
 }
