@@ -42,7 +42,7 @@ func (w *withFlags) Set(v string) error {
 	return nil
 }
 
-// simulate replays a trace, a built-in profile or a formation's recorded
+// simulateCmd replays a trace, a built-in profile or a formation's recorded
 // history through the real tick, once per set of settings, and scores each
 // run against the ideal.
 func simulateCmd(ctx context.Context, args []string, env Env) error {
@@ -138,19 +138,20 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	var (
-		tr      simulation.Trace
-		traffic string
+		tr       simulation.Trace
+		traffic  string
+		traceErr error
 	)
 	switch {
 	case set["profile"]:
-		tr, err = simulation.ProfileTrace(*profile, *days, *seed)
+		tr, traceErr = simulation.ProfileTrace(*profile, *days, *seed)
 		traffic = fmt.Sprintf("profile %s, %d day%s", *profile, *days, plural(*days))
 	case set["trace"]:
-		tr, err = readTrace(*tracePath)
+		tr, traceErr = readTrace(*tracePath)
 		traffic = "trace " + *tracePath
 	}
-	if err != nil {
-		problems = append(problems, err.Error())
+	if traceErr != nil {
+		problems = append(problems, traceErr.Error())
 	}
 	// The store is read only once everything else is right.
 	if *fromHistory && len(problems) == 0 {

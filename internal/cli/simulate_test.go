@@ -342,3 +342,29 @@ func svgIDs(t *testing.T, svg []byte) map[string]bool {
 		}
 	}
 }
+
+// TestSimulateTrace: a profile written out as a CSV trace replays the same.
+func TestSimulateTrace(t *testing.T) {
+	tr, err := simulation.ProfileTrace("ramp", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ramp.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.WriteCSV(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, fromProfile, _ := runCLI(t, nil, "simulate", "-profile", "ramp", "-json")
+	code, fromTrace, stderr := runCLI(t, nil, "simulate", "-trace", path, "-json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	fromTrace = strings.Replace(fromTrace, `"traffic": "trace `+path+`"`, `"traffic": "profile ramp, 1 day"`, 1)
+	if fromTrace != fromProfile {
+		t.Errorf("the trace replayed differently from its profile:\n%s\n%s", fromTrace, fromProfile)
+	}
+}
