@@ -113,10 +113,14 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	c.printf("<title>%s</title>\n", esc(title))
 	c.printf(`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, wiHeight)
 	c.printf(`<text x="%s" y="28" font-size="17" font-weight="600">%s</text>`+"\n", num(plotLeft), esc(title))
+	layout := "Jan 2 15:04"
+	if c.from.In(loc).Year() != c.to.In(loc).Year() {
+		layout = "Jan 2 2006 15:04"
+	}
 	span := "traffic, probe latency and dynos against the ideal, " +
-		c.from.In(loc).Format("Jan 2 15:04") + " – " + c.to.In(loc).Format("Jan 2 15:04") + " " + zoneName(c.to.In(loc))
+		c.from.In(loc).Format(layout) + " – " + c.to.In(loc).Format(layout) + " " + zoneName(c.to.In(loc))
 	if wi.BucketMinutes > 1 {
-		span += fmt.Sprintf(" (in %d-minute steps: mean traffic and latency, most dynos)", wi.BucketMinutes)
+		span += "; " + per(wi.BucketMinutes) + ": mean traffic and latency, most dynos"
 	}
 	c.printf(`<text x="%s" y="46" fill="%s">%s</text>`+"\n", num(plotLeft), colMuted, esc(span))
 
@@ -153,6 +157,10 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 			c.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", px, num(panel[0]), px, num(panel[1]), colGrid)
 		}
 		local := t.In(loc)
+		if step >= 24*time.Hour { // whole days: the date is the label
+			c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("Jan 2"))
+			continue
+		}
 		c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("15:04"))
 		// The last label would run into "time (zone)".
 		if date := local.Format("Jan 2"); date != lastDate && c.x(t) < plotRight-60 {
@@ -269,4 +277,19 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 		return fmt.Errorf("write chart: %w", err)
 	}
 	return nil
+}
+
+// per names a bucket length: "per 2 minutes", "per hour", "per 3 days".
+func per(minutes int) string {
+	n, unit := minutes, "minute"
+	switch {
+	case minutes%(24*60) == 0:
+		n, unit = minutes/(24*60), "day"
+	case minutes%60 == 0:
+		n, unit = minutes/60, "hour"
+	}
+	if n == 1 {
+		return "per " + unit
+	}
+	return fmt.Sprintf("per %d %ss", n, unit)
 }

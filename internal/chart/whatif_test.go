@@ -92,8 +92,8 @@ func TestRenderWhatIfAxes(t *testing.T) {
 	})
 	t.Run("a year has a readable time axis", func(t *testing.T) {
 		wi := whatIf()
-		wi.BucketMinutes = 730 // 720 buckets for 365 days
-		for len(wi.RPM) < 720 {
+		wi.BucketMinutes = 1440 // a bucket a day
+		for len(wi.RPM) < 365 {
 			wi.RPM, wi.Ideal = append(wi.RPM, 600), append(wi.Ideal, 2)
 			for i := range wi.Runs {
 				wi.Runs[i].Dynos, wi.Runs[i].LatencyMS = append(wi.Runs[i].Dynos, 2), append(wi.Runs[i].LatencyMS, 300)
@@ -107,8 +107,11 @@ func TestRenderWhatIfAxes(t *testing.T) {
 		if len(labels) < 4 || len(labels) > 9 {
 			t.Errorf("%d time labels over a year, want a handful", len(labels))
 		}
-		if !strings.Contains(buf.String(), "in 730-minute steps") {
-			t.Error("the chart does not say its values are bucketed")
+		if !strings.Contains(buf.String(), "Jan 5 2026 09:00 – Jan 5 2027 09:00 UTC; per day: mean traffic") {
+			t.Error("the chart does not give the years or say its values are per day")
+		}
+		if strings.Contains(buf.String(), ">09:00<") {
+			t.Error("a year's axis should be labelled with dates, not times of day")
 		}
 	})
 }

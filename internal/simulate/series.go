@@ -19,8 +19,20 @@ type seriesBuilder struct {
 	latN   []int
 }
 
+// bucketSizes are the bucket lengths a series chooses from, in minutes:
+// divisors of a day, then whole days, so that buckets do not beat against
+// the daily rhythm of the traffic.
+var bucketSizes = []int{1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440}
+
 func newSeriesBuilder(minutes, points int) *seriesBuilder {
-	per := max(1, (minutes+points-1)/points)
+	need := max(1, (minutes+points-1)/points)
+	per := (need + minutesPerDay - 1) / minutesPerDay * minutesPerDay
+	for _, b := range bucketSizes {
+		if b >= need {
+			per = b
+			break
+		}
+	}
 	n := (minutes + per - 1) / per
 	return &seriesBuilder{
 		s: Series{

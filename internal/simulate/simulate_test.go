@@ -272,3 +272,21 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("minutes %d, ideal %v, model %v", doc.Minutes, doc.Ideal, doc.Model)
 	}
 }
+
+func TestSeriesBuckets(t *testing.T) {
+	tests := []struct {
+		minutes, points, want int
+	}{
+		{minutes: 1440, points: 720, want: 2},
+		{minutes: 60, points: 720, want: 1},
+		{minutes: 7 * 1440, points: 720, want: 15},
+		{minutes: 30 * 1440, points: 720, want: 60},
+		{minutes: 365 * 1440, points: 720, want: 1440},
+		{minutes: 3 * 365 * 1440, points: 720, want: 2 * 1440},
+	}
+	for _, tt := range tests {
+		if got := newSeriesBuilder(tt.minutes, tt.points).s.Minutes; got != tt.want {
+			t.Errorf("%d minutes in at most %d points: buckets of %d, want %d (whole divisors of a day, or whole days)", tt.minutes, tt.points, got, tt.want)
+		}
+	}
+}
