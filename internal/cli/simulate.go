@@ -12,12 +12,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/autoscalebot/autoscalebot/internal/chart"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // simulateSettings are the settings a simulation can vary with -with: those
@@ -56,7 +57,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	noise := fs.Float64("noise", simulation.DefaultNoise, "sigma of the log-normal noise on each probe (0: exact)")
 	seed := fs.Uint64("seed", simulation.DefaultSeed, "seed of the probe noise and the noisy profile")
 	slo := fs.Float64("slo-ms", 0, "latency target, in ms (default "+settings.EnvMaxResponseTime+")")
-	interval := fs.Int("interval", 0, "seconds between ticks (default "+settings.EnvHeartbeatInterval+" of each run)")
+	interval := fs.Int("interval", 0, "seconds between ticks (default "+settings.EnvHeartbeatInterval+" of each run; with -history, the recorded cadence)")
 	initial := fs.Int("initial", 0, "dynos at the start (default the minimum in force then, for each run; with -history, the first record's)")
 	start := fs.String("start", simulation.DefaultStart.Format(time.RFC3339), "RFC 3339 time of minute 0; schedules are read in "+settings.EnvTimeZone)
 	price := fs.Float64("dyno-price", simulation.DefaultDynoPrice, "dollars per dyno-hour (Standard-1X)")
@@ -154,16 +155,28 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 		problems = append(problems, traceErr.Error())
 	}
 	// The store is read only once everything else is right.
+	var (
+		inf      simulation.Inferred
+		recorded []state.Record
+	)
 	if *fromHistory && len(problems) == 0 {
-		var inf simulation.Inferred
-		inf, traffic, err = historyTrace(ctx, ff, *since, m, first, env)
+		inf, recorded, traffic, err = historyTrace(ctx, ff, *since, m, first, env)
 		if err != nil {
 			problems = append(problems, err.Error())
 		}
-		// The replay starts when and with the dynos the records start.
+		// The replay starts when and with the dynos the records start, and
+		// ticks as often as they did (the Lambda's schedule, not the local
+		// runner's setting) unless told otherwise.
 		tr, m.Start = inf.Trace, inf.Start
 		if !set["initial"] {
 			m.Initial = inf.Dynos
+		}
+		if !set["interval"] {
+			for i := range variants {
+				if _, changed := variants[i].Changed[settings.EnvHeartbeatInterval]; !changed {
+					variants[i].Settings.HeartbeatInterval = time.Duration(inf.IntervalSeconds) * time.Second
+				}
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -177,6 +190,11 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	report, results, err := simulation.Compare(ctx, variants, m, tr, traffic, opt)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
+	}
+	if *fromHistory {
+		// What really happened, scored the same way, beside what would have.
+		rec := simulation.RecordedRun(recorded, inf, report.Model, first.HeartbeatTimeout)
+		report.Recorded = &rec
 	}
 	if *chartPath != "" {
 		if err := writeSimulationChart(*chartPath, report, results, first, m); err != nil {
@@ -283,37 +301,37 @@ func readTrace(path string) (simulation.Trace, error) {
 }
 
 // historyTrace infers the traffic of one formation's recorded decisions.
-func historyTrace(ctx context.Context, ff formationFlags, since string, m simulation.Model, s settings.Settings, env Env) (simulation.Inferred, string, error) {
+func historyTrace(ctx context.Context, ff formationFlags, since string, m simulation.Model, s settings.Settings, env Env) (simulation.Inferred, []state.Record, string, error) {
 	from, err := parseSince(since, env.Now())
 	if err != nil {
-		return simulation.Inferred{}, "", err
+		return simulation.Inferred{}, nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	store, keys, err := ff.open(ctx)
 	if err != nil {
-		return simulation.Inferred{}, "", err
+		return simulation.Inferred{}, nil, "", err
 	}
 	if len(keys) > 1 {
-		return simulation.Inferred{}, "", fmt.Errorf("-history replays one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
+		return simulation.Inferred{}, nil, "", fmt.Errorf("-history replays one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
 	}
 	key := keys[0]
 	recs, err := store.History(ctx, key, from, maxHistoryLimit)
 	if err != nil {
-		return simulation.Inferred{}, "", fmt.Errorf("history of %s: %w", key, err)
+		return simulation.Inferred{}, nil, "", fmt.Errorf("history of %s: %w", key, err)
 	}
 	if m.Interval == 0 {
 		m.Interval = int(s.HeartbeatInterval / time.Second)
 	}
 	inf, err := simulation.InferTrace(recs, m, s.HeartbeatTimeout)
 	if errors.Is(err, simulation.ErrNoHistory) {
-		return simulation.Inferred{}, "", fmt.Errorf("history of %s since %s: %w", key, from.UTC().Format(time.RFC3339), err)
+		return simulation.Inferred{}, nil, "", fmt.Errorf("history of %s since %s: %w", key, from.UTC().Format(time.RFC3339), err)
 	}
 	if err != nil {
-		return simulation.Inferred{}, "", fmt.Errorf("history of %s: %w", key, err)
+		return simulation.Inferred{}, nil, "", fmt.Errorf("history of %s: %w", key, err)
 	}
 	traffic := fmt.Sprintf("history of %s from %s, inferred from %d decisions", key, inf.Start.Format(time.RFC3339), inf.Ticks)
-	return inf, traffic, nil
+	return inf, recs, traffic, nil
 }
 
 func plural(n int) string {
@@ -323,42 +341,46 @@ func plural(n int) string {
 	return "s"
 }
 
-// writeSimulationTable prints one row per run and the ideal.
+// writeSimulationTable prints one row per run, what the records show
+// (-history), and the ideal.
 func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	m := r.Model
 	fmt.Fprintf(w, "%s: %d minutes from %s\n", r.Traffic, r.Minutes, m.Start.Format(time.RFC3339))
 	fmt.Fprintf(w, "model: %s rpm a dyno, idle %s ms, boot %d s, noise %s (seed %d), SLO %s ms, $%s a dyno-hour\n\n",
 		fmtNum(m.CapacityRPM), fmtNum(m.BaseMS), m.BootSeconds, fmtNum(m.Noise), m.Seed, fmtNum(m.SLOMS), fmtNum(m.DynoPrice))
-	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "RUN\tEVERY\tDYNO-H\tCOST\tSLO MISS\tUPS\tDOWNS\tUNDER\tOVER\tT-UNDER\tT-OVER\tJITTER\tEPISODES\tREACTION\tNOTICES\t")
+	rows := [][]string{{"RUN", "EVERY", "DYNO-H", "COST", "SLO MISS", "UPS", "DOWNS", "UNDER", "OVER", "T-UNDER", "T-OVER",
+		"JITTER", "EPISODES", "REACTION", "NOTICES"}}
+	runRow := func(run simulation.RunReport, notices string) []string {
+		return []string{run.Label, fmt.Sprintf("%ds", run.IntervalSeconds), fmt.Sprintf("%.1f", run.DynoHours), fmt.Sprintf("$%.2f", run.CostUSD),
+			fmt.Sprintf("%.1f min", run.SLOViolationMinutes), strconv.Itoa(run.ScaleUps), strconv.Itoa(run.ScaleDowns),
+			fmt.Sprintf("%.3f", run.AccuracyU), fmt.Sprintf("%.3f", run.AccuracyO),
+			fmt.Sprintf("%.1f%%", 100*run.TimeshareU), fmt.Sprintf("%.1f%%", 100*run.TimeshareO), fmt.Sprintf("%+.2f/h", run.Jitter),
+			strconv.Itoa(run.UnderProvisionedEpisodes), fmt.Sprintf("%.0f s", run.MeanUnderProvisionedSeconds), notices}
+	}
 	for _, run := range r.Runs {
-		fmt.Fprintf(tw, "%s\t%ds\t%.1f\t$%.2f\t%.1f min\t%d\t%d\t%.3f\t%.3f\t%.1f%%\t%.1f%%\t%+.2f/h\t%d\t%.0f s\t%d\t\n",
-			run.Label, run.IntervalSeconds, run.DynoHours, run.CostUSD, run.SLOViolationMinutes, run.ScaleUps, run.ScaleDowns,
-			run.AccuracyU, run.AccuracyO, 100*run.TimeshareU, 100*run.TimeshareO, run.Jitter,
-			run.UnderProvisionedEpisodes, run.MeanUnderProvisionedSeconds, run.Notices)
+		rows = append(rows, runRow(run, strconv.Itoa(run.Notices)))
 	}
-	fmt.Fprintf(tw, "ideal\t-\t%.1f\t$%.2f\t-\t%d\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t\n",
-		r.Ideal.DynoHours, r.Ideal.CostUSD, r.Ideal.ScaleUps, r.Ideal.ScaleDowns)
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("write table: %w", err)
+	if r.Recorded != nil {
+		rows = append(rows, runRow(*r.Recorded, "-")) // notices are not recorded
 	}
-	// Runs are labelled on the left: right-aligned numbers, left-aligned names.
-	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	width := len("RUN")
-	for _, run := range r.Runs {
-		width = max(width, len([]rune(run.Label)))
-	}
-	for i, line := range lines {
-		label := "ideal"
-		switch {
-		case i == 0:
-			label = "RUN"
-		case i <= len(r.Runs):
-			label = r.Runs[i-1].Label
+	rows = append(rows, []string{"ideal", "-", fmt.Sprintf("%.1f", r.Ideal.DynoHours), fmt.Sprintf("$%.2f", r.Ideal.CostUSD), "-",
+		strconv.Itoa(r.Ideal.ScaleUps), strconv.Itoa(r.Ideal.ScaleDowns), "-", "-", "-", "-", "-", "-", "-", "-"})
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for c, cell := range row {
+			widths[c] = max(widths[c], utf8.RuneCountInString(cell))
 		}
-		rest := strings.TrimLeft(line, " ")[len(label):]
-		if _, err := fmt.Fprintf(w, "%-*s%s\n", width, label, strings.TrimRight(rest, " ")); err != nil {
+	}
+	for _, row := range rows {
+		var line strings.Builder
+		for c, cell := range row {
+			if c == 0 { // labels to the left, numbers to the right
+				fmt.Fprintf(&line, "%-*s", widths[c], cell)
+				continue
+			}
+			fmt.Fprintf(&line, "  %*s", widths[c], cell)
+		}
+		if _, err := fmt.Fprintln(w, line.String()); err != nil {
 			return fmt.Errorf("write table: %w", err)
 		}
 	}

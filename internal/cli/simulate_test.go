@@ -294,6 +294,18 @@ func TestSimulateHistory(t *testing.T) {
 	if rep.Runs[0].ScaleUps == 0 || rep.Runs[1].ScaleUps < rep.Runs[0].ScaleUps {
 		t.Errorf("the seeded rush should scale up, sooner with one fail: %+v", rep.Runs)
 	}
+	if rep.Runs[0].IntervalSeconds != 60 || rep.Model.Interval != 60 {
+		t.Errorf("the replay ticks every %d s, want the recorded 60 s", rep.Runs[0].IntervalSeconds)
+	}
+	// What really happened is beside it: the seeded history's successful scales.
+	if r := rep.Recorded; r == nil || r.Label != "recorded" || r.ScaleUps == 0 || r.ScaleDowns == 0 || r.IntervalSeconds != 60 ||
+		r.DynoHours <= 0 {
+		t.Errorf("recorded %+v, want the seeded ups and downs at one tick a minute", r)
+	}
+	code, table, stderr := runCLI(t, nil, "simulate", "-history", "-state", file, "-app", "shop", "-type", "web", "-since", "48h")
+	if code != 0 || !strings.Contains(table, "\nrecorded ") || !strings.Contains(table, "\nideal ") {
+		t.Errorf("exit %d, %s; want a recorded row before the ideal:\n%s", code, stderr, table)
+	}
 	if !testing.Short() {
 		// The table holds the same records, so the replay is the same.
 		table := seededTable(t, seedData(t))

@@ -62,7 +62,16 @@ func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Inferred, 
 			tr[k] = tr[k-1]
 		}
 	}
-	return Inferred{Trace: tr, Start: start, Dynos: ticks[0].Current, Ticks: len(ticks)}, nil
+	gaps := make([]time.Duration, 0, len(ticks))
+	for i := 1; i < len(ticks); i++ {
+		gaps = append(gaps, ticks[i].At.Sub(ticks[i-1].At))
+	}
+	interval := m.Interval
+	if len(gaps) > 0 {
+		slices.Sort(gaps)
+		interval = int(gaps[len(gaps)/2].Round(time.Second) / time.Second)
+	}
+	return Inferred{Trace: tr, Start: start, Dynos: ticks[0].Current, Ticks: len(ticks), IntervalSeconds: interval}, nil
 }
 
 // Inferred is the traffic of a recorded history.
@@ -71,6 +80,8 @@ type Inferred struct {
 	Start time.Time // minute 0: the first tick's minute
 	Dynos int       // the dyno count the first tick found
 	Ticks int       // the decisions the traffic was inferred from
+	// IntervalSeconds is the usual time between the recorded ticks (the median).
+	IntervalSeconds int
 }
 
 // inferRPM is the rate that makes the model answer latencyMS with n dynos.
@@ -85,4 +96,52 @@ func inferRPM(m Model, n int, latencyMS, dt float64) float64 {
 	default:
 		return full * (1 + (latencyMS-saturated)/(1000*dt))
 	}
+}
+
+// ScoreRecorded scores what really happened over the inferred trace: the
+// dyno count the records show (read at each tick, changed by each
+// successful scale) against the same ideal, and the recorded probe latency
+// (an unanswered probe as the timeout) against the SLO, each holding until
+// the next record. Notices are not recorded, so they count 0.
+func ScoreRecorded(recs []state.Record, inf Inferred, m Model, timeout time.Duration) Scores {
+	sorted := slices.Clone(recs)
+	slices.SortStableFunc(sorted, func(a, b state.Record) int {
+		// A tick writes its decision, then its scale, at the same instant.
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)))
+	})
+	sc := newScorer(m.DynoPrice)
+	supply, latency := inf.Dynos, 0.0
+	timeoutMS := float64(timeout) / float64(time.Millisecond)
+	next := 0
+	for minute, rpm := range inf.Trace {
+		demand := m.Ideal(rpm)
+		for sec := minute * 60; sec < minute*60+60; sec++ {
+			now := inf.Start.Add(time.Duration(sec) * time.Second)
+			for ; next < len(sorted) && !sorted[next].At.After(now); next++ {
+				r := sorted[next]
+				switch {
+				case r.Kind == state.KindScale && r.OK:
+					sc.scaled(supply, r.Target)
+					supply = r.Target
+				case r.Kind == state.KindDecision && r.Current > 0:
+					supply = r.Current
+				}
+				if r.Kind == state.KindDecision && r.Verdict != "error" && r.Verdict != "" {
+					latency = float64(r.LatencyMS)
+					if r.Status == 0 {
+						latency = timeoutMS
+					}
+				}
+			}
+			sc.second(supply, demand, latency > m.SLOMS)
+		}
+	}
+	return sc.scores(len(inf.Trace) * 60)
+}
+
+func kindOrder(kind string) int {
+	if kind == state.KindScale {
+		return 1
+	}
+	return 0
 }

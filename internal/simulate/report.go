@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // Variant is one set of settings to run the trace with.
@@ -20,11 +21,14 @@ type Variant struct {
 // Report is the output of `simulate -json`. The field names are a stable
 // interface for scripts: add fields, never rename them.
 type Report struct {
-	Runs    []RunReport `json:"runs"`
-	Ideal   IdealScores `json:"ideal"`
-	Model   Model       `json:"model"`
-	Traffic string      `json:"traffic"` // what was replayed: a profile, a trace file, a history
-	Minutes int         `json:"minutes"`
+	Runs []RunReport `json:"runs"`
+	// Recorded is what really happened, with -history: the recorded dyno
+	// counts and probe latencies scored against the same ideal.
+	Recorded *RunReport  `json:"recorded,omitempty"`
+	Ideal    IdealScores `json:"ideal"`
+	Model    Model       `json:"model"`
+	Traffic  string      `json:"traffic"` // what was replayed: a profile, a trace file, a history
+	Minutes  int         `json:"minutes"`
 }
 
 // RunReport is one run's scores under its label.
@@ -86,4 +90,12 @@ func roundScores(s Scores) Scores {
 func roundIdeal(s IdealScores) IdealScores {
 	s.DynoHours, s.CostUSD = round6(s.DynoHours), round6(s.CostUSD)
 	return s
+}
+
+// RecordedRun is the report of what the records show over inf (see ScoreRecorded).
+func RecordedRun(recs []state.Record, inf Inferred, m Model, timeout time.Duration) RunReport {
+	return RunReport{
+		Label: "recorded", Settings: map[string]string{}, IntervalSeconds: inf.IntervalSeconds, InitialDynos: inf.Dynos,
+		Scores: roundScores(ScoreRecorded(recs, inf, m, timeout)),
+	}
 }

@@ -290,3 +290,35 @@ func TestSeriesBuckets(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreRecordedByHand scores three recorded minutes.
+//
+//	at    record                            inferred rpm              ideal
+//	0:00  2 dynos, ok 200 ms                1200 × (1 − 100/200)  = 600    2
+//	1:00  2 dynos, fail 1500 ms; scaled → 3 1200 × (1 − 100/1500) = 1120   3
+//	2:00  3 dynos, ok 300 ms                1800 × (1 − 100/300)  = 1200   3
+//
+// Supply 2 for a minute, then 3 for two: 480 dyno-seconds, as the ideal;
+// never under or over. The 1500 ms probe holds for a minute: 1 SLO minute.
+// One scale up against one change of demand: jitter 0.
+func TestScoreRecordedByHand(t *testing.T) {
+	m := Model{CapacityRPM: 600, BaseMS: 100, SLOMS: 1000, Interval: 60, DynoPrice: 0.1}
+	at := func(min int) time.Time { return DefaultStart.Add(time.Duration(min) * time.Minute) }
+	recs := []state.Record{
+		{At: at(1), Kind: state.KindScale, Verdict: "fail", LatencyMS: 1500, Status: 200, Current: 2, Target: 3, OK: true},
+		{At: at(0), Kind: state.KindDecision, Verdict: "ok", LatencyMS: 200, Status: 200, Current: 2, Target: 2},
+		{At: at(1), Kind: state.KindDecision, Verdict: "fail", LatencyMS: 1500, Status: 200, Current: 2, Target: 3},
+		{At: at(2), Kind: state.KindDecision, Verdict: "ok", LatencyMS: 300, Status: 200, Current: 3, Target: 3},
+	}
+	inf, err := InferTrace(recs, m, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(inf.Trace, Trace{600, 1120, 1200}) || inf.Dynos != 2 || inf.IntervalSeconds != 60 {
+		t.Fatalf("inferred %+v", inf)
+	}
+	assertScores(t, ScoreRecorded(recs, inf, m, 10*time.Second), Scores{
+		DynoHours: 480.0 / 3600, IdealDynoHours: 480.0 / 3600, CostUSD: 480.0 / 3600 * 0.1, SLOViolationMinutes: 1,
+		ScaleUps: 1,
+	})
+}
