@@ -34,6 +34,9 @@ Usage:
                                                        stop or restart scaling (probing and recording go on)
   autoscalebot status  [-app A] [-type T] [-json] [-table T | -stack S | -state FILE]   what each formation is doing now
   autoscalebot history [-since 24h] [-app A] [-type T] [-only-scales] [-limit N] [-json] [-chart FILE.svg] [-table|-stack|-state]
+  autoscalebot simulate (-profile NAME [-days N] | -trace FILE.csv | -history [-app A] [-type T] [-since 7d] [-table|-stack|-state])
+                        [-with 'KEY=VALUE ...']... [-json] [-chart FILE.svg] [model flags: see simulate -h]
+                                                       replay traffic through these settings and score them against the ideal
 
 Settings come from AUTOSCALE_* environment variables (see the README). Without
 AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
@@ -84,6 +87,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = withTimeout(ctx, func(ctx context.Context) error { return status(ctx, args[1:], env) })
 	case "history":
 		err = withTimeout(ctx, func(ctx context.Context) error { return history(ctx, args[1:], env) })
+	case "simulate":
+		err = simulateCmd(ctx, args[1:], env)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

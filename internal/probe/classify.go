@@ -57,7 +57,7 @@ func classifyErr(parent context.Context, err error, bound time.Duration) (Verdic
 		alertErr    tls.AlertError
 		protoErr    textproto.ProtocolError
 		netErr      net.Error
-		timeoutText = "timeout after " + bound.String()
+		timeoutText = timeoutDetail(bound)
 	)
 	switch {
 	case errors.Is(parent.Err(), context.Canceled):

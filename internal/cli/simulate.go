@@ -1,0 +1,411 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/autoscalebot/autoscalebot/internal/chart"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+)
+
+// simulateSettings are the settings a simulation can vary with -with: those
+// the tick's decisions, the probe's verdict and the notices depend on.
+var simulateSettings = []string{
+	settings.EnvHeartbeatTimeout, settings.EnvHeartbeatInterval, settings.EnvMaxResponseTime, settings.EnvMinResponseTime,
+	settings.EnvFailsToScaleUp, settings.EnvPassesToScaleDown, settings.EnvMaxDynos, settings.EnvMinDynos,
+	settings.EnvTimeZone, settings.EnvIncrement, settings.EnvCooldown, settings.EnvScaleDiffThreshold,
+	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,
+	settings.EnvNotifyOnScaleFails, settings.EnvNotifyOnEveryScale, settings.EnvNotifyOnEveryPing, settings.EnvHistoryTTL,
+}
+
+// chartPoints is how many buckets a chart draws at most: about one a pixel.
+const chartPoints = 720
+
+// withFlags collects -with, which may be repeated.
+type withFlags []string
+
+func (w *withFlags) String() string { return strings.Join(*w, " | ") }
+func (w *withFlags) Set(v string) error {
+	*w = append(*w, v)
+	return nil
+}
+
+// simulateCmd replays a trace, a built-in profile or a formation's recorded
+// history through the real tick, once per set of settings, and scores each
+// run against the ideal.
+func simulateCmd(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("simulate", env)
+	tracePath := fs.String("trace", "", "traffic from a CSV file with the header minute,rpm (one row per minute from 0)")
+	profile := fs.String("profile", "", "a built-in traffic profile: "+simulation.ProfileNames())
+	days := fs.Int("days", 1, "days of the profile")
+	capacity := fs.Float64("capacity-rpm", simulation.DefaultCapacityRPM, "requests per minute one dyno serves at full use")
+	base := fs.Float64("base-ms", simulation.DefaultBaseMS, "latency of an idle app, in ms")
+	boot := fs.Int("boot-seconds", simulation.DefaultBootSeconds, "seconds from a scale call until a new dyno serves")
+	noise := fs.Float64("noise", simulation.DefaultNoise, "sigma of the log-normal noise on each probe (0: exact)")
+	seed := fs.Uint64("seed", simulation.DefaultSeed, "seed of the probe noise and the noisy profile")
+	slo := fs.Float64("slo-ms", 0, "latency target, in ms (default "+settings.EnvMaxResponseTime+")")
+	interval := fs.Int("interval", 0, "seconds between ticks (default "+settings.EnvHeartbeatInterval+" of each run; with -history, the recorded cadence)")
+	initial := fs.Int("initial", 0, "dynos at the start (default the minimum in force then, for each run; with -history, the first record's)")
+	start := fs.String("start", simulation.DefaultStart.Format(time.RFC3339), "RFC 3339 time of minute 0; schedules are read in "+settings.EnvTimeZone)
+	price := fs.Float64("dyno-price", simulation.DefaultDynoPrice, "dollars per dyno-hour (Standard-1X)")
+	var with withFlags
+	fs.Var(&with, "with", "run again with these settings changed: 'KEY=VALUE KEY2=VALUE2' (repeatable); any of\n"+strings.Join(simulateSettings, "\n"))
+	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	chartPath := fs.String("chart", "", "also write an SVG chart of traffic, latency and dynos to this file")
+	fromHistory := fs.Bool("history", false, "replay the traffic inferred from a formation's recorded decisions")
+	var ff formationFlags
+	ff.register(fs, env.Getenv)
+	since := fs.String("since", "7d", "with -history: a duration back from now (24h, 7d) or an RFC 3339 time")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "simulate: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	// Every problem with the flags at once.
+	var problems []string
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	sources := 0
+	for _, name := range []string{"trace", "profile", "history"} {
+		if set[name] {
+			sources++
+		}
+	}
+	switch {
+	case sources == 0:
+		problem("say what traffic to replay: -profile NAME (%s), -trace FILE.csv or -history", simulation.ProfileNames())
+	case sources > 1:
+		problem("give only one of -trace, -profile and -history")
+	}
+	if set["days"] && !set["profile"] {
+		problem("-days applies to -profile only")
+	}
+	if *fromHistory && set["start"] {
+		problem("-start cannot be combined with -history: the replay starts at the first record")
+	}
+	if !*fromHistory {
+		for _, name := range []string{"app", "type", "since", "table", "stack", "state"} {
+			if set[name] {
+				problem("-%s applies to -history only", name)
+			}
+		}
+	}
+	if set["initial"] && *initial < 1 {
+		problem("-initial %d: must be at least 1", *initial)
+	}
+	startAt, err := time.Parse(time.RFC3339, *start)
+	if err != nil {
+		problem("-start %q: not an RFC 3339 time like 2026-01-05T00:00:00Z", *start)
+	}
+	variants, err := simulateVariants(env.Getenv, with)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	first := settings.Settings{}
+	if len(variants) > 0 {
+		first = variants[0].Settings
+	}
+	m := simulation.Model{
+		CapacityRPM: *capacity, BaseMS: *base, BootSeconds: *boot, Noise: *noise, Seed: *seed,
+		SLOMS: *slo, Interval: *interval, Initial: *initial, Start: startAt.UTC(), DynoPrice: *price,
+	}
+	if len(variants) > 0 {
+		if !set["slo-ms"] {
+			m.SLOMS = float64(first.MaxResponseTime.Milliseconds())
+		}
+		check := m
+		if check.Interval == 0 {
+			check.Interval = int(first.HeartbeatInterval / time.Second)
+		}
+		if err := check.Validate(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	var (
+		tr       simulation.Trace
+		traffic  string
+		traceErr error
+	)
+	switch {
+	case set["profile"]:
+		tr, traceErr = simulation.ProfileTrace(*profile, *days, *seed)
+		traffic = fmt.Sprintf("profile %s, %d day%s", *profile, *days, plural(*days))
+	case set["trace"]:
+		tr, traceErr = readTrace(*tracePath)
+		traffic = "trace " + *tracePath
+	}
+	if traceErr != nil {
+		problems = append(problems, traceErr.Error())
+	}
+	// The store is read only once everything else is right.
+	var (
+		inf      simulation.Inferred
+		recorded []state.Record
+	)
+	if *fromHistory && len(problems) == 0 {
+		inf, recorded, traffic, err = historyTrace(ctx, ff, *since, m, first, env)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		// The replay starts when and with the dynos the records start, and
+		// ticks as often as they did (the Lambda's schedule, not the local
+		// runner's setting) unless told otherwise.
+		tr, m.Start = inf.Trace, inf.Start
+		if !set["initial"] {
+			m.Initial = inf.Dynos
+		}
+		if !set["interval"] {
+			for i := range variants {
+				if _, changed := variants[i].Changed[settings.EnvHeartbeatInterval]; !changed {
+					variants[i].Settings.HeartbeatInterval = time.Duration(inf.IntervalSeconds) * time.Second
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(redactKey(strings.Join(problems, "\n"), env.Getenv))
+	}
+
+	opt := simulation.Options{}
+	if *chartPath != "" {
+		opt.Points = chartPoints
+	}
+	report, results, err := simulation.Compare(ctx, variants, m, tr, traffic, opt)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	if *fromHistory {
+		// What really happened, scored the same way, beside what would have.
+		rec := simulation.RecordedRun(recorded, inf, report.Model, first.HeartbeatTimeout)
+		report.Recorded = &rec
+	}
+	if *chartPath != "" {
+		if err := writeSimulationChart(*chartPath, report, results, first, m); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "chart written to %s\n", *chartPath)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	}
+	return writeSimulationTable(env.Stdout, report)
+}
+
+// simulateVariants loads the settings as given and once more for each -with.
+// The app and heartbeat URL are filled in when missing: nothing is requested.
+func simulateVariants(getenv func(string) string, with []string) ([]simulation.Variant, error) {
+	filled := func(overlay map[string]string) func(string) string {
+		return func(k string) string {
+			if v, ok := overlay[k]; ok {
+				return v
+			}
+			v := getenv(k)
+			switch {
+			case v != "":
+			case k == settings.EnvAppName:
+				v = "simulated"
+			case k == settings.EnvHeartbeatURL:
+				v = "https://simulated.invalid/heartbeat"
+			}
+			return v
+		}
+	}
+	s, err := settings.Load(filled(nil))
+	if err != nil {
+		return nil, err
+	}
+	// The settings as given come back even when a -with is wrong, so that
+	// the model flags are still checked against them.
+	variants := []simulation.Variant{{Label: "as given", Settings: s}}
+	var problems []string
+	for _, w := range with {
+		changed, err := parseWith(w)
+		if err == nil {
+			s, err = settings.Load(filled(changed))
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-with %q: %v", w, err))
+			continue
+		}
+		label := redactKey(strings.Join(strings.Fields(w), " "), getenv)
+		variants = append(variants, simulation.Variant{Label: label, Settings: s, Changed: changed})
+	}
+	if len(problems) > 0 {
+		return variants[:1], errors.New(strings.Join(problems, "\n"))
+	}
+	return variants, nil
+}
+
+// parseWith reads 'KEY=VALUE KEY2=VALUE2'. A word without "=" continues the
+// value before it, so a schedule may contain spaces.
+func parseWith(w string) (map[string]string, error) {
+	changed := map[string]string{}
+	last := ""
+	for _, word := range strings.Fields(w) {
+		key, value, ok := strings.Cut(word, "=")
+		if !ok || !strings.HasPrefix(key, "AUTOSCALE_") {
+			if last == "" {
+				return nil, fmt.Errorf("%q is not KEY=VALUE", word)
+			}
+			changed[last] += " " + word
+			continue
+		}
+		if !slices.Contains(simulateSettings, key) {
+			return nil, fmt.Errorf("%s does not change a simulation (-with takes the settings listed by simulate -h)", key)
+		}
+		if _, dup := changed[key]; dup {
+			return nil, fmt.Errorf("%s is given twice", key)
+		}
+		changed[key], last = value, key
+	}
+	if len(changed) == 0 {
+		return nil, errors.New("no KEY=VALUE given")
+	}
+	return changed, nil
+}
+
+// redactKey hides the Heroku API key wherever a user may have pasted it.
+func redactKey(text string, getenv func(string) string) string {
+	if key := strings.TrimSpace(getenv(settings.EnvAPIKey)); key != "" {
+		text = strings.ReplaceAll(text, key, "[redacted]")
+	}
+	return text
+}
+
+func readTrace(path string) (simulation.Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("-trace: %w", err)
+	}
+	defer f.Close()
+	return simulation.ReadCSV(f, path)
+}
+
+// historyTrace infers the traffic of one formation's recorded decisions.
+func historyTrace(ctx context.Context, ff formationFlags, since string, m simulation.Model, s settings.Settings, env Env) (simulation.Inferred, []state.Record, string, error) {
+	from, err := parseSince(since, env.Now())
+	if err != nil {
+		return simulation.Inferred{}, nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	store, keys, err := ff.open(ctx)
+	if err != nil {
+		return simulation.Inferred{}, nil, "", err
+	}
+	if len(keys) > 1 {
+		return simulation.Inferred{}, nil, "", fmt.Errorf("-history replays one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
+	}
+	key := keys[0]
+	recs, err := store.History(ctx, key, from, maxHistoryLimit)
+	if err != nil {
+		return simulation.Inferred{}, nil, "", fmt.Errorf("history of %s: %w", key, err)
+	}
+	if m.Interval == 0 {
+		m.Interval = int(s.HeartbeatInterval / time.Second)
+	}
+	inf, err := simulation.InferTrace(recs, m, s.HeartbeatTimeout)
+	if errors.Is(err, simulation.ErrNoHistory) {
+		return simulation.Inferred{}, nil, "", fmt.Errorf("history of %s since %s: %w", key, from.UTC().Format(time.RFC3339), err)
+	}
+	if err != nil {
+		return simulation.Inferred{}, nil, "", fmt.Errorf("history of %s: %w", key, err)
+	}
+	traffic := fmt.Sprintf("history of %s from %s, inferred from %d decisions", key, inf.Start.Format(time.RFC3339), inf.Ticks)
+	return inf, recs, traffic, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// writeSimulationTable prints one row per run, what the records show
+// (-history), and the ideal.
+func writeSimulationTable(w io.Writer, r simulation.Report) error {
+	m := r.Model
+	fmt.Fprintf(w, "%s: %d minutes from %s\n", r.Traffic, r.Minutes, m.Start.Format(time.RFC3339))
+	fmt.Fprintf(w, "model: %s rpm a dyno, idle %s ms, boot %d s, noise %s (seed %d), SLO %s ms, $%s a dyno-hour\n\n",
+		fmtNum(m.CapacityRPM), fmtNum(m.BaseMS), m.BootSeconds, fmtNum(m.Noise), m.Seed, fmtNum(m.SLOMS), fmtNum(m.DynoPrice))
+	rows := [][]string{{"RUN", "EVERY", "DYNO-H", "COST", "SLO MISS", "UPS", "DOWNS", "UNDER", "OVER", "T-UNDER", "T-OVER",
+		"JITTER", "EPISODES", "REACTION", "NOTICES"}}
+	runRow := func(run simulation.RunReport, notices string) []string {
+		return []string{run.Label, fmt.Sprintf("%ds", run.IntervalSeconds), fmt.Sprintf("%.1f", run.DynoHours), fmt.Sprintf("$%.2f", run.CostUSD),
+			fmt.Sprintf("%.1f min", run.SLOViolationMinutes), strconv.Itoa(run.ScaleUps), strconv.Itoa(run.ScaleDowns),
+			fmt.Sprintf("%.3f", run.AccuracyU), fmt.Sprintf("%.3f", run.AccuracyO),
+			fmt.Sprintf("%.1f%%", 100*run.TimeshareU), fmt.Sprintf("%.1f%%", 100*run.TimeshareO), fmt.Sprintf("%+.2f/h", run.Jitter),
+			strconv.Itoa(run.UnderProvisionedEpisodes), fmt.Sprintf("%.0f s", run.MeanUnderProvisionedSeconds), notices}
+	}
+	for _, run := range r.Runs {
+		rows = append(rows, runRow(run, strconv.Itoa(run.Notices)))
+	}
+	if r.Recorded != nil {
+		rows = append(rows, runRow(*r.Recorded, "-")) // notices are not recorded
+	}
+	rows = append(rows, []string{"ideal", "-", fmt.Sprintf("%.1f", r.Ideal.DynoHours), fmt.Sprintf("$%.2f", r.Ideal.CostUSD), "-",
+		strconv.Itoa(r.Ideal.ScaleUps), strconv.Itoa(r.Ideal.ScaleDowns), "-", "-", "-", "-", "-", "-", "-", "-"})
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for c, cell := range row {
+			widths[c] = max(widths[c], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range rows {
+		var line strings.Builder
+		for c, cell := range row {
+			if c == 0 { // labels to the left, numbers to the right
+				fmt.Fprintf(&line, "%-*s", widths[c], cell)
+				continue
+			}
+			fmt.Fprintf(&line, "  %*s", widths[c], cell)
+		}
+		if _, err := fmt.Fprintln(w, line.String()); err != nil {
+			return fmt.Errorf("write table: %w", err)
+		}
+	}
+	return nil
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// writeSimulationChart draws the runs' buckets (replaced whole, never half written).
+func writeSimulationChart(path string, r simulation.Report, results []simulation.Result, first settings.Settings, m simulation.Model) error {
+	s0 := results[0].Series
+	wi := chart.WhatIf{
+		Title: r.Traffic, Start: m.Start, Location: first.Location, BucketMinutes: s0.Minutes,
+		RPM: s0.RPM, Ideal: s0.Ideal, SLOMS: m.SLOMS,
+		MinResponseMS: first.MinResponseTime.Milliseconds(), MaxResponseMS: first.MaxResponseTime.Milliseconds(),
+	}
+	for i, res := range results {
+		wi.Runs = append(wi.Runs, chart.WhatIfRun{Label: r.Runs[i].Label, Dynos: res.Series.Dynos, LatencyMS: res.Series.LatencyMS})
+	}
+	var buf bytes.Buffer
+	if err := chart.RenderWhatIf(&buf, wi); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write chart: %w", err)
+	}
+	return nil
+}

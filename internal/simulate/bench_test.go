@@ -1,0 +1,33 @@
+package simulate
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// BenchmarkYearOfMinutes simulates 525,600 minutes of the diurnal profile
+// with the default settings at one tick a minute: the target is
+// under 5 seconds. "s/year" is the time one year takes.
+func BenchmarkYearOfMinutes(b *testing.B) {
+	s := loadSettings(b, map[string]string{"AUTOSCALE_MAX_DYNOS": "10"})
+	tr, err := ProfileTrace("noisy", 365, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := defaultModel(s)
+	m.Interval = 60
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		res, err := Run(context.Background(), s, m, tr, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.ScaleUps == 0 {
+			b.Fatal("a year of traffic without a scale up")
+		}
+	}
+	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/year")
+	b.ReportMetric(float64(len(tr))*float64(b.N)/time.Since(start).Seconds(), "ticks/s")
+}

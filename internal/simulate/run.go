@@ -1,0 +1,273 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/tick"
+)
+
+// Options say what a run keeps besides its scores.
+type Options struct {
+	// Ticks keeps every tick's summary and model state (for tests and replays).
+	Ticks bool
+	// Records keeps the history records the tick wrote, as a store would.
+	Records bool
+	// Points, when more than 0, keeps the run as at most about this many
+	// buckets of minutes, for a chart.
+	Points int
+}
+
+// Tick is one tick of a run as the model saw it.
+type Tick struct {
+	Second    int          // seconds since minute 0
+	At        time.Time    // the ticker's clock
+	LatencyMS float64      // the model's latency L(s), before noise
+	Backlog   float64      // requests queued when it ran
+	Serving   int          // dynos serving when it ran
+	Probe     probe.Result // what the probe answered
+	Summary   tick.Summary // what the tick did
+	Requested int          // the formation's quantity after it
+}
+
+// Result is one run: its scores, and what Options asked to keep.
+type Result struct {
+	Scores
+	InitialDynos int
+	Ticks        []Tick
+	Records      []state.Record
+	Series       *Series
+}
+
+// Run replays tr through the real tick with settings s against model m.
+// The same inputs give the same result; with m.Noise 0 no random number is drawn.
+func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Options) (Result, error) {
+	if err := m.Validate(); err != nil {
+		return Result{}, err
+	}
+	if len(tr) == 0 {
+		return Result{}, fmt.Errorf("no traffic to simulate")
+	}
+	// The simulated formation always scales: dry run is a production switch.
+	s.DryRun = false
+	initial := m.Initial
+	if initial == 0 {
+		initial, _ = s.Bounds(m.Start)
+	}
+	w := &world{
+		model:   m,
+		timeout: s.HeartbeatTimeout,
+		serving: initial,
+		booting: make([]int, 0, 16),
+	}
+	w.formation.world = w
+	if m.Noise > 0 {
+		w.rng = rand.New(rand.NewPCG(m.Seed, 0x70726f6265)) // "probe"
+	}
+	w.prober = prober{world: w, minResponse: s.MinResponseTime, maxResponse: s.MaxResponseTime}
+	w.formation.requested = initial
+	store := &memStore{keep: opt.Records}
+	t := &tick.Ticker{
+		Settings:  s,
+		Store:     store,
+		Formation: &w.formation,
+		Prober:    &w.prober,
+		Notifier:  &w.notices,
+		Log:       discard,
+		Now:       func() time.Time { return m.Start.Add(time.Duration(w.second) * time.Second) },
+	}
+
+	sc := newScorer(m.DynoPrice)
+	var series *seriesBuilder
+	if opt.Points > 0 {
+		series = newSeriesBuilder(len(tr), opt.Points)
+	}
+	res := Result{InitialDynos: initial}
+	mu := m.CapacityRPM / 60 // requests per second one dyno serves
+	timeoutMS := float64(s.HeartbeatTimeout) / float64(time.Millisecond)
+	total := len(tr) * 60
+	nextTick := 0
+	for minute, rpm := range tr {
+		lambda := rpm / 60
+		demand := m.Ideal(rpm)
+		for sec := minute * 60; sec < minute*60+60; sec++ {
+			w.second = sec
+			// 1. Dynos that have finished booting start serving.
+			for len(w.booting) > 0 && w.booting[0] <= sec {
+				w.booting = w.booting[1:]
+				w.serving++
+			}
+			// 2. The latency an arriving request sees.
+			w.latency = timeoutMS
+			if w.serving > 0 {
+				capacity := float64(w.serving) * mu
+				w.latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*w.backlog/capacity
+			}
+			// 3. The real tick, every interval.
+			if sec == nextTick {
+				nextTick += m.Interval
+				if err := ctx.Err(); err != nil {
+					return Result{}, err
+				}
+				serving, backlog := w.serving, w.backlog
+				sum, err := t.Tick(ctx, "")
+				if err != nil {
+					return Result{}, fmt.Errorf("tick at second %d: %w", sec, err)
+				}
+				if sum.Scaled {
+					sc.scaled(sum.Current, sum.Target)
+				}
+				if series != nil {
+					ms := timeoutMS
+					if w.prober.last.Status != 0 {
+						ms = float64(w.prober.last.Latency) / float64(time.Millisecond)
+					}
+					series.tick(minute, ms, w.formation.requested)
+				}
+				if opt.Ticks {
+					res.Ticks = append(res.Ticks, Tick{
+						Second: sec, LatencyMS: w.latency, Probe: w.prober.last, Serving: serving,
+						Summary: sum, Backlog: backlog, Requested: w.formation.requested, At: t.Now(),
+					})
+				}
+			}
+			// 4. Account the second.
+			sc.second(w.formation.requested, demand, w.latency > m.SLOMS)
+			// 5. The backlog moves on.
+			w.backlog = max(0, w.backlog+lambda-float64(w.serving)*mu)
+		}
+		if series != nil {
+			series.minute(minute, rpm, demand, w.formation.requested)
+		}
+	}
+	res.Scores = sc.scores(total)
+	res.Notices = w.notices.n
+	res.Records = store.records
+	if series != nil {
+		res.Series = series.build(len(tr))
+	}
+	return res, nil
+}
+
+// world is the model's state, shared by the stand-ins.
+type world struct {
+	model     Model
+	timeout   time.Duration
+	second    int
+	latency   float64 // L(second), ms
+	backlog   float64 // requests waiting
+	serving   int
+	booting   []int // ready times of the dynos still booting, earliest first
+	rng       *rand.Rand
+	formation formation
+	prober    prober
+	notices   notices
+}
+
+// formation is the app's formation: what is requested (and billed), and
+// which of it is serving yet.
+type formation struct {
+	world     *world
+	requested int
+}
+
+func (f *formation) Quantity(context.Context, string, string) (int, error) { return f.requested, nil }
+
+// Scale always succeeds. New dynos serve after the boot delay; a scale
+// down stops the dynos not serving yet first, the latest to be ready first.
+func (f *formation) Scale(_ context.Context, _, _ string, quantity int) error {
+	w := f.world
+	if quantity > f.requested {
+		ready := w.second + w.model.BootSeconds
+		for range quantity - f.requested {
+			w.booting = append(w.booting, ready)
+		}
+	} else {
+		remove := f.requested - quantity
+		fromBooting := min(remove, len(w.booting))
+		w.booting = w.booting[:len(w.booting)-fromBooting]
+		w.serving -= remove - fromBooting
+	}
+	f.requested = quantity
+	return nil
+}
+
+// The simulated Platform API has no rate limit to report.
+func (f *formation) RateLimitRemaining() (int, bool) { return 0, false }
+func (f *formation) RefreshRateLimit(context.Context) (int, error) {
+	return 0, fmt.Errorf("no rate limit in a simulation")
+}
+
+// prober answers with the model's latency, scattered by the noise.
+type prober struct {
+	world                    *world
+	minResponse, maxResponse time.Duration
+	last                     probe.Result
+}
+
+func (p *prober) Probe(context.Context) probe.Result {
+	w := p.world
+	ms := w.latency
+	if w.rng != nil {
+		// Drawn on every tick, answered or not, so that runs of different
+		// settings see the same noise at the same tick.
+		ms *= math.Exp(w.model.Noise * w.rng.NormFloat64())
+	}
+	timeoutMS := float64(w.timeout) / float64(time.Millisecond)
+	if w.serving == 0 || ms > timeoutMS {
+		// No dyno to answer, or not in time.
+		p.last = probe.TimedOut(w.timeout)
+	} else {
+		p.last = probe.Answered(200, time.Duration(math.Round(ms*float64(time.Millisecond))), p.minResponse, p.maxResponse)
+	}
+	return p.last
+}
+
+// notices counts what would have been sent.
+type notices struct{ n int }
+
+func (c *notices) Notify(context.Context, notify.Notice) error { c.n++; return nil }
+
+// memStore keeps the one formation's state in memory, with the version
+// check the real stores make; history only when asked (a year is a million records).
+type memStore struct {
+	s       state.State
+	keep    bool
+	records []state.Record
+}
+
+func (m *memStore) Load(context.Context, state.Key) (state.State, error) { return m.s, nil }
+
+func (m *memStore) Save(_ context.Context, _ state.Key, s state.State) (state.State, error) {
+	if s.Version != m.s.Version {
+		return state.State{}, state.ErrConflict
+	}
+	s.Version++
+	m.s = s
+	return s, nil
+}
+
+func (m *memStore) Append(_ context.Context, _ state.Key, recs ...state.Record) error {
+	if m.keep {
+		m.records = append(m.records, recs...)
+	}
+	return nil
+}
+
+// discard drops the tick's log lines: a year is half a million of them.
+var discard = slog.New(slog.DiscardHandler)
+
+var (
+	_ tick.Store     = (*memStore)(nil)
+	_ tick.Formation = (*formation)(nil)
+	_ tick.Prober    = (*prober)(nil)
+	_ tick.Notifier  = (*notices)(nil)
+)
