@@ -9,9 +9,9 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +26,11 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -53,7 +54,6 @@ const (
 type stack struct {
 	ctx       context.Context
 	moto      *awstest.Moto
-	tpl       *cfntemplate.Template
 	cfg       aws.Config
 	ddb       *dynamodb.Client
 	ssm       *ssm.Client
@@ -113,20 +113,11 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	root, err := cfntemplate.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	moto := awstest.SharedMoto(t)
 	cfg := moto.Config(t)
 	s := &stack{
 		ctx:       ctx,
 		moto:      moto,
-		tpl:       tpl,
 		cfg:       cfg,
 		ddb:       dynamodb.NewFromConfig(cfg),
 		ssm:       ssm.NewFromConfig(cfg),
@@ -176,45 +167,48 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	return s
 }
 
-// env is the function's environment as the template deploys it with
-// s.params plus params, with overrides applied last, the Lambda runtime
-// settings the template gives the function (timeout, memory, log format)
-// and moto's endpoint and credentials.
+// env is the environment of the function moto's CloudFormation creates from
+// template.yaml (expanded by the SAM translator) with s.params plus params,
+// with overrides applied last; the Lambda runtime settings the stack gives
+// the function (timeout, memory; the log format, which moto does not keep,
+// from the expanded template); and moto's endpoint and credentials. The
+// function is pointed at this stack's table and topic, which the test reads.
 func (s *stack) env(t testing.TB, params, overrides map[string]string) []string {
 	t.Helper()
 	all := maps.Clone(s.params)
 	maps.Copy(all, params)
-	vars, err := s.tpl.Environment(functionID, all, map[string]string{tableID: s.table, topicID: s.topicARN})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmpl := stacktest.Template(t)
+	fn := stacktest.Deploy(s.ctx, t, s.moto, tmpl, all).Function(s.ctx, t, functionID)
+	vars := maps.Clone(fn.Env)
+	vars[settings.EnvTableName] = s.table
+	vars[settings.EnvTopicARN] = s.topicARN
 	maps.Copy(vars, overrides)
 
-	doc, err := cfntemplate.Resolve(s.tpl.Doc, all)
-	if err != nil {
-		t.Fatal(err)
+	format, _ := dig(tmpl, "Resources", functionID, "Properties", "LoggingConfig", "LogFormat").(string)
+	if format == "" || fn.Timeout == 0 || fn.MemorySize == 0 {
+		t.Fatalf("stack: function timeout %d, memory %d, log format %q", fn.Timeout, fn.MemorySize, format)
 	}
-	resources, _ := doc["Resources"].(map[string]any)
-	fn, _ := resources[functionID].(map[string]any)
-	props, _ := fn["Properties"].(map[string]any)
-	logging, _ := props["LoggingConfig"].(map[string]any)
-	runtimeVars := map[string]any{
-		lambdatest.EnvFunctionTimeout: props["Timeout"],
-		lambdatest.EnvFunctionMemory:  props["MemorySize"],
-		"AWS_LAMBDA_LOG_FORMAT":       logging["LogFormat"],
-	}
-	for name, v := range runtimeVars {
-		if v == nil {
-			t.Fatalf("template: %s has no value for %s", functionID, name)
-		}
-		vars[name] = fmt.Sprint(v)
-	}
+	vars[lambdatest.EnvFunctionTimeout] = strconv.Itoa(fn.Timeout)
+	vars[lambdatest.EnvFunctionMemory] = strconv.Itoa(fn.MemorySize)
+	vars["AWS_LAMBDA_LOG_FORMAT"] = format
 
 	env := make([]string, 0, len(vars))
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		env = append(env, k+"="+vars[k])
 	}
 	return append(env, s.moto.Env()...)
+}
+
+// dig follows map keys; nil when a step is missing.
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
 }
 
 // start runs the bootstrap under the emulator; its output is kept for the
