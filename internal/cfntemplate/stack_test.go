@@ -63,38 +63,85 @@ func deploy(t *testing.T, params map[string]string) (context.Context, *awstest.M
 }
 
 func TestStack(t *testing.T) {
+	const errorsAlarm, throttlesAlarm, downAlarm = "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "AutoscalerDownAlarm"
+	all := []string{downAlarm, errorsAlarm, throttlesAlarm}
 	tests := []struct {
 		name      string
 		params    map[string]string
 		schedule  ebtypes.RuleState
 		timeout   int
 		dashboard bool
-		recovered bool // the ALARM -> OK notice rule
+		recovered bool     // the ALARM -> OK notice rule
+		alarms    []string // sorted
+		email     bool
+		slack     bool
 	}{
-		{"defaults", nil, ebtypes.RuleStateEnabled, 30, true, true},
-		{"schedule paused", map[string]string{"ScheduleEnabled": "false"}, ebtypes.RuleStateDisabled, 30, true, true},
-		{"longer timeout", map[string]string{"FunctionTimeoutInSeconds": "45"}, ebtypes.RuleStateEnabled, 45, true, true},
-		{"dashboard off", map[string]string{"EnableDashboard": "false"}, ebtypes.RuleStateEnabled, 30, false, true},
+		{"defaults", nil, ebtypes.RuleStateEnabled, 30, true, true, all, false, false},
+		{"schedule paused: not down, just paused", map[string]string{"ScheduleEnabled": "false"}, ebtypes.RuleStateDisabled, 30,
+			true, true, []string{errorsAlarm, throttlesAlarm}, false, false},
+		{"longer timeout", map[string]string{"FunctionTimeoutInSeconds": "45"}, ebtypes.RuleStateEnabled, 45, true, true, all, false, false},
+		{"dashboard off", map[string]string{"EnableDashboard": "false"}, ebtypes.RuleStateEnabled, 30, false, true, all, false, false},
 		{"every alarm off", map[string]string{"EnableErrorAlarm": "false", "EnableThrottleAlarm": "false",
-			"EnableDownAlarm": "false"}, ebtypes.RuleStateEnabled, 30, true, false},
+			"EnableDownAlarm": "false"}, ebtypes.RuleStateEnabled, 30, true, false, nil, false, false},
 		{"only the down alarm", map[string]string{"EnableErrorAlarm": "false", "EnableThrottleAlarm": "false"},
-			ebtypes.RuleStateEnabled, 30, true, true},
+			ebtypes.RuleStateEnabled, 30, true, true, []string{downAlarm}, false, false},
+		{"slack workspace without channel", map[string]string{"SlackWorkspaceId": "T0123ABCD"}, ebtypes.RuleStateEnabled, 30,
+			true, true, all, false, false},
 		{"everything on", map[string]string{"ReserveConcurrency": "true", "NotificationEmail": "ops@example.com",
 			"SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD",
 			"HerokuApiKeyKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
-			ebtypes.RuleStateEnabled, 30, true, true},
+			ebtypes.RuleStateEnabled, 30, true, true, all, true, true},
+	}
+	// moto skips the types it does not implement (alarms, subscriptions,
+	// the Chatbot channel), so whether one would exist is read from an
+	// output per condition, which moto evaluates.
+	tmpl := stacktest.Template(t)
+	outputs := tmpl["Outputs"].(map[string]any)
+	for name := range tmpl["Conditions"].(map[string]any) {
+		outputs["Condition"+name] = map[string]any{"Condition": name, "Value": "true"}
+	}
+	exists := func(stack *stacktest.Stack, id string) bool {
+		if _, ok := stack.Resources[id]; ok {
+			return true
+		}
+		cond, _ := dig(tmpl, "Resources", id, "Condition").(string)
+		return cond == "" || stack.Outputs["Condition"+cond] == "true"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, moto, stack := deploy(t, tt.params)
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), stackWait)
+			defer cancel()
+			moto := awstest.SharedMoto(t)
+			stack := stacktest.Deploy(ctx, t, moto, tmpl, withRequired(tt.params))
 			cfg := moto.Config(t)
+
+			var alarms []string
+			for _, id := range all {
+				if exists(stack, id) {
+					alarms = append(alarms, id)
+				}
+			}
+			if !slices.Equal(alarms, tt.alarms) {
+				t.Errorf("alarms %v, want %v", alarms, tt.alarms)
+			}
+			if got := exists(stack, "NotificationEmailSubscription"); got != tt.email {
+				t.Errorf("email subscription %v, want %v", got, tt.email)
+			}
+			if got := []bool{exists(stack, "SlackChannel"), exists(stack, "SlackChannelRole")}; !reflect.DeepEqual(got, []bool{tt.slack, tt.slack}) {
+				t.Errorf("Slack channel and its role %v, want %v", got, tt.slack)
+			}
 
 			fn := stack.Function(ctx, t, functionID)
 			// moto ignores Architectures: TestExpandedTemplate reads it.
-			got := []any{fn.Runtime, fn.Handler, fn.MemorySize, fn.Timeout}
-			want := []any{"provided.al2023", "bootstrap", 128, tt.timeout}
+			reserved := 0
+			if tt.params["ReserveConcurrency"] == "true" {
+				reserved = 1
+			}
+			got := []any{fn.Runtime, fn.Handler, fn.MemorySize, fn.Timeout, fn.ReservedConcurrency}
+			want := []any{"provided.al2023", "bootstrap", 128, tt.timeout, reserved}
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("function runtime, handler, memory, timeout = %v, want %v", got, want)
+				t.Errorf("function runtime, handler, memory, timeout, reserved concurrency = %v, want %v", got, want)
 			}
 			if fn.Env[settings.EnvFunctionTimeout] != fmtInt(tt.timeout) {
 				t.Errorf("%s = %q, want the function's timeout %d", settings.EnvFunctionTimeout, fn.Env[settings.EnvFunctionTimeout], tt.timeout)

@@ -208,6 +208,8 @@ type Function struct {
 	MemorySize, Timeout    int
 	Architectures          []string
 	Env                    map[string]string
+	// ReservedConcurrency is 0 when the function reserves none.
+	ReservedConcurrency int
 }
 
 // Function reads the configuration of the function with logical id
@@ -229,6 +231,13 @@ func (s *Stack) Function(ctx context.Context, t testing.TB, logicalID string) Fu
 	}
 	f := Function{Name: raw.FunctionName, Runtime: raw.Runtime, Handler: raw.Handler, MemorySize: raw.MemorySize,
 		Timeout: raw.Timeout, Architectures: raw.Architectures, Env: map[string]string{}}
+	var concurrency struct{ ReservedConcurrentExecutions *int }
+	if err := motoRequest(ctx, s.moto, "lambda", http.MethodGet, "/2019-09-30/functions/"+name+"/concurrency", nil, &concurrency); err != nil {
+		t.Fatalf("get function concurrency: %v", err)
+	}
+	if concurrency.ReservedConcurrentExecutions != nil {
+		f.ReservedConcurrency = *concurrency.ReservedConcurrentExecutions
+	}
 	for k, v := range raw.Environment.Variables {
 		// Lambda's variables are strings; moto keeps a Number parameter's
 		// value as a JSON number (30, not "30").
