@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
@@ -42,13 +44,13 @@ func TestMain(m *testing.M) {
 const (
 	functionID = "AutoscalerFunction" // the template's logical ids
 	tableID    = "StateTable"
-	topicID    = "NotificationTopic"
 	process    = "web"
 )
 
-// stack is the local twin of one deployed stack: in moto the table (from the
-// template's own definition), the topic with an SQS queue subscribed to read
-// notices back, and the API key as an SSM SecureString; a fake Heroku
+// stack is the local twin of one deployed stack: the stack itself, created
+// from template.yaml by moto's CloudFormation (function configuration, table,
+// topic), an SQS queue subscribed to the topic to read notices back, and the
+// API key as an SSM SecureString; a fake Heroku
 // Platform API that accepts only that key and checks every request against
 // heroku-go's schema; and a heartbeat with switchable latency.
 type stack struct {
@@ -68,6 +70,7 @@ type stack struct {
 	beat      *heartbeat
 	bootstrap string
 	params    map[string]string // template parameters the function is deployed with
+	fn        stacktest.Function
 
 	mu        sync.Mutex
 	emulators []*lambdatest.Emulator
@@ -122,21 +125,11 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		ddb:       dynamodb.NewFromConfig(cfg),
 		ssm:       ssm.NewFromConfig(cfg),
 		app:       "app-" + randomHex(t, 4),
-		table:     awstest.UniqueName(t, "state"),
 		keyParam:  "/autoscalebot/" + randomHex(t, 4) + "/heroku-api-key",
 		apiKey:    "HRKU-" + randomHex(t, 16),
 		beat:      newHeartbeat(t),
 		bootstrap: lambdatest.BuildBootstrap(t),
 	}
-	s.store = dynamostore.New(s.ddb, s.table, 0)
-
-	awstest.CreateTable(ctx, t, s.ddb, s.table) // from the template's own tableID definition
-
-	// The notices are read back through an SQS queue, with the SNS envelope
-	// kept for subject and attributes.
-	s.topicARN = awstest.CreateTopic(ctx, t, cfg)
-	s.queueURL = awstest.SubscribeQueue(ctx, t, cfg, s.topicARN, "")
-
 	if _, err := s.ssm.PutParameter(ctx, &ssm.PutParameterInput{
 		Name:  aws.String(s.keyParam),
 		Value: aws.String(s.apiKey),
@@ -164,21 +157,56 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		"HeartbeatUrl":              s.beat.srv.URL + "/heartbeat",
 	}
 	maps.Copy(s.params, params)
+
+	// The stack itself, created by moto's CloudFormation from template.yaml:
+	// the function's configuration, the table and the topic are its own.
+	deployed := stacktest.Deploy(ctx, t, moto, stacktest.Template(t), s.params)
+	s.fn = deployed.Function(ctx, t, functionID)
+	s.table, s.topicARN = deployed.Outputs["TableName"], deployed.Outputs["TopicArn"]
+	s.store = dynamostore.New(s.ddb, s.table, 0)
+	// moto's CloudFormation does not apply the table's TimeToLiveSpecification.
+	enableTTL(ctx, t, s.ddb, s.table)
+	// The notices are read back through an SQS queue, with the SNS envelope
+	// kept for subject and attributes.
+	s.queueURL = awstest.SubscribeQueue(ctx, t, cfg, s.topicARN, "")
 	return s
 }
 
-// env is the environment of the function moto's CloudFormation creates from
-// template.yaml (expanded by the SAM translator) with s.params plus params,
-// with overrides applied last; the Lambda runtime settings the stack gives
-// the function (timeout, memory; the log format, which moto does not keep,
-// from the expanded template); and moto's endpoint and credentials. The
-// function is pointed at this stack's table and topic, which the test reads.
+func enableTTL(ctx context.Context, t testing.TB, ddb *dynamodb.Client, table string) {
+	t.Helper()
+	root, err := cfntemplate.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := tpl.TimeToLiveInput(tableID, table)
+	if err != nil || in == nil {
+		t.Fatalf("template TTL of %s = %v, %v", tableID, in, err)
+	}
+	if _, err := ddb.UpdateTimeToLive(ctx, in); err != nil {
+		t.Fatalf("enable TTL on %s: %v", table, err)
+	}
+}
+
+// env is the environment of the stack's function as moto's CloudFormation
+// created it, with overrides applied last; the Lambda runtime settings the
+// stack gives the function (timeout, memory; the log format, which moto does
+// not keep, from the expanded template); and moto's endpoint and
+// credentials. With params, the function is that of a second stack deployed
+// with s.params plus params, pointed at this stack's table and topic, which
+// the test reads.
 func (s *stack) env(t testing.TB, params, overrides map[string]string) []string {
 	t.Helper()
-	all := maps.Clone(s.params)
-	maps.Copy(all, params)
 	tmpl := stacktest.Template(t)
-	fn := stacktest.Deploy(s.ctx, t, s.moto, tmpl, all).Function(s.ctx, t, functionID)
+	fn := s.fn
+	if len(params) > 0 {
+		all := maps.Clone(s.params)
+		maps.Copy(all, params)
+		fn = stacktest.Deploy(s.ctx, t, s.moto, tmpl, all).Function(s.ctx, t, functionID)
+	}
 	vars := maps.Clone(fn.Env)
 	vars[settings.EnvTableName] = s.table
 	vars[settings.EnvTopicARN] = s.topicARN
