@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -41,19 +44,18 @@ func TestMain(m *testing.M) {
 const (
 	functionID = "AutoscalerFunction" // the template's logical ids
 	tableID    = "StateTable"
-	topicID    = "NotificationTopic"
 	process    = "web"
 )
 
-// stack is the local twin of one deployed stack: in moto the table (from the
-// template's own definition), the topic with an SQS queue subscribed to read
-// notices back, and the API key as an SSM SecureString; a fake Heroku
+// stack is the local twin of one deployed stack: the stack itself, created
+// from template.yaml by moto's CloudFormation (function configuration, table,
+// topic), an SQS queue subscribed to the topic to read notices back, and the
+// API key as an SSM SecureString; a fake Heroku
 // Platform API that accepts only that key and checks every request against
 // heroku-go's schema; and a heartbeat with switchable latency.
 type stack struct {
 	ctx       context.Context
 	moto      *awstest.Moto
-	tpl       *cfntemplate.Template
 	cfg       aws.Config
 	ddb       *dynamodb.Client
 	ssm       *ssm.Client
@@ -69,6 +71,7 @@ type stack struct {
 	beat      *heartbeat
 	bootstrap string
 	params    map[string]string // template parameters the function is deployed with
+	fn        stacktest.Function
 
 	mu        sync.Mutex
 	emulators []*lambdatest.Emulator
@@ -114,39 +117,20 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	root, err := cfntemplate.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	moto := awstest.SharedMoto(t)
 	cfg := moto.Config(t)
 	s := &stack{
 		ctx:       ctx,
 		moto:      moto,
-		tpl:       tpl,
 		cfg:       cfg,
 		ddb:       dynamodb.NewFromConfig(cfg),
 		ssm:       ssm.NewFromConfig(cfg),
 		app:       "app-" + randomHex(t, 4),
-		table:     awstest.UniqueName(t, "state"),
 		keyParam:  "/autoscalebot/" + randomHex(t, 4) + "/heroku-api-key",
 		apiKey:    "HRKU-" + randomHex(t, 16),
 		beat:      newHeartbeat(t),
 		bootstrap: lambdatest.BuildBootstrap(t),
 	}
-	s.store = dynamostore.New(s.ddb, s.table, 0)
-
-	awstest.CreateTable(ctx, t, s.ddb, s.table) // from the template's own tableID definition
-
-	// The notices are read back through an SQS queue, with the SNS envelope
-	// kept for subject and attributes.
-	s.topicARN = awstest.CreateTopic(ctx, t, cfg)
-	s.queueURL = awstest.SubscribeQueue(ctx, t, cfg, s.topicARN, "")
-
 	if _, err := s.ssm.PutParameter(ctx, &ssm.PutParameterInput{
 		Name:  aws.String(s.keyParam),
 		Value: aws.String(s.apiKey),
@@ -174,48 +158,86 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		"HeartbeatUrl":              s.beat.srv.URL + "/heartbeat",
 	}
 	maps.Copy(s.params, params)
+
+	// The stack itself, created by moto's CloudFormation from template.yaml:
+	// the function's configuration, the table and the topic are its own.
+	deployed := stacktest.Deploy(ctx, t, moto, stacktest.Template(t), s.params)
+	s.fn = deployed.Function(ctx, t, functionID)
+	s.table, s.topicARN = deployed.Outputs["TableName"], deployed.Outputs["TopicArn"]
+	s.store = dynamostore.New(s.ddb, s.table, 0)
+	// moto's CloudFormation does not apply the table's TimeToLiveSpecification.
+	enableTTL(ctx, t, s.ddb, s.table)
+	// The notices are read back through an SQS queue, with the SNS envelope
+	// kept for subject and attributes.
+	s.queueURL = awstest.SubscribeQueue(ctx, t, cfg, s.topicARN, "")
 	return s
 }
 
-// env is the function's environment as the template deploys it with
-// s.params plus params, with overrides applied last, the Lambda runtime
-// settings the template gives the function (timeout, memory, log format)
-// and moto's endpoint and credentials.
+func enableTTL(ctx context.Context, t testing.TB, ddb *dynamodb.Client, table string) {
+	t.Helper()
+	root, err := cfntemplate.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := tpl.TimeToLiveInput(tableID, table)
+	if err != nil || in == nil {
+		t.Fatalf("template TTL of %s = %v, %v", tableID, in, err)
+	}
+	if _, err := ddb.UpdateTimeToLive(ctx, in); err != nil {
+		t.Fatalf("enable TTL on %s: %v", table, err)
+	}
+}
+
+// env is the environment of the stack's function as moto's CloudFormation
+// created it, with overrides applied last; the Lambda runtime settings the
+// stack gives the function (timeout, memory; the log format, which moto does
+// not keep, from the expanded template); and moto's endpoint and
+// credentials. With params, the function is that of a second stack deployed
+// with s.params plus params, pointed at this stack's table and topic, which
+// the test reads.
 func (s *stack) env(t testing.TB, params, overrides map[string]string) []string {
 	t.Helper()
-	all := maps.Clone(s.params)
-	maps.Copy(all, params)
-	vars, err := s.tpl.Environment(functionID, all, map[string]string{tableID: s.table, topicID: s.topicARN})
-	if err != nil {
-		t.Fatal(err)
+	tmpl := stacktest.Template(t)
+	fn := s.fn
+	if len(params) > 0 {
+		all := maps.Clone(s.params)
+		maps.Copy(all, params)
+		fn = stacktest.Deploy(s.ctx, t, s.moto, tmpl, all).Function(s.ctx, t, functionID)
 	}
+	vars := maps.Clone(fn.Env)
+	vars[settings.EnvTableName] = s.table
+	vars[settings.EnvTopicARN] = s.topicARN
 	maps.Copy(vars, overrides)
 
-	doc, err := cfntemplate.Resolve(s.tpl.Doc, all)
-	if err != nil {
-		t.Fatal(err)
+	format, _ := dig(tmpl, "Resources", functionID, "Properties", "LoggingConfig", "LogFormat").(string)
+	if format == "" || fn.Timeout == 0 || fn.MemorySize == 0 {
+		t.Fatalf("stack: function timeout %d, memory %d, log format %q", fn.Timeout, fn.MemorySize, format)
 	}
-	resources, _ := doc["Resources"].(map[string]any)
-	fn, _ := resources[functionID].(map[string]any)
-	props, _ := fn["Properties"].(map[string]any)
-	logging, _ := props["LoggingConfig"].(map[string]any)
-	runtimeVars := map[string]any{
-		lambdatest.EnvFunctionTimeout: props["Timeout"],
-		lambdatest.EnvFunctionMemory:  props["MemorySize"],
-		"AWS_LAMBDA_LOG_FORMAT":       logging["LogFormat"],
-	}
-	for name, v := range runtimeVars {
-		if v == nil {
-			t.Fatalf("template: %s has no value for %s", functionID, name)
-		}
-		vars[name] = fmt.Sprint(v)
-	}
+	vars[lambdatest.EnvFunctionTimeout] = strconv.Itoa(fn.Timeout)
+	vars[lambdatest.EnvFunctionMemory] = strconv.Itoa(fn.MemorySize)
+	vars["AWS_LAMBDA_LOG_FORMAT"] = format
 
 	env := make([]string, 0, len(vars))
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		env = append(env, k+"="+vars[k])
 	}
 	return append(env, s.moto.Env()...)
+}
+
+// dig follows map keys; nil when a step is missing.
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
 }
 
 // start runs the bootstrap under the emulator; its output is kept for the

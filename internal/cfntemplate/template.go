@@ -1,6 +1,7 @@
 // Package cfntemplate reads the project's CloudFormation/SAM template, so that
-// tests build local stand-ins (the DynamoDB table, the function's environment)
-// exactly as the deployed stack defines them.
+// tests build local stand-ins (the DynamoDB table) exactly as the deployed
+// stack defines them. It does not evaluate the template: the tests deploy it
+// into moto for that (internal/stacktest).
 package cfntemplate
 
 import (

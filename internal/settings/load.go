@@ -310,9 +310,7 @@ func (l *loader) url(name string, required bool) string {
 	return ""
 }
 
-// appNamePattern admits Heroku app names and app ids (UUIDs), and nothing
-// that could change the request path it is pasted into.
-var appNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,99}$`)
+var appNamePattern = regexp.MustCompile(AppNamePattern)
 
 func (l *loader) appName() string {
 	v := l.raw(EnvAppName)
@@ -325,8 +323,7 @@ func (l *loader) appName() string {
 	return v
 }
 
-// processTypePattern is Heroku's schema pattern for a formation type.
-var processTypePattern = regexp.MustCompile(`^[-\w]{1,128}$`)
+var processTypePattern = regexp.MustCompile(ProcessTypePattern)
 
 func (l *loader) processType() string {
 	v := l.value(EnvProcessType)

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Expand a SAM template into plain CloudFormation JSON, offline.
 
-usage: expand.py TEMPLATE [PARAMETERS_JSON]
+usage: python3 -c "$(cat expand.py)" TEMPLATE [PARAMETERS_JSON]
 
 PARAMETERS_JSON is an object of parameter name -> value. The expansion uses
 samtranslator's bundled managed-policy map and a region-only boto session, so
 it makes no AWS call. Conditions, !If and parameter references are left for
-the caller to evaluate, as CloudFormation would after the transform.
+CloudFormation (moto, in the tests) to evaluate, as after a real transform.
 """
 import json
 import sys

@@ -1,0 +1,226 @@
+package cfntemplate
+
+// The template's deploy-time checks that CloudFormation Rules make: the
+// combinations of parameters they refuse must be the ones the function's
+// own settings code refuses at load, so the rules are derived here from
+// internal/settings and compared with template.yaml.
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+)
+
+const (
+	heartbeatParam = "HeartbeatTimeoutInMs"
+	functionParam  = "FunctionTimeoutInSeconds"
+)
+
+// heartbeatRuleName names the rule that guards one HeartbeatTimeoutInMs value.
+func heartbeatRuleName(ms string) string { return "HeartbeatTimeout" + ms + "FitsTheFunction" }
+
+// TestHeartbeatRulesFollowTheSettings: for every HeartbeatTimeoutInMs the
+// template allows, its rule refuses exactly the FunctionTimeoutInSeconds
+// values (within the parameter's range) that settings.LoadLambda rejects, so
+// a stack that would fail every invocation cannot deploy.
+func TestHeartbeatRulesFollowTheSettings(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	heartbeats := tmpl.Parameters()[heartbeatParam].AllowedValues
+	if len(heartbeats) == 0 {
+		t.Fatalf("%s has no AllowedValues: Rules cannot compare numbers, so each value needs its own rule", heartbeatParam)
+	}
+	lo, hi := numberBound(t, tmpl, functionParam, "MinValue"), numberBound(t, tmpl, functionParam, "MaxValue")
+	rules, _ := tmpl.Doc["Rules"].(map[string]any)
+
+	want := map[string]any{}
+	var snippet strings.Builder
+	for _, ms := range heartbeats {
+		h, err := strconv.Atoi(ms)
+		if err != nil {
+			t.Fatalf("%s AllowedValues: %q is not a number", heartbeatParam, ms)
+		}
+		var refused []any
+		least := 0
+		for f := lo; f <= hi; f++ {
+			if fits(t, h, f) {
+				if least == 0 {
+					least = f
+				}
+				continue
+			}
+			refused = append(refused, strconv.Itoa(f))
+		}
+		if least == 0 {
+			t.Errorf("%s=%d fits no %s in %d..%d: drop it from AllowedValues", heartbeatParam, h, functionParam, lo, hi)
+			continue
+		}
+		if len(refused) == 0 {
+			continue // every function timeout fits: no rule
+		}
+		desc := fmt.Sprintf("With %s=%d, %s must be at least %d (the probe must end %s before the function timeout).",
+			heartbeatParam, h, functionParam, least, settings.FunctionTimeoutMargin)
+		want[heartbeatRuleName(ms)] = map[string]any{
+			"RuleCondition": map[string]any{"Fn::Equals": []any{ref(heartbeatParam), ms}},
+			"Assertions": []any{map[string]any{
+				"Assert":            map[string]any{"Fn::Not": []any{map[string]any{"Fn::Contains": []any{refused, ref(functionParam)}}}},
+				"AssertDescription": desc,
+			}},
+		}
+		quoted := make([]string, len(refused))
+		for i, f := range refused {
+			quoted[i] = strconv.Quote(f.(string))
+		}
+		fmt.Fprintf(&snippet, "  %s:\n    RuleCondition: !Equals [!Ref %s, %q]\n    Assertions:\n"+
+			"      - Assert: !Not [{\"Fn::Contains\": [[%s], !Ref %s]}]\n        AssertDescription: %q\n",
+			heartbeatRuleName(ms), heartbeatParam, ms, strings.Join(quoted, ", "), functionParam, desc)
+	}
+
+	got := map[string]any{}
+	for name, rule := range rules {
+		if strings.HasPrefix(name, "HeartbeatTimeout") {
+			got[name] = rule
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("template.yaml's heartbeat rules differ from what internal/settings accepts; they should read:\n%s", snippet.String())
+	}
+}
+
+// fits reports whether the function's settings accept a probe timeout of
+// ms milliseconds in a function of seconds seconds.
+func fits(t *testing.T, ms, seconds int) bool {
+	t.Helper()
+	env := map[string]string{
+		settings.EnvAppName:          "my-app",
+		settings.EnvHeartbeatURL:     "https://my-app.herokuapp.com/heartbeat",
+		settings.EnvAPIKeyParameter:  "/autoscalebot/heroku-api-key",
+		settings.EnvTableName:        "table",
+		settings.EnvTopicARN:         "arn:aws:sns:us-east-1:123456789012:topic",
+		settings.EnvHeartbeatTimeout: strconv.Itoa(ms),
+		settings.EnvFunctionTimeout:  strconv.Itoa(seconds),
+	}
+	_, err := settings.LoadLambda(func(k string) string { return env[k] })
+	if err == nil {
+		return true
+	}
+	var bad *settings.Error
+	if !errors.As(err, &bad) {
+		t.Fatalf("load settings: %v", err)
+	}
+	for _, p := range bad.Problems {
+		if p.Var != settings.EnvHeartbeatTimeout {
+			t.Fatalf("load settings with %s=%d, %s=%d: unexpected problem %s", settings.EnvHeartbeatTimeout, ms,
+				settings.EnvFunctionTimeout, seconds, p)
+		}
+	}
+	return false
+}
+
+func numberBound(t *testing.T, tmpl *Template, param, key string) int {
+	t.Helper()
+	v, ok := dig(tmpl.Doc, "Parameters", param, key).(int64)
+	if !ok {
+		t.Fatalf("%s has no literal %s", param, key)
+	}
+	return int(v)
+}
+
+// TestParameterPatternsAreTheSettings: the names the template accepts are
+// the names the function accepts, so a deploy cannot pass a value that
+// breaks the dashboard body or fails every invocation.
+func TestParameterPatternsAreTheSettings(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	for param, want := range map[string]string{
+		"HerokuAppName":     settings.AppNamePattern,
+		"HerokuProcessType": settings.ProcessTypePattern,
+	} {
+		if got := dig(tmpl.Doc, "Parameters", param, "AllowedPattern"); got != want {
+			t.Errorf("%s AllowedPattern = %#v, want settings' %q", param, got, want)
+		}
+	}
+}
+
+// TestSSMParameterName: the key's parameter name must start with "/" so that
+// the role's ARN (…:parameter${Name}) names it exactly, and must not hold a
+// wildcard.
+func TestSSMParameterName(t *testing.T) {
+	tests := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"default", "/autoscalebot/heroku-api-key", true},
+		{"one level", "/heroku-key", true},
+		{"deep", "/teams/web/prod/heroku.api_key", true},
+		{"no leading slash", "heroku-key", false},
+		{"trailing slash", "/autoscalebot/", false},
+		{"double slash", "/a//b", false},
+		{"wildcard", "/autoscalebot/*", false},
+	}
+	pattern, ok := dig(loadRepoTemplate(t).Doc, "Parameters", "HerokuApiKeyParameterName", "AllowedPattern").(string)
+	if !ok {
+		t.Fatal("HerokuApiKeyParameterName has no AllowedPattern")
+	}
+	re := regexp.MustCompile(pattern)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := re.MatchString(tt.value); got != tt.ok {
+				t.Fatalf("HerokuApiKeyParameterName=%q matches %s: %v, want %v", tt.value, pattern, got, tt.ok)
+			}
+		})
+	}
+}
+
+// TestDownAlarmScheduleRule: with the down alarm on, the schedules the rule
+// admits give the alarm at least two invocations in its window (one late or
+// failed invocation must not page anyone), and slower ones are refused.
+func TestDownAlarmScheduleRule(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	alarm := dig(tmpl.Doc, "Resources", "AutoscalerDownAlarm", "Properties")
+	periods, _ := dig(alarm, "EvaluationPeriods").(int64)
+	var period int64
+	for _, m := range asList(dig(alarm, "Metrics")) {
+		if p, ok := dig(m, "MetricStat", "Period").(int64); ok {
+			period = p
+		}
+	}
+	window := int(periods * period / 60) // minutes
+	if window == 0 {
+		t.Fatalf("down alarm: EvaluationPeriods %v, Period %v: no window", dig(alarm, "EvaluationPeriods"), period)
+	}
+
+	rule := dig(tmpl.Doc, "Rules", "DownAlarmNeedsAFrequentSchedule")
+	wantCondition := map[string]any{"Fn::And": []any{
+		map[string]any{"Fn::Equals": []any{ref("EnableDownAlarm"), "true"}},
+		map[string]any{"Fn::Equals": []any{ref("ScheduleEnabled"), "true"}},
+	}}
+	if got := dig(rule, "RuleCondition"); !reflect.DeepEqual(got, wantCondition) {
+		t.Errorf("RuleCondition = %#v, want the down alarm on and the schedule enabled", got)
+	}
+	var want []any
+	for n := 1; 2*n <= window; n++ {
+		unit := "minutes"
+		if n == 1 {
+			unit = "minute"
+		}
+		want = append(want, fmt.Sprintf("rate(%d %s)", n, unit))
+	}
+	assertions := asList(dig(rule, "Assertions"))
+	if len(assertions) != 1 {
+		t.Fatalf("assertions = %#v, want one", assertions)
+	}
+	wantAssert := map[string]any{"Fn::Contains": []any{want, ref("ScheduleExpression")}}
+	if got := dig(assertions[0], "Assert"); !reflect.DeepEqual(got, wantAssert) {
+		t.Errorf("Assert = %#v\nwant %#v (every rate with two invocations in the %d-minute window)", got, wantAssert, window)
+	}
+	def, _ := dig(tmpl.Doc, "Parameters", "ScheduleExpression", "Default").(string)
+	if !slices.Contains(want, any(def)) {
+		t.Errorf("the default ScheduleExpression %q is refused with the default EnableDownAlarm", def)
+	}
+}

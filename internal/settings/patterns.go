@@ -1,0 +1,12 @@
+package settings
+
+// Patterns of the settings that are pasted into requests and the dashboard;
+// template.yaml gives its parameters the same AllowedPattern (a test in
+// internal/cfntemplate checks that they agree).
+const (
+	// AppNamePattern admits Heroku app names and app ids (UUIDs), and
+	// nothing that could change the request path it is pasted into.
+	AppNamePattern = `^[a-z0-9][a-z0-9-]{0,99}$`
+	// ProcessTypePattern is Heroku's schema pattern for a formation type.
+	ProcessTypePattern = `^[-\w]{1,128}$`
+)
