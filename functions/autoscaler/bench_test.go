@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
@@ -75,7 +75,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 // The time per operation is the time to zip the arm64 bootstrap.
 func BenchmarkBootstrapSize(b *testing.B) {
 	tooltest.SkipShort(b, "builds the bootstrap")
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,9 +27,10 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
@@ -139,17 +140,8 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		t.Fatalf("put API key parameter: %v", err)
 	}
 
-	schema, err := fakeheroku.SchemaPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.heroku = fakeheroku.NewTest(t, fakeheroku.WithToken(s.apiKey), fakeheroku.WithSchema(schema))
+	s.heroku = herokutest.New(t, fakeheroku.WithToken(s.apiKey))
 	s.heroku.SetFormation(s.app, process, 1, "standard-1X")
-	t.Cleanup(func() {
-		if v := s.heroku.Violations(); len(v) > 0 {
-			t.Errorf("requests or answers outside heroku-go's schema:\n%s", strings.Join(v, "\n"))
-		}
-	})
 
 	s.params = map[string]string{
 		"HerokuAppName":             s.app,
@@ -175,11 +167,11 @@ func newStack(t testing.TB, params map[string]string) *stack {
 
 func enableTTL(ctx context.Context, t testing.TB, ddb *dynamodb.Client, table string) {
 	t.Helper()
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	tpl, err := templatetest.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

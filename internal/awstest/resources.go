@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 // TTLAttribute is the state table's time-to-live attribute (epoch seconds),
@@ -49,12 +49,12 @@ func UniqueName(t testing.TB, prefix string) string {
 const stateTableID = "StateTable"
 
 // stateTemplate is the repository's template.yaml, read once.
-var stateTemplate = sync.OnceValues(func() (*cfntemplate.Template, error) {
-	root, err := cfntemplate.RepoRoot()
+var stateTemplate = sync.OnceValues(func() (*templatetest.Template, error) {
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
-	return cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	return templatetest.Load(filepath.Join(root, "template.yaml"))
 })
 
 // CreateTable creates a twin of the deployed state table, from template.yaml's

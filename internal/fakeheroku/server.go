@@ -1,9 +1,9 @@
 // Package fakeheroku is a stand-in for the parts of the Heroku Platform API
 // that autoscalebot calls: formation info and update, batch update, and the
-// account's rate limit. Tests of several packages and the local demo use it,
-// so it is an ordinary package. With WithSchema it checks every request
-// against heroku-go's own schema.json, so a client that drifts from the real
-// API fails its tests here instead of in production.
+// account's rate limit, answering with Heroku's real error bodies. The local
+// demo runs on it, so it ships in the command; tests start it through
+// herokutest, which adds checks against heroku-go's own schema.json (kept out
+// of this package so the command does not link a JSON-schema validator).
 package fakeheroku
 
 import (
@@ -41,24 +41,25 @@ const (
 type Option func(*config)
 
 type config struct {
-	token      string
-	schemaPath string
+	token   string
+	checker Checker
 }
 
 // WithToken sets the bearer token the fake accepts.
 func WithToken(token string) Option { return func(c *config) { c.token = token } }
 
-// WithSchema makes the fake check each request against the links of the
-// heroku-go schema.json at path (see SchemaPath): the method and path must be
-// a documented link, and a body must match that link's request schema.
-func WithSchema(path string) Option { return func(c *config) { c.schemaPath = path } }
-
-// TB is the part of testing.TB that NewTest uses.
-type TB interface {
-	Helper()
-	Fatalf(format string, args ...any)
-	Cleanup(func())
+// Checker holds the fake's traffic to a contract; herokutest's checks
+// requests and answers against heroku-go's schema.json. Each method returns
+// the problems found, none for a good message.
+type Checker interface {
+	CheckRequest(method, path string, body []byte) []string
+	CheckAnswer(method, path string, body []byte) []string
 }
+
+// WithChecker makes the fake check every request (a request that fails is
+// answered 422 invalid_params, as Heroku does) and its own successful
+// answers, and keep each problem for Violations.
+func WithChecker(c Checker) Option { return func(cfg *config) { cfg.checker = c } }
 
 // Request is one request the fake received.
 type Request struct {
@@ -108,7 +109,7 @@ type Server struct {
 	URL string // base URL, for the client's API URL setting
 
 	srv       *httptest.Server
-	val       *validator
+	checker   Checker
 	closed    chan struct{}
 	closeOnce sync.Once
 
@@ -139,13 +140,7 @@ func New(opts ...Option) (*Server, error) {
 		formations: map[key]*formation{},
 		remaining:  DefaultRateLimitRemaining,
 	}
-	if cfg.schemaPath != "" {
-		v, err := cachedValidator(cfg.schemaPath)
-		if err != nil {
-			return nil, fmt.Errorf("fake heroku: %w", err)
-		}
-		s.val = v
-	}
+	s.checker = cfg.checker
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /apps/{app}/formation/{type}", s.getFormation)
 	mux.HandleFunc("PATCH /apps/{app}/formation/{type}", s.updateFormation)
@@ -157,17 +152,6 @@ func New(opts ...Option) (*Server, error) {
 	s.srv = httptest.NewServer(s.front(mux))
 	s.URL = s.srv.URL
 	return s, nil
-}
-
-// NewTest starts a fake for a test and closes it when the test ends.
-func NewTest(t TB, opts ...Option) *Server {
-	t.Helper()
-	s, err := New(opts...)
-	if err != nil {
-		t.Fatalf("start fake heroku: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
 }
 
 // Close stops the server, releasing any request held back by a Delay fault.
@@ -274,8 +258,7 @@ func (s *Server) Count(method string) int {
 }
 
 // Violations returns every way a request, or the fake's own successful
-// answer, broke the schema (always empty without WithSchema). A test that
-// talks to the fake should assert there are none.
+// answer, broke the Checker's contract (always empty without one).
 func (s *Server) Violations() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -329,8 +312,8 @@ func (s *Server) front(mux *http.ServeMux) http.Handler {
 		}
 
 		var problems []string
-		if s.val != nil {
-			problems = s.val.checkRequest(r.Method, r.URL.Path, body)
+		if s.checker != nil {
+			problems = s.checker.CheckRequest(r.Method, r.URL.Path, body)
 		}
 
 		s.mu.Lock()
@@ -402,8 +385,8 @@ func (s *Server) front(mux *http.ServeMux) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		mux.ServeHTTP(rec, r)
-		if s.val != nil && rec.status/100 == 2 {
-			if bad := s.val.checkAnswer(r.Method, r.URL.Path, rec.body.Bytes()); len(bad) > 0 {
+		if s.checker != nil && rec.status/100 == 2 {
+			if bad := s.checker.CheckAnswer(r.Method, r.URL.Path, rec.body.Bytes()); len(bad) > 0 {
 				s.mu.Lock()
 				s.violations = append(s.violations, bad...)
 				s.mu.Unlock()

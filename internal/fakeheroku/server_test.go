@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 )
 
 const (
@@ -21,11 +22,7 @@ const (
 
 func newServer(t *testing.T, opts ...fakeheroku.Option) *fakeheroku.Server {
 	t.Helper()
-	path, err := fakeheroku.SchemaPath()
-	if err != nil {
-		t.Fatalf("schema path: %v", err)
-	}
-	s := fakeheroku.NewTest(t, append([]fakeheroku.Option{fakeheroku.WithToken(token), fakeheroku.WithSchema(path)}, opts...)...)
+	s := herokutest.Unasserted(t, append([]fakeheroku.Option{fakeheroku.WithToken(token)}, opts...)...)
 	s.SetFormation(app, "web", 2, "")
 	s.SetFormation(app, "worker", 1, "standard-2X")
 	return s
@@ -246,7 +243,11 @@ func TestUndocumentedEndpointIsAViolation(t *testing.T) {
 }
 
 func TestWithoutSchema(t *testing.T) {
-	s := fakeheroku.NewTest(t, fakeheroku.WithToken(token))
+	s, err := fakeheroku.New(fakeheroku.WithToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
 	s.SetFormation(app, "web", 2, "")
 	tests := []struct {
 		name, body string

@@ -14,6 +14,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -40,17 +41,8 @@ var (
 // dynos, and fails the test at the end if any request broke the schema.
 func newFake(t *testing.T) *fakeheroku.Server {
 	t.Helper()
-	path, err := fakeheroku.SchemaPath()
-	if err != nil {
-		t.Fatalf("schema path: %v", err)
-	}
-	s := fakeheroku.NewTest(t, fakeheroku.WithToken(key), fakeheroku.WithSchema(path))
+	s := herokutest.New(t, fakeheroku.WithToken(key))
 	s.SetFormation(app, "web", 2, "standard-1X")
-	t.Cleanup(func() {
-		if v := s.Violations(); len(v) > 0 {
-			t.Errorf("schema violations: %q", v)
-		}
-	})
 	return s
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -40,7 +41,7 @@ func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 		cfg:    awstest.SharedMoto(t).Config(t),
 		table:  awstest.UniqueName(t, "state"),
 		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
-		heroku: fakeheroku.NewTest(t, fakeheroku.WithToken(key)),
+		heroku: herokutest.New(t, fakeheroku.WithToken(key)),
 	}
 	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(f.cfg), f.table)
 	f.heroku.SetFormation(app, "web", 1, "")

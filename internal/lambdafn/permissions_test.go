@@ -17,9 +17,9 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 // iamPrefix maps the SDK's service ids to IAM action prefixes.
@@ -105,11 +105,11 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 // SSM's own business).
 func grantedActions(t *testing.T) []string {
 	t.Helper()
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := cfntemplate.Load(root + "/template.yaml")
+	tmpl, err := templatetest.Load(root + "/template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -68,7 +68,7 @@ var built struct {
 func BuildBootstrap(t testing.TB) string {
 	t.Helper()
 	built.once.Do(func() {
-		root, err := cfntemplate.RepoRoot()
+		root, err := templatetest.RepoRoot()
 		if err != nil {
 			built.err = err
 			return
@@ -87,7 +87,7 @@ func BuildBootstrap(t testing.TB) string {
 // machine with the bootstrap's flags, into the file out.
 func BuildPackage(t testing.TB, pkg, out string) {
 	t.Helper()
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

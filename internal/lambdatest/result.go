@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
@@ -75,7 +75,7 @@ func Summary(t testing.TB, raw []byte) tick.Summary {
 // EventBridge sends each minute.
 func ScheduledEvent(t testing.TB) events.EventBridgeEvent {
 	t.Helper()
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

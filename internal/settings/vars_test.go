@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 // TestVarsAreWhatLoadReads: Load reads exactly the variables Vars lists
@@ -108,7 +108,7 @@ func readmeTable(t *testing.T) []readmeRow {
 // ("" when it refers to something else).
 func template(t *testing.T) (defaults map[string]*string, env map[string]string) {
 	t.Helper()
-	tpl, err := cfntemplate.Load(repoFile(t, "template.yaml"))
+	tpl, err := templatetest.Load(repoFile(t, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

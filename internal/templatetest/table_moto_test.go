@@ -1,4 +1,4 @@
-package cfntemplate_test
+package templatetest_test
 
 import (
 	"context"
@@ -11,17 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 // TestTableInputCreatesTheTable creates the deployed table's twin in moto, as
 // the end-to-end tests do, and reads its definition back.
 func TestTableInputCreatesTheTable(t *testing.T) {
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	tmpl, err := templatetest.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

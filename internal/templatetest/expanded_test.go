@@ -1,4 +1,4 @@
-package cfntemplate_test
+package templatetest_test
 
 // Checks of the expanded template for what moto does not create or does not
 // enforce: IAM statements, alarms, the topic policy. They read the template
@@ -15,8 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 var alarmIDs = []string{"AutoscalerDownAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm"}
@@ -272,7 +272,7 @@ func asList(v any) []any {
 
 func repoFile(t *testing.T, name string) string {
 	t.Helper()
-	root, err := cfntemplate.RepoRoot()
+	root, err := templatetest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package cfntemplate
+package templatetest
 
 // The template's deploy-time checks that CloudFormation Rules make: the
 // combinations of parameters they refuse must be the ones the function's

@@ -1,4 +1,4 @@
-package cfntemplate_test
+package templatetest_test
 
 // Tests of template.yaml as deployed: the SAM translator expands it and
 // moto's CloudFormation creates the stack for each set of parameters (its
@@ -27,10 +27,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/cfntemplate"
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -178,7 +178,7 @@ func TestStack(t *testing.T) {
 			if err != nil {
 				t.Fatalf("describe table: %v", err)
 			}
-			tpl, err := cfntemplate.Load(repoFile(t, "template.yaml"))
+			tpl, err := templatetest.Load(repoFile(t, "template.yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package fakeheroku
+package herokutest
 
 import (
 	"bytes"
@@ -239,9 +239,9 @@ func (v *validator) find(method, path string) (link, bool) {
 	return link{}, false
 }
 
-// checkRequest reports every way a request breaks the schema: an
+// CheckRequest reports every way a request breaks the schema: an
 // undocumented endpoint, or a body that does not match the link's schema.
-func (v *validator) checkRequest(method, path string, body []byte) []string {
+func (v *validator) CheckRequest(method, path string, body []byte) []string {
 	where := method + " " + path
 	l, ok := v.find(method, path)
 	if !ok {
@@ -256,9 +256,9 @@ func (v *validator) checkRequest(method, path string, body []byte) []string {
 	return validate(l.request, where, body)
 }
 
-// checkAnswer reports every way a successful answer breaks the link's
+// CheckAnswer reports every way a successful answer breaks the link's
 // targetSchema, so the fake cannot drift from what Heroku sends.
-func (v *validator) checkAnswer(method, path string, body []byte) []string {
+func (v *validator) CheckAnswer(method, path string, body []byte) []string {
 	l, ok := v.find(method, path)
 	if !ok || l.target == nil {
 		return nil

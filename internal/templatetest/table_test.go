@@ -1,4 +1,4 @@
-package cfntemplate
+package templatetest
 
 import (
 	"reflect"

@@ -1,22 +1,9 @@
-package fakeheroku
+package herokutest
 
 import (
 	"strings"
 	"testing"
 )
-
-func loadTestValidator(t *testing.T) *validator {
-	t.Helper()
-	path, err := SchemaPath()
-	if err != nil {
-		t.Fatalf("schema path: %v", err)
-	}
-	v, err := cachedValidator(path)
-	if err != nil {
-		t.Fatalf("load schema: %v", err)
-	}
-	return v
-}
 
 // TestCheckAnswer shows that the fake's own answers are held to the
 // schema's targetSchema, strictProperties included.
@@ -36,10 +23,10 @@ func TestCheckAnswer(t *testing.T) {
 		{name: "batch answer is an array", method: "PATCH", path: "/apps/a/formation", body: good, wantProblem: "expected array"},
 		{name: "rate limits", method: "GET", path: "/account/rate-limits", body: `{"remaining":3}`},
 	}
-	v := loadTestValidator(t)
+	v := Schema(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := v.checkAnswer(tt.method, tt.path, []byte(tt.body))
+			got := v.CheckAnswer(tt.method, tt.path, []byte(tt.body))
 			if tt.wantProblem == "" {
 				if len(got) != 0 {
 					t.Errorf("problems = %q, want none", got)
@@ -56,8 +43,8 @@ func TestCheckAnswer(t *testing.T) {
 func TestLoadValidatorErrors(t *testing.T) {
 	for _, path := range []string{"testdata/missing.json", "testdata/truncated-schema.json", "testdata/no-definitions-schema.json"} {
 		t.Run(path, func(t *testing.T) {
-			if _, err := New(WithSchema(path)); err == nil {
-				t.Errorf("New(WithSchema(%q)) succeeded", path)
+			if _, err := loadValidator(path); err == nil {
+				t.Errorf("loadValidator(%q) succeeded", path)
 			}
 		})
 	}

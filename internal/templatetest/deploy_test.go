@@ -1,4 +1,4 @@
-package cfntemplate
+package templatetest
 
 // Tests of the project's own deployment files: template.yaml (linted, and
 // expanded by the SAM translator), samconfig.toml and events/scheduled.json.
