@@ -55,13 +55,13 @@ type statusRecord struct {
 	LastScale *statusScale `json:"lastScale"`
 	Paused    bool         `json:"paused"`
 	DryRun    bool         `json:"dryRun"`
-	// HerokuError: Heroku refuses the key or does not know the app or process type.
+	// HerokuError: Heroku refuses the key or the account, or does not know the app or process type.
 	HerokuError bool `json:"herokuError"`
 	// ProbeError: the heartbeat itself is broken (4xx, DNS, TLS).
 	ProbeError bool `json:"probeError"`
 	// AboveMax: the app is slow at the maximum and would scale further.
 	AboveMax bool `json:"aboveMax"`
-	// PlanLimit is the dyno count Heroku refused as over the plan (0: none).
+	// PlanLimit is the most dynos Heroku's plan allows, from a 422 cannot_run_above_limit (0: none known).
 	PlanLimit int `json:"planLimit"`
 	// RateLimitRemaining is Heroku's API token count as last seen (null: unknown).
 	RateLimitRemaining *int `json:"rateLimitRemaining"`
