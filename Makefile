@@ -58,7 +58,9 @@ lint:
 	@test -x $(TOOLS)/staticcheck || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	staticcheck ./...
 
-## bench: benchmarks (cold start and warm invocation under the emulator, the decision, the probe)
+## bench: benchmarks (cold start, warm invocation and bootstrap size under the emulator; two simulated
+## days of ticks against moto and the fake Platform API; one probe). The README's table says which
+## line gives each figure.
 bench: test-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
