@@ -68,7 +68,7 @@ type Env struct {
 }
 
 // errInterrupted is the cause of an abandoned command.
-var errInterrupted = errors.New("interrupted: stopped at once, the tick in flight abandoned (its line above says how far it got)")
+var errInterrupted = errors.New("interrupted")
 
 // exitInterrupted is what shells report for a command ended by SIGINT.
 const exitInterrupted = 128 + 2
@@ -109,7 +109,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprint(env.Stderr, usage)
 		return 2
 	}
-	ctx, stop, release := interrupts(ctx, env, args[0] == "run" || args[0] == "once")
+	ticks := args[0] == "run" || args[0] == "once"
+	ctx, stop, release := interrupts(ctx, env, ticks)
 	defer release()
 	var err error
 	switch args[0] {
@@ -136,7 +137,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 2 // the flag package has printed what was wrong
 	}
 	if errors.Is(context.Cause(ctx), errInterrupted) {
-		fmt.Fprintf(env.Stderr, "autoscalebot: %v\n", errInterrupted)
+		if ticks {
+			fmt.Fprintf(env.Stderr, "autoscalebot: %v again: the tick in flight was abandoned (its line above says how far it got)\n", errInterrupted)
+		} else {
+			fmt.Fprintf(env.Stderr, "autoscalebot: %v\n", errInterrupted)
+		}
 		return exitInterrupted
 	}
 	if err != nil {
