@@ -12,8 +12,14 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.Env{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr})
-	stop()
+	// The command decides what an interrupt means: the first lets the tick in
+	// flight finish (a scale call made is then always recorded), a second
+	// abandons it.
+	interrupts := make(chan os.Signal, 2)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(context.Background(), os.Args[1:], cli.Env{
+		Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Interrupts: interrupts,
+	})
+	signal.Stop(interrupts)
 	os.Exit(code)
 }

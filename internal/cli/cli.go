@@ -41,6 +41,7 @@ Usage:
 Settings come from AUTOSCALE_* environment variables (see the README). Without
 AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
 Without AUTOSCALE_HEROKU_API_KEY it is a dry run: it decides and records, and changes nothing.
+Ctrl-C lets the tick in flight finish, then exits; a second Ctrl-C abandons it.
 `
 
 // operationTimeout bounds a one-shot command against AWS, so a hung
@@ -62,6 +63,44 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Now    func() time.Time
+	// Interrupts delivers Ctrl-C and SIGTERM (nil: none). For run and once
+	// the first lets the tick in flight finish, then the command ends as
+	// usual (0 when all went well); a second abandons the tick at once.
+	// Other commands stop at the first.
+	Interrupts <-chan os.Signal
+}
+
+// errInterrupted is the cause of an abandoned command.
+var errInterrupted = errors.New("interrupted")
+
+// exitInterrupted is what shells report for a command ended by SIGINT.
+const exitInterrupted = 128 + 2
+
+// interrupts turns env.Interrupts into the two ways a command stops. With
+// graceful set the first interrupt closes the returned channel (finish the
+// tick in flight, start no other) and a second cancels the returned context;
+// otherwise the first cancels it. release stops watching.
+func interrupts(ctx context.Context, env Env, graceful bool) (_ context.Context, stop <-chan struct{}, release func()) {
+	ctx, abort := context.WithCancelCause(ctx)
+	stopping := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-done:
+				return
+			case sig := <-env.Interrupts:
+				if graceful && n == 1 {
+					fmt.Fprintf(env.Stderr, "autoscalebot: %v: stopping once the tick in flight is done; interrupt again to abandon it\n", sig)
+					close(stopping)
+					continue
+				}
+				abort(errInterrupted)
+				return
+			}
+		}
+	}()
+	return ctx, stopping, func() { close(done); abort(nil) }
 }
 
 // Main runs the command and returns its exit code.
@@ -73,10 +112,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprint(env.Stderr, usage)
 		return 2
 	}
+	ticks := args[0] == "run" || args[0] == "once"
+	ctx, stop, release := interrupts(ctx, env, ticks)
+	defer release()
 	var err error
 	switch args[0] {
 	case "run":
-		err = run(ctx, args[1:], env)
+		err = run(ctx, stop, args[1:], env)
 	case "once":
 		err = once(ctx, args[1:], env)
 	case "pause":
@@ -98,6 +140,14 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	if errors.Is(err, errUsage) {
 		return 2 // the flag package has printed what was wrong
+	}
+	if errors.Is(context.Cause(ctx), errInterrupted) {
+		if ticks {
+			fmt.Fprintf(env.Stderr, "autoscalebot: %v again: the tick in flight was abandoned (its line above says how far it got)\n", errInterrupted)
+		} else {
+			fmt.Fprintf(env.Stderr, "autoscalebot: %v\n", errInterrupted)
+		}
+		return exitInterrupted
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "autoscalebot: %v\n", err)
@@ -126,7 +176,7 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
-func run(ctx context.Context, args []string, env Env) error {
+func run(ctx context.Context, stop <-chan struct{}, args []string, env Env) error {
 	fs := newFlagSet("run", env)
 	var lf localFlags
 	lf.register(fs, env.Getenv)
@@ -135,9 +185,8 @@ func run(ctx context.Context, args []string, env Env) error {
 		return errUsage
 	}
 	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
+		// The end of -duration is a stop like Ctrl-C: the tick in flight finishes.
+		stop = stopAfter(ctx, stop, *duration)
 	}
 
 	getenv := env.Getenv
@@ -167,10 +216,26 @@ func run(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "autoscaling %s/%s every %s: heartbeat %s, %d–%d dynos%s\n",
 		s.AppName, s.ProcessType, s.HeartbeatInterval, redactURL(s.HeartbeatURL), minOf(s, env.Now()), maxOf(s, env.Now()), modeNote(t.Settings))
-	runner.Run(ctx, t, t.Settings.HeartbeatInterval, func(sum tick.Summary, err error) {
+	runner.Run(ctx, stop, t, t.Settings.HeartbeatInterval, func(sum tick.Summary, err error) {
 		fmt.Fprintln(env.Stdout, runner.Line(env.Now(), sum, err))
 	})
 	return nil
+}
+
+// stopAfter returns a channel closed when stop closes or d has passed.
+func stopAfter(ctx context.Context, stop <-chan struct{}, d time.Duration) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-stop:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+	}()
+	return out
 }
 
 func once(ctx context.Context, args []string, env Env) error {

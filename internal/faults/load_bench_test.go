@@ -13,22 +13,41 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 )
 
-// simulatedMinutes is how many scheduled invocations the load benchmark runs.
-const simulatedMinutes = 10_000
+// simulatedDays is how many days of scheduled invocations the load
+// benchmark runs: the first day sets the state item's size, the second
+// shows that it stays there. Each day is 1,440 ticks against moto.
+const simulatedDays = 2
 
-// dailyTraffic is a virtual heartbeat: its latency follows a day of
-// traffic (quiet at night, a peak mid-afternoon) divided by the dynos
-// running, so the autoscaler scales up and down every simulated day without
-// the benchmark sleeping through real latencies.
+const minutesPerDay = 24 * 60
+
+// Traffic that crosses both thresholds of the rig (a fail above 60 ms, a
+// pass below 5 ms) every day: the latency is load / dynos × latencyPerLoad,
+// and load runs from 1 at midnight to peakLoad at noon. One dyno at night
+// answers in 2.5 ms (a pass); the morning takes one dyno over 60 ms at load
+// 24 and two at load 48, so it scales 1 → 2 → 3; three dynos at the peak
+// answer in 50 ms (in range). The evening takes three dynos under 5 ms at
+// load 6 and two at load 4: 3 → 2 → 1. An app that only sat in range would
+// never scale down, since only a pass counts towards that.
+const (
+	latencyPerLoad = 2500 * time.Microsecond
+	peakLoad       = 60
+)
+
+// Each simulated day must scale at least this often each way, or the
+// benchmark measures an idle autoscaler.
+const minScalesPerDay = 2
+
+// dailyTraffic is a virtual heartbeat following the day's load, so
+// simulated days take no real latency.
 type dailyTraffic struct {
 	r *rig
 }
 
 func (d dailyTraffic) Probe(context.Context) probe.Result {
 	hour := float64(d.r.now.Hour()) + float64(d.r.now.Minute())/60
-	load := 1 + 9*math.Pow(math.Sin(math.Pi*hour/24), 4) // 1 at midnight, 10 at noon
+	load := 1 + (peakLoad-1)*math.Pow(math.Sin(math.Pi*hour/24), 4)
 	dynos := max(d.r.heroku.Quantity(app, processType), 1)
-	latency := time.Duration(load / float64(dynos) * float64(12*time.Millisecond))
+	latency := time.Duration(load / float64(dynos) * float64(latencyPerLoad))
 	s := d.r.ticker.Settings
 	switch {
 	case latency > s.MaxResponseTime:
@@ -39,13 +58,13 @@ func (d dailyTraffic) Probe(context.Context) probe.Result {
 	return probe.Result{Verdict: probe.OK, Latency: latency, Status: 200}
 }
 
-// BenchmarkTenThousandMinutes runs the one-tick code for 10,000 simulated
-// minutes (about a week) against moto's DynamoDB and the fake Platform API,
-// with a clock the benchmark controls, and reports how big the state item
-// and the history get. The state item must stop growing after the first
-// simulated day; history grows by one record per minute plus one per scale,
-// and is bounded by its TTL in DynamoDB.
-func BenchmarkTenThousandMinutes(b *testing.B) {
+// BenchmarkDailyTraffic runs the one-tick code once a simulated minute for
+// two simulated days of traffic that rises and falls each day, against
+// moto's DynamoDB and the fake Platform API, with a clock the benchmark
+// controls. It fails unless every day scales up and down at least twice,
+// the state item stops growing after the first day, and history holds one
+// item per tick plus one per scale (the TTL bounds it in DynamoDB).
+func BenchmarkDailyTraffic(b *testing.B) {
 	for range b.N {
 		runLoad(b)
 	}
@@ -55,39 +74,57 @@ func runLoad(b *testing.B) {
 	b.Helper()
 	r := newRig(b)
 	r.ticker.Prober = dailyTraffic{r: r}
-	var daySize, maxSize int
-	scales := 0
+	s := r.ticker.Settings
+	if s.MaxResponseTime != 60*time.Millisecond || s.MinResponseTime != 5*time.Millisecond {
+		b.Fatalf("the traffic is shaped for thresholds of 5–60 ms, the rig has %s–%s", s.MinResponseTime, s.MaxResponseTime)
+	}
+	r.now = r.now.Truncate(24 * time.Hour) // each simulated day a calendar day, from midnight
+	var daySize, maxLaterSize int
+	var ups, downs [simulatedDays]int
 	start := time.Now()
-	for minute := 1; minute <= simulatedMinutes; minute++ {
+	for minute := 1; minute <= simulatedDays*minutesPerDay; minute++ {
 		r.now = r.now.Add(time.Minute)
 		sum, err := r.ticker.Tick(context.Background(), "")
 		if err != nil {
 			b.Fatalf("minute %d: %v", minute, err)
 		}
-		if sum.Scaled {
-			scales++
+		day := (minute - 1) / minutesPerDay
+		switch {
+		case sum.Scaled && sum.Target > sum.Current:
+			ups[day]++
+		case sum.Scaled && sum.Target < sum.Current:
+			downs[day]++
 		}
-		if minute%500 == 0 {
+		if minute%60 == 0 {
 			size := r.stateItemSize(b)
-			maxSize = max(maxSize, size)
-			if minute == 1500 {
-				daySize = size
+			if minute <= minutesPerDay {
+				daySize = max(daySize, size)
+			} else {
+				maxLaterSize = max(maxLaterSize, size)
 			}
 		}
 	}
 	elapsed := time.Since(start)
-	final := r.stateItemSize(b)
-	records := r.historyCount(b)
-	b.ReportMetric(float64(final), "state-bytes")
-	b.ReportMetric(float64(maxSize), "max-state-bytes")
-	b.ReportMetric(float64(records), "history-items")
-	b.ReportMetric(float64(scales), "scales")
-	b.ReportMetric(float64(elapsed.Microseconds())/simulatedMinutes, "µs/tick")
-	if maxSize > daySize+512 {
-		b.Fatalf("the state item kept growing: %d bytes after a day, %d at most later", daySize, maxSize)
+	minutes := simulatedDays * minutesPerDay
+	scales := 0
+	for day := range simulatedDays {
+		scales += ups[day] + downs[day]
+		if ups[day] < minScalesPerDay || downs[day] < minScalesPerDay {
+			b.Fatalf("day %d scaled up %d and down %d times, want at least %d each way every day: the traffic no longer crosses the thresholds",
+				day+1, ups[day], downs[day], minScalesPerDay)
+		}
 	}
-	if records != simulatedMinutes+scales {
-		b.Fatalf("history has %d items, want one per minute plus one per scale (%d)", records, simulatedMinutes+scales)
+	records := r.historyCount(b)
+	b.ReportMetric(float64(scales), "scales")
+	b.ReportMetric(float64(daySize), "day1-max-state-bytes")
+	b.ReportMetric(float64(maxLaterSize), "later-max-state-bytes")
+	b.ReportMetric(float64(records), "history-items")
+	b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(minutes), "ms/tick")
+	if maxLaterSize > daySize {
+		b.Fatalf("the state item kept growing: at most %d bytes on the first day, %d later", daySize, maxLaterSize)
+	}
+	if records != minutes+scales {
+		b.Fatalf("history has %d items, want one per tick plus one per scale (%d)", records, minutes+scales)
 	}
 }
 

@@ -16,22 +16,36 @@ type Ticker interface {
 	Tick(ctx context.Context, eventID string) (tick.Summary, error)
 }
 
-// Run ticks at once and then every interval until ctx ends. A failed tick is
-// reported and the loop goes on: the next tick is the retry.
-func Run(ctx context.Context, t Ticker, interval time.Duration, report func(tick.Summary, error)) {
+// Run ticks at once and then every interval until stop is closed. A failed
+// tick is reported and the loop goes on: the next tick is the retry.
+//
+// A tick in flight when stop closes runs to its end and is reported: cutting
+// it short could leave a scale call made and not recorded. Each step of a
+// tick is bounded by its own timeout (the probe's, the Heroku client's), so
+// that end comes. Only ctx's end aborts the tick in flight.
+func Run(ctx context.Context, stop <-chan struct{}, t Ticker, interval time.Duration, report func(tick.Summary, error)) {
 	timer := time.NewTicker(interval)
 	defer timer.Stop()
-	for {
-		sum, err := t.Tick(ctx, "")
-		if ctx.Err() != nil {
-			return
-		}
-		report(sum, err)
+	for !ended(ctx, stop) {
+		report(t.Tick(ctx, ""))
 		select {
 		case <-ctx.Done():
-			return
+		case <-stop:
 		case <-timer.C:
 		}
+	}
+}
+
+// ended says whether the loop must stop, so that a stop arriving together
+// with the timer still wins.
+func ended(ctx context.Context, stop <-chan struct{}) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-stop:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,7 +53,7 @@ func TestRunGoesOnAfterFailuresAndStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var reports, failures int
 	ticker := &countingTicker{}
-	Run(ctx, ticker, time.Millisecond, func(_ tick.Summary, err error) {
+	Run(ctx, nil, ticker, time.Millisecond, func(_ tick.Summary, err error) {
 		reports++
 		if err != nil {
 			failures++
@@ -63,5 +64,60 @@ func TestRunGoesOnAfterFailuresAndStopsWithTheContext(t *testing.T) {
 	})
 	if reports != 5 || failures != 2 {
 		t.Errorf("%d reports with %d failures, want 5 with 2: a failed tick must not stop the loop", reports, failures)
+	}
+}
+
+// interruptedTicker is interrupted while its tick is in flight, then needs a
+// moment more to finish it (the scale call's answer, the state write).
+type interruptedTicker struct {
+	interrupt func()
+	calls     atomic.Int32
+}
+
+func (it *interruptedTicker) Tick(ctx context.Context, _ string) (tick.Summary, error) {
+	it.calls.Add(1)
+	it.interrupt()
+	select {
+	case <-ctx.Done():
+		return tick.Summary{}, fmt.Errorf("scale call made, not recorded: %w", ctx.Err())
+	case <-time.After(20 * time.Millisecond):
+		return tick.Summary{App: "myapp", Scaled: true}, nil
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	tests := []struct {
+		name      string
+		interrupt func(cancel func(), stop chan struct{})
+		wantErr   error
+	}{
+		// The first Ctrl-C: the tick in flight runs to its end, is reported,
+		// and no other tick starts.
+		{name: "stop finishes the tick in flight", interrupt: func(_ func(), stop chan struct{}) { close(stop) }},
+		// A second Ctrl-C: the tick in flight is abandoned at once.
+		{name: "the context's end aborts it", interrupt: func(cancel func(), _ chan struct{}) { cancel() }, wantErr: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stop := make(chan struct{})
+			ticker := &interruptedTicker{interrupt: func() { tt.interrupt(cancel, stop) }}
+			var reports []error
+			var last tick.Summary
+			Run(ctx, stop, ticker, time.Millisecond, func(sum tick.Summary, err error) {
+				reports = append(reports, err)
+				last = sum
+			})
+			if n := ticker.calls.Load(); n != 1 || len(reports) != 1 {
+				t.Fatalf("%d ticks and %d reports, want 1 and 1: no tick starts after an interrupt, and the one in flight is reported", n, len(reports))
+			}
+			if !errors.Is(reports[0], tt.wantErr) {
+				t.Errorf("the tick in flight ended with %v, want %v", reports[0], tt.wantErr)
+			}
+			if tt.wantErr == nil && !last.Scaled {
+				t.Errorf("the tick in flight did not finish: %+v", last)
+			}
+		})
 	}
 }
