@@ -27,7 +27,6 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
@@ -35,6 +34,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 func TestMain(m *testing.M) {
@@ -205,7 +205,7 @@ func (s *stack) env(t testing.TB, params, overrides map[string]string) []string 
 	vars[settings.EnvTopicARN] = s.topicARN
 	maps.Copy(vars, overrides)
 
-	format, _ := dig(tmpl, "Resources", functionID, "Properties", "LoggingConfig", "LogFormat").(string)
+	format, _ := templatetest.Dig(tmpl, "Resources", functionID, "Properties", "LoggingConfig", "LogFormat").(string)
 	if format == "" || fn.Timeout == 0 || fn.MemorySize == 0 {
 		t.Fatalf("stack: function timeout %d, memory %d, log format %q", fn.Timeout, fn.MemorySize, format)
 	}
@@ -218,18 +218,6 @@ func (s *stack) env(t testing.TB, params, overrides map[string]string) []string 
 		env = append(env, k+"="+vars[k])
 	}
 	return append(env, s.moto.Env()...)
-}
-
-// dig follows map keys; nil when a step is missing.
-func dig(v any, path ...string) any {
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }
 
 // start runs the bootstrap under the emulator; its output is kept for the

@@ -45,9 +45,9 @@ func TestParameters(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	params := tmpl.Parameters()
 	grouped := map[string]int{}
-	groups, _ := dig(tmpl.Doc, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups").([]any)
+	groups, _ := Dig(tmpl.Doc, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups").([]any)
 	for _, g := range groups {
-		for _, name := range asList(dig(g, "Parameters")) {
+		for _, name := range AsList(Dig(g, "Parameters")) {
 			grouped[name.(string)]++
 		}
 	}
@@ -91,11 +91,11 @@ func TestSamconfig(t *testing.T) {
 		"default.deploy.parameters.capabilities":      "CAPABILITY_IAM",
 		"default.deploy.parameters.confirm_changeset": true,
 	} {
-		if got := dig(cfg, strings.Split(path, ".")...); got != want {
+		if got := Dig(cfg, strings.Split(path, ".")...); got != want {
 			t.Errorf("%s = %#v, want %#v", path, got, want)
 		}
 	}
-	overrides, _ := dig(cfg, "default", "deploy", "parameters", "parameter_overrides").(string)
+	overrides, _ := Dig(cfg, "default", "deploy", "parameters", "parameter_overrides").(string)
 	params, err := splitOverrides(overrides)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestSamconfig(t *testing.T) {
 	// README's aws commands: a pinned one would deploy where the API key's
 	// SSM parameter is not.
 	for _, section := range []string{"global", "deploy", "build"} {
-		if r := dig(cfg, "default", section, "parameters", "region"); r != nil {
+		if r := Dig(cfg, "default", section, "parameters", "region"); r != nil {
 			t.Errorf("samconfig.toml pins default.%s.parameters.region = %v", section, r)
 		}
 	}
@@ -130,7 +130,7 @@ func TestTableUsesTheFreeKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if enabled := dig(r.Properties, "SSESpecification", "SSEEnabled"); enabled != nil && enabled != false {
+	if enabled := Dig(r.Properties, "SSESpecification", "SSEEnabled"); enabled != nil && enabled != false {
 		t.Errorf("StateTable SSESpecification.SSEEnabled = %#v: the KMS key costs per request; leave it out", enabled)
 	}
 }

@@ -26,7 +26,7 @@ func TestExpandedTemplate(t *testing.T) {
 	t.Run("no wildcard resources", func(t *testing.T) { checkNoWildcardResources(t, doc) })
 	t.Run("function grants", func(t *testing.T) { checkFunctionGrants(t, doc) })
 	t.Run("function architecture", func(t *testing.T) {
-		if got := dig(doc, "Resources", "AutoscalerFunction", "Properties", "Architectures"); !reflect.DeepEqual(got, []any{"arm64"}) {
+		if got := templatetest.Dig(doc, "Resources", "AutoscalerFunction", "Properties", "Architectures"); !reflect.DeepEqual(got, []any{"arm64"}) {
 			t.Errorf("Architectures = %#v, want [arm64]", got)
 		}
 	})
@@ -42,18 +42,18 @@ func TestExpandedTemplate(t *testing.T) {
 func checkNoWildcardResources(t *testing.T, doc map[string]any) {
 	for id, statements := range allStatements(doc) {
 		for i, s := range statements {
-			if dig(s, "Effect") != "Allow" {
+			if templatetest.Dig(s, "Effect") != "Allow" {
 				continue
 			}
-			if dig(s, "NotResource") != nil || dig(s, "NotAction") != nil {
+			if templatetest.Dig(s, "NotResource") != nil || templatetest.Dig(s, "NotAction") != nil {
 				t.Errorf("%s statement %d uses NotResource/NotAction", id, i)
 			}
-			for _, a := range asList(dig(s, "Action")) {
+			for _, a := range templatetest.AsList(templatetest.Dig(s, "Action")) {
 				if str, _ := a.(string); strings.Contains(str, "*") {
 					t.Errorf("%s statement %d: wildcard action %q", id, i, str)
 				}
 			}
-			resources := asList(dig(s, "Resource"))
+			resources := templatetest.AsList(templatetest.Dig(s, "Resource"))
 			if len(resources) == 0 {
 				t.Errorf("%s statement %d names no resource", id, i)
 			}
@@ -70,20 +70,20 @@ var placeholder = regexp.MustCompile(`\$\{[^}]*\}`)
 
 func specific(doc map[string]any, r any) bool {
 	switch {
-	case dig(r, "Fn::GetAtt") != nil:
+	case templatetest.Dig(r, "Fn::GetAtt") != nil:
 		return true
-	case dig(r, "Ref") != nil:
-		name, _ := dig(r, "Ref").(string)
-		if _, ok := dig(doc, "Resources", name).(map[string]any); ok {
+	case templatetest.Dig(r, "Ref") != nil:
+		name, _ := templatetest.Dig(r, "Ref").(string)
+		if _, ok := templatetest.Dig(doc, "Resources", name).(map[string]any); ok {
 			return true
 		}
 		// A parameter whose pattern cannot admit a "*": no "." or negated
 		// class that could stand for one, and no literal one.
-		pattern, _ := dig(doc, "Parameters", name, "AllowedPattern").(string)
+		pattern, _ := templatetest.Dig(doc, "Parameters", name, "AllowedPattern").(string)
 		return pattern != "" && !strings.ContainsAny(pattern, ".") && !strings.Contains(pattern, "[^") &&
 			!strings.Contains(pattern, `\*`) && !strings.Contains(pattern, `\S`) && !strings.Contains(pattern, `\W`)
 	}
-	sub, ok := dig(r, "Fn::Sub").(string)
+	sub, ok := templatetest.Dig(r, "Fn::Sub").(string)
 	if !ok {
 		return false
 	}
@@ -112,14 +112,14 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 	}
 	got := map[string]any{}
 	for _, s := range allStatements(doc)["AutoscalerFunctionRole"] {
-		for _, a := range asList(dig(s, "Action")) {
-			got[a.(string)] = dig(s, "Resource")
+		for _, a := range templatetest.AsList(templatetest.Dig(s, "Action")) {
+			got[a.(string)] = templatetest.Dig(s, "Resource")
 		}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("function grants (action -> resource):\n%v\nwant\n%v", got, want)
 	}
-	if arns := dig(doc, "Resources", "AutoscalerFunctionRole", "Properties", "ManagedPolicyArns"); arns != nil {
+	if arns := templatetest.Dig(doc, "Resources", "AutoscalerFunctionRole", "Properties", "ManagedPolicyArns"); arns != nil {
 		t.Errorf("function role has managed policies %v (AWSLambdaBasicExecutionRole grants logs on *)", arns)
 	}
 }
@@ -129,16 +129,16 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 // goes through after each deploy.
 func checkAlarms(t *testing.T, doc map[string]any) {
 	for _, id := range alarmIDs {
-		p := dig(doc, "Resources", id, "Properties")
+		p := templatetest.Dig(doc, "Resources", id, "Properties")
 		if p == nil {
 			t.Errorf("alarm %s missing", id)
 			continue
 		}
-		if !reflect.DeepEqual(dig(p, "AlarmActions"), []any{map[string]any{"Ref": "NotificationTopic"}}) {
-			t.Errorf("%s AlarmActions = %#v, want the notification topic", id, dig(p, "AlarmActions"))
+		if !reflect.DeepEqual(templatetest.Dig(p, "AlarmActions"), []any{map[string]any{"Ref": "NotificationTopic"}}) {
+			t.Errorf("%s AlarmActions = %#v, want the notification topic", id, templatetest.Dig(p, "AlarmActions"))
 		}
 		for _, key := range []string{"OKActions", "InsufficientDataActions"} {
-			if v := dig(p, key); v != nil {
+			if v := templatetest.Dig(p, key); v != nil {
 				t.Errorf("%s %s = %#v: notifies on every deploy; the ALARM -> OK notice is the rule's", id, key, v)
 			}
 		}
@@ -151,34 +151,34 @@ func checkTopicPolicy(t *testing.T, doc map[string]any) {
 	var alarmARNs []any
 	var names []any
 	for _, id := range alarmIDs {
-		name, _ := dig(doc, "Resources", id, "Properties", "AlarmName", "Fn::Sub").(string)
+		name, _ := templatetest.Dig(doc, "Resources", id, "Properties", "AlarmName", "Fn::Sub").(string)
 		names = append(names, map[string]any{"Fn::Sub": name})
 		alarmARNs = append(alarmARNs, map[string]any{"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:" + name})
 	}
-	statements := asList(dig(doc, "Resources", "NotificationTopicPolicy", "Properties", "PolicyDocument", "Statement"))
+	statements := templatetest.AsList(templatetest.Dig(doc, "Resources", "NotificationTopicPolicy", "Properties", "PolicyDocument", "Statement"))
 	var cloudwatch, events any
 	for _, s := range statements {
-		if branches := asList(dig(s, "Fn::If")); len(branches) == 3 {
+		if branches := templatetest.AsList(templatetest.Dig(s, "Fn::If")); len(branches) == 3 {
 			s = branches[1]
 		}
-		switch dig(s, "Principal", "Service") {
+		switch templatetest.Dig(s, "Principal", "Service") {
 		case "cloudwatch.amazonaws.com":
-			cloudwatch = dig(s, "Condition", "ArnEquals", "aws:SourceArn")
+			cloudwatch = templatetest.Dig(s, "Condition", "ArnEquals", "aws:SourceArn")
 		case "events.amazonaws.com":
-			events = dig(s, "Condition", "ArnEquals", "aws:SourceArn")
+			events = templatetest.Dig(s, "Condition", "ArnEquals", "aws:SourceArn")
 		}
-		if dig(s, "Action") != "sns:Publish" || !reflect.DeepEqual(dig(s, "Resource"), map[string]any{"Ref": "NotificationTopic"}) {
+		if templatetest.Dig(s, "Action") != "sns:Publish" || !reflect.DeepEqual(templatetest.Dig(s, "Resource"), map[string]any{"Ref": "NotificationTopic"}) {
 			t.Errorf("statement %#v: want sns:Publish on the notification topic only", s)
 		}
 	}
-	if !sameSet(asList(cloudwatch), alarmARNs) {
+	if !sameSet(templatetest.AsList(cloudwatch), alarmARNs) {
 		t.Errorf("alarms allowed to publish %#v, want the stack's alarms %#v", cloudwatch, alarmARNs)
 	}
 	if !reflect.DeepEqual(events, map[string]any{"Fn::GetAtt": []any{"AlarmRecoveredRule", "Arn"}}) {
 		t.Errorf("events allowed to publish from %#v, want the alarm-recovered rule", events)
 	}
-	pattern := dig(doc, "Resources", "AlarmRecoveredRule", "Properties", "EventPattern", "detail", "alarmName")
-	if !sameSet(asList(pattern), names) {
+	pattern := templatetest.Dig(doc, "Resources", "AlarmRecoveredRule", "Properties", "EventPattern", "detail", "alarmName")
+	if !sameSet(templatetest.AsList(pattern), names) {
 		t.Errorf("recovered rule matches alarms %#v, want the stack's %#v", pattern, names)
 	}
 }
@@ -188,12 +188,12 @@ func checkTopicPolicy(t *testing.T, doc map[string]any) {
 func checkMonitoringFreeTier(t *testing.T, doc map[string]any) {
 	read := 0
 	for _, id := range alarmIDs {
-		p := dig(doc, "Resources", id, "Properties")
-		if dig(p, "MetricName") != nil {
+		p := templatetest.Dig(doc, "Resources", id, "Properties")
+		if templatetest.Dig(p, "MetricName") != nil {
 			read++
 		}
-		for _, m := range asList(dig(p, "Metrics")) {
-			if dig(m, "MetricStat") != nil {
+		for _, m := range templatetest.AsList(templatetest.Dig(p, "Metrics")) {
+			if templatetest.Dig(m, "MetricStat") != nil {
 				read++
 			}
 		}
@@ -223,19 +223,19 @@ func allStatements(doc map[string]any) map[string][]any {
 	resources, _ := doc["Resources"].(map[string]any)
 	for id, r := range resources {
 		var docs []any
-		switch dig(r, "Type") {
+		switch templatetest.Dig(r, "Type") {
 		case "AWS::IAM::Role":
-			for _, p := range asList(dig(r, "Properties", "Policies")) {
-				docs = append(docs, dig(p, "PolicyDocument"))
+			for _, p := range templatetest.AsList(templatetest.Dig(r, "Properties", "Policies")) {
+				docs = append(docs, templatetest.Dig(p, "PolicyDocument"))
 			}
 		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy", "AWS::SNS::TopicPolicy":
-			docs = append(docs, dig(r, "Properties", "PolicyDocument"))
+			docs = append(docs, templatetest.Dig(r, "Properties", "PolicyDocument"))
 		}
 		for _, d := range docs {
-			for _, s := range asList(dig(d, "Statement")) {
-				if branches := asList(dig(s, "Fn::If")); len(branches) == 3 {
+			for _, s := range templatetest.AsList(templatetest.Dig(d, "Statement")) {
+				if branches := templatetest.AsList(templatetest.Dig(s, "Fn::If")); len(branches) == 3 {
 					for _, b := range branches[1:] {
-						if dig(b, "Ref") != "AWS::NoValue" {
+						if templatetest.Dig(b, "Ref") != "AWS::NoValue" {
 							out[id] = append(out[id], b)
 						}
 					}
@@ -246,28 +246,6 @@ func allStatements(doc map[string]any) map[string][]any {
 		}
 	}
 	return out
-}
-
-// dig follows map keys; nil when a step is missing.
-func dig(v any, path ...string) any {
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
-
-func asList(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		return x
-	}
-	return []any{v}
 }
 
 func repoFile(t *testing.T, name string) string {

@@ -125,7 +125,7 @@ func fits(t *testing.T, ms, seconds int) bool {
 
 func numberBound(t *testing.T, tmpl *Template, param, key string) int {
 	t.Helper()
-	v, ok := dig(tmpl.Doc, "Parameters", param, key).(int64)
+	v, ok := Dig(tmpl.Doc, "Parameters", param, key).(int64)
 	if !ok {
 		t.Fatalf("%s has no literal %s", param, key)
 	}
@@ -141,7 +141,7 @@ func TestParameterPatternsAreTheSettings(t *testing.T) {
 		"HerokuAppName":     settings.AppNamePattern,
 		"HerokuProcessType": settings.ProcessTypePattern,
 	} {
-		if got := dig(tmpl.Doc, "Parameters", param, "AllowedPattern"); got != want {
+		if got := Dig(tmpl.Doc, "Parameters", param, "AllowedPattern"); got != want {
 			t.Errorf("%s AllowedPattern = %#v, want settings' %q", param, got, want)
 		}
 	}
@@ -163,7 +163,7 @@ func TestSSMParameterName(t *testing.T) {
 		{"double slash", "/a//b", false},
 		{"wildcard", "/autoscalebot/*", false},
 	}
-	pattern, ok := dig(loadRepoTemplate(t).Doc, "Parameters", "HerokuApiKeyParameterName", "AllowedPattern").(string)
+	pattern, ok := Dig(loadRepoTemplate(t).Doc, "Parameters", "HerokuApiKeyParameterName", "AllowedPattern").(string)
 	if !ok {
 		t.Fatal("HerokuApiKeyParameterName has no AllowedPattern")
 	}
@@ -182,25 +182,25 @@ func TestSSMParameterName(t *testing.T) {
 // failed invocation must not page anyone), and slower ones are refused.
 func TestDownAlarmScheduleRule(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
-	alarm := dig(tmpl.Doc, "Resources", "AutoscalerDownAlarm", "Properties")
-	periods, _ := dig(alarm, "EvaluationPeriods").(int64)
+	alarm := Dig(tmpl.Doc, "Resources", "AutoscalerDownAlarm", "Properties")
+	periods, _ := Dig(alarm, "EvaluationPeriods").(int64)
 	var period int64
-	for _, m := range asList(dig(alarm, "Metrics")) {
-		if p, ok := dig(m, "MetricStat", "Period").(int64); ok {
+	for _, m := range AsList(Dig(alarm, "Metrics")) {
+		if p, ok := Dig(m, "MetricStat", "Period").(int64); ok {
 			period = p
 		}
 	}
 	window := int(periods * period / 60) // minutes
 	if window == 0 {
-		t.Fatalf("down alarm: EvaluationPeriods %v, Period %v: no window", dig(alarm, "EvaluationPeriods"), period)
+		t.Fatalf("down alarm: EvaluationPeriods %v, Period %v: no window", Dig(alarm, "EvaluationPeriods"), period)
 	}
 
-	rule := dig(tmpl.Doc, "Rules", "DownAlarmNeedsAFrequentSchedule")
+	rule := Dig(tmpl.Doc, "Rules", "DownAlarmNeedsAFrequentSchedule")
 	wantCondition := map[string]any{"Fn::And": []any{
 		map[string]any{"Fn::Equals": []any{ref("EnableDownAlarm"), "true"}},
 		map[string]any{"Fn::Equals": []any{ref("ScheduleEnabled"), "true"}},
 	}}
-	if got := dig(rule, "RuleCondition"); !reflect.DeepEqual(got, wantCondition) {
+	if got := Dig(rule, "RuleCondition"); !reflect.DeepEqual(got, wantCondition) {
 		t.Errorf("RuleCondition = %#v, want the down alarm on and the schedule enabled", got)
 	}
 	var want []any
@@ -211,15 +211,15 @@ func TestDownAlarmScheduleRule(t *testing.T) {
 		}
 		want = append(want, fmt.Sprintf("rate(%d %s)", n, unit))
 	}
-	assertions := asList(dig(rule, "Assertions"))
+	assertions := AsList(Dig(rule, "Assertions"))
 	if len(assertions) != 1 {
 		t.Fatalf("assertions = %#v, want one", assertions)
 	}
 	wantAssert := map[string]any{"Fn::Contains": []any{want, ref("ScheduleExpression")}}
-	if got := dig(assertions[0], "Assert"); !reflect.DeepEqual(got, wantAssert) {
+	if got := Dig(assertions[0], "Assert"); !reflect.DeepEqual(got, wantAssert) {
 		t.Errorf("Assert = %#v\nwant %#v (every rate with two invocations in the %d-minute window)", got, wantAssert, window)
 	}
-	def, _ := dig(tmpl.Doc, "Parameters", "ScheduleExpression", "Default").(string)
+	def, _ := Dig(tmpl.Doc, "Parameters", "ScheduleExpression", "Default").(string)
 	if !slices.Contains(want, any(def)) {
 		t.Errorf("the default ScheduleExpression %q is refused with the default EnableDownAlarm", def)
 	}

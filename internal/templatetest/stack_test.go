@@ -104,7 +104,7 @@ func TestStack(t *testing.T) {
 		if _, ok := stack.Resources[id]; ok {
 			return true
 		}
-		cond, _ := dig(tmpl, "Resources", id, "Condition").(string)
+		cond, _ := templatetest.Dig(tmpl, "Resources", id, "Condition").(string)
 		return cond == "" || stack.Outputs["Condition"+cond] == "true"
 	}
 	for _, tt := range tests {
@@ -434,12 +434,12 @@ func TestChatbotNameIsUniquePerAccount(t *testing.T) {
 	defer cancel()
 	moto := awstest.SharedMoto(t)
 	tmpl := stacktest.Template(t)
-	name := dig(tmpl, "Resources", "SlackChannel", "Properties", "ConfigurationName")
+	name := templatetest.Dig(tmpl, "Resources", "SlackChannel", "Properties", "ConfigurationName")
 	if name == nil {
 		t.Fatal("SlackChannel has no ConfigurationName")
 	}
 	outputs := tmpl["Outputs"].(map[string]any)
-	outputs["ChannelName"] = map[string]any{"Condition": dig(tmpl, "Resources", "SlackChannel", "Condition"), "Value": name}
+	outputs["ChannelName"] = map[string]any{"Condition": templatetest.Dig(tmpl, "Resources", "SlackChannel", "Condition"), "Value": name}
 	params := withRequired(map[string]string{"SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD"})
 	// CloudFormation's longest stack name.
 	stackName := "a" + strings.Repeat("b", 127)
