@@ -72,7 +72,7 @@ func headerMillis(h http.Header, name string) (int64, bool) {
 func sourceDetail(src Source, latency time.Duration, h http.Header) string {
 	switch src {
 	case SourceQueueP95:
-		return fmt.Sprintf("queue time p95 %s over %s requests", latency, h.Get(heartbeat.QueueCountHeader))
+		return fmt.Sprintf("queue time p95 %s of %s requests", latency, h.Get(heartbeat.QueueCountHeader))
 	case SourceQueueProbe:
 		return fmt.Sprintf("queue time %s (the probe's own)", latency)
 	default:
