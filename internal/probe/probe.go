@@ -28,8 +28,8 @@ type Prober struct {
 	MaxResponse time.Duration // anything strictly slower than this fails
 	// Signal is what the latency compared with MinResponse and MaxResponse
 	// is; with QueueTime it is read from the heartbeat's headers.
-	Signal Signal
-	MaxBody     int64         // body bytes read at most; ≤0 means DefaultMaxBody
+	Signal  Signal
+	MaxBody int64 // body bytes read at most; ≤0 means DefaultMaxBody
 
 	now func() time.Time // latency clock; tests replace it to hit the boundaries exactly
 }
