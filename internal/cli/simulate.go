@@ -25,6 +25,7 @@ import (
 // the tick's decisions, the probe's verdict and the notices depend on.
 var simulateSettings = []string{
 	settings.EnvHeartbeatTimeout, settings.EnvHeartbeatInterval, settings.EnvMaxResponseTime, settings.EnvMinResponseTime,
+	settings.EnvSignal, settings.EnvMaxQueueTime, settings.EnvMinQueueTime,
 	settings.EnvFailsToScaleUp, settings.EnvPassesToScaleDown, settings.EnvMaxDynos, settings.EnvMinDynos,
 	settings.EnvTimeZone, settings.EnvIncrement, settings.EnvCooldown, settings.EnvScaleDiffThreshold,
 	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,

@@ -72,7 +72,8 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	if m.Noise > 0 {
 		w.rng = rand.New(rand.NewPCG(m.Seed, 0x70726f6265)) // "probe"
 	}
-	w.prober = prober{world: w, minResponse: s.MinResponseTime, maxResponse: s.MaxResponseTime}
+	lo, hi := s.Thresholds()
+	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi}
 	w.formation.requested = initial
 	store := &memStore{keep: opt.Records}
 	t := &tick.Ticker{
@@ -206,10 +207,15 @@ func (f *formation) RefreshRateLimit(context.Context) (int, error) {
 	return 0, fmt.Errorf("no rate limit in a simulation")
 }
 
-// prober answers with the model's latency, scattered by the noise.
+// prober answers with the model's latency, scattered by the noise. With
+// the queue_time signal its latency is the model's queue time instead: the
+// wait before a dyno takes the request (the backlog's, and the queueing at
+// the current load), without the service time and so without its noise,
+// as the heartbeat package's headers would report it.
 type prober struct {
 	world                    *world
-	minResponse, maxResponse time.Duration
+	signal                   probe.Signal
+	minResponse, maxResponse time.Duration // the signal's thresholds
 	last                     probe.Result
 }
 
@@ -225,10 +231,20 @@ func (p *prober) Probe(context.Context) probe.Result {
 	if w.serving == 0 || ms > timeoutMS {
 		// No dyno to answer, or not in time.
 		p.last = probe.TimedOut(w.timeout)
+	} else if p.signal == probe.QueueTime {
+		p.last = probe.Answered(200, millis(w.queueMS()), p.minResponse, p.maxResponse)
+		p.last.Source = probe.SourceQueueP95
 	} else {
-		p.last = probe.Answered(200, time.Duration(math.Round(ms*float64(time.Millisecond))), p.minResponse, p.maxResponse)
+		p.last = probe.Answered(200, millis(ms), p.minResponse, p.maxResponse)
 	}
 	return p.last
+}
+
+// queueMS is the model's queue time: its latency less the service time.
+func (w *world) queueMS() float64 { return max(0, w.latency-w.model.BaseMS) }
+
+func millis(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
 }
 
 // notices counts what would have been sent.
