@@ -129,7 +129,9 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 				if series != nil {
 					ms := timeoutMS
 					if w.prober.last.Status != 0 {
-						ms = float64(w.prober.last.Latency) / float64(time.Millisecond)
+						// The response time users saw, whatever the signal,
+						// so that runs of either signal share the chart's axis.
+						ms = float64(w.prober.response) / float64(time.Millisecond)
 					}
 					series.tick(minute, ms, w.formation.requested)
 				}
@@ -217,6 +219,7 @@ type prober struct {
 	signal                   probe.Signal
 	minResponse, maxResponse time.Duration // the signal's thresholds
 	last                     probe.Result
+	response                 time.Duration // the last answer's response time, whatever the signal
 }
 
 func (p *prober) Probe(context.Context) probe.Result {
@@ -231,11 +234,14 @@ func (p *prober) Probe(context.Context) probe.Result {
 	if w.serving == 0 || ms > timeoutMS {
 		// No dyno to answer, or not in time.
 		p.last = probe.TimedOut(w.timeout)
-	} else if p.signal == probe.QueueTime {
+		return p.last
+	}
+	p.response = millis(ms)
+	if p.signal == probe.QueueTime {
 		p.last = probe.Answered(200, millis(w.queueMS()), p.minResponse, p.maxResponse)
 		p.last.Source = probe.SourceQueueP95
 	} else {
-		p.last = probe.Answered(200, millis(ms), p.minResponse, p.maxResponse)
+		p.last = probe.Answered(200, p.response, p.minResponse, p.maxResponse)
 	}
 	return p.last
 }

@@ -61,3 +61,35 @@ func TestQueueTimeSignal(t *testing.T) {
 		})
 	}
 }
+
+// Replaying recorded queue-time history infers the same traffic as
+// response-time history: the model's service time is added back.
+func TestInferTraceFromQueueTimeRecords(t *testing.T) {
+	s := loadSettings(t, map[string]string{"AUTOSCALE_MAX_DYNOS": "10", "AUTOSCALE_MIN_DYNOS": "2",
+		"AUTOSCALE_SIGNAL": "queue_time", "AUTOSCALE_MAX_QUEUE_TIME_IN_MS": "900", "AUTOSCALE_MIN_QUEUE_TIME_IN_MS": "100"})
+	m := defaultModel(s)
+	m.Noise, m.Interval = 0, 60
+	tr := make(Trace, 180)
+	for i := range tr {
+		tr[i] = float64(300 + 5*i)
+	}
+	res, err := Run(context.Background(), s, m, tr, Options{Records: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ScaleUps == 0 {
+		t.Fatal("the trace should scale")
+	}
+	if res.Records[0].Source != probe.SourceQueueP95 {
+		t.Fatalf("first record %+v: want a queue_p95 latency", res.Records[0])
+	}
+	inf, err := InferTrace(res.Records, m, s.HeartbeatTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tr {
+		if math.Abs(inf.Trace[i]-tr[i]) > 8 {
+			t.Errorf("minute %d: inferred %v rpm, replayed %v", i, inf.Trace[i], tr[i])
+		}
+	}
+}
