@@ -47,8 +47,9 @@ type statusRecord struct {
 	// MinResponseMS and MaxResponseMS are the latency thresholds (0: unknown).
 	MinResponseMS int64 `json:"minResponseMs"`
 	MaxResponseMS int64 `json:"maxResponseMs"`
-	// Signal is "queue_time" when beats are the router queue time, compared
-	// with MinQueueMS and MaxQueueMS; absent for the response time.
+	// Signal is what the beats are: "response_time", or "queue_time" (the
+	// router queue time, compared with MinQueueMS and MaxQueueMS); absent
+	// when the state holds no settings snapshot.
 	Signal     probe.Signal `json:"signal,omitempty"`
 	MinQueueMS int64        `json:"minQueueMs,omitempty"`
 	MaxQueueMS int64        `json:"maxQueueMs,omitempty"`
@@ -182,7 +183,7 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.DryRun = cfg.DryRun
 		r.TimeZone = cfg.TimeZone
 		r.MinResponseMS, r.MaxResponseMS = cfg.MinResponseMS, cfg.MaxResponseMS
-		r.Signal, r.MinQueueMS, r.MaxQueueMS = cfg.Signal, cfg.MinQueueMS, cfg.MaxQueueMS
+		r.Signal, r.MinQueueMS, r.MaxQueueMS = cmp.Or(cfg.Signal, probe.ResponseTime), cfg.MinQueueMS, cfg.MaxQueueMS
 		if err := r.setBounds(cfg, now); err != nil {
 			r.ConfigError = err.Error()
 		}
