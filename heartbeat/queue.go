@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,10 +158,7 @@ func NewWindow(length time.Duration) *Window {
 // Observe records one request's queue time.
 func (w *Window) Observe(d time.Duration) {
 	ms := float64(max(d, 0)) / float64(time.Millisecond)
-	b := 0
-	for b < numBuckets-1 && ms > bucketEdges[b] {
-		b++
-	}
+	b := min(sort.SearchFloat64s(bucketEdges, ms), numBuckets-1) // the first edge ≥ ms
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.slot(w.now().Unix())
