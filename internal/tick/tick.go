@@ -74,30 +74,26 @@ type Ticker struct {
 // Summary is what one tick did, returned to the caller (and, in Lambda, as
 // the invocation result).
 type Summary struct {
-	App         string        `json:"app"`
-	ProcessType string        `json:"processType"`
-	EventID     string        `json:"eventId,omitempty"`
-	Duplicate   bool          `json:"duplicate,omitempty"` // this event was already handled
-	Conflict    bool          `json:"conflict,omitempty"`  // another invocation committed first; this one did nothing
-	Verdict     probe.Verdict `json:"verdict,omitempty"`
-	LatencyMS   int64         `json:"latencyMs"`
-	// Signal is set with the queue_time signal (absent: response_time), and
-	// LatencySource then says what LatencyMS measured.
-	Signal        probe.Signal    `json:"signal,omitempty"`
-	LatencySource probe.Source    `json:"latencySource,omitempty"`
-	ProbeDetail   string          `json:"probeDetail,omitempty"`
-	Current       int             `json:"current"`
-	Target        int             `json:"target"`
-	Min           int             `json:"min"`
-	Max           int             `json:"max"`
-	Reason        decision.Reason `json:"reason,omitempty"`
-	Scaled        bool            `json:"scaled"`
-	ScaleError    string          `json:"scaleError,omitempty"`
-	SlowStreak    int             `json:"slowStreak"`
-	FastStreak    int             `json:"fastStreak"`
-	DryRun        bool            `json:"dryRun,omitempty"`
-	Paused        bool            `json:"paused,omitempty"`
-	Notices       []string        `json:"notices,omitempty"`
+	App         string          `json:"app"`
+	ProcessType string          `json:"processType"`
+	EventID     string          `json:"eventId,omitempty"`
+	Duplicate   bool            `json:"duplicate,omitempty"` // this event was already handled
+	Conflict    bool            `json:"conflict,omitempty"`  // another invocation committed first; this one did nothing
+	Verdict     probe.Verdict   `json:"verdict,omitempty"`
+	LatencyMS   int64           `json:"latencyMs"`
+	ProbeDetail string          `json:"probeDetail,omitempty"`
+	Current     int             `json:"current"`
+	Target      int             `json:"target"`
+	Min         int             `json:"min"`
+	Max         int             `json:"max"`
+	Reason      decision.Reason `json:"reason,omitempty"`
+	Scaled      bool            `json:"scaled"`
+	ScaleError  string          `json:"scaleError,omitempty"`
+	SlowStreak  int             `json:"slowStreak"`
+	FastStreak  int             `json:"fastStreak"`
+	DryRun      bool            `json:"dryRun,omitempty"`
+	Paused      bool            `json:"paused,omitempty"`
+	Notices     []string        `json:"notices,omitempty"`
 	// RateLimitRemaining is Heroku's RateLimit-Remaining after this tick, when known.
 	RateLimitRemaining *int `json:"rateLimitRemaining,omitempty"`
 	// QuantityFromState: the rate limit was low, so the formation was not
@@ -106,6 +102,10 @@ type Summary struct {
 	// HerokuRefused: Heroku refused the key or the account, or knew no such
 	// app or process type: a person must act.
 	HerokuRefused bool `json:"herokuRefused,omitempty"`
+	// Signal is set with the queue_time signal (absent: response_time), and
+	// LatencySource then says what LatencyMS measured.
+	Signal        probe.Signal `json:"signal,omitempty"`
+	LatencySource probe.Source `json:"latencySource,omitempty"`
 }
 
 // Tick runs one beat. eventID, when not empty, identifies the scheduler
