@@ -29,7 +29,10 @@ type Options struct {
 	// Location is the time zone of the axis labels; nil means UTC.
 	Location *time.Location
 	// MinResponseMS and MaxResponseMS draw the threshold lines; 0 leaves one out.
+	// With the queue_time Signal they are the queue-time thresholds.
 	MinResponseMS, MaxResponseMS int64
+	// Signal names what the latency is: the queue time, or (empty) the response time.
+	Signal probe.Signal
 }
 
 // ErrNoRecords means there was nothing to draw.
@@ -267,9 +270,13 @@ func esc(s string) string {
 func (c *canvas) header(opt Options) {
 	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s" font-size="12" fill="%s">`+"\n",
 		width, height, width, height, esc(fontFamily), colText)
-	title := "Heartbeat latency and dynos"
+	what := "heartbeat latency"
+	if opt.Signal == probe.QueueTime {
+		what = "queue time"
+	}
+	title := strings.ToUpper(what[:1]) + what[1:] + " and dynos"
 	if opt.Title != "" {
-		title = opt.Title + ": heartbeat latency and dynos"
+		title = opt.Title + ": " + what + " and dynos"
 	}
 	c.printf("<title>%s</title>\n", esc(title))
 	c.printf(`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
@@ -500,16 +507,20 @@ func (c *canvas) legend(opt Options) {
 		swatch string // SVG drawn with its left end at (0, 0)
 		label  string
 	}
+	line, maxText, minText := "heartbeat latency", "max response %d ms: slower fails", "min response %d ms: faster passes"
+	if opt.Signal == probe.QueueTime {
+		line, maxText, minText = "queue time (heartbeat)", "max queue time %d ms: longer fails", "min queue time %d ms: shorter passes"
+	}
 	latency := []item{
-		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2"/>`, colLatency), "heartbeat latency"},
+		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2"/>`, colLatency), line},
 	}
 	if opt.MaxResponseMS > 0 {
 		latency = append(latency, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.5" stroke-dasharray="8 4"/>`, colMaxResp),
-			fmt.Sprintf("max response %d ms: slower fails", opt.MaxResponseMS)})
+			fmt.Sprintf(maxText, opt.MaxResponseMS)})
 	}
 	if opt.MinResponseMS > 0 {
 		latency = append(latency, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="1.5" stroke-dasharray="2 3"/>`, colMinResp),
-			fmt.Sprintf("min response %d ms: faster passes", opt.MinResponseMS)})
+			fmt.Sprintf(minText, opt.MinResponseMS)})
 	}
 	latency = append(latency,
 		item{fmt.Sprintf(`<path d="M8 -3l6 6m0 -6l-6 6" stroke="%s" stroke-width="1.5"/>`, colMaxResp), "no answer or probe error"})

@@ -17,7 +17,6 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/demo"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
-	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/runner"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -298,7 +297,7 @@ func buildLocal(ctx context.Context, s settings.Settings, lf localFlags, env Env
 		Settings:  s,
 		Store:     store,
 		Formation: formation,
-		Prober:    probe.New(s.HeartbeatURL, s.HeartbeatTimeout, s.MinResponseTime, s.MaxResponseTime),
+		Prober:    tick.NewProber(s),
 		Notifier:  notify.NewConsole(env.Stdout),
 		Log:       log,
 		Now:       env.Now,

@@ -63,6 +63,8 @@ type historyProbe struct {
 	Verdict   probe.Verdict `json:"verdict"`
 	LatencyMS int64         `json:"latencyMs"`
 	Status    int           `json:"status"` // HTTP status; 0 when no response
+	// LatencySource, with the queue_time signal: what LatencyMS measured.
+	LatencySource probe.Source `json:"latencySource,omitempty"`
 }
 
 // history prints the decisions and scale events of a window, newest first,
@@ -213,7 +215,7 @@ func historyRecordOf(r state.Record) historyRecord {
 		At: r.At.UTC(), App: r.App, ProcessType: r.Type, Kind: r.Kind,
 		From: r.Current, To: r.Target, Min: r.Min, Max: r.Max, Reason: r.Reason,
 		Error: r.Error, DryRun: r.DryRun, Paused: r.Paused,
-		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status},
+		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status, LatencySource: r.Source},
 	}
 	if r.Kind == state.KindScale {
 		ok := r.OK
@@ -272,7 +274,7 @@ func historyProbeText(p historyProbe) string {
 	if p.Status == 0 {
 		return fmt.Sprintf("%s no answer", p.Verdict)
 	}
-	return fmt.Sprintf("%s %d ms HTTP %d", p.Verdict, p.LatencyMS, p.Status)
+	return fmt.Sprintf("%s %s HTTP %d", p.Verdict, latencyText(p.LatencyMS, p.LatencySource), p.Status)
 }
 
 // writeChart draws key's records, with the thresholds from its stored
@@ -284,7 +286,8 @@ func writeChart(ctx context.Context, store stateStore, key state.Key, recs []sta
 	}
 	opt := chart.Options{Title: key.String(), To: now, Location: time.UTC}
 	if st.Config != nil {
-		opt.MinResponseMS, opt.MaxResponseMS = st.Config.MinResponseMS, st.Config.MaxResponseMS
+		opt.MinResponseMS, opt.MaxResponseMS = st.Config.Thresholds()
+		opt.Signal = st.Config.Signal
 	}
 	// The axis starts at the oldest record read rather than at -since, so
 	// that a short history is not squeezed into a corner of a long window.

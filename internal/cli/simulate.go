@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/autoscalebot/autoscalebot/internal/chart"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -25,6 +26,7 @@ import (
 // the tick's decisions, the probe's verdict and the notices depend on.
 var simulateSettings = []string{
 	settings.EnvHeartbeatTimeout, settings.EnvHeartbeatInterval, settings.EnvMaxResponseTime, settings.EnvMinResponseTime,
+	settings.EnvSignal, settings.EnvMaxQueueTime, settings.EnvMinQueueTime,
 	settings.EnvFailsToScaleUp, settings.EnvPassesToScaleDown, settings.EnvMaxDynos, settings.EnvMinDynos,
 	settings.EnvTimeZone, settings.EnvIncrement, settings.EnvCooldown, settings.EnvScaleDiffThreshold,
 	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,
@@ -395,7 +397,10 @@ func writeSimulationChart(path string, r simulation.Report, results []simulation
 	wi := chart.WhatIf{
 		Title: r.Traffic, Start: m.Start, Location: first.Location, BucketMinutes: s0.Minutes,
 		RPM: s0.RPM, Ideal: s0.Ideal, SLOMS: m.SLOMS,
-		MinResponseMS: first.MinResponseTime.Milliseconds(), MaxResponseMS: first.MaxResponseTime.Milliseconds(),
+	}
+	// The chart plots response times, so response-time thresholds only.
+	if first.Signal != probe.QueueTime {
+		wi.MinResponseMS, wi.MaxResponseMS = first.MinResponseTime.Milliseconds(), first.MaxResponseTime.Milliseconds()
 	}
 	for i, res := range results {
 		wi.Runs = append(wi.Runs, chart.WhatIfRun{Label: r.Runs[i].Label, Dynos: res.Series.Dynos, LatencyMS: res.Series.LatencyMS})

@@ -47,8 +47,14 @@ type statusRecord struct {
 	// MinResponseMS and MaxResponseMS are the latency thresholds (0: unknown).
 	MinResponseMS int64 `json:"minResponseMs"`
 	MaxResponseMS int64 `json:"maxResponseMs"`
-	SlowStreak    int   `json:"slowStreak"`
-	FastStreak    int   `json:"fastStreak"`
+	// Signal is what the beats are: "response_time", or "queue_time" (the
+	// router queue time, compared with MinQueueMS and MaxQueueMS); absent
+	// when the state holds no settings snapshot.
+	Signal     probe.Signal `json:"signal,omitempty"`
+	MinQueueMS int64        `json:"minQueueMs,omitempty"`
+	MaxQueueMS int64        `json:"maxQueueMs,omitempty"`
+	SlowStreak int          `json:"slowStreak"`
+	FastStreak int          `json:"fastStreak"`
 	// LastProbe is the last heartbeat; null before the first tick.
 	LastProbe *statusProbe `json:"lastProbe"`
 	// LastScale is the last successful scale; null when there was none.
@@ -74,6 +80,9 @@ type statusProbe struct {
 	LatencyMS  int64         `json:"latencyMs"`
 	Status     int           `json:"status"` // HTTP status; 0 when no response
 	Detail     string        `json:"detail"`
+	// LatencySource, with the queue_time signal: queue_p95, queue_probe, or
+	// response_time when the heartbeat sent no queue-time header.
+	LatencySource probe.Source `json:"latencySource,omitempty"`
 }
 
 type statusScale struct {
@@ -174,6 +183,7 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.DryRun = cfg.DryRun
 		r.TimeZone = cfg.TimeZone
 		r.MinResponseMS, r.MaxResponseMS = cfg.MinResponseMS, cfg.MaxResponseMS
+		r.Signal, r.MinQueueMS, r.MaxQueueMS = cmp.Or(cfg.Signal, probe.ResponseTime), cfg.MinQueueMS, cfg.MaxQueueMS
 		if err := r.setBounds(cfg, now); err != nil {
 			r.ConfigError = err.Error()
 		}
@@ -184,6 +194,7 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.LastProbe = &statusProbe{
 			At: p.At.UTC(), AgeSeconds: ageSeconds(now, p.At),
 			Verdict: p.Verdict, LatencyMS: p.LatencyMS, Status: p.Status, Detail: p.Detail,
+			LatencySource: p.Source,
 		}
 	}
 	r.LastScale = lastScale(st, now)
@@ -284,11 +295,26 @@ func probeText(p *statusProbe) string {
 	if p == nil {
 		return "never"
 	}
-	what := fmt.Sprintf("%d ms", p.LatencyMS)
+	what := latencyText(p.LatencyMS, p.LatencySource)
 	if p.Status == 0 || p.Verdict == probe.Error {
 		what = cmp.Or(p.Detail, "no answer")
 	}
 	return fmt.Sprintf("%s %s, %s", p.Verdict, what, ago(time.Duration(p.AgeSeconds)*time.Second))
+}
+
+// latencyText is "1210 ms", or with the queue_time signal what the figure
+// is: "queue p95 250 ms", "queue 3 ms" (the probe's own), "response 700 ms"
+// (the heartbeat sent no queue-time header).
+func latencyText(ms int64, src probe.Source) string {
+	switch src {
+	case probe.SourceQueueP95:
+		return fmt.Sprintf("queue p95 %d ms", ms)
+	case probe.SourceQueueProbe:
+		return fmt.Sprintf("queue %d ms", ms)
+	case probe.SourceResponse:
+		return fmt.Sprintf("response %d ms", ms)
+	}
+	return fmt.Sprintf("%d ms", ms)
 }
 
 func scaleText(s *statusScale) string {

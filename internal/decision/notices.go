@@ -49,19 +49,23 @@ func (n noticer) facts() string {
 
 func (n noticer) heartbeat() string {
 	p := n.in.Probe
-	s := n.in.Settings
+	lo, hi := n.in.Settings.Thresholds()
+	slower, faster, noun := "slower than", "faster than", ""
+	if n.in.Settings.Signal == probe.QueueTime {
+		slower, faster, noun = "over", "under", "queue time "
+	}
 	switch p.Verdict {
 	case probe.Fail:
-		if p.Latency > s.MaxResponseTime {
-			return fmt.Sprintf("%d ms, slower than %d ms", p.Latency.Milliseconds(), s.MaxResponseTime.Milliseconds())
+		if p.Latency > hi {
+			return fmt.Sprintf("%s%d ms, %s %d ms", noun, p.Latency.Milliseconds(), slower, hi.Milliseconds())
 		}
 		return fmt.Sprintf("failed (%s)", p.Detail)
 	case probe.Pass:
-		return fmt.Sprintf("%d ms, faster than %d ms", p.Latency.Milliseconds(), s.MinResponseTime.Milliseconds())
+		return fmt.Sprintf("%s%d ms, %s %d ms", noun, p.Latency.Milliseconds(), faster, lo.Milliseconds())
 	case probe.Error:
 		return fmt.Sprintf("unusable (%s)", p.Detail)
 	default:
-		return fmt.Sprintf("%d ms, in range", p.Latency.Milliseconds())
+		return fmt.Sprintf("%s%d ms, in range", noun, p.Latency.Milliseconds())
 	}
 }
 
@@ -152,9 +156,17 @@ func explain(r Reason, in Input) string {
 		lo, hi := s.Bounds(in.Now)
 		return fmt.Sprintf("%d dynos is outside the bounds %d–%d in force now", in.Current, lo, hi)
 	case SlowStreak:
-		return fmt.Sprintf("the heartbeat was slower than %d ms %d times in a row", s.MaxResponseTime.Milliseconds(), s.FailsToScaleUp)
+		_, hi := s.Thresholds()
+		if s.Signal == probe.QueueTime {
+			return fmt.Sprintf("the queue time was over %d ms %d times in a row", hi.Milliseconds(), s.FailsToScaleUp)
+		}
+		return fmt.Sprintf("the heartbeat was slower than %d ms %d times in a row", hi.Milliseconds(), s.FailsToScaleUp)
 	case FastStreak:
-		return fmt.Sprintf("the heartbeat was faster than %d ms %d times in a row", s.MinResponseTime.Milliseconds(), s.PassesToScaleDown)
+		lo, _ := s.Thresholds()
+		if s.Signal == probe.QueueTime {
+			return fmt.Sprintf("the queue time was under %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
+		}
+		return fmt.Sprintf("the heartbeat was faster than %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
 	default:
 		return string(r)
 	}

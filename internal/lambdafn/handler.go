@@ -133,7 +133,7 @@ func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, *rotatingFormati
 		Settings:  s,
 		Store:     dynamostore.New(dynamodb.NewFromConfig(h.cfg.AWS), s.TableName, s.HistoryTTL),
 		Formation: formation,
-		Prober:    probe.New(s.HeartbeatURL, s.HeartbeatTimeout, s.MinResponseTime, s.MaxResponseTime),
+		Prober:    tick.NewProber(s),
 		Notifier:  notifier,
 		Log:       h.cfg.Log,
 		Now:       h.cfg.Now,

@@ -27,6 +27,7 @@ const (
 	QuantityFromState  = "quantityFromState"
 	HerokuRefused      = "herokuRefused"
 	RateLimitRemaining = "rateLimitRemaining"
+	LatencySource      = "latencySource" // what the latency measured, with the queue_time signal
 )
 
 // Keys of other lines.
@@ -50,6 +51,9 @@ const (
 	HeartbeatInterval      = "heartbeatInterval"
 	MaxResponseTime        = "maxResponseTime"
 	MinResponseTime        = "minResponseTime"
+	Signal                 = "signal"
+	MaxQueueTime           = "maxQueueTime"
+	MinQueueTime           = "minQueueTime"
 	FailsToScaleUp         = "failsToScaleUp"
 	PassesToScaleDown      = "passesToScaleDown"
 	MaxDynos               = "maxDynos"
@@ -74,10 +78,10 @@ const (
 var all = []string{
 	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
-	RateLimitRemaining,
+	RateLimitRemaining, LatencySource,
 	Error, Detail, Event, Title, Text, Settings, Trigger,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
-	MinResponseTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
+	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
 	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, HistoryTTL, FunctionTimeout,
 }

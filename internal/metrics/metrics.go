@@ -38,7 +38,7 @@ const (
 // Metric names. The dashboard and alarms in template.yaml use these names.
 // Keep them at 10 or fewer (see the package doc and TestFreeTier).
 const (
-	HeartbeatLatency         = "HeartbeatLatency"         // ms to the heartbeat's first body byte; only when a response arrived
+	HeartbeatLatency         = "HeartbeatLatency"         // the beat's latency in ms (to the first body byte, or the queue time with the queue_time signal: see PropertySignal); only when a response arrived
 	FailVerdicts             = "FailVerdicts"             // 1 when the probe said too slow (or 5xx, timeout), else 0
 	PassVerdicts             = "PassVerdicts"             // 1 when fast enough to count toward scaling down
 	ProbeErrors              = "ProbeErrors"              // 1 when the probe itself is broken (4xx, DNS, TLS)
@@ -93,6 +93,11 @@ const (
 	PropertyPaused   = "Paused"
 	PropertyMinDynos = "MinDynos" // minimum in force now; with the dyno counts
 	PropertyMaxDynos = "MaxDynos" // maximum in force now; with the dyno counts
+	// PropertySignal is "queue_time" when HeartbeatLatency is a queue time
+	// (absent: the response time), and PropertyLatencySource says which
+	// header it came from (queue_p95, queue_probe, or response_time when none came).
+	PropertySignal        = "Signal"
+	PropertyLatencySource = "LatencySource"
 )
 
 // maxDimensionValue is the longest dimension value EMF accepts.
@@ -134,6 +139,12 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 		return nil
 	}
 	props[PropertyVerdict] = string(sum.Verdict)
+	if sum.Signal != "" {
+		props[PropertySignal] = string(sum.Signal)
+	}
+	if sum.LatencySource != "" {
+		props[PropertyLatencySource] = string(sum.LatencySource)
+	}
 	if sum.Reason != "" {
 		props[PropertyReason] = string(sum.Reason)
 	}

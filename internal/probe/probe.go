@@ -26,7 +26,10 @@ type Prober struct {
 	Timeout     time.Duration // bounds the whole probe, body included; ≤0 means DefaultTimeout
 	MinResponse time.Duration // a 2xx strictly faster than this passes
 	MaxResponse time.Duration // anything strictly slower than this fails
-	MaxBody     int64         // body bytes read at most; ≤0 means DefaultMaxBody
+	// Signal is what the latency compared with MinResponse and MaxResponse
+	// is; with QueueTime it is read from the heartbeat's headers.
+	Signal  Signal
+	MaxBody int64 // body bytes read at most; ≤0 means DefaultMaxBody
 
 	now func() time.Time // latency clock; tests replace it to hit the boundaries exactly
 }
@@ -151,8 +154,15 @@ func (p *Prober) Probe(ctx context.Context) Result {
 	// first; errors here are ignored because the verdict is already known.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 
+	var src Source
+	if p.Signal == QueueTime {
+		latency, src = queueLatency(resp.Header, latency)
+	}
 	v, d := classify(resp.StatusCode, latency, p.MinResponse, p.MaxResponse)
-	return Result{Verdict: v, Latency: latency, Status: resp.StatusCode, Detail: d}
+	if src != "" {
+		d += "; " + sourceDetail(src, latency, resp.Header)
+	}
+	return Result{Verdict: v, Latency: latency, Status: resp.StatusCode, Detail: d, Source: src}
 }
 
 // firstByte reads until at least one body byte or the end of the body and

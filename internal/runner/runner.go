@@ -55,6 +55,9 @@ func Line(at time.Time, s tick.Summary, err error) string {
 	fmt.Fprintf(&b, "%s  %s/%s  ", at.Format("15:04:05"), s.App, s.ProcessType)
 	if s.Verdict != "" {
 		fmt.Fprintf(&b, "heartbeat %-5s %5d ms  ", s.Verdict, s.LatencyMS)
+		if s.LatencySource != "" {
+			fmt.Fprintf(&b, "(%s)  ", s.LatencySource)
+		}
 	}
 	switch {
 	case err != nil:

@@ -5,11 +5,13 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -25,6 +27,9 @@ const (
 	EnvHeartbeatInterval      = "AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS"
 	EnvMaxResponseTime        = "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS"
 	EnvMinResponseTime        = "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS"
+	EnvSignal                 = "AUTOSCALE_SIGNAL"
+	EnvMaxQueueTime           = "AUTOSCALE_MAX_QUEUE_TIME_IN_MS"
+	EnvMinQueueTime           = "AUTOSCALE_MIN_QUEUE_TIME_IN_MS"
 	EnvFailsToScaleUp         = "AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER"
 	EnvPassesToScaleDown      = "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER"
 	EnvMaxDynos               = "AUTOSCALE_MAX_DYNOS"
@@ -121,6 +126,14 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	if s.MinResponseTime > s.MaxResponseTime && l.ok(EnvMinResponseTime, EnvMaxResponseTime) {
 		l.cross(EnvMinResponseTime, strconv.FormatInt(s.MinResponseTime.Milliseconds(), 10),
 			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
+	}
+
+	s.Signal = l.signal()
+	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
+	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
+	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
+		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
 	}
 
 	s.FailsToScaleUp = l.integer(EnvFailsToScaleUp, 1, maxStreak)
@@ -329,6 +342,19 @@ func (l *loader) processType() string {
 	v := l.value(EnvProcessType)
 	if !processTypePattern.MatchString(v) {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
+	}
+	return v
+}
+
+func (l *loader) signal() probe.Signal {
+	v := probe.Signal(strings.ToLower(l.value(EnvSignal)))
+	if !slices.Contains(probe.Signals(), v) {
+		names := make([]string, len(probe.Signals()))
+		for i, s := range probe.Signals() {
+			names[i] = string(s)
+		}
+		l.bad(EnvSignal, string(v), "not a signal (one of "+strings.Join(names, ", ")+")")
+		return probe.ResponseTime
 	}
 	return v
 }

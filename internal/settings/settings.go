@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -28,6 +29,12 @@ type Settings struct {
 	HeartbeatInterval time.Duration // local runner only
 	MaxResponseTime   time.Duration // strictly slower is a fail
 	MinResponseTime   time.Duration // strictly faster is a pass
+
+	// Signal is what a beat's latency is: the response time, or the router
+	// queue time the heartbeat reports; the queue thresholds apply to the latter.
+	Signal       probe.Signal
+	MaxQueueTime time.Duration // with queue_time: strictly longer is a fail
+	MinQueueTime time.Duration // with queue_time: strictly shorter is a pass
 
 	FailsToScaleUp    int
 	PassesToScaleDown int
@@ -133,6 +140,15 @@ func (s Settings) Bounds(now time.Time) (lo, hi int) {
 	return lo, hi
 }
 
+// Thresholds are the latencies a beat is compared with: the queue-time
+// ones when the signal is queue time, else the response-time ones.
+func (s Settings) Thresholds() (lo, hi time.Duration) {
+	if s.Signal == probe.QueueTime {
+		return s.MinQueueTime, s.MaxQueueTime
+	}
+	return s.MinResponseTime, s.MaxResponseTime
+}
+
 // LogValue lists the settings for a start-up log line. The API key is only
 // said to be set or not; a password in the heartbeat URL is masked.
 func (s Settings) LogValue() slog.Value {
@@ -151,6 +167,9 @@ func (s Settings) LogValue() slog.Value {
 		slog.String(logkey.HeartbeatInterval, s.HeartbeatInterval.String()),
 		slog.String(logkey.MaxResponseTime, s.MaxResponseTime.String()),
 		slog.String(logkey.MinResponseTime, s.MinResponseTime.String()),
+		slog.String(logkey.Signal, string(s.Signal)),
+		slog.String(logkey.MaxQueueTime, s.MaxQueueTime.String()),
+		slog.String(logkey.MinQueueTime, s.MinQueueTime.String()),
 		slog.Int(logkey.FailsToScaleUp, s.FailsToScaleUp),
 		slog.Int(logkey.PassesToScaleDown, s.PassesToScaleDown),
 		slog.String(logkey.MaxDynos, s.MaxDynos.String()),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/logkey/logkeytest"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 )
 
 const testKey = "hrku-SECRET-0123456789abcdef"
@@ -74,6 +75,9 @@ func TestLoadDefaults(t *testing.T) {
 		{EnvHeartbeatInterval, s.HeartbeatInterval, 30 * time.Second},
 		{EnvMaxResponseTime, s.MaxResponseTime, time.Second},
 		{EnvMinResponseTime, s.MinResponseTime, 200 * time.Millisecond},
+		{EnvSignal, s.Signal, probe.ResponseTime},
+		{EnvMaxQueueTime, s.MaxQueueTime, 100 * time.Millisecond},
+		{EnvMinQueueTime, s.MinQueueTime, 10 * time.Millisecond},
 		{EnvFailsToScaleUp, s.FailsToScaleUp, 3},
 		{EnvPassesToScaleDown, s.PassesToScaleDown, 5},
 		{EnvMaxDynos, s.MaxDynos, Fixed(3)},
@@ -121,6 +125,11 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{EnvHeartbeatInterval, " 5 ", func(s Settings) any { return s.HeartbeatInterval }, 5 * time.Second},
 		{EnvMaxResponseTime, "1500", func(s Settings) any { return s.MaxResponseTime }, 1500 * time.Millisecond},
 		{EnvMinResponseTime, "0", func(s Settings) any { return s.MinResponseTime }, time.Duration(0)},
+		{EnvSignal, "queue_time", func(s Settings) any { return s.Signal }, probe.QueueTime},
+		{EnvSignal, " Queue_Time ", func(s Settings) any { return s.Signal }, probe.QueueTime},
+		{EnvSignal, "response_time", func(s Settings) any { return s.Signal }, probe.ResponseTime},
+		{EnvMaxQueueTime, "250", func(s Settings) any { return s.MaxQueueTime }, 250 * time.Millisecond},
+		{EnvMinQueueTime, "0", func(s Settings) any { return s.MinQueueTime }, time.Duration(0)},
 		{EnvFailsToScaleUp, "7", func(s Settings) any { return s.FailsToScaleUp }, 7},
 		{EnvPassesToScaleDown, "11", func(s Settings) any { return s.PassesToScaleDown }, 11},
 		{EnvMaxDynos, "10", func(s Settings) any { return s.MaxDynos }, Fixed(10)},
@@ -199,6 +208,12 @@ func TestLoadRejects(t *testing.T) {
 		{"zero max response time", map[string]string{EnvMaxResponseTime: "0", EnvMinResponseTime: "0"}, EnvMaxResponseTime, "must be at least 1"},
 		{"negative min response time", map[string]string{EnvMinResponseTime: "-1"}, EnvMinResponseTime, "must be at least 0"},
 		{"min response time above max", map[string]string{EnvMinResponseTime: "1200"}, EnvMinResponseTime, `"1200": must not exceed ` + EnvMaxResponseTime},
+		{"unknown signal", map[string]string{EnvSignal: "cpu"}, EnvSignal, `"cpu": not a signal (one of response_time, queue_time)`},
+		{"signal misspelt", map[string]string{EnvSignal: "queue-time"}, EnvSignal, `"queue-time": not a signal`},
+		{"zero max queue time", map[string]string{EnvMaxQueueTime: "0", EnvMinQueueTime: "0"}, EnvMaxQueueTime, "must be at least 1"},
+		{"queue time not a number", map[string]string{EnvMaxQueueTime: "0.1s"}, EnvMaxQueueTime, "not a whole number"},
+		{"min queue time above max", map[string]string{EnvMinQueueTime: "150"}, EnvMinQueueTime, `"150": must not exceed ` + EnvMaxQueueTime + " (100 ms)"},
+		{"default min queue time above max", map[string]string{EnvMaxQueueTime: "5"}, EnvMinQueueTime, `"10" (default): must not exceed`},
 		{"zero fails", map[string]string{EnvFailsToScaleUp: "0"}, EnvFailsToScaleUp, "must be at least 1"},
 		{"fails not a number", map[string]string{EnvFailsToScaleUp: "3.5"}, EnvFailsToScaleUp, "not a whole number"},
 		{"zero passes", map[string]string{EnvPassesToScaleDown: "0"}, EnvPassesToScaleDown, "must be at least 1"},
@@ -276,6 +291,7 @@ func TestLoadAcceptsEdgeValues(t *testing.T) {
 	}{
 		{"timeout fits the function with 5s to spare", map[string]string{EnvFunctionTimeout: "15"}},
 		{"min response time equal to max", map[string]string{EnvMinResponseTime: "1000"}},
+		{"min queue time equal to max", map[string]string{EnvSignal: "queue_time", EnvMinQueueTime: "100"}},
 		{"min dynos equal to max", map[string]string{EnvMinDynos: "3"}},
 		{"schedule min above fixed max is left to runtime", map[string]string{EnvMinDynos: `{"9:00":5}`}},
 		{"period equal to history", map[string]string{EnvScaleDiffThreshold: "1", EnvScaleDiffPeriod: "1440", EnvHistoryTTL: "1"}},
@@ -531,6 +547,28 @@ func TestBounds(t *testing.T) {
 	}
 }
 
+// The thresholds a beat is compared with follow the signal.
+func TestThresholds(t *testing.T) {
+	tests := []struct {
+		name   string
+		vars   map[string]string
+		lo, hi time.Duration
+	}{
+		{"response time by default", nil, 200 * time.Millisecond, time.Second},
+		{"queue time", map[string]string{EnvSignal: "queue_time"}, 10 * time.Millisecond, 100 * time.Millisecond},
+		{"queue time, set", map[string]string{EnvSignal: "queue_time", EnvMinQueueTime: "5", EnvMaxQueueTime: "50"}, 5 * time.Millisecond, 50 * time.Millisecond},
+		{"queue settings unused with response time", map[string]string{EnvMaxQueueTime: "50"}, 200 * time.Millisecond, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lo, hi := mustLoad(t, tt.vars).Thresholds()
+			if lo != tt.lo || hi != tt.hi {
+				t.Errorf("Thresholds = %v, %v; want %v, %v", lo, hi, tt.lo, tt.hi)
+			}
+		})
+	}
+}
+
 func TestLogValue(t *testing.T) {
 	s := mustLoad(t, map[string]string{
 		EnvAPIKey:       testKey,
@@ -610,7 +648,8 @@ var knownVars = map[string]bool{
 	EnvMinDynos: true, EnvTimeZone: true, EnvIncrement: true, EnvCooldown: true, EnvScaleDiffThreshold: true,
 	EnvScaleDiffPeriod: true, EnvNotifyIfNeedsExceedMax: true, EnvNotifyIfNeedsBelowMin: true, EnvNotifyOnScaleFails: true,
 	EnvNotifyOnEveryScale: true, EnvNotifyOnEveryPing: true, EnvDryRun: true, EnvTableName: true,
-	EnvTopicARN: true, EnvHistoryTTL: true, EnvFunctionTimeout: true,
+	EnvTopicARN: true, EnvHistoryTTL: true, EnvFunctionTimeout: true, EnvSignal: true, EnvMaxQueueTime: true,
+	EnvMinQueueTime: true,
 }
 
 func checkInvariants(t *testing.T, s Settings) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -45,7 +46,7 @@ func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Inferred, 
 		if i > 0 {
 			dt = cmp.Or(r.At.Sub(ticks[i-1].At).Seconds(), dt)
 		}
-		latency := float64(r.LatencyMS)
+		latency := m.recordedLatency(r)
 		if r.Status == 0 {
 			latency = timeoutMS
 		}
@@ -127,7 +128,7 @@ func ScoreRecorded(recs []state.Record, inf Inferred, m Model, timeout time.Dura
 					supply = r.Current
 				}
 				if r.Kind == state.KindDecision && r.Verdict != "error" && r.Verdict != "" {
-					latency = float64(r.LatencyMS)
+					latency = m.recordedLatency(r)
 					if r.Status == 0 {
 						latency = timeoutMS
 					}
@@ -137,6 +138,16 @@ func ScoreRecorded(recs []state.Record, inf Inferred, m Model, timeout time.Dura
 		}
 	}
 	return sc.scores(len(inf.Trace) * 60)
+}
+
+// recordedLatency is a record's latency as the model's L: a queue time
+// (the queue_time signal) is the model's latency less its service time, so
+// the service time is added back.
+func (m Model) recordedLatency(r state.Record) float64 {
+	if r.Source == probe.SourceQueueP95 || r.Source == probe.SourceQueueProbe {
+		return float64(r.LatencyMS) + m.BaseMS
+	}
+	return float64(r.LatencyMS)
 }
 
 func kindOrder(kind string) int {

@@ -72,7 +72,8 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	if m.Noise > 0 {
 		w.rng = rand.New(rand.NewPCG(m.Seed, 0x70726f6265)) // "probe"
 	}
-	w.prober = prober{world: w, minResponse: s.MinResponseTime, maxResponse: s.MaxResponseTime}
+	lo, hi := s.Thresholds()
+	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi}
 	w.formation.requested = initial
 	store := &memStore{keep: opt.Records}
 	t := &tick.Ticker{
@@ -128,7 +129,9 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 				if series != nil {
 					ms := timeoutMS
 					if w.prober.last.Status != 0 {
-						ms = float64(w.prober.last.Latency) / float64(time.Millisecond)
+						// The response time users saw, whatever the signal,
+						// so that runs of either signal share the chart's axis.
+						ms = float64(w.prober.response) / float64(time.Millisecond)
 					}
 					series.tick(minute, ms, w.formation.requested)
 				}
@@ -206,11 +209,17 @@ func (f *formation) RefreshRateLimit(context.Context) (int, error) {
 	return 0, fmt.Errorf("no rate limit in a simulation")
 }
 
-// prober answers with the model's latency, scattered by the noise.
+// prober answers with the model's latency, scattered by the noise. With
+// the queue_time signal its latency is the model's queue time instead: the
+// wait before a dyno takes the request (the backlog's, and the queueing at
+// the current load), without the service time and so without its noise,
+// as the heartbeat package's headers would report it.
 type prober struct {
 	world                    *world
-	minResponse, maxResponse time.Duration
+	signal                   probe.Signal
+	minResponse, maxResponse time.Duration // the signal's thresholds
 	last                     probe.Result
+	response                 time.Duration // the last answer's response time, whatever the signal
 }
 
 func (p *prober) Probe(context.Context) probe.Result {
@@ -225,10 +234,23 @@ func (p *prober) Probe(context.Context) probe.Result {
 	if w.serving == 0 || ms > timeoutMS {
 		// No dyno to answer, or not in time.
 		p.last = probe.TimedOut(w.timeout)
+		return p.last
+	}
+	p.response = millis(ms)
+	if p.signal == probe.QueueTime {
+		p.last = probe.Answered(200, millis(w.queueMS()), p.minResponse, p.maxResponse)
+		p.last.Source = probe.SourceQueueP95
 	} else {
-		p.last = probe.Answered(200, time.Duration(math.Round(ms*float64(time.Millisecond))), p.minResponse, p.maxResponse)
+		p.last = probe.Answered(200, p.response, p.minResponse, p.maxResponse)
 	}
 	return p.last
+}
+
+// queueMS is the model's queue time: its latency less the service time.
+func (w *world) queueMS() float64 { return max(0, w.latency-w.model.BaseMS) }
+
+func millis(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
 }
 
 // notices counts what would have been sent.

@@ -85,6 +85,20 @@ type Config struct {
 	MaxResponseMS int64  `json:"maxResponseMs"`
 	MinResponseMS int64  `json:"minResponseMs"`
 	DryRun        bool   `json:"dryRun,omitempty"`
+	// Signal is set with the queue_time signal only (absent: response_time,
+	// as before it existed), with the queue thresholds then in force.
+	Signal     probe.Signal `json:"signal,omitempty"`
+	MaxQueueMS int64        `json:"maxQueueMs,omitempty"`
+	MinQueueMS int64        `json:"minQueueMs,omitempty"`
+}
+
+// Thresholds are the latencies beats were compared with, in ms: the
+// queue-time ones with the queue_time signal, else the response-time ones.
+func (c Config) Thresholds() (minMS, maxMS int64) {
+	if c.Signal == probe.QueueTime {
+		return c.MinQueueMS, c.MaxQueueMS
+	}
+	return c.MinResponseMS, c.MaxResponseMS
 }
 
 // Reason says why a tick chose its target. Its values are internal/decision's
@@ -99,6 +113,7 @@ type ProbeRecord struct {
 	LatencyMS int64         `json:"latencyMs"`
 	Status    int           `json:"status,omitempty"`
 	Detail    string        `json:"detail,omitempty"`
+	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time signal
 }
 
 // ScaleEvent is one completed attempt to change the formation.
@@ -125,6 +140,7 @@ type Record struct {
 	Type      string        `json:"processType"`
 	Verdict   probe.Verdict `json:"verdict,omitempty"`
 	LatencyMS int64         `json:"latencyMs"`
+	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time signal
 	Status    int           `json:"status,omitempty"`
 	Current   int           `json:"current"`
 	Target    int           `json:"target"`

@@ -220,6 +220,9 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS":                        "10000",
 		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":                        "1000",
 		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":                        "200",
+		"AUTOSCALE_SIGNAL":                                         "response_time",
+		"AUTOSCALE_MAX_QUEUE_TIME_IN_MS":                           "100",
+		"AUTOSCALE_MIN_QUEUE_TIME_IN_MS":                           "10",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":              "3",
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER":           "5",
 		"AUTOSCALE_MAX_DYNOS":                                      "3",
@@ -455,5 +458,49 @@ func TestChatbotNameIsUniquePerAccount(t *testing.T) {
 	}
 	if names[0] == names[1] {
 		t.Errorf("stack %s in two regions: both channels are named %q", stackName, names[0])
+	}
+}
+
+// TestDashboardFollowsTheSignal: with AutoscaleSignal=queue_time the
+// latency widget is the queue time against the queue-time thresholds.
+func TestDashboardFollowsTheSignal(t *testing.T) {
+	tests := []struct {
+		name   string
+		params map[string]string
+		lines  []float64
+		title  string
+	}{
+		{"response time", nil, []float64{200, 1000}, "Heartbeat latency against the thresholds"},
+		{"queue time", map[string]string{"AutoscaleSignal": "queue_time", "MaxQueueTimeInMs": "150"}, []float64{10, 150}, "Queue time (heartbeat) against the thresholds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, _, stack := deploy(t, tt.params)
+			raw, ok := stack.Dashboard(ctx, t, dashboardID)
+			if !ok {
+				t.Fatal("no dashboard")
+			}
+			var body struct {
+				Widgets []struct {
+					Properties struct {
+						Title       string
+						Annotations struct{ Horizontal []struct{ Value float64 } }
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(raw), &body); err != nil {
+				t.Fatalf("dashboard body is not JSON: %v\n%s", err, raw)
+			}
+			w := body.Widgets[0].Properties
+			var lines []float64
+			for _, a := range w.Annotations.Horizontal {
+				lines = append(lines, a.Value)
+			}
+			sort.Float64s(lines)
+			if w.Title != tt.title || !slices.Equal(lines, tt.lines) {
+				t.Errorf("latency widget %q with lines %v; want %q with %v", w.Title, lines, tt.title, tt.lines)
+			}
+		})
 	}
 }

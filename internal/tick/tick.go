@@ -102,6 +102,10 @@ type Summary struct {
 	// HerokuRefused: Heroku refused the key or the account, or knew no such
 	// app or process type: a person must act.
 	HerokuRefused bool `json:"herokuRefused,omitempty"`
+	// Signal is set with the queue_time signal (absent: response_time), and
+	// LatencySource then says what LatencyMS measured.
+	Signal        probe.Signal `json:"signal,omitempty"`
+	LatencySource probe.Source `json:"latencySource,omitempty"`
 }
 
 // Tick runs one beat. eventID, when not empty, identifies the scheduler
@@ -115,6 +119,9 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	s := t.Settings
 	key := state.Key{App: s.AppName, ProcessType: s.ProcessType}
 	sum := Summary{App: key.App, ProcessType: key.ProcessType, EventID: eventID, DryRun: s.DryRun}
+	if s.Signal == probe.QueueTime {
+		sum.Signal = s.Signal
+	}
 	log := t.logger().With(slog.String(logkey.App, key.App), slog.String(logkey.ProcessType, key.ProcessType))
 
 	loaded, err := t.Store.Load(ctx, key)
@@ -132,6 +139,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 
 	result := t.probe(ctx)
 	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
+	sum.LatencySource = result.Source
 
 	var current int
 	if remaining, low := t.rateLimitLow(ctx, loaded); low {
@@ -153,7 +161,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
 		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
 		DryRun: s.DryRun, Paused: loaded.Paused,
 	}
@@ -223,6 +231,7 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 		slog.String(logkey.EventID, sum.EventID),
 		slog.String(logkey.Verdict, string(sum.Verdict)),
 		slog.Int64(logkey.LatencyMS, sum.LatencyMS),
+		slog.String(logkey.LatencySource, string(sum.LatencySource)),
 		slog.String(logkey.ProbeDetail, sum.ProbeDetail),
 		slog.Int(logkey.Current, sum.Current),
 		slog.Int(logkey.Target, sum.Target),
@@ -247,7 +256,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr, c)
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Status: result.Status,
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
 		Reason: decision.HerokuRefused, Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
 	}
 	next.LastDecision = &rec
@@ -276,7 +285,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Result, eventID string, now time.Time) {
 	next.LastProbe = &state.ProbeRecord{
 		At: now, Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(),
-		Status: result.Status, Detail: result.Detail,
+		Status: result.Status, Detail: result.Detail, Source: result.Source,
 	}
 	next.Config = configSnapshot(t.Settings)
 	if eventID != "" {
@@ -383,9 +392,22 @@ func configSnapshot(s settings.Settings) *state.Config {
 	if s.Location != nil {
 		tz = s.Location.String()
 	}
-	return &state.Config{
+	c := &state.Config{
 		MinDynos: s.MinDynos.String(), MaxDynos: s.MaxDynos.String(), TimeZone: tz,
 		MaxResponseMS: s.MaxResponseTime.Milliseconds(), MinResponseMS: s.MinResponseTime.Milliseconds(),
 		DryRun: s.DryRun,
 	}
+	if s.Signal == probe.QueueTime {
+		c.Signal, c.MaxQueueMS, c.MinQueueMS = s.Signal, s.MaxQueueTime.Milliseconds(), s.MinQueueTime.Milliseconds()
+	}
+	return c
+}
+
+// NewProber returns the heartbeat prober the settings describe: their URL,
+// timeout, signal, and that signal's thresholds.
+func NewProber(s settings.Settings) *probe.Prober {
+	lo, hi := s.Thresholds()
+	p := probe.New(s.HeartbeatURL, s.HeartbeatTimeout, lo, hi)
+	p.Signal = s.Signal
+	return p
 }

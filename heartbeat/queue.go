@@ -1,0 +1,251 @@
+package heartbeat
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Header names. RequestStartHeader is set by the router; the others are set
+// on the heartbeat's answer.
+const (
+	RequestStartHeader = "X-Request-Start"
+	QueueTimeHeader    = "X-Queue-Time-Ms"
+	QueueP95Header     = "X-Queue-Time-P95-Ms"
+	QueueCountHeader   = "X-Queue-Time-Count"
+	QueueWindowHeader  = "X-Queue-Time-Window-S"
+)
+
+// DefaultWindow is how far back Middleware's statistics reach.
+const DefaultWindow = 30 * time.Second
+
+// maxQueueTime bounds a believable queue time: an X-Request-Start further in
+// the past than this is not a router's stamp (Heroku's router gives up on a
+// request after 30 s), so it is ignored rather than counted.
+const maxQueueTime = time.Hour
+
+// ParseRequestStart reads an X-Request-Start value: milliseconds since the
+// epoch ("1700000000123"), or with a "t=" prefix; the unit of a whole number
+// is told by its size (seconds, milliseconds, microseconds or nanoseconds
+// since the epoch), and a number with a fraction is seconds ("t=1700000000.123",
+// nginx's $msec). ok is false for anything else.
+func ParseRequestStart(v string) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	v = strings.TrimPrefix(v, "t=")
+	if v == "" || len(v) > 40 {
+		return time.Time{}, false
+	}
+	if strings.ContainsRune(v, '.') {
+		secs, frac, _ := strings.Cut(v, ".")
+		s, err := strconv.ParseInt(secs, 10, 64)
+		if err != nil || s <= 0 || s > 1e11 || frac == "" || !allDigits(frac) {
+			return time.Time{}, false
+		}
+		if len(frac) > 9 {
+			frac = frac[:9]
+		}
+		ns, _ := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		return time.Unix(s, ns), true
+	}
+	if !allDigits(v) {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	switch {
+	case n >= 1e17:
+		return time.Unix(0, n), true
+	case n >= 1e14:
+		return time.UnixMicro(n), true
+	case n >= 1e11:
+		return time.UnixMilli(n), true
+	default:
+		return time.Unix(n, 0), true
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// QueueTime is how long the request waited between the router and the app,
+// by its X-Request-Start header. A stamp in the future (the router's clock
+// ahead of the dyno's) counts as 0. ok is false when the header is missing,
+// malformed, or more than an hour old.
+func QueueTime(r *http.Request, now time.Time) (time.Duration, bool) {
+	start, ok := ParseRequestStart(r.Header.Get(RequestStartHeader))
+	if !ok {
+		return 0, false
+	}
+	d := now.Sub(start)
+	switch {
+	case d < 0:
+		return 0, true
+	case d > maxQueueTime:
+		return 0, false
+	}
+	return d, true
+}
+
+// Stats summarises the queue times of a window.
+type Stats struct {
+	Count  int64         // requests with a readable X-Request-Start
+	P95    time.Duration // 95th percentile, to within the histogram's resolution (see Window)
+	Window time.Duration
+}
+
+// Window keeps the queue times of the recent past in constant memory: a ring
+// of per-second histograms. A histogram's buckets are 1 ms wide up to 10 ms,
+// then about 10 % wide up to a minute (one more holds anything longer), so
+// P95 is the upper edge of the bucket holding the 95th percentile: at most
+// 1 ms or 10 % above the exact figure. Safe for concurrent use.
+type Window struct {
+	mu      sync.Mutex
+	length  int // seconds
+	seconds []second
+	now     func() time.Time
+}
+
+type second struct {
+	unix   int64 // the second this slot holds; slots of older seconds are stale
+	count  int64
+	counts [numBuckets]uint32
+}
+
+// bucketEdges are the histograms' upper edges in milliseconds.
+var bucketEdges = func() []float64 {
+	var edges []float64
+	for ms := 1.0; ms <= 10; ms++ {
+		edges = append(edges, ms)
+	}
+	for e := 10.0; e < 60000; {
+		e = math.Ceil(e * 1.1)
+		edges = append(edges, e)
+	}
+	return append(edges, math.Inf(1))
+}()
+
+const numBuckets = 99 // len(bucketEdges), checked at init
+
+func init() {
+	if len(bucketEdges) != numBuckets {
+		panic("heartbeat: numBuckets is " + strconv.Itoa(numBuckets) + ", edges are " + strconv.Itoa(len(bucketEdges)))
+	}
+}
+
+// NewWindow returns a window of the given length, rounded up to whole
+// seconds (at least one); DefaultWindow when length ≤ 0.
+func NewWindow(length time.Duration) *Window {
+	if length <= 0 {
+		length = DefaultWindow
+	}
+	n := int((length + time.Second - 1) / time.Second)
+	return &Window{length: n, seconds: make([]second, n), now: time.Now}
+}
+
+// Observe records one request's queue time.
+func (w *Window) Observe(d time.Duration) {
+	ms := float64(max(d, 0)) / float64(time.Millisecond)
+	b := min(sort.SearchFloat64s(bucketEdges, ms), numBuckets-1) // the first edge ≥ ms
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.slot(w.now().Unix())
+	s.count++
+	if s.counts[b] < math.MaxUint32 {
+		s.counts[b]++
+	}
+}
+
+// slot returns the current second's slot, clearing it if it held an older second.
+func (w *Window) slot(unix int64) *second {
+	s := &w.seconds[int(uint64(unix)%uint64(w.length))]
+	if s.unix != unix {
+		*s = second{unix: unix}
+	}
+	return s
+}
+
+// Stats returns the count and 95th percentile of the window's queue times.
+func (w *Window) Stats() Stats {
+	var counts [numBuckets]uint64
+	var total int64
+	w.mu.Lock()
+	now := w.now().Unix()
+	for i := range w.seconds {
+		s := &w.seconds[i]
+		if s.count == 0 || s.unix <= now-int64(w.length) || s.unix > now {
+			continue
+		}
+		total += s.count
+		for b, c := range s.counts {
+			counts[b] += uint64(c)
+		}
+	}
+	w.mu.Unlock()
+	st := Stats{Count: total, Window: time.Duration(w.length) * time.Second}
+	if total == 0 {
+		return st
+	}
+	var sum uint64
+	for _, c := range counts {
+		sum += uint64(c)
+	}
+	rank := uint64(math.Ceil(0.95 * float64(sum)))
+	var seen uint64
+	for b, c := range counts {
+		seen += c
+		if seen >= rank {
+			edge := bucketEdges[b]
+			if math.IsInf(edge, 1) {
+				edge = bucketEdges[numBuckets-2]
+			}
+			st.P95 = time.Duration(edge * float64(time.Millisecond))
+			break
+		}
+	}
+	return st
+}
+
+type windowKey struct{}
+
+// Middleware records every request's queue time in a window of
+// DefaultWindow, and makes the window known to a Handler below it.
+func Middleware(next http.Handler) http.Handler {
+	return NewWindow(DefaultWindow).Middleware(next)
+}
+
+// Middleware records every request's queue time in w, and makes w known to
+// a Handler below it. Requests without a readable X-Request-Start are not
+// counted.
+func (w *Window) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if d, ok := QueueTime(r, w.now()); ok {
+			w.Observe(d)
+		}
+		next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), windowKey{}, w)))
+	})
+}
+
+// windowFrom returns the window a Middleware above put in ctx, or nil.
+func windowFrom(ctx context.Context) *Window {
+	w, _ := ctx.Value(windowKey{}).(*Window)
+	return w
+}
+
+// millis renders a duration as whole milliseconds, rounded up so that a
+// wait of 0.3 ms is not reported as none.
+func millis(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
+}
