@@ -39,8 +39,8 @@ func TestInterruptMidTick(t *testing.T) {
 		wantCode int
 		wantQty  int // Heroku's dynos afterwards: 2 if the tick in flight scaled
 	}{
-		{name: "run: one finishes the tick in flight", args: []string{"run"}, presses: 1, delay: 300 * time.Millisecond, wantCode: 0, wantQty: 2},
-		{name: "once: one finishes the tick in flight", args: []string{"once"}, presses: 1, delay: 300 * time.Millisecond, wantCode: 0, wantQty: 2},
+		{name: "run: one finishes the tick in flight", args: []string{"run"}, presses: 1, delay: 800 * time.Millisecond, wantCode: 0, wantQty: 2},
+		{name: "once: one finishes the tick in flight", args: []string{"once"}, presses: 1, delay: 800 * time.Millisecond, wantCode: 0, wantQty: 2},
 		{name: "run: two abandon it", args: []string{"run"}, presses: 2, delay: 20 * time.Second, wantCode: exitInterrupted, wantQty: 1},
 		{name: "once: two abandon it", args: []string{"once"}, presses: 2, delay: 20 * time.Second, wantCode: exitInterrupted, wantQty: 1},
 	}
