@@ -4,11 +4,13 @@ package settings
 // environment variables' names without the AUTOSCALE_ prefix, derived from
 // vars, so a setting added there works in the file with no change here.
 //
-// YAML library: go.yaml.in/yaml/v3, the maintained continuation of
-// gopkg.in/yaml.v3, already a dependency of this module. Its Node tree
-// carries the line of every key and value, which is all the error messages
-// need; github.com/goccy/go-yaml's extra column in syntax errors is not worth
-// a second YAML library.
+// YAML libraries: the file is read with go.yaml.in/yaml/v3, the maintained
+// continuation of gopkg.in/yaml.v3 (already this module's, YAML 1.2's core
+// schema, long fuzzed); its Node tree carries the line of every key and value.
+// Its syntax errors, though, give the line where the enclosing block began
+// (an indentation slip on line 6 is "line 3"), so a file it rejects is
+// parsed again with github.com/goccy/go-yaml (no dependencies of its own),
+// whose syntax errors give the offending token's line and column.
 
 import (
 	"bytes"
@@ -23,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -105,7 +109,8 @@ func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error)
 
 // FileProblem is one thing wrong in a settings file.
 type FileProblem struct {
-	Line int // 1-based; 0 when no line of the file is to blame
+	Line   int // 1-based; 0 when no line of the file is to blame
+	Column int // 1-based, for syntax errors; 0 when not known
 	// Formation is "FORMATIONS[2] (blog/web)" when the problem is one
 	// formation's; "" when it is the file's (its top level, its syntax).
 	Formation string
@@ -117,7 +122,10 @@ type FileProblem struct {
 
 func (p FileProblem) String() string {
 	var b strings.Builder
-	if p.Line > 0 {
+	switch {
+	case p.Line > 0 && p.Column > 0:
+		fmt.Fprintf(&b, "line %d, column %d: ", p.Line, p.Column)
+	case p.Line > 0:
 		fmt.Fprintf(&b, "line %d: ", p.Line)
 	}
 	if p.Formation != "" {
@@ -233,13 +241,13 @@ func (fl *fileLoader) parse(data []byte) *yaml.Node {
 		fl.problem(0, "", "", "the file is empty: give settings, and a "+formationsKey+" list for more than one formation")
 		return nil
 	case err != nil:
-		fl.syntax(err)
+		fl.syntax(data, err)
 		return nil
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
 		if err != nil {
-			fl.syntax(err)
+			fl.syntax(data, err)
 		} else {
 			fl.problem(next.Line, "", "", "a second YAML document: the file holds one (remove the ---)")
 		}
@@ -256,7 +264,13 @@ func (fl *fileLoader) parse(data []byte) *yaml.Node {
 	return root
 }
 
-func (fl *fileLoader) syntax(err error) {
+// syntax reports a file the YAML reader rejected, where goccy's parser
+// places the error, else as the reader said.
+func (fl *fileLoader) syntax(data []byte, err error) {
+	if line, column, msg, ok := locateSyntaxError(data); ok {
+		fl.problems = append(fl.problems, FileProblem{Line: line, Column: column, Msg: "YAML syntax: " + msg})
+		return
+	}
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -264,6 +278,18 @@ func (fl *fileLoader) syntax(err error) {
 		return
 	}
 	fl.problem(0, "", "", "YAML syntax: "+strings.TrimPrefix(msg, "yaml: "))
+}
+
+// locateSyntaxError parses data with goccy's parser for the position of
+// its first syntax error. Duplicate keys are left to the loader, which
+// reports every one of them with the rest.
+func locateSyntaxError(data []byte) (line, column int, msg string, ok bool) {
+	_, err := goccyparser.ParseBytes(data, 0, goccyparser.AllowDuplicateMapKey())
+	var se *goccy.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
+		return 0, 0, "", false
+	}
+	return se.Token.Position.Line, se.Token.Position.Column, se.Message, true
 }
 
 // mapping reads a map of settings into e, reporting bad keys and values.

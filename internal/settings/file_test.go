@@ -174,9 +174,20 @@ func TestLoadFleetErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "YAML syntax error with its line",
+			name: "YAML syntax error with its line and column",
 			file: "syntax.yaml",
-			want: []string{`line 2: YAML syntax: did not find expected ',' or ']'`},
+			want: []string{`line 4, column 3: YAML syntax: ',' or ']' must be specified`},
+		},
+		{
+			// go.yaml.in/yaml/v3 alone says line 3, where the list began.
+			name: "an indentation slip on its own line",
+			file: "indentation.yaml",
+			want: []string{`line 6, column 4: YAML syntax: value is not allowed in this context`},
+		},
+		{
+			name: "an unclosed quote where it opens",
+			file: "unclosed-quote.yaml",
+			want: []string{`line 5, column 20: YAML syntax: could not find end character of double-quoted text`},
 		},
 		{
 			name: "a second document",
