@@ -283,3 +283,38 @@ func TestSimulatePicksTheFormation(t *testing.T) {
 		t.Errorf("simulate sent %d requests", n)
 	}
 }
+
+// TestOperatingCommandsFindTheFilesState: status, pause and history look
+// in the state file the settings file names, across its formations.
+func TestOperatingCommandsFindTheFilesState(t *testing.T) {
+	w := newFleetWorld(t)
+	if code, _, errOut, _ := w.cmd(t, "once", "-settings", w.path); code != 1 {
+		t.Fatalf("once: exit %d: %s", code, errOut)
+	}
+	steps := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "status lists every formation", args: []string{"status"}, want: []string{"ghost/web", "hang/web", "shop/web"}},
+		{name: "pause one", args: []string{"pause", "-app", "shop"}, want: []string{"shop/web"}},
+		{name: "status shows it paused", args: []string{"status", "-app", "shop"}, want: []string{"paused"}},
+		{name: "history of one", args: []string{"history", "-app", "shop", "-only-scales"}, want: []string{"1 → 2"}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			code, out, errOut, _ := w.cmd(t, append(st.args, "-settings", w.path)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, want := range st.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(w.env["AUTOSCALE_STATE_FILE"]); err == nil {
+		t.Error("a command wrote the environment's state file, not the settings file's")
+	}
+}

@@ -68,8 +68,6 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	fromHistory := fs.Bool("history", false, "replay the traffic inferred from a formation's recorded decisions")
 	var ff formationFlags
 	ff.register(fs, env.Getenv)
-	var settingsPath string
-	registerSettingsFlag(fs, &settingsPath, env.Getenv)
 	since := fs.String("since", "7d", "with -history: a duration back from now (24h, 7d) or an RFC 3339 time")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -104,7 +102,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	}
 	if !*fromHistory {
 		for _, name := range []string{"app", "type", "since", "table", "stack", "state"} {
-			if set[name] && (settingsPath == "" || (name != "app" && name != "type")) {
+			if set[name] && (ff.settingsPath == "" || (name != "app" && name != "type")) {
 				problem("-%s applies to -history only", name)
 			}
 		}
@@ -112,8 +110,8 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	// With a settings file, the formation -app and -type choose (the
 	// file's first by default) is the one simulated, and replayed.
 	getenv := env.Getenv
-	if settingsPath != "" {
-		fleet, err := loadFleet(env.Getenv, settingsPath)
+	if ff.settingsPath != "" {
+		fleet, err := loadFleet(env.Getenv, ff.settingsPath)
 		var f settings.Formation
 		if err == nil {
 			f, err = pickFormation(fleet, ff.app, ff.processType)
@@ -123,13 +121,6 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 		}
 		getenv = f.Getenv
 		ff.app, ff.processType = f.Settings.AppName, f.Settings.ProcessType
-		// The file's state file and table beat the environment's, as its settings do.
-		if !set["state"] {
-			ff.statePath = settings.Get(getenv, settings.EnvStateFile)
-		}
-		if !set["table"] {
-			ff.table = settings.Get(getenv, settings.EnvTableName)
-		}
 	}
 	if set["initial"] && *initial < 1 {
 		problem("-initial %d: must be at least 1", *initial)
