@@ -174,6 +174,15 @@ func TestLoadFleetErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "typos get a suggestion",
+			file: "typos.yaml",
+			env:  map[string]string{settings.EnvAppName: "shop", settings.EnvHeartbeatURL: "https://shop.example.com/up"},
+			want: []string{
+				`line 1: max_dynos: unknown setting; did you mean MAX_DYNOS?`,
+				`line 2: FORMATION: unknown setting; did you mean FORMATIONS?`,
+			},
+		},
+		{
 			name: "YAML syntax error with its line and column",
 			file: "syntax.yaml",
 			want: []string{`line 4, column 3: YAML syntax: ',' or ']' must be specified`},
@@ -300,6 +309,33 @@ func TestLoadFleetErrors(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "invalid settings file "+filepath.Join("testdata", "fleet", tt.file)+":\n") {
 				t.Errorf("error does not name the file: %v", err)
+			}
+		})
+	}
+}
+
+// TestEverySettingIsAFileKey: the file's keys come from Vars, so a
+// setting added there is a key of the file with no other change.
+func TestEverySettingIsAFileKey(t *testing.T) {
+	for _, v := range settings.Vars() {
+		key := strings.TrimPrefix(v.Name, "AUTOSCALE_")
+		t.Run(key, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "one.yaml")
+			if err := os.WriteFile(path, []byte(key+": \"\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{settings.EnvSettingsFile: path}
+			_, err := settings.LoadFleet(func(k string) string { return env[k] }, nil)
+			if err == nil {
+				return
+			}
+			msg := err.Error()
+			allowed := v.Name == settings.EnvAPIKey || v.Name == settings.EnvSettingsFile
+			if got := strings.Contains(msg, key+": not allowed in the file"); got != allowed {
+				t.Errorf("not allowed: %v, want %v:\n%s", got, allowed, msg)
+			}
+			if strings.Contains(msg, "unknown setting") {
+				t.Errorf("%s is not a key of the file:\n%s", key, msg)
 			}
 		})
 	}
