@@ -163,6 +163,7 @@ func TestOnceTicksEveryFormationOfTheFile(t *testing.T) {
 	w.mu.Lock()
 	shopAt, scaled := w.scaledAt["shop"]
 	w.mu.Unlock()
+	t.Logf("shop scaled %v after the start; the fleet's tick took %v (hanging probe timeout %v)", shopAt, took, hangTimeout)
 	if !scaled || shopAt > hangTimeout/2 {
 		t.Errorf("shop scaled at %v (scaled: %v), want well before the hanging probe's %v timeout", shopAt, scaled, hangTimeout)
 	}
