@@ -42,9 +42,9 @@ Usage:
 
 Settings come from AUTOSCALE_* environment variables (see the README), or from
 a settings file of many formations (-settings FILE, or AUTOSCALE_SETTINGS_FILE):
-run and once then tick every formation of the file, at once; simulate takes
-the formation -app and -type choose (the file's first by default); status,
-history, pause and resume take -settings for the file's STATE_FILE or TABLE_NAME. Without
+run and once then tick every formation of the file at once; simulate takes the
+one -app and -type choose (the file's first by default); status, history, pause
+and resume take -settings for the state file or table the file names. Without
 AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
 Without AUTOSCALE_HEROKU_API_KEY it is a dry run: it decides and records, and changes nothing.
 Ctrl-C lets the tick in flight finish, then exits; a second Ctrl-C abandons it.
