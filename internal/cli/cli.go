@@ -26,18 +26,24 @@ import (
 const usage = `autoscalebot keeps a Heroku app's dynos matched to its load.
 
 Usage:
-  autoscalebot run  [-state FILE] [-duration D] [-v]   tick every AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS
-  autoscalebot once [-state FILE] [-json] [-v]         one tick, printing the decision
+  autoscalebot run  [-settings FILE] [-state FILE] [-duration D] [-v]
+                                                       tick every AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS
+  autoscalebot once [-settings FILE] [-state FILE] [-json] [-v]
+                                                       one tick, printing the decision
   autoscalebot pause  [-app A] [-type T] [-table T | -stack S | -state FILE]
   autoscalebot resume [-app A] [-type T] [-table T | -stack S | -state FILE]
                                                        stop or restart scaling (probing and recording go on)
   autoscalebot status  [-app A] [-type T] [-json] [-table T | -stack S | -state FILE]   what each formation is doing now
   autoscalebot history [-since 24h] [-app A] [-type T] [-only-scales] [-limit N] [-json] [-chart FILE.svg] [-table|-stack|-state]
   autoscalebot simulate (-profile NAME [-days N] | -trace FILE.csv | -history [-app A] [-type T] [-since 7d] [-table|-stack|-state])
-                        [-with 'KEY=VALUE ...']... [-json] [-chart FILE.svg] [model flags: see simulate -h]
+                        [-settings FILE [-app A] [-type T]] [-with 'KEY=VALUE ...']... [-json] [-chart FILE.svg] [model flags: see simulate -h]
                                                        replay traffic through these settings and score them against the ideal
 
-Settings come from AUTOSCALE_* environment variables (see the README). Without
+Settings come from AUTOSCALE_* environment variables (see the README), or from
+a settings file of many formations (-settings FILE, or AUTOSCALE_SETTINGS_FILE):
+run and once then tick every formation of the file at once; simulate takes the
+one -app and -type choose (the file's first by default); status, history, pause
+and resume take -settings for the state file or table the file names. Without
 AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
 Without AUTOSCALE_HEROKU_API_KEY it is a dry run: it decides and records, and changes nothing.
 Ctrl-C lets the tick in flight finish, then exits; a second Ctrl-C abandons it.
@@ -156,12 +162,14 @@ func Main(ctx context.Context, args []string, env Env) int {
 }
 
 type localFlags struct {
-	statePath string
-	verbose   bool
+	statePath    string
+	settingsPath string
+	verbose      bool
 }
 
 func (f *localFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.statePath, "state", settings.Get(getenv, settings.EnvStateFile), "state file (env "+settings.EnvStateFile+")")
+	registerSettingsFlag(fs, &f.settingsPath, getenv)
 	fs.BoolVar(&f.verbose, "v", false, "log every tick as JSON on stderr")
 }
 
@@ -188,6 +196,9 @@ func run(ctx context.Context, stop <-chan struct{}, args []string, env Env) erro
 		stop = stopAfter(ctx, stop, *duration)
 	}
 
+	if lf.settingsPath != "" {
+		return runFleet(ctx, stop, fs, lf, env)
+	}
 	getenv := env.Getenv
 	if getenv(settings.EnvHeartbeatURL) == "" {
 		d, err := demo.Start()
@@ -209,7 +220,7 @@ func run(ctx context.Context, stop <-chan struct{}, args []string, env Env) erro
 	if err != nil {
 		return err
 	}
-	t, err := buildLocal(ctx, s, lf, env)
+	t, err := buildLocal(ctx, s, newLocalParts(lf, env), env)
 	if err != nil {
 		return err
 	}
@@ -245,11 +256,14 @@ func once(ctx context.Context, args []string, env Env) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	if lf.settingsPath != "" {
+		return onceFleet(ctx, fs, lf, *asJSON, env)
+	}
 	s, err := settings.Load(env.Getenv)
 	if err != nil {
 		return err
 	}
-	t, err := buildLocal(ctx, s, lf, env)
+	t, err := buildLocal(ctx, s, newLocalParts(lf, noticesFor(env, *asJSON)), env)
 	if err != nil {
 		return err
 	}
@@ -263,15 +277,31 @@ func once(ctx context.Context, args []string, env Env) error {
 	return err
 }
 
-// buildLocal wires a ticker for this computer: a state file, notices on the
-// console, and real Heroku only when a key is given and dry run is off.
-func buildLocal(ctx context.Context, s settings.Settings, lf localFlags, env Env) (*tick.Ticker, error) {
-	store := state.NewFileStore(lf.statePath)
+// localParts are what every formation ticked on this computer shares: one
+// state file (one FileStore, which serialises its writers), one log, one
+// console.
+type localParts struct {
+	store   *state.FileStore
+	log     *slog.Logger
+	console *notify.Console
+}
+
+func newLocalParts(lf localFlags, env Env) localParts {
 	level := slog.LevelWarn
 	if lf.verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	return localParts{
+		store:   state.NewFileStore(lf.statePath),
+		log:     slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+		console: notify.NewConsole(env.Stdout),
+	}
+}
+
+// buildLocal wires a ticker for this computer: a state file, notices on the
+// console, and real Heroku only when a key is given and dry run is off.
+func buildLocal(ctx context.Context, s settings.Settings, parts localParts, env Env) (*tick.Ticker, error) {
+	store := parts.store
 
 	var formation tick.Formation
 	switch {
@@ -298,8 +328,8 @@ func buildLocal(ctx context.Context, s settings.Settings, lf localFlags, env Env
 		Store:     store,
 		Formation: formation,
 		Prober:    tick.NewProber(s),
-		Notifier:  notify.NewConsole(env.Stdout),
-		Log:       log,
+		Notifier:  parts.console,
+		Log:       parts.log,
 		Now:       env.Now,
 	}, nil
 }

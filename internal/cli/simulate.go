@@ -104,10 +104,25 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	}
 	if !*fromHistory {
 		for _, name := range []string{"app", "type", "since", "table", "stack", "state"} {
-			if set[name] {
+			if set[name] && (ff.settingsPath == "" || (name != "app" && name != "type")) {
 				problem("-%s applies to -history only", name)
 			}
 		}
+	}
+	// With a settings file, the formation -app and -type choose (the
+	// file's first by default) is the one simulated, and replayed.
+	getenv := env.Getenv
+	if ff.settingsPath != "" {
+		fleet, err := loadFleet(env.Getenv, ff.settingsPath)
+		var f settings.Formation
+		if err == nil {
+			f, err = pickFormation(fleet, ff.app, ff.processType)
+		}
+		if err != nil {
+			return err
+		}
+		getenv = f.Getenv
+		ff.app, ff.processType = f.Settings.AppName, f.Settings.ProcessType
 	}
 	if set["initial"] && *initial < 1 {
 		problem("-initial %d: must be at least 1", *initial)
@@ -116,7 +131,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		problem("-start %q: not an RFC 3339 time like 2026-01-05T00:00:00Z", *start)
 	}
-	variants, err := simulateVariants(env.Getenv, with)
+	variants, err := simulateVariants(getenv, with)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}

@@ -37,16 +37,47 @@ const tableOutput = "TableName"
 // by name, or a local state file.
 type storeFlags struct {
 	table, stack, statePath string
+	// settingsPath: the file's TABLE_NAME and STATE_FILE, when it gives
+	// them, beat the environment's (not -table or -state).
+	settingsPath string
+	fs           *flag.FlagSet
+	getenv       func(string) string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.table, "table", settings.Get(getenv, settings.EnvTableName), "DynamoDB table of a deployed autoscalebot (env "+settings.EnvTableName+")")
 	fs.StringVar(&f.stack, "stack", "", "CloudFormation stack whose TableName output names the table")
 	fs.StringVar(&f.statePath, "state", settings.Get(getenv, settings.EnvStateFile), "local state file, used when no table or stack is given (env "+settings.EnvStateFile+")")
+	registerSettingsFlag(fs, &f.settingsPath, getenv)
+	f.fs, f.getenv = fs, getenv
+}
+
+// fromSettingsFile takes the state file and table the settings file gives,
+// unless -state or -table say otherwise. A bad file fails the command.
+func (f *storeFlags) fromSettingsFile() error {
+	if f.settingsPath == "" {
+		return nil
+	}
+	fleet, err := loadFleet(f.getenv, f.settingsPath)
+	if err != nil {
+		return err
+	}
+	explicit := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { explicit[fl.Name] = true })
+	if !explicit["state"] {
+		f.statePath = settings.Get(fleet[0].Getenv, settings.EnvStateFile)
+	}
+	if !explicit["table"] {
+		f.table = settings.Get(fleet[0].Getenv, settings.EnvTableName)
+	}
+	return nil
 }
 
 // open returns the store and a description of it for messages.
 func (f *storeFlags) open(ctx context.Context) (stateStore, string, error) {
+	if err := f.fromSettingsFile(); err != nil {
+		return nil, "", err
+	}
 	if f.table == "" && f.stack == "" {
 		return state.NewFileStore(f.statePath), "state file " + f.statePath, nil
 	}

@@ -24,10 +24,16 @@ type Ticker interface {
 // tick is bounded by its own timeout (the probe's, the Heroku client's), so
 // that end comes. Only ctx's end aborts the tick in flight.
 func Run(ctx context.Context, stop <-chan struct{}, t Ticker, interval time.Duration, report func(tick.Summary, error)) {
+	Every(ctx, stop, interval, func() { report(t.Tick(ctx, "")) })
+}
+
+// Every calls beat at once and then every interval until stop is closed or
+// ctx ends, with Run's rules: a beat in flight when stop closes runs to its end.
+func Every(ctx context.Context, stop <-chan struct{}, interval time.Duration, beat func()) {
 	timer := time.NewTicker(interval)
 	defer timer.Stop()
 	for !ended(ctx, stop) {
-		report(t.Tick(ctx, ""))
+		beat()
 		select {
 		case <-ctx.Done():
 		case <-stop:

@@ -103,6 +103,10 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	l := &loader{getenv: getenv}
 	l.key = l.raw(EnvAPIKey)
 	var s Settings
+	if f := l.raw(EnvSettingsFile); f != "" {
+		// Ignoring it would scale one formation with settings the user did not mean.
+		l.bad(EnvSettingsFile, f, "this entry point reads one formation from the environment, not a settings file")
+	}
 
 	s.AppName = l.appName()
 	s.APIKey = secret.New(l.raw(EnvAPIKey))

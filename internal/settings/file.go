@@ -1,0 +1,716 @@
+package settings
+
+// The settings file: many formations from one YAML file. Its keys are the
+// environment variables' names without the AUTOSCALE_ prefix, derived from
+// vars, so a setting added there works in the file with no change here.
+//
+// YAML libraries: the file is read with go.yaml.in/yaml/v3, the maintained
+// continuation of gopkg.in/yaml.v3 (already this module's, YAML 1.2's core
+// schema, long fuzzed); its Node tree carries the line of every key and value.
+// Its syntax errors, though, give the line where the enclosing block began
+// (an indentation slip on line 6 is "line 3"), so a file it rejects is
+// parsed again with github.com/goccy/go-yaml (no dependencies of its own),
+// whose syntax errors give the offending token's line and column.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvSettingsFile names the settings file; Vars lists it with the others.
+const EnvSettingsFile = "AUTOSCALE_SETTINGS_FILE"
+
+const (
+	envPrefix     = "AUTOSCALE_"
+	formationsKey = "FORMATIONS"
+	// maxValueBytes bounds a value rendered from YAML (aliases can nest).
+	maxValueBytes = 64 << 10
+	maxValueDepth = 16
+)
+
+// fleetWide are the settings one stack or one local command has once: the
+// file may set them at its top level only. A setting not listed here may
+// differ per formation.
+var fleetWide = map[string]string{
+	EnvTableName:         "the stack has one table",
+	EnvTopicARN:          "the stack has one topic",
+	EnvFunctionTimeout:   "the function has one timeout",
+	EnvHeartbeatInterval: "the local runner ticks every formation at one interval",
+	EnvStateFile:         "one state file holds every formation",
+}
+
+// notInFile are the settings the file cannot set at all.
+var notInFile = map[string]string{
+	EnvAPIKey:       "a secret does not belong in a file: use HEROKU_API_KEY_PARAMETER, or " + EnvAPIKey + " in the environment",
+	EnvSettingsFile: "a settings file cannot name another",
+}
+
+// Formation is the validated settings of one formation of a fleet.
+type Formation struct {
+	// Name says where the formation comes from, such as
+	// "FORMATIONS[2] (blog/web)"; "app/type" for a file without FORMATIONS
+	// or for the environment's single formation.
+	Name     string
+	Settings Settings
+	// Getenv reads the formation's settings as environment variables: its
+	// entry, then the file's top level, then the environment. Load(Getenv)
+	// gives Settings again, so commands can derive variants of it.
+	Getenv func(string) string
+}
+
+// LoadFleet reads every formation: those of the file AUTOSCALE_SETTINGS_FILE
+// names (read with readFile, os.ReadFile when nil), or else the single
+// formation of the environment, as Load. A bad file is an *FileError listing
+// every problem in it.
+func LoadFleet(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
+	return loadFleet(getenv, readFile, false)
+}
+
+// LoadFleetLambda is LoadFleet with LoadLambda's checks on each formation.
+func LoadFleetLambda(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
+	return loadFleet(getenv, readFile, true)
+}
+
+func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error), lambda bool) ([]Formation, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	path := strings.TrimSpace(getenv(EnvSettingsFile))
+	if path == "" {
+		s, err := load(getenv, lambda)
+		if err != nil {
+			return nil, err
+		}
+		return []Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s, Getenv: getenv}}, nil
+	}
+	data, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read settings file (%s): %w", EnvSettingsFile, err)
+	}
+	fl := &fileLoader{file: path, getenv: getenv, lambda: lambda}
+	return fl.load(data)
+}
+
+// FileProblem is one thing wrong in a settings file.
+type FileProblem struct {
+	Line   int // 1-based; 0 when no line of the file is to blame
+	Column int // 1-based, for syntax errors; 0 when not known
+	// Formation is "FORMATIONS[2] (blog/web)" when the problem is one
+	// formation's; "" when it is the file's (its top level, its syntax).
+	Formation string
+	// Key is the setting as the file spells it ("MAX_DYNOS"), or the
+	// environment variable when the value came from there; "" for syntax.
+	Key string
+	Msg string
+}
+
+func (p FileProblem) String() string {
+	var b strings.Builder
+	switch {
+	case p.Line > 0 && p.Column > 0:
+		fmt.Fprintf(&b, "line %d, column %d: ", p.Line, p.Column)
+	case p.Line > 0:
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Formation != "" {
+		b.WriteString(p.Formation + ": ")
+	}
+	if p.Key != "" {
+		b.WriteString(p.Key + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// FileError reports every problem found in one settings file.
+type FileError struct {
+	File     string
+	Problems []FileProblem
+}
+
+func (e *FileError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = "  " + p.String()
+	}
+	return "invalid settings file " + e.File + ":\n" + strings.Join(lines, "\n")
+}
+
+// fileValue is one setting given in the file.
+type fileValue struct {
+	value string
+	line  int
+	// structured: written as a YAML map or list, rendered as JSON.
+	structured bool
+}
+
+// entry is one formation's map, or the top level.
+type entry struct {
+	line   int
+	values map[string]fileValue // by environment variable name
+	// problems are its bad keys and values, named by formation once its
+	// app and process type are known.
+	problems []FileProblem
+}
+
+type fileLoader struct {
+	file     string
+	getenv   func(string) string
+	lambda   bool
+	problems []FileProblem
+}
+
+func (fl *fileLoader) problem(line int, formation, key, msg string) {
+	fl.problems = append(fl.problems, FileProblem{Line: line, Formation: formation, Key: key, Msg: msg})
+}
+
+func (fl *fileLoader) load(data []byte) ([]Formation, error) {
+	root := fl.parse(data)
+	var (
+		top     = entry{line: 1, values: map[string]fileValue{}}
+		entries []entry
+		hasList bool
+	)
+	if root != nil {
+		top.line = root.Line
+		var list *yaml.Node
+		list, hasList = fl.mapping(root, &top, true)
+		fl.problems = append(fl.problems, top.problems...)
+		if list != nil {
+			entries = fl.formations(list)
+		}
+	}
+	if !hasList && root != nil {
+		// No FORMATIONS: the top level is the one formation, as a file of
+		// the original was.
+		entries = []entry{{line: top.line, values: map[string]fileValue{}}}
+	}
+
+	formations := fl.validate(top, entries, hasList)
+	if len(fl.problems) > 0 {
+		// File order: a problem without a line (from the environment) last.
+		slices.SortStableFunc(fl.problems, func(a, b FileProblem) int {
+			return lineOrder(a.Line) - lineOrder(b.Line)
+		})
+		if key := strings.TrimSpace(fl.getenv(EnvAPIKey)); key != "" {
+			for i := range fl.problems {
+				p := &fl.problems[i]
+				for _, text := range []*string{&p.Formation, &p.Key, &p.Msg} {
+					*text = strings.ReplaceAll(*text, key, "[redacted]")
+				}
+			}
+		}
+		return nil, &FileError{File: fl.file, Problems: fl.problems}
+	}
+	return formations, nil
+}
+
+func lineOrder(line int) int {
+	if line == 0 {
+		return math.MaxInt32
+	}
+	return line
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
+
+// parse returns the document's root node, or nil after reporting why there
+// is none to read.
+func (fl *fileLoader) parse(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	switch {
+	case errors.Is(err, io.EOF):
+		fl.problem(0, "", "", "the file is empty: give settings, and a "+formationsKey+" list for more than one formation")
+		return nil
+	case err != nil:
+		fl.syntax(data, err)
+		return nil
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		if err != nil {
+			fl.syntax(data, err)
+		} else {
+			fl.problem(next.Line, "", "", "a second YAML document: the file holds one (remove the ---)")
+		}
+	}
+	if len(doc.Content) == 0 {
+		fl.problem(0, "", "", "the file is empty: give settings, and a "+formationsKey+" list for more than one formation")
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		fl.problem(root.Line, "", "", "the file must be a map of settings (KEY: value), not "+kindName(root))
+		return nil
+	}
+	return root
+}
+
+// syntax reports a file the YAML reader rejected, where goccy's parser
+// places the error, else as the reader said.
+func (fl *fileLoader) syntax(data []byte, err error) {
+	if line, column, msg, ok := locateSyntaxError(data); ok {
+		fl.problems = append(fl.problems, FileProblem{Line: line, Column: column, Msg: "YAML syntax: " + msg})
+		return
+	}
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		fl.problem(line, "", "", "YAML syntax: "+m[2])
+		return
+	}
+	fl.problem(0, "", "", "YAML syntax: "+strings.TrimPrefix(msg, "yaml: "))
+}
+
+// locateSyntaxError parses data with goccy's parser for the position of
+// its first syntax error. Duplicate keys are left to the loader, which
+// reports every one of them with the rest.
+func locateSyntaxError(data []byte) (line, column int, msg string, ok bool) {
+	_, err := goccyparser.ParseBytes(data, 0, goccyparser.AllowDuplicateMapKey())
+	var se *goccy.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
+		return 0, 0, "", false
+	}
+	return se.Token.Position.Line, se.Token.Position.Column, se.Message, true
+}
+
+// mapping reads a map of settings into e, reporting bad keys and values.
+// At the top level it also returns the FORMATIONS list, and whether the
+// key is present (with a list or not).
+func (fl *fileLoader) mapping(n *yaml.Node, e *entry, topLevel bool) (list *yaml.Node, hasList bool) {
+	seen := map[string]int{}
+	problem := func(line int, key, msg string) {
+		e.problems = append(e.problems, FileProblem{Line: line, Key: key, Msg: msg})
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			problem(k.Line, "", "a key must be a setting's name, not "+kindName(k))
+			continue
+		}
+		key := k.Value
+		if first, dup := seen[key]; dup {
+			problem(k.Line, key, fmt.Sprintf("given twice (first on line %d)", first))
+			continue
+		}
+		seen[key] = k.Line
+		if key == formationsKey {
+			if !topLevel {
+				problem(k.Line, key, "only the top level holds the list of formations")
+				continue
+			}
+			v = resolveAlias(v)
+			hasList = true
+			if v.Kind != yaml.SequenceNode {
+				problem(v.Line, key, "must be a list of formations (- HEROKU_APP_NAME: …), not "+kindName(v))
+				continue
+			}
+			list = v
+			continue
+		}
+		name, msg := fileKey(key)
+		if msg == "" && !topLevel && fleetWide[name] != "" {
+			msg = "only the top level may set it: " + fleetWide[name]
+		}
+		if msg != "" {
+			problem(k.Line, key, msg)
+			continue
+		}
+		value, msg := valueText(v)
+		if msg != "" {
+			problem(v.Line, key, msg)
+			continue
+		}
+		e.values[name] = fileValue{value: value, line: k.Line, structured: resolveAlias(v).Kind != yaml.ScalarNode}
+	}
+	return list, hasList
+}
+
+// formations reads the FORMATIONS list; an item that is not a map is
+// reported and left out.
+func (fl *fileLoader) formations(list *yaml.Node) []entry {
+	if len(list.Content) == 0 {
+		fl.problem(list.Line, "", formationsKey, "empty: give at least one formation")
+		return nil
+	}
+	var entries []entry
+	for i, item := range list.Content {
+		item = resolveAlias(item)
+		where := fmt.Sprintf("%s[%d]", formationsKey, i)
+		e := entry{line: item.Line, values: map[string]fileValue{}}
+		if item.Kind != yaml.MappingNode {
+			fl.problem(item.Line, where, "", "a formation must be a map of settings (HEROKU_APP_NAME: …), not "+kindName(item))
+			entries = append(entries, entry{}) // keeps the indexes; skipped below
+			continue
+		}
+		fl.mapping(item, &e, false)
+		entries = append(entries, e)
+	}
+	return entries
+}
+
+// validate loads each formation's settings through the environment loader,
+// so the file and the environment share every check, and reports the
+// problems by formation and key.
+func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Formation {
+	type found struct {
+		formation int
+		problem   FileProblem
+		shared    bool // from the top level or the environment: maybe every formation's
+	}
+	var (
+		all        []found
+		formations []Formation
+		loaded     int
+		pairs      = map[string]int{} // app/type -> formation index
+	)
+	for i, e := range entries {
+		if e.values == nil {
+			continue // not a map, reported
+		}
+		loaded++
+		getenv := fl.overlay(top, e)
+		app, processType := strings.TrimSpace(getenv(EnvAppName)), Get(getenv, EnvProcessType)
+		label := fmt.Sprintf("%s/%s", app, processType)
+		if !appNamePattern.MatchString(app) || !processTypePattern.MatchString(processType) {
+			label = strconv.Quote(label)
+		}
+		where := ""
+		switch {
+		case hasList && app == "":
+			where = fmt.Sprintf("%s[%d]", formationsKey, i)
+		case hasList:
+			where = fmt.Sprintf("%s[%d] (%s)", formationsKey, i, label)
+		}
+		for _, p := range e.problems {
+			p.Formation = where
+			all = append(all, found{formation: i, problem: p})
+		}
+		s, err := load(getenv, fl.lambda)
+		var lerr *Error
+		if errors.As(err, &lerr) {
+			for _, p := range lerr.Problems {
+				key, line, shared := fl.source(top, e, p.Var)
+				all = append(all, found{formation: i, shared: shared, problem: FileProblem{
+					Line: line, Formation: where, Key: key, Msg: fl.rename(top, e, unquoteJSON(top, e, p)),
+				}})
+			}
+		} else if err != nil {
+			all = append(all, found{formation: i, problem: FileProblem{Line: e.line, Formation: where, Msg: err.Error()}})
+		}
+		if app != "" {
+			if first, dup := pairs[label]; dup {
+				key, line, _ := fl.source(top, e, EnvAppName)
+				all = append(all, found{formation: i, problem: FileProblem{Line: line, Formation: where, Key: key,
+					Msg: fmt.Sprintf("%s is also %s[%d]: give each app and process type once", label, formationsKey, first)}})
+			} else {
+				pairs[label] = i
+			}
+		}
+		if err == nil {
+			if where == "" {
+				where = label
+			}
+			formations = append(formations, Formation{Name: where, Settings: s, Getenv: getenv})
+		}
+	}
+	// A problem of a shared value that every formation has is said once,
+	// for the file, rather than once per formation.
+	count := map[FileProblem]int{}
+	for _, f := range all {
+		if f.shared {
+			p := f.problem
+			p.Formation = ""
+			count[p]++
+		}
+	}
+	said := map[FileProblem]bool{}
+	for _, f := range all {
+		p := f.problem
+		if f.shared && loaded > 1 {
+			general := p
+			general.Formation = ""
+			if count[general] == loaded {
+				if !said[general] {
+					said[general] = true
+					fl.problems = append(fl.problems, general)
+				}
+				continue
+			}
+		}
+		fl.problems = append(fl.problems, p)
+	}
+	return formations
+}
+
+// overlay is the formation's view: its entry, the top level, then the
+// environment. The settings file variable itself reads as unset, so the
+// loader does not take the formation for a second file.
+func (fl *fileLoader) overlay(top, e entry) func(string) string {
+	return func(name string) string {
+		if name == EnvSettingsFile {
+			return ""
+		}
+		if v, ok := e.values[name]; ok {
+			return v.value
+		}
+		if v, ok := top.values[name]; ok {
+			return v.value
+		}
+		return fl.getenv(name)
+	}
+}
+
+// source names a setting as the user wrote it and where: the file's key
+// and line, or the environment variable. shared: the value is not the
+// formation's own, so other formations may have the same problem.
+func (fl *fileLoader) source(top, e entry, name string) (key string, line int, shared bool) {
+	short := strings.TrimPrefix(name, envPrefix)
+	if v, ok := e.values[name]; ok {
+		return short, v.line, false
+	}
+	if v, ok := top.values[name]; ok {
+		return short, v.line, true
+	}
+	if strings.TrimSpace(fl.getenv(name)) != "" {
+		return name + " (environment)", 0, true
+	}
+	// Unset everywhere: "required" belongs to the formation lacking it,
+	// or to the top level for a setting only it may give.
+	if fleetWide[name] != "" {
+		return short, 0, true
+	}
+	return short, e.line, false
+}
+
+// unquoteJSON shows a value the file wrote as a map or list as the JSON it
+// was read as, rather than as a quoted Go string full of backslashes.
+func unquoteJSON(top, e entry, p Problem) string {
+	v, ok := e.values[p.Var]
+	if !ok {
+		v, ok = top.values[p.Var]
+	}
+	if !ok || !v.structured {
+		return p.Msg
+	}
+	shown := truncate(v.value, 80) // as the loader's quote cuts it
+	return strings.Replace(p.Msg, strconv.Quote(shown), shown, 1)
+}
+
+var envName = regexp.MustCompile(envPrefix + `[A-Z0-9_]+`)
+
+// rename spells the settings a message mentions as the file does, when
+// the file gives them.
+func (fl *fileLoader) rename(top, e entry, msg string) string {
+	return envName.ReplaceAllStringFunc(msg, func(name string) string {
+		if _, ok := e.values[name]; ok {
+			return strings.TrimPrefix(name, envPrefix)
+		}
+		if _, ok := top.values[name]; ok {
+			return strings.TrimPrefix(name, envPrefix)
+		}
+		return name
+	})
+}
+
+// fileKey maps a key of the file to its environment variable, or says
+// what is wrong with it.
+func fileKey(key string) (name, problem string) {
+	if strings.HasPrefix(key, envPrefix) {
+		if _, ok := Lookup(key); ok {
+			return "", "write it without the " + envPrefix + " prefix: " + strings.TrimPrefix(key, envPrefix)
+		}
+	}
+	name = envPrefix + key
+	if _, ok := Lookup(name); !ok {
+		msg := "unknown setting"
+		if near := nearestKey(key); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		return "", msg
+	}
+	if why := notInFile[name]; why != "" {
+		return "", "not allowed in the file: " + why
+	}
+	return name, ""
+}
+
+// nearestKey suggests the file key closest to a misspelt one.
+func nearestKey(key string) string {
+	key = strings.ToUpper(strings.TrimPrefix(strings.ToUpper(key), envPrefix))
+	best, bestDist := "", 4 // more edits than this is no suggestion
+	for _, v := range vars {
+		if notInFile[v.Name] != "" {
+			continue
+		}
+		k := strings.TrimPrefix(v.Name, envPrefix)
+		if d := editDistance(key, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if d := editDistance(key, formationsKey); d < bestDist {
+		best = formationsKey
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// valueText renders a YAML value as the environment would hold it: a
+// scalar as written (numbers, booleans and strings alike), a map or a list
+// as compact JSON in the file's order (a schedule such as
+// {"0:00": 2, "9:00": 5}), which the loader then checks like any value.
+func valueText(n *yaml.Node) (string, string) {
+	n = resolveAlias(n)
+	if n.Kind == yaml.ScalarNode {
+		if n.Tag == "!!null" {
+			return "", `no value (write "" for the built-in default)`
+		}
+		return n.Value, ""
+	}
+	var b strings.Builder
+	if msg := writeJSON(&b, n, 0); msg != "" {
+		return "", msg
+	}
+	return b.String(), ""
+}
+
+func writeJSON(b *strings.Builder, n *yaml.Node, depth int) string {
+	if depth > maxValueDepth {
+		return "nested too deeply"
+	}
+	if b.Len() > maxValueBytes {
+		return "too long"
+	}
+	n = resolveAlias(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(jsonString(resolveAlias(n.Content[i]).Value))
+			b.WriteByte(':')
+			if msg := writeJSON(b, n.Content[i+1], depth+1); msg != "" {
+				return msg
+			}
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if msg := writeJSON(b, c, depth+1); msg != "" {
+				return msg
+			}
+		}
+		b.WriteByte(']')
+	case yaml.ScalarNode:
+		b.WriteString(scalarJSON(n))
+	default:
+		return "not a value: " + kindName(n)
+	}
+	return ""
+}
+
+// scalarJSON keeps YAML numbers numbers (so 2 is a dyno count and "2" is
+// not, as in the environment's JSON form) and writes anything else as a
+// JSON string the loader will name as not a number.
+func scalarJSON(n *yaml.Node) string {
+	switch n.Tag {
+	case "!!int":
+		var i int64
+		if n.Decode(&i) == nil {
+			return strconv.FormatInt(i, 10)
+		}
+	case "!!float":
+		var f float64
+		if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	case "!!bool":
+		var v bool
+		if n.Decode(&v) == nil {
+			return strconv.FormatBool(v)
+		}
+	case "!!null":
+		return "null"
+	}
+	return jsonString(n.Value)
+}
+
+func jsonString(s string) string {
+	out, _ := json.Marshal(s) // a string always encodes
+	return string(out)
+}
+
+// resolveAlias follows *anchor references to the node they name.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxValueDepth; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "an empty value"
+		}
+		return fmt.Sprintf("the value %s", strconv.Quote(truncate(n.Value, 40)))
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
