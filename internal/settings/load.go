@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ const (
 	EnvNotifyOnEveryScale     = "AUTOSCALE_NOTIFY_ON_EVERY_SCALE"
 	EnvNotifyOnEveryPing      = "AUTOSCALE_NOTIFY_ON_EVERY_PING"
 	EnvDryRun                 = "AUTOSCALE_DRY_RUN"
+	EnvPolicy                 = "AUTOSCALE_POLICY"
+	EnvTargetResponseTime     = "AUTOSCALE_TARGET_RESPONSE_TIME_IN_MS"
+	EnvBootTime               = "AUTOSCALE_BOOT_TIME_IN_SECONDS"
+	EnvScaleDownWindow        = "AUTOSCALE_SCALE_DOWN_WINDOW_IN_SECONDS"
 	EnvTableName              = "AUTOSCALE_TABLE_NAME"
 	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
 	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
@@ -145,6 +150,17 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	s.NotifyOnEveryScale = l.boolean(EnvNotifyOnEveryScale)
 	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing)
 	s.DryRun = l.boolean(EnvDryRun)
+	s.Policy = l.policy()
+	s.TargetResponseTime = time.Duration(l.integer(EnvTargetResponseTime, 1, maxMillis)) * time.Millisecond
+	if s.TargetResponseTime == 0 {
+		s.TargetResponseTime = DefaultTarget(s.MaxResponseTime)
+	} else if s.TargetResponseTime > s.MaxResponseTime && l.ok(EnvTargetResponseTime, EnvMaxResponseTime) {
+		// Aiming above "too slow" would hold the app slow.
+		l.cross(EnvTargetResponseTime, strconv.FormatInt(s.TargetResponseTime.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
+	}
+	s.BootTime = time.Duration(l.integer(EnvBootTime, 0, 3600)) * time.Second
+	s.ScaleDownWindow = time.Duration(l.integer(EnvScaleDownWindow, 0, 24*3600)) * time.Second
 
 	s.TableName = l.raw(EnvTableName)
 	if lambda && s.TableName == "" {
@@ -329,6 +345,15 @@ func (l *loader) processType() string {
 	v := l.value(EnvProcessType)
 	if !processTypePattern.MatchString(v) {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
+	}
+	return v
+}
+
+func (l *loader) policy() Policy {
+	v := Policy(l.value(EnvPolicy))
+	if !slices.Contains(Policies(), v) {
+		l.bad(EnvPolicy, string(v), "no such policy (original or proportional)")
+		return PolicyOriginal
 	}
 	return v
 }
