@@ -360,17 +360,21 @@ func TestProportionalOverTicks(t *testing.T) {
 	if len(scales) == 0 || scales[0].to <= 2 || scales[0].minute > rushFrom+1 {
 		t.Fatalf("first scale %v, want a scale up within two ticks of minute %d", scales, rushFrom)
 	}
-	lastUp := 0
+	ups := 0
 	for i, sc := range scales {
 		up := i == 0 || sc.to > scales[i-1].to
 		switch {
 		case up && sc.minute >= rushTo:
 			t.Errorf("scaled up at minute %d, after the rush", sc.minute)
 		case up:
-			lastUp = sc.minute
-		case sc.minute < lastUp+40:
-			t.Errorf("scaled down at minute %d, within the 40-minute window after the scale up at %d", sc.minute, lastUp)
+			ups++
+		case sc.minute < rushTo+40-1:
+			// The rush wanted its dynos until its last minute.
+			t.Errorf("scaled down at minute %d, within the 40-minute window after the rush's end at %d", sc.minute, rushTo)
 		}
+	}
+	if ups > 2 {
+		t.Errorf("%d scale ups for one rush, want at most 2", ups)
 	}
 	if qty >= 4 {
 		t.Errorf("ended at %d dynos, want fewer than the rush needed", qty)
