@@ -123,7 +123,7 @@ func TestProportional(t *testing.T) {
 			target: 3, reason: ProbeError,
 		},
 		{
-			name: "at the maximum and still too slow: one notice",
+			name:  "at the maximum and still too slow: one notice",
 			probe: answered(3000), current: 10, target: 10, reason: AtMax, notices: []notify.Event{notify.NeedsAboveMax},
 		},
 		{
@@ -159,13 +159,13 @@ func TestProportional(t *testing.T) {
 		},
 		{
 			name: "dynos still booting count toward the scale up",
-			st: state.State{Recent: []state.ScaleEvent{{At: t0.Add(-30 * time.Second), From: 3, To: 6, Reason: AboveTarget, OK: true}}},
+			st:   state.State{Recent: []state.ScaleEvent{{At: t0.Add(-30 * time.Second), From: 3, To: 6, Reason: AboveTarget, OK: true}}},
 			// 3 serving at 2000 ms want 6: the 3 booting cover it.
 			probe: answered(2000), current: 6, target: 6, reason: Booting,
 		},
 		{
-			name: "dynos booting past the boot time count as serving",
-			st:   state.State{Recent: []state.ScaleEvent{{At: t0.Add(-2 * time.Minute), From: 3, To: 6, Reason: AboveTarget, OK: true}}},
+			name:  "dynos booting past the boot time count as serving",
+			st:    state.State{Recent: []state.ScaleEvent{{At: t0.Add(-2 * time.Minute), From: 3, To: 6, Reason: AboveTarget, OK: true}}},
 			probe: answered(2000), current: 6, target: 12 - 2, reason: AboveTarget, // 6 × 2, capped at the maximum
 		},
 		{
@@ -236,7 +236,7 @@ func TestProportional(t *testing.T) {
 			set: func(s *settings.Settings) {
 				s.ScaleDownWindow, s.MinDynos, s.NotifyIfNeedsBelowMin = 0, settings.Fixed(3), true
 			},
-			st:    state.State{Proportional: calm(200, 3)}, probe: answered(200), current: 3,
+			st: state.State{Proportional: calm(200, 3)}, probe: answered(200), current: 3,
 			target: 3, reason: AtMin, notices: []notify.Event{notify.NeedsBelowMin},
 		},
 		{
@@ -244,7 +244,7 @@ func TestProportional(t *testing.T) {
 			set: func(s *settings.Settings) {
 				s.ScaleDownWindow, s.MinDynos, s.NotifyIfNeedsBelowMin = 0, settings.Fixed(3), true
 			},
-			st:    state.State{Episodes: state.Episodes{BelowMin: true}, Proportional: calm(200, 3)}, probe: answered(200), current: 3,
+			st: state.State{Episodes: state.Episodes{BelowMin: true}, Proportional: calm(200, 3)}, probe: answered(200), current: 3,
 			target: 3, reason: AtMin,
 		},
 		{
@@ -255,8 +255,8 @@ func TestProportional(t *testing.T) {
 			target: 2, reason: BelowTarget,
 		},
 		{
-			name: "dry run decides the same, and its notices say so",
-			set:  func(s *settings.Settings) { s.DryRun, s.NotifyOnEveryPing = true, true },
+			name:  "dry run decides the same, and its notices say so",
+			set:   func(s *settings.Settings) { s.DryRun, s.NotifyOnEveryPing = true, true },
 			probe: answered(2000), current: 3, target: 6, reason: AboveTarget, notices: []notify.Event{notify.Ping},
 			check: func(t *testing.T, d Decision) {
 				if !strings.HasPrefix(d.Notices[0].Title, "[dry run]") {
