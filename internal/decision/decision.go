@@ -149,7 +149,7 @@ func original(in Input) Decision {
 		d.Reason = AtMax
 		// Held below max by the plan: the 422's notice already said so.
 		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax && !heldByPlan {
-			d.Notices = append(d.Notices, n.needsAboveMax(next.SlowStreak))
+			d.Notices = append(d.Notices, n.needsAboveMax(streakWhy(next.SlowStreak, "slow")))
 		}
 		next.Episodes.AboveMax = true
 	case slow && coolingDown:
@@ -160,7 +160,7 @@ func original(in Input) Decision {
 		d.Reason = AtMin
 		// At one dyno there is nowhere lower to go, so there is nothing to tell.
 		if s.NotifyIfNeedsBelowMin && !next.Episodes.BelowMin && in.Current > 1 {
-			d.Notices = append(d.Notices, n.needsBelowMin(next.FastStreak))
+			d.Notices = append(d.Notices, n.needsBelowMin(streakWhy(next.FastStreak, "fast")))
 		}
 		next.Episodes.BelowMin = true
 	case fast && coolingDown:

@@ -78,18 +78,25 @@ func (n noticer) scaleFailed(d Decision, err error) notify.Notice {
 			d.Current, d.Current, d.Target, explain(d, n.in), err))
 }
 
-func (n noticer) needsAboveMax(streak int) notify.Notice {
+// needsAboveMax says the app is slow at the max; why is the evidence, as
+// the policy in force counts it ("3 slow heartbeats in a row").
+func (n noticer) needsAboveMax(why string) notify.Notice {
 	return n.notice(notify.NeedsAboveMax,
 		fmt.Sprintf("at the max (%d dynos) and still too slow", n.in.Current),
-		fmt.Sprintf("We are at the max (%d) dynos, but the response is still too slow (%d slow heartbeats in a row). Raise AUTOSCALE_MAX_DYNOS to allow more.",
-			n.in.Current, streak))
+		fmt.Sprintf("We are at the max (%d) dynos, but the response is still too slow (%s). Raise AUTOSCALE_MAX_DYNOS to allow more.",
+			n.in.Current, why))
 }
 
-func (n noticer) needsBelowMin(streak int) notify.Notice {
+func (n noticer) needsBelowMin(why string) notify.Notice {
 	return n.notice(notify.NeedsBelowMin,
 		fmt.Sprintf("at the minimum (%d dynos) and could go lower", n.in.Current),
-		fmt.Sprintf("We are at the minimum (%d) dynos, but the response is still low enough we could scale down further (%d fast heartbeats in a row).",
-			n.in.Current, streak))
+		fmt.Sprintf("We are at the minimum (%d) dynos, but the response is still low enough we could scale down further (%s).",
+			n.in.Current, why))
+}
+
+// streakWhy is the original's evidence: a streak of heartbeats.
+func streakWhy(streak int, kind string) string {
+	return fmt.Sprintf("%d %s heartbeats in a row", streak, kind)
 }
 
 func (n noticer) scaleDiff(d Decision, r quantityRange) notify.Notice {

@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -166,7 +167,8 @@ func proportional(in Input) Decision {
 	case slow && in.Current >= capHi:
 		d.Reason = AtMax
 		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax && !heldByPlan {
-			d.Notices = append(d.Notices, n.needsAboveMax(next.SlowStreak))
+			d.Notices = append(d.Notices, n.needsAboveMax(fmt.Sprintf("averaging %.0f ms; %d dynos would bring it to the %d ms target",
+				mem.LatencyMS, want, s.TargetResponseTime.Milliseconds())))
 		}
 		next.Episodes.AboveMax = true
 	case slow && coolingDown:
@@ -178,7 +180,7 @@ func proportional(in Input) Decision {
 	case fast && in.Current <= lo:
 		d.Reason = AtMin
 		if s.NotifyIfNeedsBelowMin && !next.Episodes.BelowMin && in.Current > 1 {
-			d.Notices = append(d.Notices, n.needsBelowMin(next.FastStreak))
+			d.Notices = append(d.Notices, n.needsBelowMin(fmt.Sprintf("at most %d dynos wanted in the last %s", held, s.ScaleDownWindow)))
 		}
 		next.Episodes.BelowMin = true
 	case fast && coolingDown:
@@ -273,7 +275,8 @@ func remember(wanted []state.Want, dynos int, now time.Time, window time.Duratio
 	}
 	wanted = append(wanted, state.Want{At: now, Dynos: dynos})
 	if len(wanted) > wantedLimit {
-		wanted = wanted[len(wanted)-wantedLimit:]
+		// Keep the highest (the first) and the latest.
+		wanted = append(wanted[:1], wanted[len(wanted)-wantedLimit+1:]...)
 	}
 	return wanted
 }

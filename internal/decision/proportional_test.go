@@ -125,6 +125,11 @@ func TestProportional(t *testing.T) {
 		{
 			name:  "at the maximum and still too slow: one notice",
 			probe: answered(3000), current: 10, target: 10, reason: AtMax, notices: []notify.Event{notify.NeedsAboveMax},
+			check: func(t *testing.T, d Decision) {
+				if text := d.Notices[0].Text; !strings.Contains(text, "averaging 3000 ms; 20 dynos would bring it to the 750 ms target") {
+					t.Errorf("notice %q does not say the policy's evidence", text)
+				}
+			},
 		},
 		{
 			name: "at the maximum, episode already notified: no second notice",
@@ -378,5 +383,35 @@ func TestProportionalOverTicks(t *testing.T) {
 	}
 	if qty >= 4 {
 		t.Errorf("ended at %d dynos, want fewer than the rush needed", qty)
+	}
+}
+
+// TestRememberKeepsTheWindowMaximum: the remembered counts stay a short
+// falling sequence whose first is the window's maximum, even past the bound.
+func TestRememberKeepsTheWindowMaximum(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		counts []int // one a minute
+		want   []int // remembered after the last
+	}{
+		{name: "a higher count replaces the lower ones", counts: []int{3, 2, 4, 1}, want: []int{4, 1}},
+		{name: "equal counts keep the latest", counts: []int{3, 3, 3}, want: []int{3}},
+		{name: "a long fall keeps its top and its latest (16 in all)",
+			counts: []int{40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21},
+			want:   []int{40, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var w []state.Want
+			for i, c := range tt.counts {
+				w = remember(w, c, t0.Add(time.Duration(i)*time.Minute), time.Hour)
+			}
+			var got []int
+			for _, x := range w {
+				got = append(got, x.Dynos)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("remembered %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
