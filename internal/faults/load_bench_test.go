@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
 // simulatedMinutes is how many scheduled invocations the load benchmark runs.
@@ -45,15 +46,22 @@ func (d dailyTraffic) Probe(context.Context) probe.Result {
 // and the history get. The state item must stop growing after the first
 // simulated day; history grows by one record per minute plus one per scale,
 // and is bounded by its TTL in DynamoDB.
+// Each policy runs: the proportional one keeps its own memory in the state item.
 func BenchmarkTenThousandMinutes(b *testing.B) {
-	for range b.N {
-		runLoad(b)
+	for _, policy := range settings.Policies() {
+		b.Run(string(policy), func(b *testing.B) {
+			for range b.N {
+				runLoad(b, policy)
+			}
+		})
 	}
 }
 
-func runLoad(b *testing.B) {
+func runLoad(b *testing.B, policy settings.Policy) {
 	b.Helper()
 	r := newRig(b)
+	r.env[settings.EnvPolicy] = string(policy)
+	r.rewire()
 	r.ticker.Prober = dailyTraffic{r: r}
 	var daySize, maxSize int
 	scales := 0
