@@ -18,6 +18,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/chart"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -52,10 +53,13 @@ type historyRecord struct {
 	Max    int          `json:"max"`
 	Reason state.Reason `json:"reason"` // SlowStreak, FastStreak, OutsideBounds, Steady, AtMax, …
 	// OK says whether a scale succeeded; absent on decisions.
-	OK     *bool        `json:"ok,omitempty"`
-	Error  string       `json:"error,omitempty"`
-	DryRun bool         `json:"dryRun,omitempty"`
-	Paused bool         `json:"paused,omitempty"`
+	OK     *bool  `json:"ok,omitempty"`
+	Error  string `json:"error,omitempty"`
+	DryRun bool   `json:"dryRun,omitempty"`
+	Paused bool   `json:"paused,omitempty"`
+	// Policy is the rules that decided (AUTOSCALE_POLICY); absent in
+	// records written before there was a choice, which the original decided.
+	Policy string       `json:"policy,omitempty"`
 	Probe  historyProbe `json:"probe"` // the heartbeat that led to it
 }
 
@@ -214,7 +218,7 @@ func historyRecordOf(r state.Record) historyRecord {
 	h := historyRecord{
 		At: r.At.UTC(), App: r.App, ProcessType: r.Type, Kind: r.Kind,
 		From: r.Current, To: r.Target, Min: r.Min, Max: r.Max, Reason: r.Reason,
-		Error: r.Error, DryRun: r.DryRun, Paused: r.Paused,
+		Error: r.Error, DryRun: r.DryRun, Paused: r.Paused, Policy: r.Policy,
 		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status, LatencySource: r.Source},
 	}
 	if r.Kind == state.KindScale {
@@ -249,6 +253,9 @@ func writeHistoryTable(w io.Writer, recs []historyRecord) error {
 		}
 		if r.Paused {
 			notes = append(notes, "paused")
+		}
+		if r.Policy != "" && r.Policy != string(settings.PolicyOriginal) {
+			notes = append(notes, "policy "+r.Policy)
 		}
 		if r.Error != "" {
 			notes = append(notes, r.Error)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // TestHistoryFromEveryStore runs history against a table and a state file;
@@ -235,5 +237,27 @@ func docsGolden(t *testing.T, name, got string) {
 	const regen = "go test ./internal/cli -run TestDocsExamples -update"
 	if want := readGolden(t, filepath.Join("..", "..", "docs", name), got, regen); got != want {
 		t.Errorf("docs/%s is out of date: %s rewrites it", name, regen)
+	}
+}
+
+// TestHistoryNamesThePolicy: a record decided by a policy other than the
+// original says so in the table and in JSON.
+func TestHistoryNamesThePolicy(t *testing.T) {
+	at := time.Date(2026, 3, 2, 17, 59, 0, 0, time.UTC)
+	rec := historyRecordOf(state.Record{At: at, Kind: state.KindDecision, App: "shop", Type: "web",
+		Current: 2, Target: 4, Min: 1, Max: 6, Reason: "AboveTarget", Policy: "proportional"})
+	var b strings.Builder
+	if err := writeHistoryTable(&b, []historyRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "policy proportional") {
+		t.Errorf("history table does not name the policy:\n%s", b.String())
+	}
+	js, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"policy":"proportional"`) {
+		t.Errorf("history JSON does not name the policy: %s", js)
 	}
 }

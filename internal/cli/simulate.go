@@ -31,6 +31,7 @@ var simulateSettings = []string{
 	settings.EnvTimeZone, settings.EnvIncrement, settings.EnvCooldown, settings.EnvScaleDiffThreshold,
 	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,
 	settings.EnvNotifyOnScaleFails, settings.EnvNotifyOnEveryScale, settings.EnvNotifyOnEveryPing, settings.EnvHistoryTTL,
+	settings.EnvPolicy, settings.EnvTargetResponseTime, settings.EnvBootTime, settings.EnvScaleDownWindow,
 }
 
 // chartPoints is how many buckets a chart draws at most: about one a pixel.

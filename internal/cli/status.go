@@ -61,6 +61,9 @@ type statusRecord struct {
 	LastScale *statusScale `json:"lastScale"`
 	Paused    bool         `json:"paused"`
 	DryRun    bool         `json:"dryRun"`
+	// Policy is the scaling rules in force (AUTOSCALE_POLICY) as of the last
+	// tick; empty when no settings are recorded yet.
+	Policy string `json:"policy,omitempty"`
 	// HerokuError: Heroku refuses the key or the account, or does not know the app or process type.
 	HerokuError bool `json:"herokuError"`
 	// ProbeError: the heartbeat itself is broken (4xx, DNS, TLS).
@@ -181,6 +184,8 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 	}
 	if cfg := st.Config; cfg != nil {
 		r.DryRun = cfg.DryRun
+		// Recorded before there was a choice: the original's rules.
+		r.Policy = settings.Policy(cfg.Policy).String()
 		r.TimeZone = cfg.TimeZone
 		r.MinResponseMS, r.MaxResponseMS = cfg.MinResponseMS, cfg.MaxResponseMS
 		r.Signal, r.MinQueueMS, r.MaxQueueMS = cmp.Or(cfg.Signal, probe.ResponseTime), cfg.MinQueueMS, cfg.MaxQueueMS
@@ -334,6 +339,9 @@ func flagsText(r statusRecord) string {
 	}
 	if r.DryRun {
 		flags = append(flags, "dry run")
+	}
+	if r.Policy != "" && r.Policy != string(settings.PolicyOriginal) {
+		flags = append(flags, "policy "+r.Policy)
 	}
 	if r.HerokuError {
 		flags = append(flags, "heroku error")

@@ -620,3 +620,30 @@ func TestAgo(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusNamesThePolicy: status says which rules are in force; a state
+// written before there was a choice was the original's.
+func TestStatusNamesThePolicy(t *testing.T) {
+	key := state.Key{App: "shop", ProcessType: "web"}
+	cfg := func(policy string) *state.Config {
+		return &state.Config{MinDynos: "1", MaxDynos: "3", TimeZone: "UTC", MaxResponseMS: 1000, MinResponseMS: 200, Policy: policy}
+	}
+	for _, tt := range []struct {
+		name       string
+		cfg        *state.Config
+		policy     string
+		flagsShown string
+	}{
+		{name: "proportional", cfg: cfg("proportional"), policy: "proportional", flagsShown: "policy proportional"},
+		{name: "original", cfg: cfg("original"), policy: "original", flagsShown: "-"},
+		{name: "recorded before the choice", cfg: cfg(""), policy: "original", flagsShown: "-"},
+		{name: "no settings yet", policy: "", flagsShown: "-"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := statusOf(key, state.State{Quantity: 2, Config: tt.cfg}, seedNow)
+			if r.Policy != tt.policy || flagsText(r) != tt.flagsShown {
+				t.Errorf("policy %q, flags %q; want %q, %q", r.Policy, flagsText(r), tt.policy, tt.flagsShown)
+			}
+		})
+	}
+}

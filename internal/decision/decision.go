@@ -51,6 +51,8 @@ type Decision struct {
 	// scales, Settle then moves it forward with the outcome.
 	Next    state.State
 	Notices []notify.Notice
+	// Policy is the rules that decided, for status, history and metrics.
+	Policy settings.Policy
 }
 
 // Scales reports whether the decision asks for a different quantity.
@@ -60,16 +62,25 @@ func (d Decision) Scales() bool { return d.Target != d.Current }
 // lives in records.
 const recentLimit = 50
 
-// Decide applies the rules in the original's order: update the streaks, pull
+// Decide applies the policy the settings choose (AUTOSCALE_POLICY): the
+// caller does not know which runs.
+func Decide(in Input) Decision {
+	if in.Settings.Policy == settings.PolicyProportional {
+		return proportional(in)
+	}
+	return original(in)
+}
+
+// original applies the rules in the original's order: update the streaks, pull
 // the quantity inside the bounds, then scale up on a slow streak or down on a
 // fast one, by INCREMENT and never past a bound.
-func Decide(in Input) Decision {
+func original(in Input) Decision {
 	s := in.Settings
 	next := in.State
 	next.Quantity = in.Current
 	next.Recent = append([]state.ScaleEvent(nil), in.State.Recent...)
 	lo, hi := s.Bounds(in.Now)
-	d := Decision{Current: in.Current, Target: in.Current, Min: lo, Max: hi, Reason: Steady}
+	d := Decision{Current: in.Current, Target: in.Current, Min: lo, Max: hi, Reason: Steady, Policy: settings.PolicyOriginal}
 	n := newNoticer(in)
 
 	switch in.Probe.Verdict {
@@ -138,7 +149,7 @@ func Decide(in Input) Decision {
 		d.Reason = AtMax
 		// Held below max by the plan: the 422's notice already said so.
 		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax && !heldByPlan {
-			d.Notices = append(d.Notices, n.needsAboveMax(next.SlowStreak))
+			d.Notices = append(d.Notices, n.needsAboveMax(streakWhy(next.SlowStreak, "slow")))
 		}
 		next.Episodes.AboveMax = true
 	case slow && coolingDown:
@@ -149,7 +160,7 @@ func Decide(in Input) Decision {
 		d.Reason = AtMin
 		// At one dyno there is nowhere lower to go, so there is nothing to tell.
 		if s.NotifyIfNeedsBelowMin && !next.Episodes.BelowMin && in.Current > 1 {
-			d.Notices = append(d.Notices, n.needsBelowMin(next.FastStreak))
+			d.Notices = append(d.Notices, n.needsBelowMin(streakWhy(next.FastStreak, "fast")))
 		}
 		next.Episodes.BelowMin = true
 	case fast && coolingDown:

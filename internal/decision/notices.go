@@ -43,8 +43,8 @@ func (n noticer) facts() string {
 	if n.in.Current == 0 && n.in.State.Quantity > 0 {
 		dynos = fmt.Sprintf("%d dynos when last read", n.in.State.Quantity)
 	}
-	return fmt.Sprintf("App %s, process type %s, %s (min %d, max %d). Last heartbeat: %s.",
-		n.in.Settings.AppName, n.in.Settings.ProcessType, dynos, lo, hi, n.heartbeat())
+	return fmt.Sprintf("App %s, process type %s, %s (min %d, max %d), policy %s. Last heartbeat: %s.",
+		n.in.Settings.AppName, n.in.Settings.ProcessType, dynos, lo, hi, n.in.Settings.Policy, n.heartbeat())
 }
 
 func (n noticer) heartbeat() string {
@@ -72,28 +72,35 @@ func (n noticer) heartbeat() string {
 func (n noticer) scaled(d Decision) notify.Notice {
 	return n.notice(notify.Scaled,
 		fmt.Sprintf("scaled %d → %d dynos", d.Current, d.Target),
-		fmt.Sprintf("Scaled to (%d) dynos, from %d, because %s.", d.Target, d.Current, explain(d.Reason, n.in)))
+		fmt.Sprintf("Scaled to (%d) dynos, from %d, because %s.", d.Target, d.Current, explain(d, n.in)))
 }
 
 func (n noticer) scaleFailed(d Decision, err error) notify.Notice {
 	return n.notice(notify.ScaleFailed,
 		fmt.Sprintf("scaling %d → %d failed", d.Current, d.Target),
 		fmt.Sprintf("Just tried to scale, and it failed. We're currently at %d dynos. Tried %d → %d because %s. Error: %v. The next tick tries again.",
-			d.Current, d.Current, d.Target, explain(d.Reason, n.in), err))
+			d.Current, d.Current, d.Target, explain(d, n.in), err))
 }
 
-func (n noticer) needsAboveMax(streak int) notify.Notice {
+// needsAboveMax says the app is slow at the max; why is the evidence, as
+// the policy in force counts it ("3 slow heartbeats in a row").
+func (n noticer) needsAboveMax(why string) notify.Notice {
 	return n.notice(notify.NeedsAboveMax,
 		fmt.Sprintf("at the max (%d dynos) and still too slow", n.in.Current),
-		fmt.Sprintf("We are at the max (%d) dynos, but the response is still too slow (%d slow heartbeats in a row). Raise AUTOSCALE_MAX_DYNOS to allow more.",
-			n.in.Current, streak))
+		fmt.Sprintf("We are at the max (%d) dynos, but the response is still too slow (%s). Raise AUTOSCALE_MAX_DYNOS to allow more.",
+			n.in.Current, why))
 }
 
-func (n noticer) needsBelowMin(streak int) notify.Notice {
+func (n noticer) needsBelowMin(why string) notify.Notice {
 	return n.notice(notify.NeedsBelowMin,
 		fmt.Sprintf("at the minimum (%d dynos) and could go lower", n.in.Current),
-		fmt.Sprintf("We are at the minimum (%d) dynos, but the response is still low enough we could scale down further (%d fast heartbeats in a row).",
-			n.in.Current, streak))
+		fmt.Sprintf("We are at the minimum (%d) dynos, but the response is still low enough we could scale down further (%s).",
+			n.in.Current, why))
+}
+
+// streakWhy is the original's evidence: a streak of heartbeats.
+func streakWhy(streak int, kind string) string {
+	return fmt.Sprintf("%d %s heartbeats in a row", streak, kind)
 }
 
 func (n noticer) scaleDiff(d Decision, r quantityRange) notify.Notice {
@@ -148,10 +155,10 @@ func (n noticer) probeError() notify.Notice {
 			n.in.Probe.Detail))
 }
 
-// explain turns a reason into the clause a notice uses.
-func explain(r Reason, in Input) string {
+// explain turns a decision's reason into the clause a notice uses.
+func explain(d Decision, in Input) string {
 	s := in.Settings
-	switch r {
+	switch d.Reason {
 	case OutsideBounds:
 		lo, hi := s.Bounds(in.Now)
 		return fmt.Sprintf("%d dynos is outside the bounds %d–%d in force now", in.Current, lo, hi)
@@ -167,7 +174,21 @@ func explain(r Reason, in Input) string {
 			return fmt.Sprintf("the queue time was under %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
 		}
 		return fmt.Sprintf("the heartbeat was faster than %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
+	case AboveTarget:
+		return fmt.Sprintf("the heartbeat averaged %s, over the maximum of %d ms; %d dynos should bring it to the %d ms target",
+			averaged(d), s.MaxResponseTime.Milliseconds(), d.Target, s.TargetResponseTime.Milliseconds())
+	case BelowTarget:
+		return fmt.Sprintf("%d dynos would have kept the heartbeat within the %d ms target all through the last %s",
+			d.Target, s.TargetResponseTime.Milliseconds(), s.ScaleDownWindow)
 	default:
-		return string(r)
+		return string(d.Reason)
 	}
+}
+
+// averaged is the proportional policy's smoothed latency, as a notice says it.
+func averaged(d Decision) string {
+	if d.Next.Proportional == nil {
+		return "(unknown)"
+	}
+	return fmt.Sprintf("%.0f ms", d.Next.Proportional.LatencyMS)
 }

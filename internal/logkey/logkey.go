@@ -72,6 +72,10 @@ const (
 	Topic                  = "topic"
 	HistoryTTL             = "historyTtl"
 	FunctionTimeout        = "functionTimeout"
+	Policy                 = "policy"
+	TargetResponseTime     = "targetResponseTime"
+	BootTime               = "bootTime"
+	ScaleDownWindow        = "scaleDownWindow"
 )
 
 // all is every key above; a test checks it against the constants.
@@ -84,6 +88,7 @@ var all = []string{
 	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
 	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, HistoryTTL, FunctionTimeout,
+	Policy, TargetResponseTime, BootTime, ScaleDownWindow,
 }
 
 // All returns every key, in no particular order.

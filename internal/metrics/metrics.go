@@ -87,6 +87,7 @@ func Names() []string { return append([]string(nil), names...) }
 // 0/1 verdict metrics do not count it).
 const (
 	PropertyReason   = "Reason"
+	PropertyPolicy   = "Policy" // AUTOSCALE_POLICY: the rules that decided
 	PropertyVerdict  = "Verdict"
 	PropertyEventID  = "EventId"
 	PropertyDryRun   = "DryRun"
@@ -147,6 +148,9 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 	}
 	if sum.Reason != "" {
 		props[PropertyReason] = string(sum.Reason)
+	}
+	if sum.Policy != "" {
+		props[PropertyPolicy] = string(sum.Policy)
 	}
 	v, reason := sum.Verdict, sum.Reason
 	values[FailVerdicts] = flag(v == probe.Fail)

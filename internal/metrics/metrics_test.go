@@ -48,6 +48,19 @@ func TestWrite(t *testing.T) {
 			props: map[string]any{"Verdict": "ok", "Reason": "Steady", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
 		},
 		{
+			name: "the proportional policy scales up, and the line names it",
+			sum: with(func(s *tick.Summary) {
+				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason, s.Scaled = "fail", 2100, 2, 4, "AboveTarget", true
+				s.Policy = "proportional"
+			}),
+			want: map[string]float64{
+				HeartbeatLatency: 2100, FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
+				Dynos: 2, TargetDynos: 4,
+				ScaleUps: 1, ScaleDowns: 0, ScaleFailures: 0,
+			},
+			props: map[string]any{"Verdict": "fail", "Reason": "AboveTarget", "Policy": "proportional", "EventId": "ev-1", "DryRun": false, "Paused": false, "MinDynos": 1.0, "MaxDynos": 3.0},
+		},
+		{
 			name: "slow streak scales up",
 			sum: with(func(s *tick.Summary) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason, s.Scaled = "fail", 1800, 1, 2, "SlowStreak", true

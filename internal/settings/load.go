@@ -45,6 +45,10 @@ const (
 	EnvNotifyOnEveryScale     = "AUTOSCALE_NOTIFY_ON_EVERY_SCALE"
 	EnvNotifyOnEveryPing      = "AUTOSCALE_NOTIFY_ON_EVERY_PING"
 	EnvDryRun                 = "AUTOSCALE_DRY_RUN"
+	EnvPolicy                 = "AUTOSCALE_POLICY"
+	EnvTargetResponseTime     = "AUTOSCALE_TARGET_RESPONSE_TIME_IN_MS"
+	EnvBootTime               = "AUTOSCALE_BOOT_TIME_IN_SECONDS"
+	EnvScaleDownWindow        = "AUTOSCALE_SCALE_DOWN_WINDOW_IN_SECONDS"
 	EnvTableName              = "AUTOSCALE_TABLE_NAME"
 	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
 	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
@@ -162,6 +166,22 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	s.NotifyOnEveryScale = l.boolean(EnvNotifyOnEveryScale)
 	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing)
 	s.DryRun = l.boolean(EnvDryRun)
+	s.Policy = l.policy()
+	if s.Policy == PolicyProportional && s.Signal == probe.QueueTime && l.ok(EnvPolicy, EnvSignal) {
+		// Its target and boot arithmetic are response times; queue time
+		// would be read against them as if it were one.
+		l.cross(EnvPolicy, string(s.Policy), "works on "+string(probe.ResponseTime)+" only; with "+EnvSignal+"="+string(probe.QueueTime)+" use "+string(PolicyOriginal))
+	}
+	s.TargetResponseTime = time.Duration(l.integer(EnvTargetResponseTime, 1, maxMillis)) * time.Millisecond
+	if s.TargetResponseTime == 0 {
+		s.TargetResponseTime = DefaultTarget(s.MaxResponseTime)
+	} else if s.TargetResponseTime > s.MaxResponseTime && l.ok(EnvTargetResponseTime, EnvMaxResponseTime) {
+		// Aiming above "too slow" would hold the app slow.
+		l.cross(EnvTargetResponseTime, strconv.FormatInt(s.TargetResponseTime.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
+	}
+	s.BootTime = time.Duration(l.integer(EnvBootTime, 0, 3600)) * time.Second
+	s.ScaleDownWindow = time.Duration(l.integer(EnvScaleDownWindow, 0, 24*3600)) * time.Second
 
 	s.TableName = l.raw(EnvTableName)
 	if lambda && s.TableName == "" {
@@ -359,6 +379,15 @@ func (l *loader) signal() probe.Signal {
 		}
 		l.bad(EnvSignal, string(v), "not a signal (one of "+strings.Join(names, ", ")+")")
 		return probe.ResponseTime
+	}
+	return v
+}
+
+func (l *loader) policy() Policy {
+	v := Policy(l.value(EnvPolicy))
+	if !slices.Contains(Policies(), v) {
+		l.bad(EnvPolicy, string(v), "no such policy (original or proportional)")
+		return PolicyOriginal
 	}
 	return v
 }

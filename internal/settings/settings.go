@@ -55,6 +55,13 @@ type Settings struct {
 
 	DryRun bool
 
+	// Policy chooses the scaling rules; the rest of this block are the
+	// proportional policy's (the original ignores them).
+	Policy             Policy
+	TargetResponseTime time.Duration // the latency to aim for
+	BootTime           time.Duration // from a scale up until the new dynos serve
+	ScaleDownWindow    time.Duration // scale down only to the most dynos wanted within it
+
 	// Serverless deployment.
 	TableName  string
 	TopicARN   string
@@ -185,6 +192,10 @@ func (s Settings) LogValue() slog.Value {
 		slog.Bool(logkey.NotifyOnEveryScale, s.NotifyOnEveryScale),
 		slog.Bool(logkey.NotifyOnEveryPing, s.NotifyOnEveryPing),
 		slog.Bool(logkey.DryRun, s.DryRun),
+		slog.String(logkey.Policy, string(s.Policy)),
+		slog.String(logkey.TargetResponseTime, s.TargetResponseTime.String()),
+		slog.String(logkey.BootTime, s.BootTime.String()),
+		slog.String(logkey.ScaleDownWindow, s.ScaleDownWindow.String()),
 		slog.String(logkey.Table, s.TableName),
 		slog.String(logkey.Topic, s.TopicARN),
 		slog.String(logkey.HistoryTTL, s.HistoryTTL.String()),

@@ -85,6 +85,10 @@ func TestLoadDefaults(t *testing.T) {
 		{EnvTimeZone, s.Location, time.UTC},
 		{EnvIncrement, s.Increment, 1},
 		{EnvCooldown, s.Cooldown, time.Duration(0)},
+		{EnvPolicy, s.Policy, PolicyOriginal},
+		{EnvTargetResponseTime, s.TargetResponseTime, 750 * time.Millisecond}, // 75 % of the maximum
+		{EnvBootTime, s.BootTime, time.Minute},
+		{EnvScaleDownWindow, s.ScaleDownWindow, 40 * time.Minute},
 		{EnvScaleDiffThreshold, s.ScaleDiffThreshold, 0},
 		{EnvScaleDiffPeriod, s.ScaleDiffPeriod, time.Duration(0)},
 		{EnvNotifyIfNeedsExceedMax, s.NotifyIfNeedsExceedMax, true},
@@ -139,6 +143,10 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{EnvTimeZone, "America/Vancouver", func(s Settings) any { return s.Location }, vancouver},
 		{EnvIncrement, "2", func(s Settings) any { return s.Increment }, 2},
 		{EnvCooldown, "120", func(s Settings) any { return s.Cooldown }, 2 * time.Minute},
+		{EnvPolicy, "proportional", func(s Settings) any { return s.Policy }, PolicyProportional},
+		{EnvTargetResponseTime, "600", func(s Settings) any { return s.TargetResponseTime }, 600 * time.Millisecond},
+		{EnvBootTime, "30", func(s Settings) any { return s.BootTime }, 30 * time.Second},
+		{EnvScaleDownWindow, "0", func(s Settings) any { return s.ScaleDownWindow }, time.Duration(0)},
 		{EnvNotifyIfNeedsExceedMax, "false", func(s Settings) any { return s.NotifyIfNeedsExceedMax }, false},
 		{EnvNotifyIfNeedsBelowMin, "true", func(s Settings) any { return s.NotifyIfNeedsBelowMin }, true},
 		{EnvNotifyOnScaleFails, "true", func(s Settings) any { return s.NotifyOnScaleFails }, true},
@@ -221,6 +229,13 @@ func TestLoadRejects(t *testing.T) {
 		{"zero increment", map[string]string{EnvIncrement: "0"}, EnvIncrement, "must be at least 1"},
 		{"increment not a number", map[string]string{EnvIncrement: "one"}, EnvIncrement, "not a whole number"},
 		{"negative cooldown", map[string]string{EnvCooldown: "-1"}, EnvCooldown, "must be at least 0"},
+		{"unknown policy", map[string]string{EnvPolicy: "hpa"}, EnvPolicy, `"hpa": no such policy (original or proportional)`},
+		{"policy in capitals", map[string]string{EnvPolicy: "Proportional"}, EnvPolicy, "no such policy"},
+		{"proportional on queue time", map[string]string{EnvPolicy: "proportional", EnvSignal: "queue_time"}, EnvPolicy, `"proportional": works on response_time only; with AUTOSCALE_SIGNAL=queue_time use original`},
+		{"target above the maximum", map[string]string{EnvTargetResponseTime: "1200"}, EnvTargetResponseTime, `"1200": must not exceed AUTOSCALE_MAX_RESPONSE_TIME_IN_MS (1000 ms)`},
+		{"zero target", map[string]string{EnvTargetResponseTime: "0"}, EnvTargetResponseTime, "must be at least 1"},
+		{"negative boot time", map[string]string{EnvBootTime: "-5"}, EnvBootTime, "must be at least 0"},
+		{"window not a number", map[string]string{EnvScaleDownWindow: "10m"}, EnvScaleDownWindow, "not a whole number"},
 		{"zero min dynos for web", map[string]string{EnvMinDynos: "0"}, EnvMinDynos, `"0": must be at least 1 for the web process type`},
 		{"zero max dynos for web", map[string]string{EnvMaxDynos: "0", EnvMinDynos: "1"}, EnvMaxDynos, "must be at least 1 for the web process type"},
 		{"negative min dynos for a worker", map[string]string{EnvProcessType: "worker", EnvMinDynos: "-1"}, EnvMinDynos, "must be at least 0"},
@@ -649,7 +664,7 @@ var knownVars = map[string]bool{
 	EnvScaleDiffPeriod: true, EnvNotifyIfNeedsExceedMax: true, EnvNotifyIfNeedsBelowMin: true, EnvNotifyOnScaleFails: true,
 	EnvNotifyOnEveryScale: true, EnvNotifyOnEveryPing: true, EnvDryRun: true, EnvTableName: true,
 	EnvTopicARN: true, EnvHistoryTTL: true, EnvFunctionTimeout: true, EnvSignal: true, EnvMaxQueueTime: true,
-	EnvMinQueueTime: true,
+	EnvMinQueueTime: true, EnvPolicy: true, EnvTargetResponseTime: true, EnvBootTime: true, EnvScaleDownWindow: true,
 }
 
 func checkInvariants(t *testing.T, s Settings) {
@@ -658,7 +673,8 @@ func checkInvariants(t *testing.T, s Settings) {
 		t.Errorf("required setting empty: %+v", s)
 	}
 	if s.HeartbeatTimeout <= 0 || s.HeartbeatInterval <= 0 || s.MaxResponseTime <= 0 ||
-		s.MinResponseTime < 0 || s.MinResponseTime > s.MaxResponseTime || s.Cooldown < 0 || s.HistoryTTL <= 0 {
+		s.MinResponseTime < 0 || s.MinResponseTime > s.MaxResponseTime || s.Cooldown < 0 || s.HistoryTTL <= 0 ||
+		s.TargetResponseTime <= 0 || s.TargetResponseTime > s.MaxResponseTime || s.BootTime < 0 || s.ScaleDownWindow < 0 {
 		t.Errorf("bad duration: %+v", s)
 	}
 	if s.FailsToScaleUp < 1 || s.PassesToScaleDown < 1 || s.Increment < 1 {

@@ -59,9 +59,30 @@ type State struct {
 	// RateLimitRemaining is Heroku's RateLimit-Remaining as last seen (nil: unknown).
 	RateLimitRemaining *int `json:"rateLimitRemaining,omitempty"`
 
+	// Proportional is what the proportional policy carries from tick to
+	// tick (nil until it runs).
+	Proportional *Proportional `json:"proportional,omitempty"`
+
 	// EventIDs are the most recent scheduler event ids handled, newest last,
 	// so that a duplicated delivery is processed once.
 	EventIDs []string `json:"eventIds,omitempty"`
+}
+
+// Proportional is the proportional policy's memory: a smoothed latency and
+// the dyno counts it wanted within the scale-down window. Bounded: Wanted
+// only keeps a falling sequence (each count higher than every later one),
+// pruned to the window and to a few entries.
+type Proportional struct {
+	LatencyMS float64   `json:"latencyMs"` // smoothed heartbeat latency
+	At        time.Time `json:"at"`        // of the last heartbeat smoothed in
+	Dynos     int       `json:"dynos"`     // serving while it was measured
+	Wanted    []Want    `json:"wanted,omitempty"`
+}
+
+// Want is a dyno count the proportional policy wanted at a time.
+type Want struct {
+	At    time.Time `json:"at"`
+	Dynos int       `json:"dynos"`
 }
 
 // Episodes records which once-per-episode notices have been sent and not yet
@@ -85,6 +106,7 @@ type Config struct {
 	MaxResponseMS int64  `json:"maxResponseMs"`
 	MinResponseMS int64  `json:"minResponseMs"`
 	DryRun        bool   `json:"dryRun,omitempty"`
+	Policy        string `json:"policy,omitempty"` // AUTOSCALE_POLICY; empty in items written before there was a choice
 	// Signal is set with the queue_time signal only (absent: response_time,
 	// as before it existed), with the queue thresholds then in force.
 	Signal     probe.Signal `json:"signal,omitempty"`
@@ -151,4 +173,5 @@ type Record struct {
 	Error     string        `json:"error,omitempty"`
 	DryRun    bool          `json:"dryRun,omitempty"`
 	Paused    bool          `json:"paused,omitempty"`
+	Policy    string        `json:"policy,omitempty"` // the rules that decided; empty before there was a choice
 }

@@ -87,6 +87,7 @@ type Summary struct {
 	Min         int             `json:"min"`
 	Max         int             `json:"max"`
 	Reason      decision.Reason `json:"reason,omitempty"`
+	Policy      settings.Policy `json:"policy,omitempty"` // the rules that decided
 	Scaled      bool            `json:"scaled"`
 	ScaleError  string          `json:"scaleError,omitempty"`
 	SlowStreak  int             `json:"slowStreak"`
@@ -158,12 +159,13 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	in := decision.Input{Settings: s, State: loaded, Probe: result, Current: current, Now: now}
 	d := decision.Decide(in)
 	sum.Current, sum.Target, sum.Min, sum.Max, sum.Reason = d.Current, d.Target, d.Min, d.Max, d.Reason
+	sum.Policy = d.Policy
 
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
 		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
 		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
-		DryRun: s.DryRun, Paused: loaded.Paused,
+		DryRun: s.DryRun, Paused: loaded.Paused, Policy: string(d.Policy),
 	}
 	d.Next.LastDecision = &rec
 	t.stamp(&d.Next, loaded, result, eventID, now)
@@ -238,6 +240,7 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 		slog.Int(logkey.Min, sum.Min),
 		slog.Int(logkey.Max, sum.Max),
 		slog.String(logkey.Reason, string(sum.Reason)),
+		slog.String(logkey.Policy, string(sum.Policy)),
 		slog.Bool(logkey.Scaled, sum.Scaled),
 		slog.String(logkey.ScaleError, sum.ScaleError),
 		slog.Int(logkey.SlowStreak, sum.SlowStreak),
@@ -395,7 +398,7 @@ func configSnapshot(s settings.Settings) *state.Config {
 	c := &state.Config{
 		MinDynos: s.MinDynos.String(), MaxDynos: s.MaxDynos.String(), TimeZone: tz,
 		MaxResponseMS: s.MaxResponseTime.Milliseconds(), MinResponseMS: s.MinResponseTime.Milliseconds(),
-		DryRun: s.DryRun,
+		DryRun: s.DryRun, Policy: s.Policy.String(),
 	}
 	if s.Signal == probe.QueueTime {
 		c.Signal, c.MaxQueueMS, c.MinQueueMS = s.Signal, s.MaxQueueTime.Milliseconds(), s.MinQueueTime.Milliseconds()

@@ -360,3 +360,41 @@ func TestLowRateLimitUsesTheStoredQuantity(t *testing.T) {
 		})
 	}
 }
+
+// TestTickReportsThePolicy: the tick runs whichever policy the settings
+// name, and its summary, log line, records and settings snapshot say which.
+func TestTickReportsThePolicy(t *testing.T) {
+	for _, tt := range []struct {
+		policy settings.Policy
+		target int
+		reason decision.Reason
+	}{
+		{policy: settings.PolicyOriginal, target: 2, reason: decision.SlowStreak},
+		// 1500 ms on one dyno, over the 1000 ms maximum: double it.
+		{policy: settings.PolicyProportional, target: 2, reason: decision.AboveTarget},
+	} {
+		t.Run(string(tt.policy), func(t *testing.T) {
+			h := slowAtStreak2(t)
+			h.ticker.Settings.Policy = tt.policy
+			h.ticker.Settings.TargetResponseTime = 750 * time.Millisecond
+			sum, err := h.ticker.Tick(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Target != tt.target || sum.Reason != tt.reason || sum.Policy != tt.policy {
+				t.Errorf("summary → %d (%s) by %q, want → %d (%s) by %q", sum.Target, sum.Reason, sum.Policy, tt.target, tt.reason, tt.policy)
+			}
+			for _, r := range h.store.record {
+				if r.Policy != string(tt.policy) {
+					t.Errorf("%s record names policy %q", r.Kind, r.Policy)
+				}
+			}
+			if c := h.store.saved[0].Config; c == nil || c.Policy != string(tt.policy) {
+				t.Errorf("settings snapshot %+v, want policy %s", c, tt.policy)
+			}
+			if !strings.Contains(h.logs.String(), `"policy":"`+string(tt.policy)+`"`) {
+				t.Errorf("the tick's log line does not name the policy: %s", h.logs)
+			}
+		})
+	}
+}
