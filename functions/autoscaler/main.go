@@ -1,5 +1,6 @@
 // Command bootstrap is the autoscalebot Lambda function: EventBridge invokes
-// it once a minute and each invocation runs one tick.
+// it once a minute and each invocation runs one tick; under a 60 s interval
+// the tick queue invokes it for the minute's later slots.
 package main
 
 import (
@@ -32,5 +33,5 @@ func main() {
 		SettingsErr: errors.Join(settingsErr, awsErr),
 		AWS:         awsCfg,
 		Log:         log,
-	}).Handle)
+	}).Invoke)
 }

@@ -4,6 +4,7 @@ package lambdafn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
@@ -47,9 +49,11 @@ type ConfigurationError struct{ Err error }
 func (e *ConfigurationError) Error() string { return "configuration: " + e.Err.Error() }
 func (e *ConfigurationError) Unwrap() error { return e.Err }
 
-// Handler runs one tick per scheduled event.
+// Handler runs one tick per scheduled event, and one per slot the tick
+// queue delivers.
 type Handler struct {
-	cfg Config
+	cfg   Config
+	queue queueSender // the tick queue; nil at a 60 s interval
 
 	mu     sync.Mutex
 	ticker *tick.Ticker       // built on the first invocation that can read the key
@@ -69,26 +73,59 @@ func New(cfg Config) *Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = os.Stdout
 	}
-	return &Handler{cfg: cfg}
+	h := &Handler{cfg: cfg}
+	if cfg.SettingsErr == nil && cfg.Settings.TickQueueURL != "" {
+		h.queue = sqs.NewFromConfig(cfg.AWS)
+	}
+	return h
 }
 
-// Handle runs one tick for a scheduled event. The event id makes a
-// duplicated delivery a no-op.
+// Handle runs one tick for a scheduled event (slot 0) and, with an interval
+// under a minute, sends the minute's later slots to the tick queue at the
+// same time. The event id makes a duplicated delivery a no-op.
 func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (tick.Summary, error) {
 	if h.cfg.SettingsErr != nil {
 		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String(logkey.Error, h.cfg.SettingsErr.Error()))
 		return tick.Summary{}, &ConfigurationError{Err: h.cfg.SettingsErr}
 	}
+	var sent chan error
+	if h.queue != nil {
+		// Slots are due from the scheduled time, not from when this
+		// invocation started, so a slow cold start does not shift them.
+		now := h.cfg.Now()
+		scheduled := event.Time
+		if scheduled.IsZero() || scheduled.After(now) {
+			scheduled = now
+		}
+		s := h.cfg.Settings
+		slots := laterSlots(s.AppName, s.ProcessType, event.ID, scheduled, now, s.HeartbeatInterval)
+		sent = make(chan error, 1)
+		go func() { sent <- h.enqueue(ctx, h.queue, slots) }()
+	}
+	sum, err := h.tick(ctx, event.ID)
+	if sent != nil {
+		if qerr := <-sent; qerr != nil {
+			h.cfg.Log.ErrorContext(ctx, "the minute's later slots were not sent", slog.String(logkey.Error, qerr.Error()))
+			// Failing the invocation lets the error alarm see a queue the
+			// function cannot use; the tick itself is done.
+			err = errors.Join(err, fmt.Errorf("send slots: %w", qerr))
+		}
+	}
+	return sum, err
+}
+
+// tick runs one tick with id and writes its metrics.
+func (h *Handler) tick(ctx context.Context, id string) (tick.Summary, error) {
 	t, heroku, err := h.tickerFor(ctx)
 	if err != nil {
 		h.cfg.Log.ErrorContext(ctx, "start-up failed", slog.String(logkey.Error, err.Error()))
 		return tick.Summary{}, err
 	}
 	heroku.startTick(ctx)
-	sum, err := t.Tick(ctx, event.ID)
+	sum, err := t.Tick(ctx, id)
 	h.writeMetrics(ctx, sum)
 	if err != nil {
-		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String(logkey.EventID, event.ID), slog.String(logkey.Error, err.Error()))
+		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String(logkey.EventID, id), slog.String(logkey.Error, err.Error()))
 		return sum, err
 	}
 	return sum, nil

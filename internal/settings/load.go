@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ const (
 	EnvDryRun                 = "AUTOSCALE_DRY_RUN"
 	EnvTableName              = "AUTOSCALE_TABLE_NAME"
 	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
+	EnvTickQueueURL           = "AUTOSCALE_TICK_QUEUE_URL"
 	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
 	EnvFunctionTimeout        = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
 	EnvStateFile              = "AUTOSCALE_STATE_FILE" // read by the command, not by Load
@@ -151,6 +153,10 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 		l.problem(EnvTableName, "required")
 	}
 	s.TopicARN = l.topicARN()
+	s.TickQueueURL = l.raw(EnvTickQueueURL)
+	if lambda {
+		l.lambdaInterval(s.HeartbeatInterval, s.TickQueueURL)
+	}
 	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 1, maxHistoryDays)) * 24 * time.Hour
 
 	// Both or neither: one alone would silently never notify.
@@ -341,6 +347,25 @@ func (l *loader) location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// LambdaIntervals are the heartbeat intervals the Lambda function can keep:
+// each divides the scheduled minute into whole slots.
+var LambdaIntervals = []time.Duration{10 * time.Second, 15 * time.Second, 20 * time.Second, 30 * time.Second, time.Minute}
+
+// lambdaInterval checks the interval against what the once-a-minute schedule
+// can divide, and that a queue carries the minute's later slots.
+func (l *loader) lambdaInterval(interval time.Duration, queueURL string) {
+	if !l.ok(EnvHeartbeatInterval) {
+		return
+	}
+	if !slices.Contains(LambdaIntervals, interval) {
+		l.cross(EnvHeartbeatInterval, strconv.Itoa(int(interval.Seconds())), "must be 10, 15, 20, 30 or 60 in Lambda")
+		return
+	}
+	if interval < time.Minute && queueURL == "" {
+		l.problem(EnvTickQueueURL, fmt.Sprintf("required when %s is under 60 (%d)", EnvHeartbeatInterval, int(interval.Seconds())))
+	}
 }
 
 func (l *loader) topicARN() string {
