@@ -27,7 +27,6 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
@@ -35,6 +34,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
 func TestMain(m *testing.M) {
