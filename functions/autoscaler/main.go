@@ -4,14 +4,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
@@ -27,7 +25,7 @@ func main() {
 	if settingsErr == nil { // a bad configuration is logged by each invocation instead
 		log.Info("settings loaded", slog.Any(logkey.Settings, s))
 	}
-	awsCfg, awsErr := config.LoadDefaultConfig(context.Background(), config.WithLogger(lambdafn.SDKLogger(log)))
+	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
 	lambda.Start(lambdafn.New(lambdafn.Config{
 		Settings:    s,
 		SettingsErr: errors.Join(settingsErr, awsErr),

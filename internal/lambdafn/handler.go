@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -190,7 +189,7 @@ func keySource(s settings.Settings, cfg aws.Config) func(context.Context) (secre
 			return s.APIKey, nil
 		}
 	}
-	client := ssm.NewFromConfig(cfg)
+	client := ssmkey.NewClient(cfg)
 	return func(ctx context.Context) (secret.Value, error) {
 		return ssmkey.Read(ctx, client, s.APIKeyParameter)
 	}

@@ -1,10 +1,12 @@
 package lambdafn_test
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -14,18 +16,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
-
-// iamPrefix maps the SDK's service ids to IAM action prefixes.
-var iamPrefix = map[string]string{"DynamoDB": "dynamodb", "SNS": "sns", "SSM": "ssm", "SQS": "sqs"}
 
 // iamAction maps the operations whose IAM action has another name.
 var iamAction = map[string]string{"sqs:SendMessageBatch": "sqs:SendMessage"}
@@ -34,24 +31,43 @@ var iamAction = map[string]string{"sqs:SendMessageBatch": "sqs:SendMessage"}
 // mapping, which Lambda's pollers use, not the function's code.
 const mappingSid = "TickQueueMappingPolls"
 
-// callRecorder notes the IAM action of every AWS call made through a config.
+// callRecorder notes the IAM action of every AWS request sent through it, as
+// it goes over the wire: the service from the signature's credential scope,
+// the operation from the JSON protocols' X-Amz-Target or the query
+// protocol's Action. Whatever makes the call (an SDK client or the function's
+// own SSM client) is seen.
 type callRecorder struct {
+	next  aws.HTTPClient
 	mu    sync.Mutex
 	calls map[string]bool
 }
 
-func (r *callRecorder) register(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("recordCall",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			action := iamPrefix[awsmiddleware.GetServiceID(ctx)] + ":" + awsmiddleware.GetOperationName(ctx)
-			if alias, ok := iamAction[action]; ok {
-				action = alias
-			}
-			r.mu.Lock()
-			r.calls[action] = true
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
+func (r *callRecorder) Do(req *http.Request) (*http.Response, error) {
+	auth := req.Header.Get("Authorization")
+	scope := strings.Split(auth[strings.Index(auth, "Credential=")+len("Credential="):], "/") // KEY/DATE/REGION/SERVICE/aws4_request
+	service := ""
+	if len(scope) >= 4 {
+		service = scope[3]
+	}
+	op := req.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndex(op, ".")+1:]
+	if op == "" && req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		op = form.Get("Action")
+	}
+	action := service + ":" + op
+	if alias, ok := iamAction[action]; ok {
+		action = alias
+	}
+	r.mu.Lock()
+	r.calls[action] = true
+	r.mu.Unlock()
+	return r.next.Do(req)
 }
 
 func (r *callRecorder) actions() []string {
@@ -99,9 +115,12 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &callRecorder{calls: map[string]bool{}}
 	cfg := base.Copy()
-	cfg.APIOptions = append(cfg.APIOptions, rec.register)
+	rec := &callRecorder{next: http.DefaultClient, calls: map[string]bool{}}
+	if cfg.HTTPClient != nil {
+		rec.next = cfg.HTTPClient
+	}
+	cfg.HTTPClient = rec
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "scheduled", Time: time.Now()}); err != nil {
 		t.Fatalf("scheduled invocation: %v", err)
