@@ -51,9 +51,14 @@ lint:
 	@test -x $(TOOLS)/staticcheck || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	staticcheck ./...
 
-## bench: benchmarks (cold start and warm invocation under the emulator, the decision, the probe)
+## bench: benchmarks (cold start and warm invocation under the emulator, the decision, the probe), then
+## side by side in one run: the bootstrap's and a minimal aws-lambda-go function's cold-start penalty and
+## their ratio, the zipped arm64 bootstrap, and the warm invocation's own work in process
 bench: test-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@echo "== side by side: cold-start penalty (bootstrap vs hellofn), arm64 zip, warm own work"
+	$(GO) test -run '^$$' -bench 'BenchmarkColdStartPenalty|BenchmarkBootstrapSize' -benchtime 20x ./functions/autoscaler
+	$(GO) test -run '^$$' -bench 'BenchmarkWarmInvocationOwnWork' ./internal/lambdafn
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +51,54 @@ func BenchmarkColdStart(b *testing.B) {
 	if runs > 0 {
 		b.ReportMetric(float64(peak/runs)/(1<<20), "peak-RSS-MiB")
 	}
+}
+
+// BenchmarkColdStartPenalty starts the bootstrap and a minimal aws-lambda-go
+// function (testdata/hellofn, built the same way) under the emulator in
+// turn, in the same run, and reports each one's cold-start penalty: the
+// median first response minus the median second (warm) response of a fresh
+// process, so what the emulator and the stand-ins cost cancels out. The
+// bootstrap's first tick also reads the API key from SSM and opens its
+// connections. The target ratio is at most 1.5.
+func BenchmarkColdStartPenalty(b *testing.B) {
+	s, env := benchStack(b)
+	hello := filepath.Join(filepath.Dir(s.bootstrap), "hellofn")
+	lambdatest.BuildPackage(b, "./functions/autoscaler/testdata/hellofn", hello)
+	type times struct{ cold, warm []time.Duration }
+	var boot, min times
+	measure := func(bin string, into *times, check func(raw []byte)) {
+		e := lambdatest.Start(b, bin, env)
+		start := time.Now()
+		check(e.Invoke(b, lambdatest.ScheduledEvent(b)))
+		cold := time.Since(start)
+		start = time.Now()
+		check(e.Invoke(b, lambdatest.ScheduledEvent(b)))
+		into.cold, into.warm = append(into.cold, cold), append(into.warm, time.Since(start))
+		e.Stop()
+	}
+	for b.Loop() {
+		measure(s.bootstrap, &boot, func(raw []byte) { lambdatest.Summary(b, raw) })
+		measure(hello, &min, func(raw []byte) {
+			if string(raw) != `"hello"` {
+				b.Fatalf("hellofn answered %s", raw)
+			}
+		})
+	}
+	penalty := func(t times) float64 {
+		return float64(median(t.cold)-median(t.warm)) / float64(time.Millisecond)
+	}
+	b.ReportMetric(penalty(boot), "bootstrap-penalty-ms")
+	b.ReportMetric(penalty(min), "hello-penalty-ms")
+	b.ReportMetric(float64(median(boot.warm))/float64(time.Millisecond), "bootstrap-warm-ms")
+	if p := penalty(min); p > 0 {
+		b.ReportMetric(penalty(boot)/p, "penalty-ratio")
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // BenchmarkWarmInvoke times one scheduled invocation of a running bootstrap,

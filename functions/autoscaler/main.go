@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -26,10 +27,12 @@ func main() {
 		log.Info("settings loaded", slog.Any(logkey.Settings, s))
 	}
 	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
-	lambda.Start(lambdafn.New(lambdafn.Config{
+	h := lambdafn.New(lambdafn.Config{
 		Settings:    s,
 		SettingsErr: errors.Join(settingsErr, awsErr),
 		AWS:         awsCfg,
 		Log:         log,
-	}).Invoke)
+	})
+	go h.Prepare(context.Background())
+	lambda.Start(h.Invoke)
 }

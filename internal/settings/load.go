@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,24 +315,20 @@ func (l *loader) url(name string, required bool) string {
 	return ""
 }
 
-var appNamePattern = regexp.MustCompile(AppNamePattern)
-
 func (l *loader) appName() string {
 	v := l.raw(EnvAppName)
 	switch {
 	case v == "":
 		l.problem(EnvAppName, "required")
-	case !appNamePattern.MatchString(v):
+	case !isAppName(v):
 		l.bad(EnvAppName, v, "not a Heroku app name or id (lowercase letters, digits and dashes)")
 	}
 	return v
 }
 
-var processTypePattern = regexp.MustCompile(ProcessTypePattern)
-
 func (l *loader) processType() string {
 	v := l.value(EnvProcessType)
-	if !processTypePattern.MatchString(v) {
+	if !isProcessType(v) {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
 	}
 	return v
