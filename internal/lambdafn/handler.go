@@ -111,7 +111,7 @@ func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (ti
 			h.cfg.Log.ErrorContext(ctx, "the minute's later slots were not sent", slog.String(logkey.Error, qerr.Error()))
 			// Failing the invocation lets the error alarm see a queue the
 			// function cannot use; the tick itself is done.
-			err = errors.Join(err, fmt.Errorf("send slots: %w", qerr))
+			err = errors.Join(err, fmt.Errorf("tick queue: %w", qerr))
 		}
 	}
 	return sum, err
