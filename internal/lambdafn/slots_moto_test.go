@@ -150,3 +150,36 @@ func (s *safeBuilder) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestTickQueueUnavailable: when the minute's slots cannot be sent, the
+// scheduled tick still runs, and the invocation fails naming the tick
+// queue, so the error alarm sees a queue the function cannot use.
+func TestTickQueueUnavailable(t *testing.T) {
+	const key, app = "HRKU-queue-down-key", "queue-app"
+	f := newFixture(t, key, app, 0)
+	f.putKey(t, key)
+	s, err := settings.LoadLambda(getenv(map[string]string{
+		settings.EnvAppName:           app,
+		settings.EnvAPIKeyParameter:   f.param,
+		settings.EnvAPIURL:            f.heroku.URL,
+		settings.EnvHeartbeatURL:      f.beat.URL,
+		settings.EnvTableName:         f.table,
+		settings.EnvHeartbeatInterval: "30",
+		settings.EnvTickQueueURL:      "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs safeBuilder
+	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: io.Discard})
+	sum, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "ev", Time: time.Now()})
+	if err == nil || !strings.Contains(err.Error(), "tick queue") {
+		t.Errorf("error %v, want one naming the tick queue", err)
+	}
+	if sum.Verdict == "" || sum.EventID != "ev" {
+		t.Errorf("summary %+v: the scheduled tick did not run", sum)
+	}
+	if !strings.Contains(logs.String(), "the minute's later slots were not sent") {
+		t.Errorf("no log line for the lost slots:\n%s", logs.String())
+	}
+}
