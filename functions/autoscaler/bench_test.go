@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +51,74 @@ func BenchmarkColdStart(b *testing.B) {
 	if runs > 0 {
 		b.ReportMetric(float64(peak/runs)/(1<<20), "peak-RSS-MiB")
 	}
+}
+
+// BenchmarkColdStartPenalty starts the bootstrap and a minimal aws-lambda-go
+// function (testdata/hellofn, built the same way) under the emulator in
+// turn, in the same run, and reports each one's cold-start penalty: the
+// median first response minus the median second (warm) response of a fresh
+// process, so what the emulator and the stand-ins cost cancels out; and
+// the same on the bootstrap processes' own CPU time. The
+// bootstrap's first tick also reads the API key from SSM and opens its
+// connections. The target ratio is at most 1.5.
+func BenchmarkColdStartPenalty(b *testing.B) {
+	s, env := benchStack(b)
+	hello := filepath.Join(filepath.Dir(s.bootstrap), "hellofn")
+	lambdatest.BuildPackage(b, "./functions/autoscaler/testdata/hellofn", hello)
+	type times struct{ cold, warm, coldCPU, warmCPU []time.Duration }
+	var boot, min times
+	cpu := func(e *lambdatest.Emulator) time.Duration {
+		d, err := e.BootstrapCPU()
+		if err != nil && runtime.GOOS == "linux" {
+			b.Fatal(err)
+		}
+		return d
+	}
+	measure := func(bin string, into *times, check func(raw []byte)) {
+		e := lambdatest.Start(b, bin, env)
+		start := time.Now()
+		check(e.Invoke(b, lambdatest.ScheduledEvent(b)))
+		cold, coldCPU := time.Since(start), cpu(e)
+		start = time.Now()
+		check(e.Invoke(b, lambdatest.ScheduledEvent(b)))
+		warm, warmCPU := time.Since(start), cpu(e)-coldCPU
+		into.cold, into.warm = append(into.cold, cold), append(into.warm, warm)
+		into.coldCPU, into.warmCPU = append(into.coldCPU, coldCPU), append(into.warmCPU, warmCPU)
+		e.Stop()
+	}
+	for b.Loop() {
+		measure(s.bootstrap, &boot, func(raw []byte) { lambdatest.Summary(b, raw) })
+		measure(hello, &min, func(raw []byte) {
+			if string(raw) != `"hello"` {
+				b.Fatalf("hellofn answered %s", raw)
+			}
+		})
+	}
+	penalty := func(t times) float64 {
+		return float64(median(t.cold)-median(t.warm)) / float64(time.Millisecond)
+	}
+	b.ReportMetric(penalty(boot), "bootstrap-penalty-ms")
+	b.ReportMetric(penalty(min), "hello-penalty-ms")
+	b.ReportMetric(float64(median(boot.warm))/float64(time.Millisecond), "bootstrap-warm-ms")
+	if p := penalty(min); p > 0 {
+		b.ReportMetric(penalty(boot)/p, "penalty-ratio")
+	}
+	// The same on the processes' own CPU time, which a loaded machine does
+	// not inflate: what the cold start costs the function itself.
+	cpuPenalty := func(t times) float64 {
+		return float64(median(t.coldCPU)-median(t.warmCPU)) / float64(time.Millisecond)
+	}
+	b.ReportMetric(cpuPenalty(boot), "bootstrap-cpu-penalty-ms")
+	b.ReportMetric(cpuPenalty(min), "hello-cpu-penalty-ms")
+	if p := cpuPenalty(min); p > 0 {
+		b.ReportMetric(cpuPenalty(boot)/p, "cpu-penalty-ratio")
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // BenchmarkWarmInvoke times one scheduled invocation of a running bootstrap,

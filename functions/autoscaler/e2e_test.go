@@ -36,6 +36,9 @@ var e2eParams = map[string]string{
 	"NumberOfFailsToScaleUpAfter":    "3",
 	"NumberOfPassesToScaleDownAfter": "3",
 	"NotifyOnEveryScale":             "true",
+	// One tick per scheduled invocation: the shorter cadence has tests of
+	// its own (cadence_test.go).
+	"HeartbeatIntervalInSeconds": "60",
 }
 
 // TestEndToEnd drives the function, built for this machine and run under the

@@ -1,5 +1,6 @@
 // Command bootstrap is the autoscalebot Lambda function: EventBridge invokes
-// it once a minute and each invocation runs one tick.
+// it once a minute and each invocation runs one tick; under a 60 s interval
+// the tick queue invokes it for the minute's later slots.
 package main
 
 import (
@@ -10,7 +11,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
@@ -26,11 +26,13 @@ func main() {
 	if settingsErr == nil { // a bad configuration is logged by each invocation instead
 		log.Info("settings loaded", slog.Any(logkey.Settings, s))
 	}
-	awsCfg, awsErr := config.LoadDefaultConfig(context.Background(), config.WithLogger(lambdafn.SDKLogger(log)))
-	lambda.Start(lambdafn.New(lambdafn.Config{
+	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
+	h := lambdafn.New(lambdafn.Config{
 		Settings:    s,
 		SettingsErr: errors.Join(settingsErr, awsErr),
 		AWS:         awsCfg,
 		Log:         log,
-	}).Handle)
+	})
+	go h.Prepare(context.Background())
+	lambda.Start(h.Invoke)
 }

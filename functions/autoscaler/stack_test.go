@@ -73,6 +73,7 @@ type stack struct {
 	bootstrap string
 	params    map[string]string // template parameters the function is deployed with
 	fn        stacktest.Function
+	deployed  *stacktest.Stack
 
 	mu        sync.Mutex
 	emulators []*lambdatest.Emulator
@@ -154,7 +155,7 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	// The stack itself, created by moto's CloudFormation from template.yaml:
 	// the function's configuration, the table and the topic are its own.
 	deployed := stacktest.Deploy(ctx, t, moto, stacktest.Template(t), s.params)
-	s.fn = deployed.Function(ctx, t, functionID)
+	s.fn, s.deployed = deployed.Function(ctx, t, functionID), deployed
 	s.table, s.topicARN = deployed.Outputs["TableName"], deployed.Outputs["TopicArn"]
 	s.store = dynamostore.New(s.ddb, s.table, 0)
 	// moto's CloudFormation does not apply the table's TimeToLiveSpecification.

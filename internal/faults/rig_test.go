@@ -146,6 +146,8 @@ func newRig(t testing.TB) *rig {
 		"AUTOSCALE_NOTIFY_ON_EVERY_SCALE":                "true",
 		"AUTOSCALE_TABLE_NAME":                           r.table,
 		"AUTOSCALE_TOPIC_ARN":                            aws.ToString(topic.TopicArn),
+		// One tick per invocation: the tick queue has tests of its own.
+		"AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS": "60",
 	}
 	r.rewire()
 	t.Cleanup(func() { scanForKey(t, r) })

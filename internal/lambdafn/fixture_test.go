@@ -63,3 +63,5 @@ func (f *fixture) putKey(t *testing.T, value string) {
 		t.Fatalf("put parameter: %v", err)
 	}
 }
+
+func ddb(f *fixture) *dynamodb.Client { return dynamodb.NewFromConfig(f.cfg) }

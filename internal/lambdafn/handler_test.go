@@ -28,8 +28,15 @@ func (c *refusingClient) Do(r *http.Request) (*http.Response, error) {
 	return nil, errors.New("no AWS call expected: " + r.URL.String())
 }
 
+// getenv serves vars. The interval is 60 s unless vars set it: one tick
+// per scheduled event, no tick queue (cadence_test.go tests the queue).
 func getenv(vars map[string]string) func(string) string {
-	return func(name string) string { return vars[name] }
+	return func(name string) string {
+		if v, ok := vars[name]; ok || name != settings.EnvHeartbeatInterval {
+			return v
+		}
+		return "60"
+	}
 }
 
 func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {

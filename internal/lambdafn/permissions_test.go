@@ -1,10 +1,12 @@
 package lambdafn_test
 
 import (
-	"context"
-	"fmt"
+	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -13,8 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/smithy-go/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
@@ -22,24 +24,50 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
 
-// iamPrefix maps the SDK's service ids to IAM action prefixes.
-var iamPrefix = map[string]string{"DynamoDB": "dynamodb", "SNS": "sns", "SSM": "ssm"}
+// iamAction maps the operations whose IAM action has another name.
+var iamAction = map[string]string{"sqs:SendMessageBatch": "sqs:SendMessage"}
 
-// callRecorder notes the IAM action of every AWS call made through a config.
+// mappingSid is the role statement of the tick queue's event source
+// mapping, which Lambda's pollers use, not the function's code.
+const mappingSid = "TickQueueMappingPolls"
+
+// callRecorder notes the IAM action of every AWS request sent through it, as
+// it goes over the wire: the service from the signature's credential scope,
+// the operation from the JSON protocols' X-Amz-Target or the query
+// protocol's Action. Whatever makes the call (an SDK client or the function's
+// own SSM client) is seen.
 type callRecorder struct {
+	next  aws.HTTPClient
 	mu    sync.Mutex
 	calls map[string]bool
 }
 
-func (r *callRecorder) register(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("recordCall",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			action := iamPrefix[awsmiddleware.GetServiceID(ctx)] + ":" + awsmiddleware.GetOperationName(ctx)
-			r.mu.Lock()
-			r.calls[action] = true
-			r.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
+func (r *callRecorder) Do(req *http.Request) (*http.Response, error) {
+	auth := req.Header.Get("Authorization")
+	scope := strings.Split(auth[strings.Index(auth, "Credential=")+len("Credential="):], "/") // KEY/DATE/REGION/SERVICE/aws4_request
+	service := ""
+	if len(scope) >= 4 {
+		service = scope[3]
+	}
+	op := req.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndex(op, ".")+1:]
+	if op == "" && req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		op = form.Get("Action")
+	}
+	action := service + ":" + op
+	if alias, ok := iamAction[action]; ok {
+		action = alias
+	}
+	r.mu.Lock()
+	r.calls[action] = true
+	r.mu.Unlock()
+	return r.next.Do(req)
 }
 
 func (r *callRecorder) actions() []string {
@@ -54,8 +82,9 @@ func (r *callRecorder) actions() []string {
 }
 
 // TestFunctionUsesExactlyItsPermissions runs the handler through the
-// paths that touch AWS (key from SSM, a scale that is committed, recorded
-// and announced) and compares the AWS actions it really called with those
+// paths that touch AWS (key from SSM, the minute's slots sent to the tick
+// queue, a slot delivered from it, a scale that is committed, recorded and
+// announced) and compares the AWS actions it really called with those
 // the template grants its role: nothing used may be missing from the role,
 // and nothing granted may go unused.
 func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
@@ -63,9 +92,15 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	f := newFixture(t, key, app, 120*time.Millisecond) // too slow: every beat is a fail
 	ctx, base, heroku := f.ctx, f.cfg, f.heroku
 	topic := awstest.CreateTopic(ctx, t, base)
+	queue, err := sqs.NewFromConfig(base).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(t, "ticks"))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.putKey(t, key)
 
 	s, err := settings.LoadLambda(getenv(map[string]string{
+		settings.EnvHeartbeatInterval:  "30",
+		settings.EnvTickQueueURL:       aws.ToString(queue.QueueUrl),
 		settings.EnvAppName:            app,
 		settings.EnvAPIKeyParameter:    f.param,
 		settings.EnvAPIURL:             heroku.URL,
@@ -80,14 +115,20 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &callRecorder{calls: map[string]bool{}}
 	cfg := base.Copy()
-	cfg.APIOptions = append(cfg.APIOptions, rec.register)
+	rec := &callRecorder{next: http.DefaultClient, calls: map[string]bool{}}
+	if cfg.HTTPClient != nil {
+		rec.next = cfg.HTTPClient
+	}
+	cfg.HTTPClient = rec
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
-	for i := range 2 {
-		if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: fmt.Sprint(i)}); err != nil {
-			t.Fatalf("invocation %d: %v", i, err)
-		}
+	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "scheduled", Time: time.Now()}); err != nil {
+		t.Fatalf("scheduled invocation: %v", err)
+	}
+	slot, _ := json.Marshal(lambdafn.Slot{App: app, ProcessType: "web", Slot: 1, Due: time.Now(), Event: "scheduled"})
+	resp, err := h.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: string(slot), EventSource: "aws:sqs"}}})
+	if err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("slot invocation: %v %+v", err, resp)
 	}
 	if heroku.Quantity(app, "web") != 2 {
 		t.Fatal("the run did not scale, so it did not walk every path")
@@ -100,9 +141,10 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	}
 }
 
-// grantedActions lists the DynamoDB, SNS and SSM actions the template's
-// function role allows (logs and the optional KMS grant are Lambda's and
-// SSM's own business).
+// grantedActions lists the DynamoDB, SNS, SSM and SQS actions the
+// template's function role allows, conditional statements included (logs,
+// the optional KMS grant and the event source mapping's polling are
+// Lambda's and SSM's own business).
 func grantedActions(t *testing.T) []string {
 	t.Helper()
 	root, err := templatetest.RepoRoot()
@@ -123,7 +165,13 @@ func grantedActions(t *testing.T) []string {
 		for _, st := range doc["Statement"].([]any) {
 			stmt, ok := st.(map[string]any)
 			if !ok {
-				continue // a conditional statement (!If), the optional KMS grant
+				continue
+			}
+			if branches, ok := stmt["Fn::If"].([]any); ok && len(branches) == 3 {
+				stmt, _ = branches[1].(map[string]any) // the statement when its condition holds
+			}
+			if stmt["Sid"] == mappingSid {
+				continue
 			}
 			var actions []any
 			switch a := stmt["Action"].(type) {
@@ -134,7 +182,7 @@ func grantedActions(t *testing.T) []string {
 			}
 			for _, a := range actions {
 				name := a.(string)
-				if prefix, _, _ := strings.Cut(name, ":"); prefix == "dynamodb" || prefix == "sns" || prefix == "ssm" {
+				if prefix, _, _ := strings.Cut(name, ":"); prefix == "dynamodb" || prefix == "sns" || prefix == "ssm" || prefix == "sqs" {
 					out = append(out, name)
 				}
 			}

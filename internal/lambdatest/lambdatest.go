@@ -329,6 +329,17 @@ func (e *Emulator) BootstrapPeakMemory() (int64, error) {
 	return peakRSS(pid)
 }
 
+// BootstrapCPU returns the CPU time the running bootstrap has used so far,
+// all its threads together (Linux only). Unlike response times, it does not
+// grow when other processes load the machine.
+func (e *Emulator) BootstrapCPU() (time.Duration, error) {
+	pid, ok := e.BootstrapPID()
+	if !ok {
+		return 0, errors.New("bootstrap cpu time: no bootstrap process (not invoked yet, or not Linux)")
+	}
+	return cpuTime(pid)
+}
+
 func lookup(env []string, name string) string {
 	v := ""
 	for _, kv := range env {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // childPIDs returns the processes whose parent is pid, read from /proc.
@@ -75,4 +76,31 @@ func peakRSS(pid int) (int64, error) {
 		return 0, fmt.Errorf("peak memory of %d: %w", pid, err)
 	}
 	return 0, fmt.Errorf("peak memory of %d: no VmHWM in /proc/%d/status", pid, pid)
+}
+
+// cpuTime is the time the process's threads have run on a CPU: the sum of
+// the first field of /proc/PID/task/*/schedstat (nanoseconds), which unlike
+// /proc/PID/stat is not rounded to clock ticks.
+func cpuTime(pid int) (time.Duration, error) {
+	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
+	if err != nil {
+		return 0, fmt.Errorf("cpu time of %d: %w", pid, err)
+	}
+	var total time.Duration
+	for _, task := range tasks {
+		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", task.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread has exited
+		}
+		fields := strings.Fields(string(data))
+		if len(fields) == 0 {
+			continue
+		}
+		ns, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu time of %d: %w", pid, err)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
 }

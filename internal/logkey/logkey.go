@@ -39,6 +39,10 @@ const (
 	Text     = "text"     // a notice's text
 	Settings = "settings" // the group of the settings in force, logged at start-up
 	Trigger  = "trigger"  // what made the Lambda read the API key again
+	Slot     = "slot"     // a tick's slot within its scheduled minute (0: the scheduled invocation)
+	DueAt    = "dueAt"    // when a slot was due
+	Late     = "late"     // how long after its due time a slot arrived
+	Slots    = "slots"    // how many slots were sent to the tick queue
 )
 
 // Keys inside the settings group.
@@ -70,6 +74,7 @@ const (
 	NotifyOnEveryPing      = "notifyOnEveryPing"
 	Table                  = "table"
 	Topic                  = "topic"
+	TickQueue              = "tickQueue"
 	HistoryTTL             = "historyTtl"
 	FunctionTimeout        = "functionTimeout"
 	Policy                 = "policy"
@@ -83,11 +88,11 @@ var all = []string{
 	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
 	RateLimitRemaining, LatencySource,
-	Error, Detail, Event, Title, Text, Settings, Trigger,
+	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
 	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
-	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, HistoryTTL, FunctionTimeout,
+	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, TickQueue, HistoryTTL, FunctionTimeout,
 	Policy, TargetResponseTime, BootTime, ScaleDownWindow,
 }
 

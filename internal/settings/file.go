@@ -48,6 +48,7 @@ var fleetWide = map[string]string{
 	EnvTableName:         "the stack has one table",
 	EnvTopicARN:          "the stack has one topic",
 	EnvFunctionTimeout:   "the function has one timeout",
+	EnvTickQueueURL:      "the stack has one tick queue",
 	EnvHeartbeatInterval: "the local runner ticks every formation at one interval",
 	EnvStateFile:         "one state file holds every formation",
 }
@@ -390,7 +391,7 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		getenv := fl.overlay(top, e)
 		app, processType := strings.TrimSpace(getenv(EnvAppName)), Get(getenv, EnvProcessType)
 		label := fmt.Sprintf("%s/%s", app, processType)
-		if !appNamePattern.MatchString(app) || !processTypePattern.MatchString(processType) {
+		if !isAppName(app) || !isProcessType(processType) {
 			label = strconv.Quote(label)
 		}
 		where := ""

@@ -271,6 +271,7 @@ func TestLoadFleetErrors(t *testing.T) {
 			want: []string{
 				`line 3: FORMATIONS[0] (shop/web): HEROKU_API_KEY_PARAMETER: required (or AUTOSCALE_HEROKU_API_KEY)`,
 				`TABLE_NAME: required`,
+				`TICK_QUEUE_URL: required when AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS is under 60 (30)`,
 			},
 		},
 		{
@@ -417,7 +418,8 @@ func TestLoadFleetMissingFile(t *testing.T) {
 // working file (once its key parameter is allowed for the Lambda).
 func TestExampleFileLoads(t *testing.T) {
 	path := repoFile(t, "autoscalebot.example.yaml")
-	env := map[string]string{settings.EnvSettingsFile: path, settings.EnvTableName: "autoscalebot"}
+	env := map[string]string{settings.EnvSettingsFile: path, settings.EnvTableName: "autoscalebot",
+		settings.EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/autoscalebot-ticks"}
 	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
 		"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
 	} {

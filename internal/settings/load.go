@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +50,7 @@ const (
 	EnvScaleDownWindow        = "AUTOSCALE_SCALE_DOWN_WINDOW_IN_SECONDS"
 	EnvTableName              = "AUTOSCALE_TABLE_NAME"
 	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
+	EnvTickQueueURL           = "AUTOSCALE_TICK_QUEUE_URL"
 	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
 	EnvFunctionTimeout        = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
 	EnvStateFile              = "AUTOSCALE_STATE_FILE" // read by the command, not by Load
@@ -188,6 +188,10 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 		l.problem(EnvTableName, "required")
 	}
 	s.TopicARN = l.topicARN()
+	s.TickQueueURL = l.raw(EnvTickQueueURL)
+	if lambda {
+		l.lambdaInterval(s.HeartbeatInterval, s.TickQueueURL)
+	}
 	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 1, maxHistoryDays)) * 24 * time.Hour
 
 	// Both or neither: one alone would silently never notify.
@@ -347,24 +351,20 @@ func (l *loader) url(name string, required bool) string {
 	return ""
 }
 
-var appNamePattern = regexp.MustCompile(AppNamePattern)
-
 func (l *loader) appName() string {
 	v := l.raw(EnvAppName)
 	switch {
 	case v == "":
 		l.problem(EnvAppName, "required")
-	case !appNamePattern.MatchString(v):
+	case !isAppName(v):
 		l.bad(EnvAppName, v, "not a Heroku app name or id (lowercase letters, digits and dashes)")
 	}
 	return v
 }
 
-var processTypePattern = regexp.MustCompile(ProcessTypePattern)
-
 func (l *loader) processType() string {
 	v := l.value(EnvProcessType)
-	if !processTypePattern.MatchString(v) {
+	if !isProcessType(v) {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
 	}
 	return v
@@ -400,6 +400,25 @@ func (l *loader) location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// LambdaIntervals are the heartbeat intervals the Lambda function can keep:
+// each divides the scheduled minute into whole slots.
+var LambdaIntervals = []time.Duration{10 * time.Second, 15 * time.Second, 20 * time.Second, 30 * time.Second, time.Minute}
+
+// lambdaInterval checks the interval against what the once-a-minute schedule
+// can divide, and that a queue carries the minute's later slots.
+func (l *loader) lambdaInterval(interval time.Duration, queueURL string) {
+	if !l.ok(EnvHeartbeatInterval) {
+		return
+	}
+	if !slices.Contains(LambdaIntervals, interval) {
+		l.cross(EnvHeartbeatInterval, strconv.Itoa(int(interval.Seconds())), "must be 10, 15, 20, 30 or 60 in Lambda")
+		return
+	}
+	if interval < time.Minute && queueURL == "" {
+		l.problem(EnvTickQueueURL, fmt.Sprintf("required when %s is under 60 (%d)", EnvHeartbeatInterval, int(interval.Seconds())))
+	}
 }
 
 func (l *loader) topicARN() string {

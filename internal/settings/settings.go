@@ -26,7 +26,7 @@ type Settings struct {
 
 	HeartbeatURL      string
 	HeartbeatTimeout  time.Duration
-	HeartbeatInterval time.Duration // local runner only
+	HeartbeatInterval time.Duration // time between two ticks
 	MaxResponseTime   time.Duration // strictly slower is a fail
 	MinResponseTime   time.Duration // strictly faster is a pass
 
@@ -66,6 +66,9 @@ type Settings struct {
 	TableName  string
 	TopicARN   string
 	HistoryTTL time.Duration
+	// TickQueueURL is the SQS queue the scheduled invocation sends the
+	// minute's later slots to (Lambda with an interval under 60 s).
+	TickQueueURL string
 
 	// FunctionTimeout is the Lambda function's timeout, when configured
 	// (0: unknown); the probe must finish well inside it.
@@ -198,6 +201,7 @@ func (s Settings) LogValue() slog.Value {
 		slog.String(logkey.ScaleDownWindow, s.ScaleDownWindow.String()),
 		slog.String(logkey.Table, s.TableName),
 		slog.String(logkey.Topic, s.TopicARN),
+		slog.String(logkey.TickQueue, s.TickQueueURL),
 		slog.String(logkey.HistoryTTL, s.HistoryTTL.String()),
 		slog.String(logkey.FunctionTimeout, s.FunctionTimeout.String()),
 	)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"maps"
 	"reflect"
 	"strconv"
 	"strings"
@@ -470,10 +471,17 @@ func TestLoadLambda(t *testing.T) {
 		{"no key", map[string]string{EnvTableName: "t"}, []string{EnvAPIKeyParameter}},
 		{"both keys", map[string]string{EnvAPIKey: testKey, EnvAPIKeyParameter: "/p", EnvTableName: "t"}, []string{EnvAPIKeyParameter}},
 		{"core settings still checked", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvAppName: ""}, []string{EnvAppName}},
+		{"interval 60 needs no queue", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "60", EnvTickQueueURL: ""}, nil},
+		{"interval 10 with a queue", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "10"}, nil},
+		{"default interval without a queue", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvTickQueueURL: ""}, []string{EnvTickQueueURL}},
+		{"interval the minute cannot divide", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "25"}, []string{EnvHeartbeatInterval}},
+		{"interval above the minute", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "120"}, []string{EnvHeartbeatInterval}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadLambda(envOf(t, tt.vars))
+			vars := map[string]string{EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/ticks"}
+			maps.Copy(vars, tt.vars)
+			_, err := LoadLambda(envOf(t, vars))
 			if tt.wantVars == nil {
 				if err != nil {
 					t.Fatalf("LoadLambda: %v", err)
@@ -664,7 +672,7 @@ var knownVars = map[string]bool{
 	EnvScaleDiffPeriod: true, EnvNotifyIfNeedsExceedMax: true, EnvNotifyIfNeedsBelowMin: true, EnvNotifyOnScaleFails: true,
 	EnvNotifyOnEveryScale: true, EnvNotifyOnEveryPing: true, EnvDryRun: true, EnvTableName: true,
 	EnvTopicARN: true, EnvHistoryTTL: true, EnvFunctionTimeout: true, EnvSignal: true, EnvMaxQueueTime: true,
-	EnvMinQueueTime: true, EnvPolicy: true, EnvTargetResponseTime: true, EnvBootTime: true, EnvScaleDownWindow: true,
+	EnvMinQueueTime: true, EnvPolicy: true, EnvTargetResponseTime: true, EnvBootTime: true, EnvScaleDownWindow: true, EnvTickQueueURL: true,
 }
 
 func checkInvariants(t *testing.T, s Settings) {

@@ -314,3 +314,9 @@ func motoDo(req *http.Request, service string, decode func([]byte) error) error 
 	}
 	return decode(data)
 }
+
+// LambdaRequest sends one request to moto's Lambda API (which the tests'
+// SDK has no client for) and decodes the JSON answer into out, if not nil.
+func (s *Stack) LambdaRequest(ctx context.Context, method, path string, body []byte, out any) error {
+	return motoRequest(ctx, s.moto, "lambda", method, path, body, out)
+}

@@ -100,6 +100,7 @@ func specific(doc map[string]any, r any) bool {
 func checkFunctionGrants(t *testing.T, doc map[string]any) {
 	logStreams := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AutoscalerLogGroup}:log-stream:*"}
 	table := map[string]any{"Fn::GetAtt": []any{"StateTable", "Arn"}}
+	queue := map[string]any{"Fn::GetAtt": []any{"TickQueue", "Arn"}}
 	want := map[string]any{
 		"logs:CreateLogStream":    logStreams,
 		"logs:PutLogEvents":       logStreams,
@@ -109,6 +110,12 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 		"sns:Publish":             map[string]any{"Ref": "NotificationTopic"},
 		"ssm:GetParameter":        map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${HerokuApiKeyParameterName}"},
 		"kms:Decrypt":             map[string]any{"Ref": "HerokuApiKeyKmsKeyArn"},
+		// The scheduled invocation sends the minute's later slots; the
+		// event source mapping polls under the same role.
+		"sqs:SendMessage":        queue,
+		"sqs:ReceiveMessage":     queue,
+		"sqs:DeleteMessage":      queue,
+		"sqs:GetQueueAttributes": queue,
 	}
 	got := map[string]any{}
 	for _, s := range allStatements(doc)["AutoscalerFunctionRole"] {

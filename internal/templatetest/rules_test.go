@@ -105,6 +105,7 @@ func fits(t *testing.T, ms, seconds int) bool {
 		settings.EnvTopicARN:         "arn:aws:sns:us-east-1:123456789012:topic",
 		settings.EnvHeartbeatTimeout: strconv.Itoa(ms),
 		settings.EnvFunctionTimeout:  strconv.Itoa(seconds),
+		settings.EnvTickQueueURL:     "https://sqs.us-east-1.amazonaws.com/123456789012/ticks",
 	}
 	_, err := settings.LoadLambda(func(k string) string { return env[k] })
 	if err == nil {

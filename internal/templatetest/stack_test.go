@@ -218,6 +218,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_HEROKU_PROCESS_TYPE":                            "web",
 		"AUTOSCALE_HEARTBEAT_URL":                                  "https://my-app.herokuapp.com/heartbeat",
 		"AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS":                        "10000",
+		"AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS":                  "30",
 		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":                        "1000",
 		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":                        "200",
 		"AUTOSCALE_SIGNAL":                                         "response_time",
@@ -246,6 +247,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS":                    "30",
 		"AUTOSCALE_TABLE_NAME":                                     stack.Outputs["TableName"],
 		"AUTOSCALE_TOPIC_ARN":                                      stack.Outputs["TopicArn"],
+		"AUTOSCALE_TICK_QUEUE_URL":                                 stack.Resources["TickQueue"],
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment:\n%v\nwant\n%v", env, want)
@@ -257,7 +259,7 @@ func TestFunctionEnvironment(t *testing.T) {
 	}
 	minimal := map[string]string{}
 	for _, name := range []string{settings.EnvAppName, settings.EnvHeartbeatURL, settings.EnvAPIKeyParameter,
-		settings.EnvTableName, settings.EnvTopicARN, settings.EnvFunctionTimeout} {
+		settings.EnvTableName, settings.EnvTopicARN, settings.EnvFunctionTimeout, settings.EnvTickQueueURL} {
 		minimal[name] = env[name]
 	}
 	fromCore, err := settings.LoadLambda(func(k string) string { return minimal[k] })

@@ -1,6 +1,6 @@
-// Package tick runs one autoscaler beat: load state, probe the heartbeat,
-// read the formation, decide, commit the decision, scale, record the outcome
-// and notify. The Lambda handler and the local runner both call Tick.
+// Package tick runs one autoscaler beat: load state, probe the heartbeat
+// and read the formation (at the same time), decide, commit the decision,
+// scale, record the outcome and notify (at the same time). The Lambda handler and the local runner both call Tick.
 package tick
 
 import (
@@ -138,22 +138,30 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		return sum, nil
 	}
 
-	result := t.probe(ctx)
-	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
-	sum.LatencySource = result.Source
-
+	// The probe and the formation read each wait on the network, often for
+	// hundreds of milliseconds: they run at the same time, so the tick
+	// costs the slower of the two, not their sum. Both start only after
+	// the state is read (one DynamoDB GetItem), because a duplicate
+	// delivery must neither probe nor spend a Heroku token, and the stored
+	// rate limit decides whether the formation is read at all.
+	probed := make(chan probe.Result, 1)
+	go func() { probed <- t.probe(ctx) }()
 	var current int
+	var readErr error
 	if remaining, low := t.rateLimitLow(ctx, loaded); low {
 		current, sum.QuantityFromState = loaded.Quantity, true
 		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int(logkey.RateLimitRemaining, remaining))
 	} else {
-		current, err = t.Formation.Quantity(ctx, key.App, key.ProcessType)
-		if c := cause(err); c.NeedsPerson() {
-			return t.refused(ctx, log, key, loaded, result, eventID, sum, err, c)
-		}
-		if err != nil {
-			return sum, fmt.Errorf("read formation: %w", err)
-		}
+		current, readErr = t.Formation.Quantity(ctx, key.App, key.ProcessType)
+	}
+	result := <-probed
+	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
+	sum.LatencySource = result.Source
+	if c := cause(readErr); c.NeedsPerson() {
+		return t.refused(ctx, log, key, loaded, result, eventID, sum, readErr, c)
+	}
+	if readErr != nil {
+		return sum, fmt.Errorf("read formation: %w", readErr)
 	}
 	now := t.Now()
 	in := decision.Input{Settings: s, State: loaded, Probe: result, Current: current, Now: now}
@@ -210,10 +218,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 
 	// History and notices are reports: a failure is logged and never undoes
 	// the scale or the state already saved.
-	if err := t.Store.Append(ctx, key, records...); err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
-	}
-	t.notify(ctx, log, &sum, notices)
+	t.report(ctx, log, key, &sum, records, notices)
 	t.logTick(ctx, log, sum)
 	if scaleOut.Cause.NeedsPerson() {
 		// As when the read is refused: fail, so the error alarm sees it.
@@ -275,10 +280,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 		return sum, fmt.Errorf("read formation: %w (and saving state failed: %v)", readErr, err)
 	}
 	sum.SlowStreak, sum.FastStreak, sum.RateLimitRemaining = saved.SlowStreak, saved.FastStreak, saved.RateLimitRemaining
-	if err := t.Store.Append(ctx, key, rec); err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
-	}
-	t.notify(ctx, log, &sum, notices)
+	t.report(ctx, log, key, &sum, []state.Record{rec}, notices)
 	t.logTick(ctx, log, sum)
 	return sum, fmt.Errorf("read formation: %w", readErr)
 }
@@ -295,6 +297,18 @@ func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Resul
 		next.EventIDs = appendBounded(loaded.EventIDs, eventID, eventIDLimit)
 	}
 	next.RateLimitRemaining = t.remaining(loaded.RateLimitRemaining)
+}
+
+// report writes the history records and sends the notices at the same time:
+// nothing waits for either, so the tick costs the slower of the two. It
+// returns when both are done, so neither is lost when the invocation ends.
+func (t *Ticker) report(ctx context.Context, log *slog.Logger, key state.Key, sum *Summary, records []state.Record, notices []notify.Notice) {
+	appended := make(chan error, 1)
+	go func() { appended <- t.Store.Append(ctx, key, records...) }()
+	t.notify(ctx, log, sum, notices)
+	if err := <-appended; err != nil {
+		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
+	}
 }
 
 func (t *Ticker) notify(ctx context.Context, log *slog.Logger, sum *Summary, notices []notify.Notice) {
