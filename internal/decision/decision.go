@@ -71,16 +71,16 @@ func Decide(in Input) Decision {
 	return original(in)
 }
 
-// original applies the rules in the original's order: update the streaks, pull
-// the quantity inside the bounds, then scale up on a slow streak or down on a
-// fast one, by INCREMENT and never past a bound.
-func original(in Input) Decision {
+// observe starts a decision as every policy does: the state carried
+// forward, the bounds in force, the streaks and the probe-error episode
+// moved on by this heartbeat, and the notice for every ping.
+func observe(in Input, policy settings.Policy) (Decision, state.State, noticer) {
 	s := in.Settings
 	next := in.State
 	next.Quantity = in.Current
 	next.Recent = append([]state.ScaleEvent(nil), in.State.Recent...)
 	lo, hi := s.Bounds(in.Now)
-	d := Decision{Current: in.Current, Target: in.Current, Min: lo, Max: hi, Reason: Steady, Policy: settings.PolicyOriginal}
+	d := Decision{Current: in.Current, Target: in.Current, Min: lo, Max: hi, Reason: Steady, Policy: policy}
 	n := newNoticer(in)
 
 	switch in.Probe.Verdict {
@@ -104,6 +104,16 @@ func original(in Input) Decision {
 	if s.NotifyOnEveryPing {
 		d.Notices = append(d.Notices, n.ping())
 	}
+	return d, next, n
+}
+
+// original applies the rules in the original's order: update the streaks, pull
+// the quantity inside the bounds, then scale up on a slow streak or down on a
+// fast one, by INCREMENT and never past a bound.
+func original(in Input) Decision {
+	s := in.Settings
+	d, next, n := observe(in, settings.PolicyOriginal)
+	lo, hi := d.Min, d.Max
 
 	slow := next.SlowStreak >= s.FailsToScaleUp
 	fast := next.FastStreak >= s.PassesToScaleDown

@@ -54,36 +54,10 @@ const (
 // cooldown, the plan's limit, one notice per episode.
 func proportional(in Input) Decision {
 	s := in.Settings
-	next := in.State
-	next.Quantity = in.Current
-	next.Recent = append([]state.ScaleEvent(nil), in.State.Recent...)
-	lo, hi := s.Bounds(in.Now)
-	d := Decision{Current: in.Current, Target: in.Current, Min: lo, Max: hi, Reason: Steady, Policy: settings.PolicyProportional}
-	n := newNoticer(in)
-
-	// The streaks mean what they mean under the original (status shows
-	// them); this policy decides on the smoothed latency instead.
-	switch in.Probe.Verdict {
-	case probe.Fail:
-		next.SlowStreak++
-		next.FastStreak = 0
-	case probe.Pass:
-		next.FastStreak++
-		next.SlowStreak = 0
-	case probe.OK:
-		next.SlowStreak, next.FastStreak = 0, 0
-	}
-	if in.Probe.Verdict == probe.Error {
-		if !next.Episodes.ProbeError {
-			d.Notices = append(d.Notices, n.probeError())
-		}
-		next.Episodes.ProbeError = true
-	} else {
-		next.Episodes.ProbeError = false
-	}
-	if s.NotifyOnEveryPing {
-		d.Notices = append(d.Notices, n.ping())
-	}
+	// The streaks move as under the original (status shows them); this
+	// policy decides on the smoothed latency instead.
+	d, next, n := observe(in, settings.PolicyProportional)
+	lo, hi := d.Min, d.Max
 	if next.Episodes.ScaleDiff && !scaleDiffExceeded(s, next.Recent, in.Current, in.Now) {
 		next.Episodes.ScaleDiff = false
 	}
