@@ -240,6 +240,19 @@ func docsGolden(t *testing.T, name, got string) {
 	}
 }
 
+// docsQuoted is docsGolden for a table the README quotes whole, in section.
+func docsQuoted(t *testing.T, name, got, section string) {
+	t.Helper()
+	docsGolden(t, name, got)
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), got) {
+		t.Errorf("README.md does not quote docs/%s as it is now: paste it into %q", name, section)
+	}
+}
+
 // TestHistoryNamesThePolicy: a record decided by a policy other than the
 // original says so in the table and in JSON.
 func TestHistoryNamesThePolicy(t *testing.T) {

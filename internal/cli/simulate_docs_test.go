@@ -60,16 +60,7 @@ func TestSimulateDocs(t *testing.T) {
 				r.Jitter, r.MeanUnderProvisionedSeconds)
 		}
 	}
-	docsGolden(t, "simulate-defaults.md", table.String())
-
-	// The README quotes the table whole.
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), table.String()) {
-		t.Error("README.md does not quote docs/simulate-defaults.md as it is now: paste it into \"Tuning with the simulator\"")
-	}
+	docsQuoted(t, "simulate-defaults.md", table.String(), "Tuning with the simulator")
 }
 
 // shellJoin quotes the arguments that need it, as a user would type them.

@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,12 +42,5 @@ func TestSimulateSignalDocs(t *testing.T) {
 				rep.Ideal.ScaleUps, rep.Ideal.ScaleDowns, 100*r.TimeshareU, 100*r.TimeshareO, r.Jitter)
 		}
 	}
-	docsGolden(t, "simulate-signals.md", table.String())
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), table.String()) {
-		t.Error("README.md does not quote docs/simulate-signals.md as it is now: paste it into \"Scaling on queue time\"")
-	}
+	docsQuoted(t, "simulate-signals.md", table.String(), "Scaling on queue time")
 }
