@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -78,7 +77,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg}
 	if cfg.SettingsErr == nil && cfg.Settings.TickQueueURL != "" {
-		h.queue = sqs.NewFromConfig(cfg.AWS)
+		h.queue = newSQSClient(cfg.AWS)
 	}
 	return h
 }
