@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -175,7 +174,7 @@ func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, *rotatingFormati
 	}
 	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)
 	if s.TopicARN != "" {
-		notifier = snsnotify.New(sns.NewFromConfig(h.cfg.AWS), s.TopicARN)
+		notifier = snsnotify.New(snsnotify.NewClient(h.cfg.AWS), s.TopicARN)
 	}
 	prober := tick.NewProber(s)
 	if h.cfg.Transport != nil {
