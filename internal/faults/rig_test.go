@@ -164,7 +164,7 @@ func (r *rig) rewire() {
 	cfg := awstest.SharedMoto(r.t).Config(r.t)
 	r.client = herokuapi.New(s.APIURL, s.APIKey, herokuapi.WithTimeout(500*time.Millisecond))
 	r.store = dynamostore.New(dynamodb.NewFromConfig(cfg), s.TableName, s.HistoryTTL)
-	r.notifier = &recorder{next: snsnotify.New(sns.NewFromConfig(cfg), s.TopicARN), notices: r.notices()}
+	r.notifier = &recorder{next: snsnotify.New(snsnotify.NewClient(cfg), s.TopicARN), notices: r.notices()}
 	// As the Lambda handler wires it: a dry run reads through the real client.
 	var formation tick.Formation = r.client
 	if s.DryRun {

@@ -11,9 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 )
 
@@ -57,7 +56,46 @@ func SlotID(eventID string, n int) string {
 
 // queueSender lists what the handler calls on SQS.
 type queueSender interface {
-	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	SendMessageBatch(ctx context.Context, in *sendBatchInput) (*sendBatchOutput, error)
+}
+
+// sendBatchInput and sendBatchOutput are SQS's SendMessageBatch request and
+// answer, as far as the handler uses them.
+type sendBatchInput struct {
+	QueueURL string `json:"QueueUrl"`
+	Entries  []sendBatchEntry
+}
+
+type sendBatchEntry struct {
+	ID           string `json:"Id"`
+	MessageBody  string
+	DelaySeconds int32
+}
+
+type sendBatchOutput struct {
+	Failed []struct {
+		ID      string `json:"Id"`
+		Code    string
+		Message string
+	}
+}
+
+// sqsClient sends to SQS with a small signed client: the SDK's SQS client
+// would add its package start-up (a schema of every SQS operation, an
+// endpoint table) to every cold start, for one call a minute.
+type sqsClient struct{ c *awsjson.Client }
+
+// sqsService is SQS's JSON protocol; AWS_ENDPOINT_URL_SQS points it elsewhere.
+var sqsService = awsjson.Service{Name: "sqs", SDKID: "SQS", TargetPrefix: "AmazonSQS", JSONVersion: "1.0"}
+
+func newSQSClient(cfg aws.Config) sqsClient { return sqsClient{c: awsjson.New(cfg, sqsService)} }
+
+func (q sqsClient) SendMessageBatch(ctx context.Context, in *sendBatchInput) (*sendBatchOutput, error) {
+	var out sendBatchOutput
+	if err := q.c.Call(ctx, "SendMessageBatch", in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // laterSlots returns the slots of the minute that starts at scheduled which
@@ -94,15 +132,15 @@ func (h *Handler) enqueue(ctx context.Context, q queueSender, slots []Slot) erro
 	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 	defer cancel()
 	now := h.cfg.Now()
-	in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(h.cfg.Settings.TickQueueURL)}
+	in := &sendBatchInput{QueueURL: h.cfg.Settings.TickQueueURL}
 	for _, s := range slots {
 		body, err := json.Marshal(s)
 		if err != nil {
 			return fmt.Errorf("encode slot %d: %w", s.Slot, err)
 		}
-		in.Entries = append(in.Entries, sqstypes.SendMessageBatchRequestEntry{
-			Id:           aws.String("slot" + strconv.Itoa(s.Slot)),
-			MessageBody:  aws.String(string(body)),
+		in.Entries = append(in.Entries, sendBatchEntry{
+			ID:           "slot" + strconv.Itoa(s.Slot),
+			MessageBody:  string(body),
 			DelaySeconds: delaySeconds(s.Due, now),
 		})
 	}
@@ -113,7 +151,7 @@ func (h *Handler) enqueue(ctx context.Context, q queueSender, slots []Slot) erro
 	if len(out.Failed) > 0 {
 		f := out.Failed[0]
 		return fmt.Errorf("send slots: %d of %d refused, first %s: %s %s", len(out.Failed), len(slots),
-			aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message))
+			f.ID, f.Code, f.Message)
 	}
 	h.cfg.Log.InfoContext(ctx, "slots sent", slog.Int(logkey.Slots, len(slots)))
 	return nil

@@ -15,8 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -78,7 +76,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg}
 	if cfg.SettingsErr == nil && cfg.Settings.TickQueueURL != "" {
-		h.queue = sqs.NewFromConfig(cfg.AWS)
+		h.queue = newSQSClient(cfg.AWS)
 	}
 	return h
 }
@@ -176,7 +174,7 @@ func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, *rotatingFormati
 	}
 	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)
 	if s.TopicARN != "" {
-		notifier = snsnotify.New(sns.NewFromConfig(h.cfg.AWS), s.TopicARN)
+		notifier = snsnotify.New(snsnotify.NewClient(h.cfg.AWS), s.TopicARN)
 	}
 	prober := tick.NewProber(s)
 	if h.cfg.Transport != nil {

@@ -34,8 +34,8 @@ const mappingSid = "TickQueueMappingPolls"
 // callRecorder notes the IAM action of every AWS request sent through it, as
 // it goes over the wire: the service from the signature's credential scope,
 // the operation from the JSON protocols' X-Amz-Target or the query
-// protocol's Action. Whatever makes the call (an SDK client or the function's
-// own SSM client) is seen.
+// protocol's Action. Whatever makes the call (an SDK client or one of the
+// function's own small SSM, SQS and SNS clients) is seen.
 type callRecorder struct {
 	next  aws.HTTPClient
 	mu    sync.Mutex

@@ -1,0 +1,175 @@
+// Package awsjson makes calls to AWS services that speak the JSON protocols
+// (awsJson1_0, awsJson1_1), signed with Signature Version 4. It is what the
+// Lambda function needs of SSM and SQS without their SDK clients: each of
+// those links, and builds at start-up, a schema of every operation of its
+// service and a table of every endpoint, which cost the cold start time and
+// the binary size for one or two calls.
+package awsjson
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// Service describes one AWS service's JSON protocol.
+type Service struct {
+	Name         string // signing name and endpoint prefix: "ssm", "sqs"
+	SDKID        string // the SDK's service id, for AWS_ENDPOINT_URL_<ID>: "SSM", "SQS"
+	TargetPrefix string // X-Amz-Target before the operation: "AmazonSSM"
+	JSONVersion  string // "1.0" or "1.1"
+}
+
+// maxAttempts bounds the tries of one call, as the SDK's standard retryer.
+const maxAttempts = 3
+
+// maxAnswer bounds what is read of an answer.
+const maxAnswer = 1 << 20
+
+// Client calls one service in cfg's region with cfg's credentials and HTTP
+// client.
+type Client struct {
+	svc      Service
+	cfg      aws.Config
+	endpoint string
+	http     aws.HTTPClient
+	signer   *v4.Signer
+}
+
+// New returns a client for svc. Its endpoint is the service's own from
+// cfg's config sources (AWS_ENDPOINT_URL_<ID>, see lambdafn.EnvConfig), else
+// cfg.BaseEndpoint (AWS_ENDPOINT_URL), else the service's regional endpoint.
+func New(cfg aws.Config, svc Service) *Client {
+	c := &Client{svc: svc, cfg: cfg, http: cfg.HTTPClient, signer: v4.NewSigner()}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	c.endpoint = "https://" + svc.Name + "." + cfg.Region + ".amazonaws.com"
+	if strings.HasPrefix(cfg.Region, "cn-") {
+		c.endpoint += ".cn"
+	}
+	if cfg.BaseEndpoint != nil {
+		c.endpoint = *cfg.BaseEndpoint
+	}
+	for _, src := range cfg.ConfigSources {
+		if p, ok := src.(interface {
+			GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
+		}); ok {
+			if v, found, err := p.GetServiceBaseEndpoint(context.Background(), svc.SDKID); found && err == nil {
+				c.endpoint = v
+			}
+		}
+	}
+	return c
+}
+
+// APIError is an error answer from the service.
+type APIError struct {
+	Service string // "ssm"
+	Code    string // e.g. ParameterNotFound, ThrottlingException
+	Message string
+	Status  int
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s: %s (HTTP %d): %s", e.Service, e.Code, e.Status, e.Message)
+}
+
+// Call sends operation op with the input in (JSON-encoded) and decodes the
+// answer into out. An answer that the service is busy or failing, or a
+// connection that failed, is tried again, up to maxAttempts.
+func (c *Client) Call(ctx context.Context, op string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", op, err)
+	}
+	var lastErr error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return errors.Join(lastErr, ctx.Err())
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+		}
+		err := c.callOnce(ctx, op, body, out)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		lastErr = err
+	}
+	return lastErr
+}
+
+func retryable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500 || strings.Contains(ae.Code, "Throttling")
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+func (c *Client) callOnce(ctx context.Context, op string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.endpoint, "/")+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-"+c.svc.JSONVersion)
+	req.Header.Set("X-Amz-Target", c.svc.TargetPrefix+"."+op)
+	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("credentials: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.Name, c.cfg.Region, time.Now()); err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return c.apiError(resp, data)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode %s answer: %w", op, err)
+	}
+	return nil
+}
+
+// apiError reads an error answer: the code from __type
+// ("com.amazonaws.ssm#ParameterNotFound" or the bare name) or the
+// X-Amzn-ErrorType header, the message from message or Message.
+func (c *Client) apiError(resp *http.Response, data []byte) error {
+	var e struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+		Upper   string `json:"Message"`
+	}
+	_ = json.Unmarshal(data, &e)
+	code := e.Type
+	if code == "" {
+		code, _, _ = strings.Cut(resp.Header.Get("X-Amzn-ErrorType"), ":")
+	}
+	code = code[strings.LastIndex(code, "#")+1:]
+	if code == "" {
+		code = http.StatusText(resp.StatusCode)
+	}
+	return &APIError{Service: c.svc.Name, Code: code, Message: e.Message + e.Upper, Status: resp.StatusCode}
+}

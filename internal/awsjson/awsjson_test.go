@@ -1,0 +1,72 @@
+package awsjson_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
+)
+
+var sqs = awsjson.Service{Name: "sqs", SDKID: "SQS", TargetPrefix: "AmazonSQS", JSONVersion: "1.0"}
+
+// TestCall: the request carries the operation, the protocol version and a
+// signature for the service in the region; the answer is decoded; an error
+// answer comes back as an *APIError with the service's code, from __type
+// (with or without its namespace) or, failing that, X-Amzn-ErrorType.
+func TestCall(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		header    string // X-Amzn-ErrorType
+		body      string
+		wantID    string
+		wantCode  string
+		wantError string
+	}{
+		{"answer", 200, "", `{"Failed":[{"Id":"slot1"}]}`, "slot1", "", ""},
+		{"namespaced type", 400, "", `{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"no queue"}`, "", "QueueDoesNotExist",
+			"sqs: QueueDoesNotExist (HTTP 400): no queue"},
+		{"header only", 400, "AccessDeniedException:http://internal.amazon.com/", `{"Message":"denied"}`, "", "AccessDeniedException",
+			"sqs: AccessDeniedException (HTTP 400): denied"},
+		{"nothing but a status", 403, "", `not json`, "", "Forbidden", "sqs: Forbidden (HTTP 403): "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if r.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessageBatch" ||
+					r.Header.Get("Content-Type") != "application/x-amz-json-1.0" ||
+					!strings.Contains(r.Header.Get("Authorization"), "/eu-west-1/sqs/aws4_request") ||
+					string(body) != `{"QueueUrl":"q"}` {
+					t.Errorf("request %q %q %q %s", r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), r.Header.Get("Authorization"), body)
+				}
+				if tt.header != "" {
+					w.Header().Set("X-Amzn-ErrorType", tt.header)
+				}
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
+				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+					return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+				})}
+			var out struct{ Failed []struct{ Id string } }
+			err := awsjson.New(cfg, sqs).Call(context.Background(), "SendMessageBatch", map[string]string{"QueueUrl": "q"}, &out)
+			var apiErr *awsjson.APIError
+			switch {
+			case tt.wantCode == "" && (err != nil || len(out.Failed) != 1 || out.Failed[0].Id != tt.wantID):
+				t.Errorf("Call = %+v, %v; want failed id %s", out, err, tt.wantID)
+			case tt.wantCode != "" && (!errors.As(err, &apiErr) || apiErr.Code != tt.wantCode || err.Error() != tt.wantError):
+				t.Errorf("Call error %v, want %q", err, tt.wantError)
+			}
+		})
+	}
+}
