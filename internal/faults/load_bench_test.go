@@ -182,8 +182,8 @@ func valueSize(v types.AttributeValue) int {
 }
 
 // historyKinds counts the formation's history items by kind. It reads the
-// items rather than asking for a count: moto's Select COUNT pages have been
-// seen to come back short under load.
+// items rather than asking for a count: moto's Select COUNT answers came
+// back short here (truncated bodies the SDK only warns about).
 func (r *rig) historyKinds(b *testing.B) map[string]int {
 	b.Helper()
 	paginator := dynamodb.NewQueryPaginator(r.db, &dynamodb.QueryInput{
