@@ -55,23 +55,32 @@ func New(cfg aws.Config, svc Service) *Client {
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
-	c.endpoint = "https://" + svc.Name + "." + cfg.Region + ".amazonaws.com"
+	c.endpoint = Endpoint(cfg, svc.Name, svc.SDKID)
+	return c
+}
+
+// Endpoint is the base URL of the service called name (its SDK id sdkID):
+// its own from cfg's config sources (AWS_ENDPOINT_URL_<ID>, see
+// lambdafn.EnvConfig), else cfg.BaseEndpoint (AWS_ENDPOINT_URL), else the
+// service's regional endpoint.
+func Endpoint(cfg aws.Config, name, sdkID string) string {
+	endpoint := "https://" + name + "." + cfg.Region + ".amazonaws.com"
 	if strings.HasPrefix(cfg.Region, "cn-") {
-		c.endpoint += ".cn"
+		endpoint += ".cn"
 	}
 	if cfg.BaseEndpoint != nil {
-		c.endpoint = *cfg.BaseEndpoint
+		endpoint = *cfg.BaseEndpoint
 	}
 	for _, src := range cfg.ConfigSources {
 		if p, ok := src.(interface {
 			GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
 		}); ok {
-			if v, found, err := p.GetServiceBaseEndpoint(context.Background(), svc.SDKID); found && err == nil {
-				c.endpoint = v
+			if v, found, err := p.GetServiceBaseEndpoint(context.Background(), sdkID); found && err == nil {
+				endpoint = v
 			}
 		}
 	}
-	return c
+	return endpoint
 }
 
 // APIError is an error answer from the service.

@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 )
 
 // Client makes SNS's Publish call, and only it. The SDK's SNS client links
@@ -48,22 +50,7 @@ func NewClient(cfg aws.Config) *Client {
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
-	c.endpoint = "https://sns." + cfg.Region + ".amazonaws.com"
-	if strings.HasPrefix(cfg.Region, "cn-") {
-		c.endpoint += ".cn"
-	}
-	if cfg.BaseEndpoint != nil {
-		c.endpoint = *cfg.BaseEndpoint
-	}
-	for _, src := range cfg.ConfigSources {
-		if p, ok := src.(interface {
-			GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
-		}); ok {
-			if v, found, err := p.GetServiceBaseEndpoint(context.Background(), "SNS"); found && err == nil {
-				c.endpoint = v
-			}
-		}
-	}
+	c.endpoint = awsjson.Endpoint(cfg, "sns", "SNS")
 	return c
 }
 
