@@ -43,7 +43,7 @@ func ParseRequestStart(v string) (time.Time, bool) {
 	if strings.ContainsRune(v, '.') {
 		secs, frac, _ := strings.Cut(v, ".")
 		s, err := strconv.ParseInt(secs, 10, 64)
-		if err != nil || s <= 0 || s > 1e11 || frac == "" || !allDigits(frac) {
+		if err != nil || s <= 0 || s >= 1e11 || frac == "" || !allDigits(frac) {
 			return time.Time{}, false
 		}
 		if len(frac) > 9 {
