@@ -131,19 +131,9 @@ func original(in Input) Decision {
 	// not become one a minute. The ceiling only stops moves up: one below
 	// the current quantity holds it where it is, never scales it down.
 	wantsMore := in.Current < lo || in.Probe.Verdict == probe.Fail || in.Probe.Verdict == probe.Error
-	if !wantsMore {
-		next.PlanLimit = 0
-	}
-	capHi := hi
-	if next.PlanLimit > 0 {
-		capHi = min(hi, next.PlanLimit)
-	}
-	heldByPlan := capHi < hi
-	if !slow || in.Current < capHi {
-		next.Episodes.AboveMax = false
-	}
+	capHi, heldByPlan := ceilingNow(&next, hi, in.Current, wantsMore, slow)
 
-	coolingDown := s.Cooldown > 0 && !next.LastScaleAt.IsZero() && in.Now.Sub(next.LastScaleAt) < s.Cooldown
+	coolingDown := coolingDown(s, next, in.Now)
 	switch {
 	case next.Paused:
 		d.Reason = Paused
@@ -207,6 +197,30 @@ const (
 
 // NeedsPerson reports whether nothing will work until a person acts.
 func (c Cause) NeedsPerson() bool { return c == CauseRefused || c == CauseAccount }
+
+// ceilingNow is the most dynos to ask for now: the maximum, or the plan's
+// limit while Heroku's refusal holds. The limit is forgotten once the app
+// stops wanting more, and the at-max episode ends once the app is no
+// longer slow at the ceiling.
+func ceilingNow(next *state.State, hi, current int, wantsMore, slow bool) (ceiling int, heldByPlan bool) {
+	if !wantsMore {
+		next.PlanLimit = 0
+	}
+	ceiling = hi
+	if next.PlanLimit > 0 {
+		ceiling = min(hi, next.PlanLimit)
+	}
+	if !slow || current < ceiling {
+		next.Episodes.AboveMax = false
+	}
+	return ceiling, ceiling < hi
+}
+
+// coolingDown reports whether the last scale is too recent for a
+// streak-driven one (bound corrections ignore it).
+func coolingDown(s settings.Settings, next state.State, now time.Time) bool {
+	return s.Cooldown > 0 && !next.LastScaleAt.IsZero() && now.Sub(next.LastScaleAt) < s.Cooldown
+}
 
 // Outcome is what became of the scale a decision asked for.
 type Outcome struct {

@@ -110,23 +110,13 @@ func proportional(in Input) Decision {
 
 	slow := wantKnown && want > in.Current
 	wantsMore := in.Current < lo || in.Probe.Verdict == probe.Error || in.Probe.Verdict == probe.Fail || slow
-	if !wantsMore {
-		next.PlanLimit = 0
-	}
-	capHi := hi
-	if next.PlanLimit > 0 {
-		capHi = min(hi, next.PlanLimit)
-	}
-	heldByPlan := capHi < hi
-	if !slow || in.Current < capHi {
-		next.Episodes.AboveMax = false
-	}
+	capHi, heldByPlan := ceilingNow(&next, hi, in.Current, wantsMore, slow)
 	fast := wantKnown && held < in.Current
 	if !fast || in.Current > lo {
 		next.Episodes.BelowMin = false
 	}
 
-	coolingDown := s.Cooldown > 0 && !next.LastScaleAt.IsZero() && in.Now.Sub(next.LastScaleAt) < s.Cooldown
+	coolingDown := coolingDown(s, next, in.Now)
 	switch {
 	case next.Paused:
 		d.Reason = Paused
