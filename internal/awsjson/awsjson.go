@@ -103,63 +103,78 @@ func (c *Client) Call(ctx context.Context, op string, in, out any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", op, err)
 	}
-	var lastErr error
-	for attempt := range maxAttempts {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return errors.Join(lastErr, ctx.Err())
-			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
-			}
-		}
-		err := c.callOnce(ctx, op, body, out)
-		if err == nil || !retryable(err) {
-			return err
-		}
-		lastErr = err
-	}
-	return lastErr
-}
-
-func retryable(err error) bool {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Status >= 500 || strings.Contains(ae.Code, "Throttling")
-	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-}
-
-func (c *Client) callOnce(ctx context.Context, op string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.endpoint, "/")+"/", bytes.NewReader(body))
+	data, err := c.Send(ctx, "application/x-amz-json-"+c.svc.JSONVersion, c.svc.TargetPrefix+"."+op, body, c.apiError)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-"+c.svc.JSONVersion)
-	req.Header.Set("X-Amz-Target", c.svc.TargetPrefix+"."+op)
-	creds, err := c.cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.Name, c.cfg.Region, time.Now()); err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return c.apiError(resp, data)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode %s answer: %w", op, err)
 	}
 	return nil
+}
+
+// Send signs and posts body as contentType (with X-Amz-Target when target
+// is set) and returns a 200 answer's body; any other answer is the error
+// failed reads from it. An answer that the service is busy or failing, or
+// a connection that failed, is tried again, up to maxAttempts. Services on
+// another protocol (SNS's query) use it with their own failed.
+func (c *Client) Send(ctx context.Context, contentType, target string, body []byte, failed func(*http.Response, []byte) error) ([]byte, error) {
+	var lastErr error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, errors.Join(lastErr, ctx.Err())
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+		}
+		data, err := c.sendOnce(ctx, contentType, target, body, failed)
+		if err == nil || !retryable(err) {
+			return data, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func retryable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500 || strings.Contains(ae.Code, "Throttl")
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+func (c *Client) sendOnce(ctx context.Context, contentType, target string, body []byte, failed func(*http.Response, []byte) error) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.endpoint, "/")+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+	}
+	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.Name, c.cfg.Region, time.Now()); err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, failed(resp, data)
+	}
+	return data, nil
 }
 
 // apiError reads an error answer: the code from __type
