@@ -162,8 +162,8 @@ func TestThirtySecondCadence(t *testing.T) {
 		if err := json.Unmarshal([]byte(slotBody), &got); err != nil {
 			t.Fatalf("slot body %s: %v", slotBody, err)
 		}
-		want := lambdafn.Slot{App: s.app, ProcessType: process, Slot: 1, Due: due, Event: first.ID}
-		if !got.Due.Equal(want.Due) || got.App != want.App || got.ProcessType != want.ProcessType || got.Slot != 1 || got.Event != first.ID {
+		want := lambdafn.Slot{Formations: []lambdafn.SlotFormation{{App: s.app, ProcessType: process}}, Slot: 1, Due: due, Event: first.ID}
+		if !got.Due.Equal(want.Due) || !slices.Equal(got.Formations, want.Formations) || got.Slot != 1 || got.Event != first.ID {
 			t.Errorf("slot %+v, want %+v", got, want)
 		}
 		// The mapping deletes a message its invocation succeeded with.
@@ -215,7 +215,7 @@ func TestThirtySecondCadence(t *testing.T) {
 	})
 
 	step("a slot more than one interval late is dropped and logged", func(t *testing.T) {
-		late := lambdafn.Slot{App: s.app, ProcessType: process, Slot: 1, Event: "late-event",
+		late := lambdafn.Slot{Formations: []lambdafn.SlotFormation{{App: s.app, ProcessType: process}}, Slot: 1, Event: "late-event",
 			Due: time.Now().UTC().Add(-31 * time.Second)}
 		body, _ := json.Marshal(late)
 		untouched := s.untouched(t)

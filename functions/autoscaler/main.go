@@ -1,6 +1,7 @@
 // Command bootstrap is the autoscalebot Lambda function: EventBridge invokes
-// it once a minute and each invocation runs one tick; under a 60 s interval
-// the tick queue invokes it for the minute's later slots.
+// it once a minute and each invocation ticks every formation (one from the
+// environment, or each of AUTOSCALE_SETTINGS_FILE's); the tick queue invokes
+// it for the minute's later slots and for a large fleet's batches.
 package main
 
 import (
@@ -22,17 +23,30 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	s, settingsErr := settings.LoadLambda(os.Getenv)
+	fleet, settingsErr := settings.LoadFleetLambda(os.Getenv, nil)
 	if settingsErr == nil { // a bad configuration is logged by each invocation instead
-		log.Info("settings loaded", slog.Any(logkey.Settings, s))
+		for _, f := range fleet {
+			log.Info("settings loaded", slog.String(logkey.Formation, f.Name), slog.Any(logkey.Settings, f.Settings))
+		}
 	}
 	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
 	h := lambdafn.New(lambdafn.Config{
-		Settings:    s,
-		SettingsErr: errors.Join(settingsErr, awsErr),
-		AWS:         awsCfg,
-		Log:         log,
+		Formations:   fleet,
+		Fleet:        os.Getenv(settings.EnvSettingsFile) != "",
+		FunctionName: functionName(),
+		SettingsErr:  errors.Join(settingsErr, awsErr),
+		AWS:          awsCfg,
+		Log:          log,
 	})
 	go h.Prepare(context.Background())
 	lambda.Start(h.Invoke)
+}
+
+// functionName is the fleet metrics' Fleet dimension: the function's name,
+// which Lambda sets and the template's dashboard knows.
+func functionName() string {
+	if name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
+		return name
+	}
+	return "autoscalebot"
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
+	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // The schedule invokes the function once a minute (EventBridge's finest
@@ -31,14 +33,26 @@ const scheduleInterval = time.Minute
 // enqueueTimeout bounds sending the slots, the SDK's retries included.
 const enqueueTimeout = 5 * time.Second
 
-// Slot is the body of one tick queue message.
+// Slot is the body of one tick queue message: one slot of the minute for a
+// batch of formations.
 type Slot struct {
-	App         string    `json:"app"`
-	ProcessType string    `json:"processType"`
-	Slot        int       `json:"slot"`  // 1 .. slots per minute − 1
-	Due         time.Time `json:"due"`   // the scheduled time plus slot × interval
-	Event       string    `json:"event"` // the scheduled event's id
+	Formations []SlotFormation `json:"formations"`
+	Slot       int             `json:"slot"`  // 0 (a fanned-out fleet's first tick) .. slots per minute − 1
+	Due        time.Time       `json:"due"`   // the scheduled time plus slot × interval
+	Event      string          `json:"event"` // the scheduled event's id
 }
+
+// SlotFormation names a formation in a Slot.
+type SlotFormation struct {
+	App         string `json:"app"`
+	ProcessType string `json:"processType"`
+}
+
+// formationsPerMessage bounds the formations of one message. The queue's
+// event source mapping hands an invocation up to 10 messages, and an
+// invocation ticks all of its formations at once, so it never ticks more
+// than 100 (a fleet's scheduled invocation at most FanOutAbove).
+const formationsPerMessage = 10
 
 // ID identifies the slot's tick, so that a duplicate delivery (SQS delivers
 // at least once, EventBridge too) is processed once. The formation's own
@@ -98,20 +112,74 @@ func (q sqsClient) SendMessageBatch(ctx context.Context, in *sendBatchInput) (*s
 	return &out, nil
 }
 
-// laterSlots returns the slots of the minute that starts at scheduled which
-// are still ahead of now; the scheduled invocation's own tick stands for any
-// already due.
-func laterSlots(app, processType, eventID string, scheduled, now time.Time, interval time.Duration) []Slot {
-	if interval <= 0 || interval >= scheduleInterval {
-		return nil
-	}
+// minuteSlots returns the slots of the minute that starts at scheduled which
+// are still ahead of now, without their formations; the scheduled
+// invocation's own tick stands for any already due. With first, slot 0 is
+// among them, due at once: a fleet too large to tick in the scheduled
+// invocation sends its first tick to the queue too.
+func minuteSlots(eventID string, scheduled, now time.Time, interval time.Duration, first bool) []Slot {
 	var out []Slot
+	if first {
+		out = append(out, Slot{Slot: 0, Due: scheduled.UTC(), Event: eventID})
+	}
+	if interval <= 0 || interval >= scheduleInterval {
+		return out
+	}
 	for n := 1; time.Duration(n)*interval < scheduleInterval; n++ {
 		due := scheduled.Add(time.Duration(n) * interval)
 		if !due.After(now) {
 			continue
 		}
-		out = append(out, Slot{App: app, ProcessType: processType, Slot: n, Due: due.UTC(), Event: eventID})
+		out = append(out, Slot{Slot: n, Due: due.UTC(), Event: eventID})
+	}
+	return out
+}
+
+// batches splits the fleet into groups of at most formationsPerMessage,
+// keeping each app's formations together where they fit: the formations of
+// one app ticked in one invocation share one read of the app's formation
+// list (one Heroku token for all of them).
+func batches(members []*member) [][]*member {
+	var apps [][]*member
+	index := map[string]int{}
+	for _, m := range members {
+		i, ok := index[m.s.AppName]
+		if !ok {
+			i = len(apps)
+			index[m.s.AppName] = i
+			apps = append(apps, nil)
+		}
+		apps[i] = append(apps[i], m)
+	}
+	var out [][]*member
+	var cur []*member
+	for _, app := range apps {
+		if len(cur)+len(app) > formationsPerMessage && len(cur) > 0 {
+			out, cur = append(out, cur), nil
+		}
+		for len(app) > formationsPerMessage {
+			out, app = append(out, app[:formationsPerMessage]), app[formationsPerMessage:]
+		}
+		cur = append(cur, app...)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// messages is one message per slot and batch.
+func messages(slots []Slot, groups [][]*member) []Slot {
+	var out []Slot
+	for _, s := range slots {
+		for _, g := range groups {
+			m := s
+			m.Formations = make([]SlotFormation, len(g))
+			for i, f := range g {
+				m.Formations[i] = SlotFormation{App: f.s.AppName, ProcessType: f.s.ProcessType}
+			}
+			out = append(out, m)
+		}
 	}
 	return out
 }
@@ -124,46 +192,94 @@ func delaySeconds(due, now time.Time) int32 {
 	return int32(min(max(secs, 0), 900))
 }
 
-// enqueue sends the slots in one request (at most five: 60 / 10 − 1).
-func (h *Handler) enqueue(ctx context.Context, q queueSender, slots []Slot) error {
-	if len(slots) == 0 {
-		return nil
+// sendBatchLimit is SendMessageBatch's most entries per request, and
+// sendParallel how many requests a large fleet's slots go out in at once.
+const (
+	sendBatchLimit = 10
+	sendParallel   = 4
+)
+
+// sendResult is what enqueue sent, and the first reason it could not send more.
+type sendResult struct {
+	messages int
+	err      error
+}
+
+// enqueue sends the messages, ten to a request. A refused request or entry
+// is reported, not retried: the next minute's slots are the retry.
+func (h *Handler) enqueue(ctx context.Context, q queueSender, msgs []Slot) sendResult {
+	if len(msgs) == 0 {
+		return sendResult{}
 	}
-	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
-	defer cancel()
 	now := h.cfg.Now()
-	in := &sendBatchInput{QueueURL: h.cfg.Settings.TickQueueURL}
-	for _, s := range slots {
+	var requests []*sendBatchInput
+	for i, s := range msgs {
 		body, err := json.Marshal(s)
 		if err != nil {
-			return fmt.Errorf("encode slot %d: %w", s.Slot, err)
+			return sendResult{err: fmt.Errorf("encode slot %d: %w", s.Slot, err)}
 		}
+		if i%sendBatchLimit == 0 {
+			requests = append(requests, &sendBatchInput{QueueURL: h.shared.TickQueueURL})
+		}
+		in := requests[len(requests)-1]
 		in.Entries = append(in.Entries, sendBatchEntry{
-			ID:           "slot" + strconv.Itoa(s.Slot),
+			ID:           "m" + strconv.Itoa(i),
 			MessageBody:  string(body),
 			DelaySeconds: delaySeconds(s.Due, now),
 		})
 	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		result sendResult
+		turn   = make(chan struct{}, sendParallel)
+	)
+	for _, in := range requests {
+		turn <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-turn }()
+			sent, err := sendBatch(ctx, q, in)
+			mu.Lock()
+			defer mu.Unlock()
+			result.messages += sent
+			if err != nil && result.err == nil {
+				result.err = err
+			}
+		})
+	}
+	wg.Wait()
+	if result.messages > 0 {
+		h.cfg.Log.InfoContext(ctx, "slots sent", slog.Int(logkey.Slots, len(msgs)), slog.Int(logkey.Messages, result.messages))
+	}
+	return result
+}
+
+// sendBatch sends one request and says how many of its messages SQS took.
+func sendBatch(ctx context.Context, q queueSender, in *sendBatchInput) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	defer cancel()
 	out, err := q.SendMessageBatch(ctx, in)
 	if err != nil {
-		return fmt.Errorf("send %d slots: %w", len(slots), err)
+		return 0, fmt.Errorf("send %d slots: %w", len(in.Entries), err)
 	}
 	if len(out.Failed) > 0 {
 		f := out.Failed[0]
-		return fmt.Errorf("send slots: %d of %d refused, first %s: %s %s", len(out.Failed), len(slots),
-			f.ID, f.Code, f.Message)
+		return len(in.Entries) - len(out.Failed), fmt.Errorf("send slots: %d of %d refused, first %s: %s %s",
+			len(out.Failed), len(in.Entries), f.ID, f.Code, f.Message)
 	}
-	h.cfg.Log.InfoContext(ctx, "slots sent", slog.Int(logkey.Slots, len(slots)))
-	return nil
+	return len(in.Entries), nil
 }
 
-// HandleSQS ticks each slot the tick queue delivers, in due order, as a
-// scheduled tick. A duplicate is processed once (its id is in the state); a
-// slot more than one interval late is dropped and logged, as is a message
-// that is not a slot of this formation: redelivering them could not help. A
-// slot whose tick fails is reported in the partial batch response; by the
-// time SQS redelivers it (the visibility timeout is the function's timeout)
-// it is stale, so a failure is never retried more than once.
+// HandleSQS ticks the formations of each slot the tick queue delivers, as
+// a scheduled tick, all at once (two slots of one formation one after the
+// other, in due order). A duplicate is processed once (its id is in the
+// formation's state); a slot more than one interval late is dropped and
+// logged, as is a formation the settings no longer hold or a message that
+// is not a slot: redelivering them could not help. A message with a
+// formation whose tick failed is reported in the partial batch response; by
+// the time SQS redelivers it (the visibility timeout is the function's
+// timeout) it is stale, so a failure is never retried more than once, and
+// its formations that did tick are duplicates then.
 func (h *Handler) HandleSQS(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	if h.cfg.SettingsErr != nil {
@@ -172,34 +288,47 @@ func (h *Handler) HandleSQS(ctx context.Context, event events.SQSEvent) (events.
 	}
 	type delivered struct {
 		msgID string
-		slot  Slot
+		due   time.Time
+		job   job
 	}
-	var slots []delivered
+	var all []delivered
 	for _, r := range event.Records {
 		var s Slot
-		if err := json.Unmarshal([]byte(r.Body), &s); err != nil || s.Event == "" || s.Due.IsZero() {
+		if err := json.Unmarshal([]byte(r.Body), &s); err != nil || s.Event == "" || s.Due.IsZero() || len(s.Formations) == 0 {
 			h.cfg.Log.WarnContext(ctx, "not a tick slot: dropped", slog.String(logkey.EventID, r.MessageId))
 			continue
 		}
-		if s.App != h.cfg.Settings.AppName || s.ProcessType != h.cfg.Settings.ProcessType {
-			h.cfg.Log.WarnContext(ctx, "slot of another formation: dropped", slog.String(logkey.EventID, s.ID()),
-				slog.String(logkey.App, s.App), slog.String(logkey.ProcessType, s.ProcessType))
-			continue
-		}
-		slots = append(slots, delivered{r.MessageId, s})
-	}
-	slices.SortStableFunc(slots, func(a, b delivered) int { return a.slot.Due.Compare(b.slot.Due) })
-
-	for _, d := range slots {
-		s := d.slot
-		if late := h.cfg.Now().Sub(s.Due); late > h.cfg.Settings.HeartbeatInterval {
+		if late := h.cfg.Now().Sub(s.Due); late > h.shared.HeartbeatInterval {
 			h.cfg.Log.WarnContext(ctx, "stale slot dropped", slog.String(logkey.EventID, s.ID()),
-				slog.Int(logkey.Slot, s.Slot), slog.Time(logkey.DueAt, s.Due), slog.Duration(logkey.Late, late))
+				slog.Int(logkey.Slot, s.Slot), slog.Time(logkey.DueAt, s.Due), slog.Duration(logkey.Late, late),
+				slog.Int(logkey.Formations, len(s.Formations)))
 			continue
 		}
-		if _, err := h.tick(ctx, s.ID()); err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: d.msgID})
+		for _, f := range s.Formations {
+			m := h.byKey[state.Key{App: f.App, ProcessType: f.ProcessType}]
+			if m == nil {
+				h.cfg.Log.WarnContext(ctx, "slot of another formation: dropped", slog.String(logkey.EventID, s.ID()),
+					slog.String(logkey.App, f.App), slog.String(logkey.ProcessType, f.ProcessType))
+				continue
+			}
+			all = append(all, delivered{msgID: r.MessageId, due: s.Due, job: job{m: m, id: s.ID()}})
 		}
+	}
+	slices.SortStableFunc(all, func(a, b delivered) int { return a.due.Compare(b.due) })
+	jobs := make([]job, len(all))
+	for i, d := range all {
+		jobs[i] = d.job
+	}
+	outs := h.run(ctx, jobs)
+	failed := map[string]bool{}
+	for i, o := range outs {
+		if id := all[i].msgID; o.err != nil && !failed[id] {
+			failed[id] = true
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	if h.cfg.Fleet {
+		h.logFleet(ctx, outs, 0)
 	}
 	return resp, nil
 }
@@ -224,5 +353,10 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("decode scheduled event: %w", err)
 	}
-	return h.Handle(ctx, ev)
+	res, err := h.Handle(ctx, ev)
+	if !h.cfg.Fleet && len(res.Formations) == 1 {
+		// Without a settings file the result is the formation's summary, as it always was.
+		return res.Formations[0].Summary, err
+	}
+	return res, err
 }

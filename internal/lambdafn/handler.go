@@ -1,4 +1,5 @@
-// Package lambdafn is the Lambda handler: one scheduled event, one tick.
+// Package lambdafn is the Lambda handler: one scheduled event, one tick of
+// every formation.
 package lambdafn
 
 import (
@@ -9,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,6 +21,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
+	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -29,15 +30,24 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
-// Config is what main hands over: the settings as loaded (or why they
+// Config is what main hands over: the formations as loaded (or why they
 // could not be), the AWS configuration and the logger.
 type Config struct {
-	Settings    settings.Settings
-	SettingsErr error
-	AWS         aws.Config
-	Log         *slog.Logger
-	Now         func() time.Time // time.Now when nil
-	Metrics     io.Writer        // where EMF lines go; os.Stdout when nil
+	// Formations are what settings.LoadFleetLambda returns; when empty,
+	// Settings is the one formation.
+	Formations []settings.Formation
+	// Fleet says the formations come from a settings file: an invocation
+	// then returns a FleetResult, fails with a FleetError naming each failed
+	// formation, and writes the fleet's metrics (metrics.Scope).
+	Fleet bool
+	// FunctionName is the fleet metrics' Fleet dimension.
+	FunctionName string
+	Settings     settings.Settings
+	SettingsErr  error
+	AWS          aws.Config
+	Log          *slog.Logger
+	Now          func() time.Time // time.Now when nil
+	Metrics      io.Writer        // where EMF lines go; os.Stdout when nil
 	// Transport carries the Heroku calls and the heartbeat probe; nil: the
 	// network. The in-process benchmark answers them from memory.
 	Transport http.RoundTripper
@@ -50,15 +60,17 @@ type ConfigurationError struct{ Err error }
 func (e *ConfigurationError) Error() string { return "configuration: " + e.Err.Error() }
 func (e *ConfigurationError) Unwrap() error { return e.Err }
 
-// Handler runs one tick per scheduled event, and one per slot the tick
-// queue delivers.
+// Handler ticks every formation per scheduled event, and the formations of
+// each slot the tick queue delivers.
 type Handler struct {
-	cfg   Config
-	queue queueSender // the tick queue; nil at a 60 s interval
-
-	mu     sync.Mutex
-	ticker *tick.Ticker       // built on the first invocation that can read the key
-	heroku *rotatingFormation // the ticker's formation, under any dry-run wrapper
+	cfg      Config
+	shared   settings.Settings // the stack-wide settings (table, topic, queue, interval): the same in every formation
+	members  []*member         // in the settings file's order
+	byKey    map[state.Key]*member
+	accounts map[string]*account // by where the key comes from
+	queue    queueSender         // the tick queue; nil at a 60 s interval without a fleet
+	ddb      dynamostore.API
+	notifier tick.Notifier // nil: notices go to the log
 }
 
 // New returns a handler. A configuration error does not stop it: each
@@ -74,22 +86,49 @@ func New(cfg Config) *Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = os.Stdout
 	}
-	h := &Handler{cfg: cfg}
-	if cfg.SettingsErr == nil && cfg.Settings.TickQueueURL != "" {
+	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*account{}}
+	if cfg.SettingsErr != nil {
+		return h
+	}
+	formations := cfg.Formations
+	if len(formations) == 0 {
+		s := cfg.Settings
+		formations = []settings.Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s}}
+	}
+	h.shared = formations[0].Settings
+	for _, f := range formations {
+		m := &member{name: f.Name, s: f.Settings, acct: accountKey(f.Settings)}
+		h.members = append(h.members, m)
+		h.byKey[m.key()] = m
+		if h.accounts[m.acct] == nil {
+			h.accounts[m.acct] = &account{readKey: keySource(f.Settings, cfg.AWS)}
+		}
+	}
+	h.ddb = dynamodb.NewFromConfig(cfg.AWS)
+	if h.shared.TopicARN != "" {
+		h.notifier = snsnotify.New(snsnotify.NewClient(cfg.AWS), h.shared.TopicARN)
+	}
+	if h.shared.TickQueueURL != "" {
 		h.queue = newSQSClient(cfg.AWS)
 	}
 	return h
 }
 
-// Handle runs one tick for a scheduled event (slot 0) and, with an interval
-// under a minute, sends the minute's later slots to the tick queue at the
-// same time. The event id makes a duplicated delivery a no-op.
-func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (tick.Summary, error) {
+// Handle ticks every formation for a scheduled event (slot 0) and, with an
+// interval under a minute, sends the minute's later slots to the tick queue
+// at the same time. A fleet of more than FanOutAbove formations is not
+// ticked here: slot 0 goes to the queue too, so Lambda runs its batches in
+// parallel. The event id makes a duplicated delivery a no-op.
+//
+// Without a settings file, a failure is the one formation's tick error, as
+// it always was; with one it is a FleetError naming each failed formation.
+func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (FleetResult, error) {
 	if h.cfg.SettingsErr != nil {
 		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String(logkey.Error, h.cfg.SettingsErr.Error()))
-		return tick.Summary{}, &ConfigurationError{Err: h.cfg.SettingsErr}
+		return FleetResult{}, &ConfigurationError{Err: h.cfg.SettingsErr}
 	}
-	var sent chan error
+	fanOut := h.fanOut()
+	var sent chan sendResult
 	if h.queue != nil {
 		// Slots are due from the scheduled time, not from when this
 		// invocation started, so a slow cold start does not shift them.
@@ -98,99 +137,104 @@ func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (ti
 		if scheduled.IsZero() || scheduled.After(now) {
 			scheduled = now
 		}
-		s := h.cfg.Settings
-		slots := laterSlots(s.AppName, s.ProcessType, event.ID, scheduled, now, s.HeartbeatInterval)
-		sent = make(chan error, 1)
-		go func() { sent <- h.enqueue(ctx, h.queue, slots) }()
+		msgs := messages(minuteSlots(event.ID, scheduled, now, h.shared.HeartbeatInterval, fanOut), batches(h.members))
+		sent = make(chan sendResult, 1)
+		go func() { sent <- h.enqueue(ctx, h.queue, msgs) }()
 	}
-	sum, err := h.tick(ctx, event.ID)
+	var outs []outcome
+	if !fanOut {
+		jobs := make([]job, len(h.members))
+		for i, m := range h.members {
+			jobs[i] = job{m: m, id: event.ID}
+		}
+		outs = h.run(ctx, jobs)
+	}
+	var queueErr error
+	var messagesSent int
 	if sent != nil {
-		if qerr := <-sent; qerr != nil {
-			h.cfg.Log.ErrorContext(ctx, "the minute's later slots were not sent", slog.String(logkey.Error, qerr.Error()))
+		r := <-sent
+		messagesSent = r.messages
+		if r.err != nil {
+			h.cfg.Log.ErrorContext(ctx, "the minute's slots were not sent", slog.String(logkey.Error, r.err.Error()))
 			// Failing the invocation lets the error alarm see a queue the
-			// function cannot use; the tick itself is done.
-			err = errors.Join(err, fmt.Errorf("tick queue: %w", qerr))
+			// function cannot use; the ticks themselves are done.
+			queueErr = fmt.Errorf("tick queue: %w", r.err)
 		}
 	}
-	return sum, err
+	res, err := fleetResult(outs)
+	res.Messages = messagesSent
+	if fanOut {
+		res.FannedOut = len(h.members)
+	}
+	if !h.cfg.Fleet {
+		err = outs[0].err // the tick's own error, as it always was
+	} else {
+		h.logFleet(ctx, outs, messagesSent)
+	}
+	if queueErr != nil {
+		err = errors.Join(err, queueErr)
+	}
+	return res, err
 }
 
-// tick runs one tick with id and writes its metrics.
-func (h *Handler) tick(ctx context.Context, id string) (tick.Summary, error) {
-	t, heroku, err := h.tickerFor(ctx)
-	if err != nil {
-		h.cfg.Log.ErrorContext(ctx, "start-up failed", slog.String(logkey.Error, err.Error()))
-		return tick.Summary{}, err
-	}
-	heroku.startTick(ctx)
-	sum, err := t.Tick(ctx, id)
-	h.writeMetrics(ctx, sum)
-	if err != nil {
-		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String(logkey.EventID, id), slog.String(logkey.Error, err.Error()))
-		return sum, err
-	}
-	return sum, nil
+// fanOut says whether the scheduled invocation sends every formation to the
+// tick queue instead of ticking them itself. A single formation from the
+// environment never does: it works exactly as before fleets.
+func (h *Handler) fanOut() bool {
+	return h.cfg.Fleet && h.queue != nil && len(h.members) > h.shared.FanOutAbove
 }
 
-// Prepare reads the API key and builds the ticker ahead of the first
-// invocation, so that the SSM round trip overlaps the runtime's own start
+// logFleet writes one line per fleet invocation: how many formations ran,
+// failed and were sent on. Each formation's own tick line says the rest.
+func (h *Handler) logFleet(ctx context.Context, outs []outcome, messagesSent int) {
+	failed := 0
+	for _, o := range outs {
+		if o.err != nil {
+			failed++
+		}
+	}
+	h.cfg.Log.InfoContext(ctx, "fleet ticked", slog.Int(logkey.Formations, len(outs)),
+		slog.Int(logkey.Failed, failed), slog.Int(logkey.Messages, messagesSent))
+}
+
+// Prepare reads the API keys and builds the tickers ahead of the first
+// invocation, so that the SSM round trips overlap the runtime's own start
 // instead of adding to the first tick. A failure is left to the invocation,
 // which reads the key again and reports it.
 func (h *Handler) Prepare(ctx context.Context) {
-	if h.cfg.SettingsErr == nil {
-		_, _, _ = h.tickerFor(ctx)
+	if h.cfg.SettingsErr != nil {
+		return
+	}
+	jobs := make([]job, len(h.members))
+	for i, m := range h.members {
+		jobs[i] = job{m: m}
+	}
+	for _, err := range h.begin(ctx, jobs) {
+		_ = err // reported by the invocation, which reads the key again
+	}
+	for _, m := range h.members {
+		if h.accounts[m.acct].ready() {
+			h.tickerOf(m)
+		}
 	}
 }
 
-// writeMetrics writes the tick's CloudWatch metrics as one EMF log line.
-func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary) {
+// writeMetrics writes the tick's CloudWatch metrics as one EMF line.
+func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary, failed bool) {
 	remaining, known := 0, false
 	if sum.RateLimitRemaining != nil {
 		remaining, known = *sum.RateLimitRemaining, true
 	}
-	if err := metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum, remaining, known); err != nil {
+	var err error
+	if h.cfg.Fleet {
+		sc := metrics.Scope{Fleet: h.cfg.FunctionName, PerFormation: h.shared.PerFormationMetrics}
+		err = metrics.WriteFleet(h.cfg.Metrics, h.cfg.Now(), sc, sum, failed, remaining, known)
+	} else {
+		err = metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum, remaining, known)
+	}
+	if err != nil {
 		h.cfg.Log.WarnContext(ctx, "write metrics failed", slog.String(logkey.Error, err.Error()))
 	}
-}
-
-// tickerFor builds the ticker once per cold start. Reading the key from SSM
-// is retried on the next invocation if it fails, not cached as a failure.
-func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, *rotatingFormation, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ticker != nil {
-		return h.ticker, h.heroku, nil
-	}
-	s := h.cfg.Settings
-	heroku, err := newRotatingFormation(ctx, keySource(s, h.cfg.AWS),
-		func(key secret.Value) herokuClient { return herokuapi.New(s.APIURL, key, h.herokuOptions()...) },
-		h.cfg.Now, h.cfg.Log)
-	if err != nil {
-		return nil, nil, err
-	}
-	var formation tick.Formation = heroku
-	if s.DryRun {
-		formation = herokuapi.NewDryRun(formation, 0)
-	}
-	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)
-	if s.TopicARN != "" {
-		notifier = snsnotify.New(snsnotify.NewClient(h.cfg.AWS), s.TopicARN)
-	}
-	prober := tick.NewProber(s)
-	if h.cfg.Transport != nil {
-		prober.Client.Transport = h.cfg.Transport
-	}
-	h.heroku = heroku
-	h.ticker = &tick.Ticker{
-		Settings:  s,
-		Store:     dynamostore.New(dynamodb.NewFromConfig(h.cfg.AWS), s.TableName, s.HistoryTTL),
-		Formation: formation,
-		Prober:    prober,
-		Notifier:  notifier,
-		Log:       h.cfg.Log,
-		Now:       h.cfg.Now,
-	}
-	return h.ticker, h.heroku, nil
 }
 
 func (h *Handler) herokuOptions() []herokuapi.Option {

@@ -123,10 +123,11 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 	}
 
 	put(key)
-	sum, err := h.Handle(ctx, events.EventBridgeEvent{ID: "2"})
+	res, err := h.Handle(ctx, events.EventBridgeEvent{ID: "2"})
 	if err != nil {
 		t.Fatalf("after the parameter was created: %v", err)
 	}
+	sum := res.Formations[0].Summary
 	if sum.Current != 1 || sum.Verdict == "" {
 		t.Errorf("summary %+v, want a probe and the formation read", sum)
 	}

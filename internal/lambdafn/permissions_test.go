@@ -125,7 +125,7 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "scheduled", Time: time.Now()}); err != nil {
 		t.Fatalf("scheduled invocation: %v", err)
 	}
-	slot, _ := json.Marshal(lambdafn.Slot{App: app, ProcessType: "web", Slot: 1, Due: time.Now(), Event: "scheduled"})
+	slot, _ := json.Marshal(lambdafn.Slot{Formations: []lambdafn.SlotFormation{{App: app, ProcessType: "web"}}, Slot: 1, Due: time.Now(), Event: "scheduled"})
 	resp, err := h.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: string(slot), EventSource: "aws:sqs"}}})
 	if err != nil || len(resp.BatchItemFailures) > 0 {
 		t.Fatalf("slot invocation: %v %+v", err, resp)

@@ -44,7 +44,7 @@ func slotHandler(t *testing.T, f *fixture, key, app, table string, log io.Writer
 
 func slotMessage(t *testing.T, id, app string, slot int, due time.Time) events.SQSMessage {
 	t.Helper()
-	body, err := json.Marshal(lambdafn.Slot{App: app, ProcessType: "web", Slot: slot, Due: due, Event: "ev"})
+	body, err := json.Marshal(lambdafn.Slot{Formations: []lambdafn.SlotFormation{{App: app, ProcessType: "web"}}, Slot: slot, Due: due, Event: "ev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +172,15 @@ func TestTickQueueUnavailable(t *testing.T) {
 	}
 	var logs safeBuilder
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: io.Discard})
-	sum, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "ev", Time: time.Now()})
+	res, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "ev", Time: time.Now()})
 	if err == nil || !strings.Contains(err.Error(), "tick queue") {
 		t.Errorf("error %v, want one naming the tick queue", err)
 	}
+	sum := res.Formations[0].Summary
 	if sum.Verdict == "" || sum.EventID != "ev" {
 		t.Errorf("summary %+v: the scheduled tick did not run", sum)
 	}
-	if !strings.Contains(logs.String(), "the minute's later slots were not sent") {
+	if !strings.Contains(logs.String(), "the minute's slots were not sent") {
 		t.Errorf("no log line for the lost slots:\n%s", logs.String())
 	}
 }

@@ -43,6 +43,11 @@ const (
 	DueAt    = "dueAt"    // when a slot was due
 	Late     = "late"     // how long after its due time a slot arrived
 	Slots    = "slots"    // how many slots were sent to the tick queue
+
+	Formation  = "formation"  // which formation of a fleet, as the settings file names it
+	Formations = "formations" // how many formations an invocation ticked (or sent)
+	Failed     = "failed"     // how many of them failed
+	Messages   = "messages"   // how many tick queue messages were sent
 )
 
 // Keys inside the settings group.
@@ -89,6 +94,7 @@ var all = []string{
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
 	RateLimitRemaining, LatencySource,
 	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
+	Formation, Formations, Failed, Messages,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
 	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,

@@ -29,10 +29,12 @@ import (
 // Namespace is the CloudWatch namespace of every metric written here.
 const Namespace = "Autoscalebot"
 
-// Dimension names: every metric is published with exactly these two.
+// Dimension names. A single formation publishes every metric under App and
+// ProcessType; a fleet under Fleet (see Scope).
 const (
 	DimensionApp         = "App"
 	DimensionProcessType = "ProcessType"
+	DimensionFleet       = "Fleet"
 )
 
 // Metric names. The dashboard and alarms in template.yaml use these names.
@@ -68,6 +70,7 @@ var units = map[string]string{
 	ScaleDowns:               unitCount,
 	ScaleFailures:            unitCount,
 	HerokuRateLimitRemaining: unitCount,
+	FailedTicks:              unitCount,
 }
 
 // names fixes the order of Names and of the metrics in a line.
@@ -78,8 +81,29 @@ var names = []string{
 	HerokuRateLimitRemaining,
 }
 
+// FailedTicks is 1 when a formation's tick failed, else 0: a fleet's only
+// metric beyond Names. A fanned-out formation's failure reaches no function
+// error (SQS's partial batch response reports it), so the error alarm of a
+// fleet watches this too. Under the one Fleet dimension it is one billed
+// metric for the whole fleet, however many formations it has.
+const FailedTicks = "FailedTicks"
+
+// lineOrder is the order of the metrics in a line, FailedTicks last.
+var lineOrder = append(names[:len(names):len(names)], FailedTicks)
+
 // Names returns the name of every metric Write can emit.
 func Names() []string { return append([]string(nil), names...) }
+
+// Scope says under which dimensions WriteFleet publishes a line's metrics.
+// CloudWatch bills each name × dimension values at $0.30 a month, so a
+// fleet's formations share the one Fleet dimension (11 metrics, whatever its
+// size), and each formation's figures stay on the line as the App and
+// ProcessType properties, for Logs Insights. PerFormation also publishes
+// them under App and ProcessType: 10 more billed metrics per formation.
+type Scope struct {
+	Fleet        string // the Fleet dimension's value: the function's name
+	PerFormation bool
+}
 
 // Properties written on the line besides metrics and dimensions, for CloudWatch
 // Logs Insights queries ("why did it scale?"). They never become metrics, so
@@ -124,6 +148,25 @@ const maxDimensionValue = 1024
 // The line is written with a single Write call, so it does not interleave with
 // log lines written to the same stream.
 func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int, rateLimitKnown bool) error {
+	return write(w, now, nil, sum, false, rateLimitRemaining, rateLimitKnown)
+}
+
+// WriteFleet writes one formation's line of a fleet: what Write writes, under
+// the scope's dimensions, and FailedTicks. failed says the tick returned an
+// error; such a tick gets a line even when it ended before probing, so that
+// FailedTicks counts it.
+func WriteFleet(w io.Writer, now time.Time, sc Scope, sum tick.Summary, failed bool, rateLimitRemaining int, rateLimitKnown bool) error {
+	if sc.Fleet == "" {
+		return errors.New("emf: a fleet needs its Fleet dimension value")
+	}
+	if len(sc.Fleet) > maxDimensionValue {
+		return fmt.Errorf("emf: a dimension value is longer than %d characters", maxDimensionValue)
+	}
+	return write(w, now, &sc, sum, failed, rateLimitRemaining, rateLimitKnown)
+}
+
+// write is Write, and with a scope WriteFleet.
+func write(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, failed bool, rateLimitRemaining int, rateLimitKnown bool) error {
 	if sum.App == "" || sum.ProcessType == "" {
 		return errors.New("emf: app and process type are required dimensions")
 	}
@@ -136,8 +179,14 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 		props[PropertyEventID] = sum.EventID
 	}
 
-	if sum.Duplicate || sum.Conflict || sum.Verdict == "" {
+	if sum.Duplicate || sum.Conflict || (sum.Verdict == "" && (sc == nil || !failed)) {
 		return nil
+	}
+	if sc != nil {
+		values[FailedTicks] = flag(failed)
+	}
+	if sum.Verdict == "" {
+		return emit(w, now, sc, sum, values, props)
 	}
 	props[PropertyVerdict] = string(sum.Verdict)
 	if sum.Signal != "" {
@@ -175,7 +224,12 @@ func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int,
 		values[HerokuRateLimitRemaining] = int64(rateLimitRemaining)
 	}
 
-	line, err := encode(now, sum.App, sum.ProcessType, values, props)
+	return emit(w, now, sc, sum, values, props)
+}
+
+// emit encodes the line and writes it in one call.
+func emit(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, values map[string]int64, props map[string]any) error {
+	line, err := encode(now, sc, sum.App, sum.ProcessType, values, props)
 	if err != nil {
 		return err
 	}
@@ -203,13 +257,20 @@ type metadata struct {
 
 // encode builds the line: the _aws metadata naming each metric, then every
 // metric, dimension and property as a top-level member, as EMF requires.
-func encode(now time.Time, app, processType string, values map[string]int64, props map[string]any) ([]byte, error) {
+func encode(now time.Time, sc *Scope, app, processType string, values map[string]int64, props map[string]any) ([]byte, error) {
 	directive := metricDirective{
 		Namespace:  Namespace,
 		Dimensions: [][]string{{DimensionApp, DimensionProcessType}},
 	}
-	root := make(map[string]any, len(values)+len(props)+3)
-	for _, name := range names {
+	root := make(map[string]any, len(values)+len(props)+4)
+	if sc != nil {
+		directive.Dimensions = [][]string{{DimensionFleet}}
+		if sc.PerFormation {
+			directive.Dimensions = append(directive.Dimensions, []string{DimensionApp, DimensionProcessType})
+		}
+		root[DimensionFleet] = sc.Fleet
+	}
+	for _, name := range lineOrder {
 		v, ok := values[name]
 		if !ok {
 			continue

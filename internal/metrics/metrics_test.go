@@ -374,6 +374,12 @@ var validUnits = []string{
 // with numbers as float64.
 func checkEMF(t *testing.T, schema *jsonschema.Schema, out []byte, at time.Time) map[string]any {
 	t.Helper()
+	return checkEMFDims(t, schema, out, at, []any{[]any{DimensionApp, DimensionProcessType}})
+}
+
+// checkEMFDims is checkEMF with the dimension sets the line must declare.
+func checkEMFDims(t *testing.T, schema *jsonschema.Schema, out []byte, at time.Time, wantDims []any) map[string]any {
+	t.Helper()
 	if !bytes.HasSuffix(out, []byte("\n")) || bytes.Count(out, []byte("\n")) != 1 {
 		t.Fatalf("want exactly one line ending in a newline, got %q", out)
 	}
@@ -397,8 +403,8 @@ func checkEMF(t *testing.T, schema *jsonschema.Schema, out []byte, at time.Time)
 		if d["Namespace"] != Namespace {
 			t.Errorf("Namespace = %v, want %s", d["Namespace"], Namespace)
 		}
-		if sets := d["Dimensions"].([]any); !reflect.DeepEqual(sets, []any{[]any{DimensionApp, DimensionProcessType}}) {
-			t.Errorf("Dimensions = %v, want [[App ProcessType]]", sets)
+		if sets := d["Dimensions"].([]any); !reflect.DeepEqual(sets, wantDims) {
+			t.Errorf("Dimensions = %v, want %v", sets, wantDims)
 		}
 		dims := map[string]bool{}
 		for _, set := range d["Dimensions"].([]any) {

@@ -69,6 +69,12 @@ type Settings struct {
 	// TickQueueURL is the SQS queue the scheduled invocation sends the
 	// minute's later slots to (Lambda with an interval under 60 s).
 	TickQueueURL string
+	// FanOutAbove: a Lambda fleet of more formations than this sends every
+	// formation to the tick queue instead of ticking it in the scheduled
+	// invocation. PerFormationMetrics also publishes a fleet's metrics per
+	// formation (billed per formation).
+	FanOutAbove         int
+	PerFormationMetrics bool
 
 	// FunctionTimeout is the Lambda function's timeout, when configured
 	// (0: unknown); the probe must finish well inside it.
