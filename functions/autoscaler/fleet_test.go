@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/decision"
+	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/metrics"
+	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+)
+
+// TestFleetEndToEnd runs the real bootstrap under the emulator with a
+// settings file of three formations: an app Heroku does not know, a
+// heartbeat that hangs until its timeout, and one that scales up. The scale
+// happens on time, the invocation fails naming only the unknown app (so the
+// error alarm fires), and once Heroku knows the app every formation ticks
+// and the result lists each.
+func TestFleetEndToEnd(t *testing.T) {
+	tooltest.SkipShort(t, "builds the bootstrap and runs it under the Lambda emulator with moto")
+	s := newStack(t, e2eParams)
+	s.heroku.SetFormation("blog-"+s.app, process, 1, "")
+	hang := newHeartbeat(t)
+	hang.set(time.Minute) // answers only when the probe gives up
+	s.beat.set(slowBeat)
+
+	var mu sync.Mutex
+	var scaledAt time.Time
+	s.heroku.OnScale(func(app, _ string, _ int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if app == s.app {
+			scaledAt = time.Now()
+		}
+	})
+	file := filepath.Join(t.TempDir(), "autoscalebot.yaml")
+	text := fmt.Sprintf(`# three formations, one stack
+NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: 1
+FORMATIONS:
+  - HEROKU_APP_NAME: %[1]s
+  - HEROKU_APP_NAME: ghost-%[1]s
+  - HEROKU_APP_NAME: blog-%[1]s
+    HEARTBEAT_URL: %[2]s/heartbeat
+    HEARTBEAT_TIMEOUT_IN_MS: 2000
+`, s.app, hang.srv.URL)
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := s.env(t, nil, map[string]string{settings.EnvSettingsFile: file})
+	fn := s.start(t, env, lambdatest.Options{})
+
+	start := time.Now()
+	out := s.invoke(t, fn, lambdatest.ScheduledEvent(t))
+	took := time.Since(start)
+	var failure struct{ ErrorMessage, ErrorType string }
+	if err := json.Unmarshal(out, &failure); err != nil || failure.ErrorMessage == "" {
+		t.Fatalf("first invocation: %s, want an error naming the unknown app", out)
+	}
+	ghost := fmt.Sprintf("FORMATIONS[1] (ghost-%s/web)", s.app)
+	if failure.ErrorType != "FleetError" || !strings.HasPrefix(failure.ErrorMessage, "1 of 3 formations failed: "+ghost+": ") {
+		t.Errorf("error %s: %q, want FleetError: 1 of 3 formations failed: %s: …", failure.ErrorType, failure.ErrorMessage, ghost)
+	}
+	mu.Lock()
+	scaleDelay := scaledAt.Sub(start)
+	mu.Unlock()
+	if got := s.heroku.Quantity(s.app, process); got != 2 || scaleDelay <= 0 || scaleDelay >= 2*time.Second {
+		t.Errorf("the formation that scales: quantity %d, %s after the invocation started; want 2 before the hanging probe's 2 s timeout",
+			got, scaleDelay)
+	}
+	if took > 4*time.Second {
+		t.Errorf("the invocation took %s, want about one probe timeout (2 s)", took)
+	}
+	blog, err := s.store.Load(s.ctx, state.Key{App: "blog-" + s.app, ProcessType: process})
+	if err != nil || blog.LastDecision == nil || blog.LastDecision.Verdict != probe.Fail {
+		t.Errorf("the hanging heartbeat's formation: %+v (%v), want a decision on a fail verdict", blog.LastDecision, err)
+	}
+
+	// The fleet's metrics lines: one Fleet dimension, FailedTicks for the unknown app.
+	failed := map[string]float64{}
+	for line := range strings.Lines(fn.Output()) {
+		if !strings.Contains(line, `"CloudWatchMetrics"`) {
+			continue
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(line), &doc); err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		if doc[metrics.DimensionFleet] == nil || doc[metrics.DimensionFleet] == "" {
+			t.Errorf("a fleet's metrics line without the Fleet dimension: %s", line)
+		}
+		failed[fmt.Sprint(doc[metrics.DimensionApp])], _ = doc[metrics.FailedTicks].(float64)
+	}
+	if failed["ghost-"+s.app] != 1 || failed[s.app] != 0 || len(failed) != 3 {
+		t.Errorf("FailedTicks by app %v, want 1 for the unknown app only", failed)
+	}
+
+	// Heroku learns the app: the next minute every formation ticks.
+	s.heroku.SetFormation("ghost-"+s.app, process, 1, "")
+	out = s.invoke(t, fn, lambdatest.ScheduledEvent(t))
+	var res lambdafn.FleetResult
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Formations) != 3 {
+		t.Fatalf("second invocation: %s, want a result listing three formations", out)
+	}
+	for _, f := range res.Formations {
+		if f.Error != "" || f.Reason == "" || f.Reason == decision.HerokuRefused {
+			t.Errorf("%s: %+v, want a decision and no error", f.Formation, f.Summary)
+		}
+	}
+	if strings.Contains(fn.Output(), s.apiKey) || strings.Contains(string(out), s.apiKey) {
+		t.Error("the API key reached the function's output")
+	}
+}
