@@ -1,0 +1,188 @@
+package lambdafn_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+)
+
+// Fleet benchmark shape: 500 apps with a web and a worker formation each,
+// heartbeats that answer in 200 ms, and five concurrent invocations from
+// the tick queue: the number Lambda's SQS event source mapping starts an
+// idle queue with (it adds more only while messages wait).
+const (
+	benchApps       = 500
+	benchLatency    = 200 * time.Millisecond
+	benchInvocators = 5
+)
+
+// BenchmarkFleet1000 ticks a fleet of 1,000 formations through the real
+// fan-out path: the scheduled invocation sends every formation to the tick
+// queue (moto's SQS) in batches, and five "execution environments" (each
+// its own warm Handler, as Lambda keeps one per concurrent invocation)
+// receive up to ten messages at a time, tick them and delete them, as the
+// event source mapping does. It reports the time from the scheduled
+// invocation's start until every formation has ticked (it must stay within
+// the 60-second interval), the invocations used and the process's peak heap
+// (every environment, the fake Platform API and the heartbeat server
+// together: an upper bound of one invocation's).
+func BenchmarkFleet1000(b *testing.B) {
+	tooltest.Require(b, tooltest.Moto)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cfg := awstest.SharedMoto(b).Config(b)
+	const key = "HRKU-fleet-bench"
+	heroku := herokutest.New(b, fakeheroku.WithToken(key))
+	table := awstest.UniqueName(b, "fleet")
+	awstest.CreateTable(ctx, b, dynamodb.NewFromConfig(cfg), table)
+	param := "/autoscalebot/" + awstest.UniqueName(b, "key")
+	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(param),
+		Value: aws.String(key), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+		b.Fatal(err)
+	}
+	sq := sqs.NewFromConfig(cfg)
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(b, "ticks"))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	beat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(benchLatency):
+			_, _ = io.WriteString(w, "ok")
+		case <-r.Context().Done():
+		}
+	}))
+	defer beat.Close()
+
+	var file strings.Builder
+	file.WriteString("MAX_RESPONSE_TIME_IN_MS: 1000\nMIN_RESPONSE_TIME_IN_MS: 100\nFORMATIONS:\n")
+	for i := range benchApps {
+		app := fmt.Sprintf("fleet-%03d", i)
+		for _, typ := range []string{"web", "worker"} {
+			heroku.SetFormation(app, typ, 1, "")
+			fmt.Fprintf(&file, "  - {HEROKU_APP_NAME: %s, HEROKU_PROCESS_TYPE: %s, HEARTBEAT_URL: %q}\n", app, typ, beat.URL+"/"+typ)
+		}
+	}
+	env := getenv(map[string]string{
+		settings.EnvAPIKeyParameter: param,
+		settings.EnvAPIURL:          heroku.URL,
+		settings.EnvTableName:       table,
+		settings.EnvTickQueueURL:    aws.ToString(q.QueueUrl),
+		settings.EnvSettingsFile:    "autoscalebot.yaml",
+	})
+	fleet, err := settings.LoadFleetLambda(env, func(string) ([]byte, error) { return []byte(file.String()), nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	newHandler := func() *lambdafn.Handler {
+		return lambdafn.New(lambdafn.Config{Formations: fleet, Fleet: true, FunctionName: "bench",
+			AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+	}
+	scheduler := newHandler()
+	environments := make([]*lambdafn.Handler, benchInvocators)
+	for i := range environments {
+		environments[i] = newHandler()
+	}
+
+	peak := watchHeap(ctx)
+	b.ResetTimer()
+	var took time.Duration
+	var invocations atomic.Int64
+	for n := range b.N {
+		start := time.Now()
+		res, err := scheduler.Handle(ctx, events.EventBridgeEvent{ID: fmt.Sprintf("bench-%d", n), Time: start})
+		invocations.Add(1)
+		if err != nil || res.FannedOut != len(fleet) {
+			b.Fatalf("scheduled invocation: fanned out %d of %d: %v", res.FannedOut, len(fleet), err)
+		}
+		var ticked atomic.Int64
+		var wg sync.WaitGroup
+		for _, h := range environments {
+			wg.Go(func() {
+				for ticked.Load() < int64(len(fleet)) && ctx.Err() == nil {
+					out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl,
+						MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+					if err != nil || len(out.Messages) == 0 {
+						continue
+					}
+					ev := events.SQSEvent{}
+					formations := 0
+					for _, m := range out.Messages {
+						ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId),
+							Body: aws.ToString(m.Body), EventSource: "aws:sqs"})
+						formations += strings.Count(aws.ToString(m.Body), `"app":`)
+					}
+					resp, err := h.HandleSQS(ctx, ev)
+					invocations.Add(1)
+					if err != nil || len(resp.BatchItemFailures) > 0 {
+						b.Errorf("invocation failed: %v, %d failed messages", err, len(resp.BatchItemFailures))
+					}
+					for _, m := range out.Messages {
+						_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+					}
+					ticked.Add(int64(formations))
+				}
+			})
+		}
+		wg.Wait()
+		took += time.Since(start)
+		if got := ticked.Load(); got != int64(len(fleet)) {
+			b.Fatalf("%d of %d formations ticked", got, len(fleet))
+		}
+	}
+	b.StopTimer()
+	secs := took.Seconds() / float64(b.N)
+	if secs > 60 {
+		b.Errorf("the fleet took %.1f s to tick, more than one 60-second interval", secs)
+	}
+	b.ReportMetric(secs, "s/fleet")
+	b.ReportMetric(float64(invocations.Load())/float64(b.N), "invocations/fleet")
+	b.ReportMetric(float64(heroku.Count(http.MethodGet))/float64(b.N), "heroku-reads/fleet")
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+}
+
+// watchHeap samples the heap in use every 20 ms until ctx ends and returns
+// a function giving the highest sample so far.
+func watchHeap(ctx context.Context) func() uint64 {
+	var highest atomic.Uint64
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > highest.Load() {
+				highest.Store(v)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return highest.Load
+}
