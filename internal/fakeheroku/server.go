@@ -1,6 +1,6 @@
 // Package fakeheroku is a stand-in for the parts of the Heroku Platform API
-// that autoscalebot calls: formation info and update, batch update, and the
-// account's rate limit, answering with Heroku's real error bodies. The local
+// that autoscalebot calls: formation info, list and update, batch update, and
+// the account's rate limit, answering with Heroku's real error bodies. The local
 // demo runs on it, so it ships in the command; tests start it through
 // herokutest, which adds checks against heroku-go's own schema.json (kept out
 // of this package so the command does not link a JSON-schema validator).
@@ -29,6 +29,9 @@ const DefaultToken = "fake-heroku-api-key"
 // DefaultRateLimitRemaining is what RateLimit-Remaining says until
 // SetRateLimitRemaining changes it: a full Heroku bucket.
 const DefaultRateLimitRemaining = 4500
+
+// msgNoApp is Heroku's message for an app it does not know.
+const msgNoApp = "Couldn't find that app."
 
 const (
 	acceptType    = "application/vnd.heroku+json"
@@ -143,6 +146,7 @@ func New(opts ...Option) (*Server, error) {
 	s.checker = cfg.checker
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /apps/{app}/formation/{type}", s.getFormation)
+	mux.HandleFunc("GET /apps/{app}/formation", s.listFormations)
 	mux.HandleFunc("PATCH /apps/{app}/formation/{type}", s.updateFormation)
 	mux.HandleFunc("PATCH /apps/{app}/formation", s.batchUpdate)
 	mux.HandleFunc("GET /account/rate-limits", s.rateLimits)
@@ -527,18 +531,23 @@ func (s *Server) render(k key, f *formation) formationJSON {
 	return out
 }
 
+// appNamed finds an app by name or id, as Heroku accepts either, and
+// returns its name ("" if unknown). Callers hold mu.
+func (s *Server) appNamed(ident string) string {
+	for name, id := range s.apps {
+		if ident == name || ident == id {
+			return name
+		}
+	}
+	return ""
+}
+
 // lookup finds a formation by app name or id and by process type or
 // formation id, as Heroku accepts either. Callers hold mu.
 func (s *Server) lookup(appIdent, formIdent string) (key, *formation, string) {
-	app := ""
-	for name, id := range s.apps {
-		if appIdent == name || appIdent == id {
-			app = name
-			break
-		}
-	}
+	app := s.appNamed(appIdent)
 	if app == "" {
-		return key{}, nil, "Couldn't find that app."
+		return key{}, nil, msgNoApp
 	}
 	for k, f := range s.formations {
 		if k.app == app && (k.processType == formIdent || f.id == formIdent) {
@@ -558,6 +567,27 @@ func (s *Server) getFormation(w http.ResponseWriter, r *http.Request) {
 	}
 	out := s.render(k, f)
 	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listFormations answers every process type of the app, ordered by type so
+// the answer is the same each time; an app without one gets [], not null.
+func (s *Server) listFormations(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	app := s.appNamed(r.PathValue("app"))
+	if app == "" {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "not_found", msgNoApp)
+		return
+	}
+	out := []formationJSON{}
+	for k, f := range s.formations {
+		if k.app == app {
+			out = append(out, s.render(k, f))
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b formationJSON) int { return strings.Compare(a.Type, b.Type) })
 	writeJSON(w, http.StatusOK, out)
 }
 

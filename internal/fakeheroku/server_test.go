@@ -116,6 +116,8 @@ func TestRoutes(t *testing.T) {
 		{name: "batch with an unknown type changes nothing", method: "PATCH", path: "/apps/" + app + "/formation",
 			body:       `{"updates":[{"type":"web","quantity":3},{"type":"clock","quantity":1}]}`,
 			wantStatus: 404, wantID: "not_found", wantQty: map[string]int{"web": 2, "worker": 1}},
+		{name: "list formations", method: "GET", path: "/apps/" + app + "/formation", wantStatus: 200},
+		{name: "list unknown app", method: "GET", path: "/apps/other-app/formation", wantStatus: 404, wantID: "not_found"},
 		{name: "rate limits", method: "GET", path: "/account/rate-limits", wantStatus: 200},
 		{name: "unknown app", method: "GET", path: "/apps/other-app/formation/web", wantStatus: 404, wantID: "not_found"},
 		{name: "unknown type", method: "GET", path: "/apps/" + app + "/formation/clock", wantStatus: 404, wantID: "not_found"},
@@ -176,6 +178,40 @@ func TestFormationAnswer(t *testing.T) {
 	}
 	if updated.Quantity != 5 || !updated.UpdatedAt.After(got.UpdatedAt) || !updated.CreatedAt.Equal(got.CreatedAt) {
 		t.Errorf("after update = %+v, before %+v", updated, got)
+	}
+	if v := s.Violations(); len(v) > 0 {
+		t.Errorf("violations = %q, want none", v)
+	}
+}
+
+// TestFormationList: the list holds each formation exactly as its own GET
+// renders it, and an unknown app is refused with the single GET's body.
+func TestFormationList(t *testing.T) {
+	s := newServer(t)
+	one := func(path string) formation {
+		t.Helper()
+		var f formation
+		if err := json.Unmarshal([]byte(call(t, s, "GET", path, "", nil).body), &f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	web, worker := one("/apps/"+app+"/formation/web"), one("/apps/"+app+"/formation/worker")
+	want := []formation{web, worker}
+	for _, ident := range []string{app, web.App.ID} {
+		a := call(t, s, "GET", "/apps/"+ident+"/formation", "", nil)
+		var got []formation
+		if err := json.Unmarshal([]byte(a.body), &got); err != nil {
+			t.Fatalf("list by %s: %v (%s)", ident, err, a.body)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("list by %s = %+v\nwant %+v", ident, got, want)
+		}
+	}
+	unknownList := call(t, s, "GET", "/apps/other-app/formation", "", nil)
+	unknownOne := call(t, s, "GET", "/apps/other-app/formation/web", "", nil)
+	if unknownList.status != 404 || unknownList.body != unknownOne.body {
+		t.Errorf("unknown app: list answered %d %s, want the single GET's 404 %s", unknownList.status, unknownList.body, unknownOne.body)
 	}
 	if v := s.Violations(); len(v) > 0 {
 		t.Errorf("violations = %q, want none", v)
@@ -464,15 +500,17 @@ func TestRequestsRecorded(t *testing.T) {
 	s := newServer(t)
 	call(t, s, "PATCH", "/apps/"+app+"/formation/web", `{"quantity":3}`, nil)
 	call(t, s, "GET", "/apps/"+app+"/formation/web", "", map[string]string{"Authorization": "", "Accept": "text/html"})
+	call(t, s, "GET", "/apps/"+app+"/formation", "", nil)
 	want := []fakeheroku.Request{
 		{Method: "PATCH", Path: "/apps/" + app + "/formation/web", Body: `{"quantity":3}`, Auth: true, Accept: accept, Status: 200},
 		{Method: "GET", Path: "/apps/" + app + "/formation/web", Auth: false, Accept: "text/html", Status: 401},
+		{Method: "GET", Path: "/apps/" + app + "/formation", Auth: true, Accept: accept, Status: 200},
 	}
 	if got := s.Requests(); !slices.Equal(got, want) {
 		t.Errorf("requests = %+v\nwant %+v", got, want)
 	}
-	if s.Count("PATCH") != 1 || s.Count("GET") != 1 || s.Count("") != 2 {
-		t.Errorf("counts PATCH %d GET %d all %d, want 1, 1, 2", s.Count("PATCH"), s.Count("GET"), s.Count(""))
+	if s.Count("PATCH") != 1 || s.Count("GET") != 2 || s.Count("") != 3 {
+		t.Errorf("counts PATCH %d GET %d all %d, want 1, 2, 3", s.Count("PATCH"), s.Count("GET"), s.Count(""))
 	}
 }
 

@@ -94,6 +94,25 @@ func (c *Client) Quantity(ctx context.Context, app, processType string) (int, er
 	return f.Quantity, nil
 }
 
+// Formations returns the quantity of every process type of app (process
+// type → dynos) from one GET /apps/{app}/formation: one rate-limit token for
+// all of the app's formations, where Quantity spends one on each.
+func (c *Client) Formations(ctx context.Context, app string) (map[string]int, error) {
+	ctx, call := withCall(ctx)
+	list, err := c.svc.FormationList(ctx, app, nil)
+	if err == nil {
+		err = checkList(list, int(call.status.Load()))
+	}
+	if err != nil {
+		return nil, c.redact(fmt.Errorf("list formations %s: %w", app, classify(err, call)))
+	}
+	out := make(map[string]int, len(list))
+	for _, f := range list {
+		out[f.Type] = f.Quantity
+	}
+	return out, nil
+}
+
 // Scale sets the quantity of processType. Heroku switches its own
 // autoscaling off for a process type scaled through the API. After an
 // ErrBadResponse or a timeout the change may or may not have been made:
@@ -140,6 +159,25 @@ func (c *Client) RefreshRateLimit(ctx context.Context) (int, error) {
 func checkFormation(f *heroku.Formation, status int) error {
 	if f.Type == "" || f.Quantity < 0 {
 		return &APIError{Status: status, Message: "answer is not a formation", Err: ErrBadResponse}
+	}
+	return nil
+}
+
+// checkList rejects a list answer that would misreport the app: null (which
+// decodes as no process types), an entry that is no formation, or a partial
+// page (206: Heroku pages lists at 200 entries), where a process type left
+// out would read as unknown.
+func checkList(list heroku.FormationListResult, status int) error {
+	switch {
+	case list == nil:
+		return &APIError{Status: status, Message: "answer is not a formation list", Err: ErrBadResponse}
+	case status == http.StatusPartialContent:
+		return &APIError{Status: status, Message: "answer is a partial formation list", Err: ErrBadResponse}
+	}
+	for i := range list {
+		if err := checkFormation(&list[i], status); err != nil {
+			return err
+		}
 	}
 	return nil
 }

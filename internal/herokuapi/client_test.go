@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -85,6 +86,54 @@ func TestQuantity(t *testing.T) {
 	}
 }
 
+func TestFormations(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]int // process types besides web at 2
+		want map[string]int
+	}{
+		{name: "web only", want: map[string]int{"web": 2}},
+		{name: "web and worker at zero", set: map[string]int{"worker": 0}, want: map[string]int{"web": 2, "worker": 0}},
+		{name: "three types", set: map[string]int{"worker": 3, "clock": 1}, want: map[string]int{"web": 2, "worker": 3, "clock": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			for pt, n := range tt.set {
+				s.SetFormation(app, pt, n, "")
+			}
+			s.SetFormation("other-app", "web", 9, "")
+			got, err := newClient(s).Formations(t.Context(), app)
+			if err != nil {
+				t.Fatalf("Formations: %v", err)
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("Formations = %v, want %v", got, tt.want)
+			}
+			reqs := s.Requests()
+			if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != "/apps/"+app+"/formation" || !reqs[0].Auth {
+				t.Errorf("requests = %+v, want one authenticated GET of the app's formation list", reqs)
+			}
+		})
+	}
+}
+
+// TestFormationsRefusesAPartialList: Heroku pages long lists (206 and a
+// Next-Range); a type on a later page would otherwise read as unknown.
+func TestFormationsRefusesAPartialList(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Next-Range", "id ]web..; max=200")
+		w.WriteHeader(http.StatusPartialContent)
+		fmt.Fprint(w, `[{"type":"clock","quantity":1}]`)
+	}))
+	t.Cleanup(srv.Close)
+	_, err := herokuapi.New(srv.URL, secret.New(key)).Formations(t.Context(), app)
+	if !errors.Is(err, herokuapi.ErrBadResponse) || !strings.Contains(err.Error(), "partial") {
+		t.Errorf("err = %v, want ErrBadResponse naming the partial list", err)
+	}
+}
+
 func TestScale(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -131,7 +180,7 @@ func TestScaleRejectsNegativeWithoutCalling(t *testing.T) {
 	}
 }
 
-// apiCall is one of the two calls the client makes.
+// apiCall is one of the calls the client makes.
 type apiCall struct {
 	name string
 	do   func(ctx context.Context, c *herokuapi.Client, app, processType string) error
@@ -145,6 +194,11 @@ var calls = []apiCall{
 	{"scale", func(ctx context.Context, c *herokuapi.Client, app, pt string) error {
 		return c.Scale(ctx, app, pt, 3)
 	}},
+	// the app's formation list (Client.Formations), read as AppReads does
+	{"list", func(ctx context.Context, c *herokuapi.Client, app, pt string) error {
+		_, err := herokuapi.NewAppReads(c).Quantity(ctx, app, pt)
+		return err
+	}},
 }
 
 func TestAPIErrors(t *testing.T) {
@@ -154,6 +208,7 @@ func TestAPIErrors(t *testing.T) {
 		key         string // "" = the right key
 		app, pt     string // "" = the known app and web
 		only        string // run for this call only
+		skip        string // run for every call but this one
 		want        error
 		wantStatus  int
 		wantID      string
@@ -185,7 +240,8 @@ func TestAPIErrors(t *testing.T) {
 			want: herokuapi.ErrUnauthorized, wantStatus: 403, wantID: "forbidden"},
 		{name: "unknown app", app: "no-such-app",
 			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "no-such-app/web"},
-		{name: "unknown process type", pt: "clock",
+		// the list answers 200 without it: TestAppReads covers that case
+		{name: "unknown process type", pt: "clock", skip: "list",
 			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "clock"},
 		{name: "internal error", setup: fault(fakeheroku.Fault{Status: 500}),
 			want: herokuapi.ErrServer, wantStatus: 500, wantID: "internal_server_error"},
@@ -199,7 +255,7 @@ func TestAPIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, call := range calls {
-			if tt.only != "" && tt.only != call.name {
+			if (tt.only != "" && tt.only != call.name) || tt.skip == call.name {
 				continue
 			}
 			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
@@ -296,7 +352,8 @@ func TestPlanLimitFromTheBody(t *testing.T) {
 // TestNotAFormation covers a 2xx whose JSON parses but is not a formation,
 // which must not read as zero dynos.
 func TestNotAFormation(t *testing.T) {
-	for _, body := range []string{`{}`, `null`, `{"type":"web","quantity":-4}`} {
+	// the last two are lists, which the list call checks entry by entry
+	for _, body := range []string{`{}`, `null`, `{"type":"web","quantity":-4}`, `[{}]`, `[{"type":"web","quantity":2},{"type":"worker","quantity":-4}]`} {
 		t.Run(body, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")

@@ -57,27 +57,39 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
-// TestDryRunPassesOnTheRateLimit: a dry run reads the formation like a live
-// run, so the tick must see the same bucket through it to keep its reserve.
-func TestDryRunPassesOnTheRateLimit(t *testing.T) {
-	s := newFake(t)
-	s.SetRateLimitRemaining(42)
-	d := herokuapi.NewDryRun(newClient(s), 0)
-	if _, known := d.RateLimitRemaining(); known {
-		t.Fatal("remaining known before any call")
+// TestWrappersPassOnTheRateLimit: a dry run reads the formation like a live
+// run, and AppReads stands in for the client, so the tick must see the same
+// bucket through either to keep its reserve.
+func TestWrappersPassOnTheRateLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		wrap func(*herokuapi.Client) scaler
+	}{
+		{name: "dry run", wrap: func(c *herokuapi.Client) scaler { return herokuapi.NewDryRun(c, 0) }},
+		{name: "app reads", wrap: func(c *herokuapi.Client) scaler { return herokuapi.NewAppReads(c) }},
 	}
-	if _, err := d.Quantity(t.Context(), app, "web"); err != nil {
-		t.Fatal(err)
-	}
-	if n, known := d.RateLimitRemaining(); !known || n != 42 {
-		t.Errorf("RateLimitRemaining = %d, %v after a read; want 42, true", n, known)
-	}
-	s.SetRateLimitRemaining(7)
-	if n, err := d.RefreshRateLimit(t.Context()); err != nil || n != 7 {
-		t.Errorf("RefreshRateLimit = %d, %v; want 7", n, err)
-	}
-	if n, known := d.RateLimitRemaining(); !known || n != 7 {
-		t.Errorf("RateLimitRemaining = %d, %v after a refresh; want 7, true", n, known)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFake(t)
+			s.SetRateLimitRemaining(42)
+			d := tt.wrap(newClient(s))
+			if _, known := d.RateLimitRemaining(); known {
+				t.Fatal("remaining known before any call")
+			}
+			if _, err := d.Quantity(t.Context(), app, "web"); err != nil {
+				t.Fatal(err)
+			}
+			if n, known := d.RateLimitRemaining(); !known || n != 42 {
+				t.Errorf("RateLimitRemaining = %d, %v after a read; want 42, true", n, known)
+			}
+			s.SetRateLimitRemaining(7)
+			if n, err := d.RefreshRateLimit(t.Context()); err != nil || n != 7 {
+				t.Errorf("RefreshRateLimit = %d, %v; want 7", n, err)
+			}
+			if n, known := d.RateLimitRemaining(); !known || n != 7 {
+				t.Errorf("RateLimitRemaining = %d, %v after a refresh; want 7, true", n, known)
+			}
+		})
 	}
 }
 
