@@ -40,15 +40,19 @@ func (m *member) key() state.Key { return state.Key{App: m.s.AppName, ProcessTyp
 type account struct {
 	readKey func(context.Context) (secret.Value, error)
 
-	mu        sync.Mutex // held while the key is first read: the account's formations wait for that one read
-	formation *rotatingFormation
+	mu       sync.Mutex // held while the key is first read: the account's formations wait for that one read
+	rotation *rotatingFormation
+	// reads is what the account's formations read and scale through: one
+	// GET /apps/{app}/formation per app and invocation, shared by every
+	// process type of the app (one Heroku token instead of one each).
+	reads *herokuapi.AppReads
 }
 
 // ready says whether the account has read its key.
 func (a *account) ready() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.formation != nil
+	return a.reads != nil
 }
 
 // accountKey names where s's Heroku API key comes from.
@@ -103,17 +107,18 @@ func (h *Handler) begin(ctx context.Context, jobs []job) map[string]error {
 func (h *Handler) startAccount(ctx context.Context, a *account) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.formation == nil {
+	if a.rotation == nil {
 		f, err := newRotatingFormation(ctx, a.readKey,
 			func(key secret.Value) herokuClient { return herokuapi.New(h.shared.APIURL, key, h.herokuOptions()...) },
 			h.cfg.Now, h.cfg.Log)
 		if err != nil {
 			return err
 		}
-		a.formation = f
+		a.rotation, a.reads = f, herokuapi.NewAppReads(f)
 		return nil
 	}
-	a.formation.startTick(ctx)
+	a.rotation.startTick(ctx)
+	a.reads.StartRound()
 	return nil
 }
 
@@ -125,8 +130,10 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 		return m.ticker
 	}
 	a := h.accounts[m.acct]
-	var formation tick.Formation = a.formation
+	var formation tick.Formation = a.reads
 	if m.s.DryRun {
+		// Under the shared reads: a dry run's pretend scale must not
+		// change what the app's other formations read.
 		formation = herokuapi.NewDryRun(formation, 0)
 	}
 	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)

@@ -54,6 +54,12 @@ func BenchmarkFleet1000(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cfg := awstest.SharedMoto(b).Config(b)
+	// moto is one Python process on a loopback port: hundreds of fresh
+	// connections at once overflow its listen queue (connection resets that
+	// DynamoDB's fleet of hosts never gives). A pool of kept-alive
+	// connections lets it serve the burst.
+	pool := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 32, MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}}
+	rec := newCallRecorder(pool)
 	const key = "HRKU-fleet-bench"
 	heroku := herokutest.New(b, fakeheroku.WithToken(key))
 	table := awstest.UniqueName(b, "fleet")
@@ -97,9 +103,14 @@ func BenchmarkFleet1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// What CloudWatch Logs would ingest: every log and metrics line.
+	var logBytes safeBuilder
+	log := slog.New(slog.NewJSONHandler(&logBytes, nil))
+	recorded := cfg.Copy()
+	recorded.HTTPClient = rec
 	newHandler := func() *lambdafn.Handler {
 		return lambdafn.New(lambdafn.Config{Formations: fleet, Fleet: true, FunctionName: "bench",
-			AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+			AWS: recorded, Log: log, Metrics: &logBytes})
 	}
 	scheduler := newHandler()
 	environments := make([]*lambdafn.Handler, benchInvocators)
@@ -139,6 +150,11 @@ func BenchmarkFleet1000(b *testing.B) {
 					invocations.Add(1)
 					if err != nil || len(resp.BatchItemFailures) > 0 {
 						b.Errorf("invocation failed: %v, %d failed messages", err, len(resp.BatchItemFailures))
+						for line := range strings.Lines(logBytes.String()) {
+							if strings.Contains(line, `"level":"ERROR"`) {
+								b.Log(line)
+							}
+						}
 					}
 					for _, m := range out.Messages {
 						_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
@@ -162,6 +178,19 @@ func BenchmarkFleet1000(b *testing.B) {
 	b.ReportMetric(float64(invocations.Load())/float64(b.N), "invocations/fleet")
 	b.ReportMetric(float64(heroku.Count(http.MethodGet))/float64(b.N), "heroku-reads/fleet")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+	// Per formation tick, the figures the README's cost row is computed from.
+	ticks := float64(b.N * len(fleet))
+	b.ReportMetric(float64(len(logBytes.String()))/ticks, "log-B/tick")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, action := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"} {
+		name := strings.TrimPrefix(action, "dynamodb:")
+		b.ReportMetric(float64(rec.calls[action])/ticks, name+"/tick")
+		if rec.calls[action] > 0 {
+			b.ReportMetric(float64(rec.bytes[action])/float64(rec.calls[action]), name+"-B/call")
+		}
+	}
+	b.ReportMetric(float64(rec.calls["sqs:SendMessage"])/float64(b.N), "SendMessageBatch/fleet")
 }
 
 // watchHeap samples the heap in use every 20 ms until ctx ends and returns

@@ -221,11 +221,15 @@ func TestFleetFanOut(t *testing.T) {
 	r.env[settings.EnvHeartbeatInterval] = "30"
 	var b strings.Builder
 	b.WriteString("FORMATIONS:\n")
-	const apps = 12 // two messages per slot: ten formations to a message
+	// Six apps with a web and a worker formation each: two messages per
+	// slot (ten formations to a message), each app's two in the same one.
+	const apps, formations = 6, 12
 	for i := range apps {
 		app := fmt.Sprintf("fan-%02d", i)
-		r.heroku.SetFormation(app, "web", 1, "")
-		fmt.Fprintf(&b, "  - {HEROKU_APP_NAME: %s, HEARTBEAT_URL: %q}\n", app, r.beat.URL)
+		for _, typ := range []string{"web", "worker"} {
+			r.heroku.SetFormation(app, typ, 1, "")
+			fmt.Fprintf(&b, "  - {HEROKU_APP_NAME: %s, HEROKU_PROCESS_TYPE: %s, HEARTBEAT_URL: %q}\n", app, typ, r.beat.URL)
+		}
 	}
 	h := r.handler(t, b.String(), func(s *settings.Settings) { s.FanOutAbove = 5 })
 
@@ -234,9 +238,9 @@ func TestFleetFanOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Formations) != 0 || res.FannedOut != apps || res.Messages != 4 {
+	if len(res.Formations) != 0 || res.FannedOut != formations || res.Messages != 4 {
 		t.Fatalf("scheduled invocation: ticked %d, fanned out %d, sent %d messages; want 0, %d, 4 (2 slots × 2 batches)",
-			len(res.Formations), res.FannedOut, res.Messages, apps)
+			len(res.Formations), res.FannedOut, res.Messages, formations)
 	}
 	if n := r.heroku.Count(http.MethodGet); n != 0 {
 		t.Errorf("the scheduled invocation made %d Heroku reads, want none", n)
@@ -272,14 +276,17 @@ func TestFleetFanOut(t *testing.T) {
 		}
 	}
 	for i := range apps {
-		app := fmt.Sprintf("fan-%02d", i)
-		st := r.state(t, app, "web")
-		if !slices.Equal(st.EventIDs, []string{"ev-fan"}) || st.LastDecision == nil {
-			t.Errorf("%s: event ids %v, decision %v; want one tick of ev-fan", app, st.EventIDs, st.LastDecision)
+		for _, typ := range []string{"web", "worker"} {
+			app := fmt.Sprintf("fan-%02d", i)
+			st := r.state(t, app, typ)
+			if !slices.Equal(st.EventIDs, []string{"ev-fan"}) || st.LastDecision == nil {
+				t.Errorf("%s/%s: event ids %v, decision %v; want one tick of ev-fan", app, typ, st.EventIDs, st.LastDecision)
+			}
 		}
 	}
-	// One formation list read per app, and none for the duplicate delivery.
+	// One formation list read per app (its web and worker share it), and
+	// none for the duplicate delivery.
 	if n := r.heroku.Count(http.MethodGet); n != apps {
-		t.Errorf("%d Heroku reads for %d apps delivered twice, want %d", n, apps, apps)
+		t.Errorf("%d Heroku reads for %d apps of two formations each, delivered twice; want %d", n, apps, apps)
 	}
 }

@@ -39,7 +39,12 @@ const mappingSid = "TickQueueMappingPolls"
 type callRecorder struct {
 	next  aws.HTTPClient
 	mu    sync.Mutex
-	calls map[string]bool
+	calls map[string]int // by action
+	bytes map[string]int64
+}
+
+func newCallRecorder(next aws.HTTPClient) *callRecorder {
+	return &callRecorder{next: next, calls: map[string]int{}, bytes: map[string]int64{}}
 }
 
 func (r *callRecorder) Do(req *http.Request) (*http.Response, error) {
@@ -65,7 +70,8 @@ func (r *callRecorder) Do(req *http.Request) (*http.Response, error) {
 		action = alias
 	}
 	r.mu.Lock()
-	r.calls[action] = true
+	r.calls[action]++
+	r.bytes[action] += max(req.ContentLength, 0)
 	r.mu.Unlock()
 	return r.next.Do(req)
 }
@@ -116,7 +122,7 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := base.Copy()
-	rec := &callRecorder{next: http.DefaultClient, calls: map[string]bool{}}
+	rec := newCallRecorder(http.DefaultClient)
 	if cfg.HTTPClient != nil {
 		rec.next = cfg.HTTPClient
 	}

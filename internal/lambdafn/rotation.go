@@ -28,6 +28,7 @@ const keyReadTimeout = 5 * time.Second
 // herokuClient lists what rotatingFormation calls on a Heroku API client.
 type herokuClient interface {
 	Quantity(ctx context.Context, app, processType string) (int, error)
+	Formations(ctx context.Context, app string) (map[string]int, error)
 	Scale(ctx context.Context, app, processType string, quantity int) error
 	RateLimitRemaining() (remaining int, known bool)
 	RefreshRateLimit(ctx context.Context) (int, error)
@@ -92,6 +93,16 @@ func (f *rotatingFormation) Quantity(ctx context.Context, app, processType strin
 		return err
 	})
 	return n, err
+}
+
+// Formations reads every formation of app (process type → quantity).
+func (f *rotatingFormation) Formations(ctx context.Context, app string) (map[string]int, error) {
+	var out map[string]int
+	err := f.call(ctx, func(c herokuClient) (err error) {
+		out, err = c.Formations(ctx, app)
+		return err
+	})
+	return out, err
 }
 
 // Scale sets the formation's quantity.
