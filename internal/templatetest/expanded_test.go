@@ -286,9 +286,7 @@ func checkFleetErrorAlarm(t *testing.T, doc map[string]any) {
 		id, _ := templatetest.Dig(m, "Id").(string)
 		read[id] = fmt.Sprintf("%v/%v/%v", templatetest.Dig(metric, "Namespace"), templatetest.Dig(metric, "MetricName"), templatetest.Dig(dims[0], "Name"))
 	}
-	var ids []string
 	for id, metric := range read {
-		ids = append(ids, id)
 		if !strings.Contains(expression, "FILL("+id+", 0)") {
 			t.Errorf("expression %q does not count %s (%s) with its missing data as 0", expression, id, metric)
 		}
