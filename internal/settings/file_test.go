@@ -155,6 +155,14 @@ func lambdaEnv(vars map[string]string) map[string]string {
 	return env
 }
 
+// lambdaYAMLProblems are testdata/fleet/lambda.yaml's in an empty Lambda
+// environment.
+var lambdaYAMLProblems = []string{
+	`line 3: FORMATIONS[0] (shop/web): HEROKU_API_KEY_PARAMETER: required (or AUTOSCALE_HEROKU_API_KEY)`,
+	`TABLE_NAME: required`,
+	`TICK_QUEUE_URL: required when AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS is under 60 (30)`,
+}
+
 // TestLoadFleetErrors: every problem of a file at once, by line,
 // formation and key.
 func TestLoadFleetErrors(t *testing.T) {
@@ -284,11 +292,7 @@ func TestLoadFleetErrors(t *testing.T) {
 			name:   "Lambda: what the stack lacks is said once, what a formation lacks for it",
 			file:   "lambda.yaml",
 			lambda: true,
-			want: []string{
-				`line 3: FORMATIONS[0] (shop/web): HEROKU_API_KEY_PARAMETER: required (or AUTOSCALE_HEROKU_API_KEY)`,
-				`TABLE_NAME: required`,
-				`TICK_QUEUE_URL: required when AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS is under 60 (30)`,
-			},
+			want:   lambdaYAMLProblems,
 		},
 		{
 			name:   "Lambda: each key parameter is the stack's own or under the prefix the role may read",
@@ -349,11 +353,7 @@ func TestLoadFleetErrors(t *testing.T) {
 			file:   "lambda.yaml",
 			env:    map[string]string{settings.EnvFanOutAbove: "0"},
 			lambda: true,
-			want: []string{
-				`line 3: FORMATIONS[0] (shop/web): HEROKU_API_KEY_PARAMETER: required (or AUTOSCALE_HEROKU_API_KEY)`,
-				`TABLE_NAME: required`,
-				`TICK_QUEUE_URL: required when AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS is under 60 (30)`,
-			},
+			want:   lambdaYAMLProblems,
 		},
 		{
 			name: "the fleet's fan-out and metrics are the top level's",
