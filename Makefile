@@ -79,10 +79,15 @@ fuzz:
 		done; \
 	done
 
-# sam build calls this target (template.yaml: Metadata BuildMethod makefile).
+# sam build calls this target (template.yaml: Metadata BuildMethod makefile). A fleet's settings
+# file, when the repository root has one, ships beside the bootstrap: Lambda unpacks both in
+# /var/task, where the template's SettingsFile points AUTOSCALE_SETTINGS_FILE.
+SETTINGS_FILE ?= autoscalebot.yaml
 build-AutoscalerFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set"; exit 1; }
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/autoscaler
+	@if [ -f "$(SETTINGS_FILE)" ]; then cp "$(SETTINGS_FILE)" "$(ARTIFACTS_DIR)/autoscalebot.yaml" && echo "packaged $(SETTINGS_FILE)"; \
+		else rm -f "$(ARTIFACTS_DIR)/autoscalebot.yaml"; fi
 
 clean:
 	rm -rf bin .tools

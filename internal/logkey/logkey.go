@@ -80,6 +80,8 @@ const (
 	Table                  = "table"
 	Topic                  = "topic"
 	TickQueue              = "tickQueue"
+	FanOutAbove            = "fanOutAbove"
+	PerFormationMetrics    = "perFormationMetrics"
 	HistoryTTL             = "historyTtl"
 	FunctionTimeout        = "functionTimeout"
 	Policy                 = "policy"
@@ -98,7 +100,7 @@ var all = []string{
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
 	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
-	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, TickQueue, HistoryTTL, FunctionTimeout,
+	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, TickQueue, FanOutAbove, PerFormationMetrics, HistoryTTL, FunctionTimeout,
 	Policy, TargetResponseTime, BootTime, ScaleDownWindow,
 }
 

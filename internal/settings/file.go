@@ -45,12 +45,14 @@ const (
 // file may set them at its top level only. A setting not listed here may
 // differ per formation.
 var fleetWide = map[string]string{
-	EnvTableName:         "the stack has one table",
-	EnvTopicARN:          "the stack has one topic",
-	EnvFunctionTimeout:   "the function has one timeout",
-	EnvTickQueueURL:      "the stack has one tick queue",
-	EnvHeartbeatInterval: "the local runner ticks every formation at one interval",
-	EnvStateFile:         "one state file holds every formation",
+	EnvTableName:           "the stack has one table",
+	EnvTopicARN:            "the stack has one topic",
+	EnvFunctionTimeout:     "the function has one timeout",
+	EnvTickQueueURL:        "the stack has one tick queue",
+	EnvHeartbeatInterval:   "the local runner ticks every formation at one interval",
+	EnvStateFile:           "one state file holds every formation",
+	EnvFanOutAbove:         "the scheduled invocation ticks the whole fleet one way",
+	EnvPerFormationMetrics: "the stack publishes one fleet's metrics",
 }
 
 // notInFile are the settings the file cannot set at all.
@@ -417,6 +419,12 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		} else if err != nil {
 			all = append(all, found{formation: i, problem: FileProblem{Line: e.line, Formation: where, Msg: err.Error()}})
 		}
+		if msg := fl.keyParameter(getenv); msg != "" {
+			key, line, shared := fl.source(top, e, EnvAPIKeyParameter)
+			all = append(all, found{formation: i, shared: shared, problem: FileProblem{
+				Line: line, Formation: where, Key: key, Msg: msg,
+			}})
+		}
 		if app != "" {
 			if first, dup := pairs[label]; dup {
 				key, line, _ := fl.source(top, e, EnvAppName)
@@ -459,7 +467,50 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		}
 		fl.problems = append(fl.problems, p)
 	}
+	fl.fanOut(top, loaded)
 	return formations
+}
+
+// keyParameter says what is wrong with the SSM parameter a formation reads
+// its API key from, in Lambda: the function's role may read only the
+// environment's own parameter and those under FleetParameterPrefix, so
+// any other name would fail every one of its ticks.
+func (fl *fileLoader) keyParameter(getenv func(string) string) string {
+	if !fl.lambda {
+		return ""
+	}
+	name := strings.TrimSpace(getenv(EnvAPIKeyParameter))
+	own := strings.TrimSpace(fl.getenv(EnvAPIKeyParameter))
+	if name == "" || name == own || strings.HasPrefix(name, FleetParameterPrefix) && len(name) > len(FleetParameterPrefix) {
+		return ""
+	}
+	allowed := "parameters under " + FleetParameterPrefix
+	if own != "" {
+		allowed = fmt.Sprintf("%s (%s) and %s", EnvAPIKeyParameter, strconv.Quote(truncate(own, 80)), allowed)
+	}
+	return strconv.Quote(truncate(name, 80)) + ": the function's role may read only " + allowed
+}
+
+// fanOut checks, in Lambda, that a fleet too large for the scheduled
+// invocation has the tick queue it is fanned out over.
+func (fl *fileLoader) fanOut(top entry, formations int) {
+	if !fl.lambda {
+		return
+	}
+	shared := fl.overlay(top, entry{})
+	above, err := strconv.Atoi(Get(shared, EnvFanOutAbove))
+	if err != nil || formations <= above || strings.TrimSpace(shared(EnvTickQueueURL)) != "" {
+		return // a bad number is reported with the rest
+	}
+	key, line, _ := fl.source(top, entry{}, EnvTickQueueURL)
+	for _, p := range fl.problems {
+		if p.Key == key {
+			return // already required, for the interval
+		}
+	}
+	fl.problem(line, "", key, fl.rename(top, entry{}, fmt.Sprintf(
+		"required in Lambda for a fleet of more than %s (%d) formations, which are fanned out over the tick queue (%d here)",
+		EnvFanOutAbove, above, formations)))
 }
 
 // overlay is the formation's view: its entry, the top level, then the

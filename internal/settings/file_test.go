@@ -3,6 +3,7 @@ package settings_test
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,6 +140,29 @@ func TestLoadFleetPrecedence(t *testing.T) {
 	}
 }
 
+// ownOrPrefix is what a Lambda formation's key parameter may be, with
+// the environment's own parameter /stack/own-key.
+const ownOrPrefix = `the function's role may read only AUTOSCALE_HEROKU_API_KEY_PARAMETER ("/stack/own-key") and parameters under /autoscalebot/`
+
+// lambdaEnv is a Lambda environment with the stack's table and tick queue,
+// then vars.
+func lambdaEnv(vars map[string]string) map[string]string {
+	env := map[string]string{
+		settings.EnvTableName:    "autoscalebot",
+		settings.EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/autoscalebot-ticks",
+	}
+	maps.Copy(env, vars)
+	return env
+}
+
+// lambdaYAMLProblems are testdata/fleet/lambda.yaml's in an empty Lambda
+// environment.
+var lambdaYAMLProblems = []string{
+	`line 3: FORMATIONS[0] (shop/web): HEROKU_API_KEY_PARAMETER: required (or AUTOSCALE_HEROKU_API_KEY)`,
+	`TABLE_NAME: required`,
+	`TICK_QUEUE_URL: required when AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS is under 60 (30)`,
+}
+
 // TestLoadFleetErrors: every problem of a file at once, by line,
 // formation and key.
 func TestLoadFleetErrors(t *testing.T) {
@@ -268,10 +292,75 @@ func TestLoadFleetErrors(t *testing.T) {
 			name:   "Lambda: what the stack lacks is said once, what a formation lacks for it",
 			file:   "lambda.yaml",
 			lambda: true,
+			want:   lambdaYAMLProblems,
+		},
+		{
+			name:   "Lambda: each key parameter is the stack's own or under the prefix the role may read",
+			file:   "lambda-keys.yaml",
+			env:    lambdaEnv(map[string]string{settings.EnvAPIKeyParameter: "/stack/own-key"}),
+			lambda: true,
 			want: []string{
-				`line 3: FORMATIONS[0] (shop/web): HEROKU_API_KEY_PARAMETER: required (or AUTOSCALE_HEROKU_API_KEY)`,
-				`TABLE_NAME: required`,
-				`TICK_QUEUE_URL: required when AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS is under 60 (30)`,
+				`line 6: FORMATIONS[1] (blog/web): HEROKU_API_KEY_PARAMETER: "/team/blog-key": ` + ownOrPrefix,
+				`line 10: FORMATIONS[3] (docs/web): HEROKU_API_KEY_PARAMETER: "/autoscalebot/": ` + ownOrPrefix,
+				`line 12: FORMATIONS[4] (mail/web): HEROKU_API_KEY_PARAMETER: "/autoscalebotx/key": ` + ownOrPrefix,
+			},
+		},
+		{
+			name: "locally any key parameter will do",
+			file: "lambda-keys.yaml",
+			want: []string{},
+		},
+		{
+			name:   "Lambda: a top-level key parameter outside the prefix is said once",
+			file:   "lambda-shared-key.yaml",
+			env:    lambdaEnv(nil),
+			lambda: true,
+			want:   []string{`line 2: HEROKU_API_KEY_PARAMETER: "/heroku/key": the function's role may read only parameters under /autoscalebot/`},
+		},
+		{
+			name: "Lambda: a fleet above FAN_OUT_ABOVE needs the tick queue",
+			file: "fan-out.yaml",
+			env: lambdaEnv(map[string]string{settings.EnvHeartbeatInterval: "60", settings.EnvTickQueueURL: "",
+				settings.EnvAPIKeyParameter: "/autoscalebot/k"}),
+			lambda: true,
+			want:   []string{`TICK_QUEUE_URL: required in Lambda for a fleet of more than FAN_OUT_ABOVE (2) formations, which are fanned out over the tick queue (3 here)`},
+		},
+		{
+			name:   "Lambda: a fleet above FAN_OUT_ABOVE with the tick queue",
+			file:   "fan-out.yaml",
+			env:    lambdaEnv(map[string]string{settings.EnvHeartbeatInterval: "60", settings.EnvAPIKeyParameter: "/autoscalebot/k"}),
+			lambda: true,
+			want:   []string{},
+		},
+		{
+			name: "Lambda: a fleet of FAN_OUT_ABOVE formations is ticked without the queue",
+			file: "lambda.yaml",
+			env: lambdaEnv(map[string]string{settings.EnvHeartbeatInterval: "60", settings.EnvTickQueueURL: "",
+				settings.EnvFanOutAbove: "2", settings.EnvAPIKeyParameter: "/autoscalebot/k"}),
+			lambda: true,
+			want:   []string{},
+		},
+		{
+			name: "Lambda: one formation more than the environment's FAN_OUT_ABOVE",
+			file: "lambda.yaml",
+			env: lambdaEnv(map[string]string{settings.EnvHeartbeatInterval: "60", settings.EnvTickQueueURL: "",
+				settings.EnvFanOutAbove: "1", settings.EnvAPIKeyParameter: "/autoscalebot/k"}),
+			lambda: true,
+			want:   []string{`TICK_QUEUE_URL: required in Lambda for a fleet of more than AUTOSCALE_FAN_OUT_ABOVE (1) formations, which are fanned out over the tick queue (2 here)`},
+		},
+		{
+			name:   "Lambda: the missing queue is said once, for the interval, when the fleet needs it too",
+			file:   "lambda.yaml",
+			env:    map[string]string{settings.EnvFanOutAbove: "0"},
+			lambda: true,
+			want:   lambdaYAMLProblems,
+		},
+		{
+			name: "the fleet's fan-out and metrics are the top level's",
+			file: "fleet-wide.yaml",
+			want: []string{
+				`line 4: FORMATIONS[0] (shop/web): FAN_OUT_ABOVE: only the top level may set it: the scheduled invocation ticks the whole fleet one way`,
+				`line 5: FORMATIONS[0] (shop/web): PER_FORMATION_METRICS: only the top level may set it: the stack publishes one fleet's metrics`,
 			},
 		},
 		{

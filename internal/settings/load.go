@@ -51,6 +51,8 @@ const (
 	EnvTableName              = "AUTOSCALE_TABLE_NAME"
 	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
 	EnvTickQueueURL           = "AUTOSCALE_TICK_QUEUE_URL"
+	EnvFanOutAbove            = "AUTOSCALE_FAN_OUT_ABOVE"
+	EnvPerFormationMetrics    = "AUTOSCALE_PER_FORMATION_METRICS"
 	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
 	EnvFunctionTimeout        = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
 	EnvStateFile              = "AUTOSCALE_STATE_FILE" // read by the command, not by Load
@@ -61,7 +63,14 @@ const (
 	maxSeconds                = 30 * 24 * 3600
 	maxHistoryDays            = 3650
 	maxLambdaTimeoutSeconds   = 900
+	maxFanOutAbove            = 10000
 )
+
+// FleetParameterPrefix is the path under which a fleet's formations keep
+// their API keys in SSM: with a settings file, the function's role may read
+// these and its own HerokuApiKeyParameterName, nothing else (template.yaml
+// grants exactly this prefix; a test holds the two together).
+const FleetParameterPrefix = "/autoscalebot/"
 
 // FunctionTimeoutMargin is the least time a Lambda invocation keeps, after
 // the probe's timeout, for the state writes and the Heroku call.
@@ -192,6 +201,8 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	if lambda {
 		l.lambdaInterval(s.HeartbeatInterval, s.TickQueueURL)
 	}
+	s.FanOutAbove = l.integer(EnvFanOutAbove, 0, maxFanOutAbove)
+	s.PerFormationMetrics = l.boolean(EnvPerFormationMetrics)
 	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 1, maxHistoryDays)) * 24 * time.Hour
 
 	// Both or neither: one alone would silently never notify.

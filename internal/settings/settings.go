@@ -69,11 +69,11 @@ type Settings struct {
 	// TickQueueURL is the SQS queue the scheduled invocation sends the
 	// minute's later slots to (Lambda with an interval under 60 s).
 	TickQueueURL string
-	// FanOutAbove: a Lambda fleet of more formations than this sends every
-	// formation to the tick queue instead of ticking it in the scheduled
-	// invocation. PerFormationMetrics also publishes a fleet's metrics per
-	// formation (billed per formation).
-	FanOutAbove         int
+	// FanOutAbove is the largest fleet the scheduled invocation ticks
+	// itself; a larger one is fanned out over the tick queue (0: always).
+	FanOutAbove int
+	// PerFormationMetrics also publishes a fleet's metrics by app and
+	// process type, each billed as a custom metric.
 	PerFormationMetrics bool
 
 	// FunctionTimeout is the Lambda function's timeout, when configured
@@ -208,6 +208,8 @@ func (s Settings) LogValue() slog.Value {
 		slog.String(logkey.Table, s.TableName),
 		slog.String(logkey.Topic, s.TopicARN),
 		slog.String(logkey.TickQueue, s.TickQueueURL),
+		slog.Int(logkey.FanOutAbove, s.FanOutAbove),
+		slog.Bool(logkey.PerFormationMetrics, s.PerFormationMetrics),
 		slog.String(logkey.HistoryTTL, s.HistoryTTL.String()),
 		slog.String(logkey.FunctionTimeout, s.FunctionTimeout.String()),
 	)

@@ -102,6 +102,8 @@ func TestLoadDefaults(t *testing.T) {
 		{EnvTopicARN, s.TopicARN, ""},
 		{EnvHistoryTTL, s.HistoryTTL, 30 * 24 * time.Hour},
 		{EnvFunctionTimeout, s.FunctionTimeout, time.Duration(0)},
+		{EnvFanOutAbove, s.FanOutAbove, 32},
+		{EnvPerFormationMetrics, s.PerFormationMetrics, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +161,9 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 			"arn:aws:sns:us-east-1:123456789012:autoscalebot"},
 		{EnvHistoryTTL, "7", func(s Settings) any { return s.HistoryTTL }, 7 * 24 * time.Hour},
 		{EnvFunctionTimeout, "30", func(s Settings) any { return s.FunctionTimeout }, 30 * time.Second},
+		{EnvFanOutAbove, "0", func(s Settings) any { return s.FanOutAbove }, 0},
+		{EnvFanOutAbove, "500", func(s Settings) any { return s.FanOutAbove }, 500},
+		{EnvPerFormationMetrics, "TRUE", func(s Settings) any { return s.PerFormationMetrics }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -280,6 +285,9 @@ func TestLoadRejects(t *testing.T) {
 		{"bad topic ARN", map[string]string{EnvTopicARN: "autoscalebot"}, EnvTopicARN, "not an SNS topic ARN"},
 		{"queue ARN as topic", map[string]string{EnvTopicARN: "arn:aws:sqs:us-east-1:123456789012:q"}, EnvTopicARN, "not an SNS topic ARN"},
 		{"function timeout too long", map[string]string{EnvFunctionTimeout: "901"}, EnvFunctionTimeout, "must be at most 900"},
+		{"negative fan-out threshold", map[string]string{EnvFanOutAbove: "-1"}, EnvFanOutAbove, "must be at least 0"},
+		{"fan-out threshold too high", map[string]string{EnvFanOutAbove: "10001"}, EnvFanOutAbove, "must be at most 10000"},
+		{"per-formation metrics not a boolean", map[string]string{EnvPerFormationMetrics: "yes"}, EnvPerFormationMetrics, "not a boolean"},
 		{"timeout does not fit the function", map[string]string{EnvFunctionTimeout: "12"}, EnvHeartbeatTimeout,
 			`"10000" (default): the probe must end at least 5s before the function timeout (` + EnvFunctionTimeout + "=12)"},
 	}
@@ -673,6 +681,7 @@ var knownVars = map[string]bool{
 	EnvNotifyOnEveryScale: true, EnvNotifyOnEveryPing: true, EnvDryRun: true, EnvTableName: true,
 	EnvTopicARN: true, EnvHistoryTTL: true, EnvFunctionTimeout: true, EnvSignal: true, EnvMaxQueueTime: true,
 	EnvMinQueueTime: true, EnvPolicy: true, EnvTargetResponseTime: true, EnvBootTime: true, EnvScaleDownWindow: true, EnvTickQueueURL: true,
+	EnvFanOutAbove: true, EnvPerFormationMetrics: true,
 }
 
 func checkInvariants(t *testing.T, s Settings) {

@@ -17,20 +17,24 @@ import (
 // TestTickQueue: under a 60 s interval the stack has the tick queue, its
 // event source mapping (partial batch responses) and the function knows the
 // queue; at 60 there is none of them, so the cheapest setup costs what it
-// did before the queue existed.
+// did before the queue existed. A fleet has the queue at any interval, to
+// fan its formations out over.
 func TestTickQueue(t *testing.T) {
 	tests := []struct {
 		interval int
+		file     string // SettingsFile
 		queue    bool
 	}{
-		{10, true},
-		{30, true},
-		{60, false},
+		{10, "", true},
+		{30, "", true},
+		{60, "", false},
+		{30, "autoscalebot.yaml", true},
+		{60, "autoscalebot.yaml", true},
 	}
 	for _, tt := range tests {
-		t.Run(strconv.Itoa(tt.interval)+"s", func(t *testing.T) {
+		t.Run(strconv.Itoa(tt.interval)+"s"+tt.file, func(t *testing.T) {
 			t.Parallel()
-			ctx, moto, stack := deploy(t, map[string]string{"HeartbeatIntervalInSeconds": strconv.Itoa(tt.interval)})
+			ctx, moto, stack := deploy(t, map[string]string{"HeartbeatIntervalInSeconds": strconv.Itoa(tt.interval), "SettingsFile": tt.file})
 			fn := stack.Function(ctx, t, functionID)
 			if got := fn.Env[settings.EnvHeartbeatInterval]; got != strconv.Itoa(tt.interval) {
 				t.Errorf("%s = %q, want %d", settings.EnvHeartbeatInterval, got, tt.interval)

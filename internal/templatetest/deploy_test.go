@@ -7,11 +7,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +71,71 @@ func TestParameters(t *testing.T) {
 				t.Errorf("%s: AllowedValues = %v, want [true false]", name, p.AllowedValues)
 			}
 		}
+	}
+}
+
+var makeTool = tooltest.Tool{Name: "make", Install: "apt-get install make"}
+
+// TestBuildPackagesSettingsFile runs the Makefile target sam build runs:
+// with a settings file at the repository root it ships beside the
+// bootstrap under the one name the template's SettingsFile allows, and
+// without one nothing does (not even an earlier build's).
+func TestBuildPackagesSettingsFile(t *testing.T) {
+	bin := tooltest.Require(t, makeTool)
+	root := repoRoot(t)
+	allowed := loadRepoTemplate(t).Parameters()["SettingsFile"].AllowedValues
+	if len(allowed) != 2 || allowed[0] != "" {
+		t.Fatalf("SettingsFile AllowedValues = %q, want empty and the one file the build packages", allowed)
+	}
+	packaged := allowed[1]
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The default is the file at the repository root, where sam build runs
+	// make (in a copy of CodeUri: ., the repository).
+	if !regexp.MustCompile(`(?m)^SETTINGS_FILE \?= ` + regexp.QuoteMeta(packaged) + `$`).Match(makefile) {
+		t.Errorf("the Makefile has no SETTINGS_FILE ?= %s, the file the template's SettingsFile names", packaged)
+	}
+
+	file := filepath.Join(t.TempDir(), "fleet.yaml")
+	content := []byte("FORMATIONS:\n  - HEROKU_APP_NAME: shop\n    HEARTBEAT_URL: https://shop.example.com/up\n")
+	if err := os.WriteFile(file, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, settings string
+		want           []byte // nil: no file in the package
+	}{
+		{"with a settings file", file, content},
+		{"without one", filepath.Join(t.TempDir(), "absent.yaml"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			artifacts := t.TempDir()
+			// A previous build's file must not ship with this one.
+			if err := os.WriteFile(filepath.Join(artifacts, packaged), []byte("stale"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), toolWait)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "--no-print-directory", "build-AutoscalerFunction",
+				"ARTIFACTS_DIR="+artifacts, "SETTINGS_FILE="+tt.settings)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("make build-AutoscalerFunction: %v\n%s", err, out)
+			}
+			if info, err := os.Stat(filepath.Join(artifacts, "bootstrap")); err != nil || info.Size() == 0 {
+				t.Fatalf("no bootstrap in the package: %v", err)
+			}
+			got, err := os.ReadFile(filepath.Join(artifacts, packaged))
+			switch {
+			case tt.want == nil && !errors.Is(err, fs.ErrNotExist):
+				t.Errorf("the package holds %s (%q, %v), want none", packaged, got, err)
+			case tt.want != nil && !bytes.Equal(got, tt.want):
+				t.Errorf("the package's %s = %q (%v), want the settings file %q", packaged, got, err, tt.want)
+			}
+		})
 	}
 }
 

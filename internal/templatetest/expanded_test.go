@@ -6,6 +6,8 @@ package templatetest_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoscalebot/autoscalebot/internal/metrics"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 )
@@ -31,14 +35,21 @@ func TestExpandedTemplate(t *testing.T) {
 		}
 	})
 	t.Run("alarms", func(t *testing.T) { checkAlarms(t, doc) })
+	t.Run("fleet error alarm", func(t *testing.T) { checkFleetErrorAlarm(t, doc) })
 	t.Run("topic policy", func(t *testing.T) { checkTopicPolicy(t, doc) })
 	t.Run("free tier", func(t *testing.T) { checkMonitoringFreeTier(t, doc) })
 }
 
-// checkNoWildcardResources: every resource an Allow statement names is a
-// reference to a resource or to a parameter whose pattern admits no "*", or
-// an ARN with no "*" of its own, except the log streams of one named log
-// group, whose names Lambda picks at run time.
+// fleetParameters is the ARN of the SSM parameters a fleet's formations
+// may keep their keys under, from the settings' own prefix.
+var fleetParameters = map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" +
+	settings.FleetParameterPrefix + "*"}
+
+// checkNoWildcardResources: every resource an Allow statement names, in
+// either branch of a condition, is a reference to a resource or to a
+// parameter whose pattern admits no "*", or an ARN with no "*" of its own,
+// except the log streams of one named log group, whose names Lambda picks
+// at run time, and a fleet's SSM parameters under the settings' prefix.
 func checkNoWildcardResources(t *testing.T, doc map[string]any) {
 	for id, statements := range allStatements(doc) {
 		for i, s := range statements {
@@ -53,17 +64,34 @@ func checkNoWildcardResources(t *testing.T, doc map[string]any) {
 					t.Errorf("%s statement %d: wildcard action %q", id, i, str)
 				}
 			}
-			resources := templatetest.AsList(templatetest.Dig(s, "Resource"))
+			resources := branches(templatetest.Dig(s, "Resource"))
 			if len(resources) == 0 {
 				t.Errorf("%s statement %d names no resource", id, i)
 			}
 			for _, r := range resources {
-				if !specific(doc, r) {
+				if !specific(doc, r) && !reflect.DeepEqual(r, fleetParameters) {
 					t.Errorf("%s statement %d: resource %#v is not specific", id, i, r)
 				}
 			}
 		}
 	}
+}
+
+// branches lists v's values (a list's items), those of both branches of
+// a Fn::If included, AWS::NoValue left out.
+func branches(v any) []any {
+	var out []any
+	for _, x := range templatetest.AsList(v) {
+		if b := templatetest.AsList(templatetest.Dig(x, "Fn::If")); len(b) == 3 {
+			out = append(out, branches(b[1])...)
+			out = append(out, branches(b[2])...)
+			continue
+		}
+		if templatetest.Dig(x, "Ref") != "AWS::NoValue" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 var placeholder = regexp.MustCompile(`\$\{[^}]*\}`)
@@ -101,6 +129,7 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 	logStreams := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AutoscalerLogGroup}:log-stream:*"}
 	table := map[string]any{"Fn::GetAtt": []any{"StateTable", "Arn"}}
 	queue := map[string]any{"Fn::GetAtt": []any{"TickQueue", "Arn"}}
+	ownKey := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${HerokuApiKeyParameterName}"}
 	want := map[string]any{
 		"logs:CreateLogStream":    logStreams,
 		"logs:PutLogEvents":       logStreams,
@@ -108,8 +137,10 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 		"dynamodb:PutItem":        table,
 		"dynamodb:BatchWriteItem": table,
 		"sns:Publish":             map[string]any{"Ref": "NotificationTopic"},
-		"ssm:GetParameter":        map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${HerokuApiKeyParameterName}"},
-		"kms:Decrypt":             map[string]any{"Ref": "HerokuApiKeyKmsKeyArn"},
+		// The stack's own key; with a settings file, also its formations'
+		// under the prefix the settings loader holds them to.
+		"ssm:GetParameter": map[string]any{"Fn::If": []any{"HasSettingsFile", []any{ownKey, fleetParameters}, ownKey}},
+		"kms:Decrypt":      map[string]any{"Ref": "HerokuApiKeyKmsKeyArn"},
 		// The scheduled invocation sends the minute's later slots; the
 		// event source mapping polls under the same role.
 		"sqs:SendMessage":        queue,
@@ -191,23 +222,117 @@ func checkTopicPolicy(t *testing.T, doc map[string]any) {
 }
 
 // checkMonitoringFreeTier: the alarms read at most CloudWatch's 10 free
-// alarm metrics (a metric math alarm counts each metric it reads).
+// alarm metrics (a metric math alarm counts each metric it reads), with a
+// settings file or without.
 func checkMonitoringFreeTier(t *testing.T, doc map[string]any) {
-	read := 0
-	for _, id := range alarmIDs {
-		p := templatetest.Dig(doc, "Resources", id, "Properties")
-		if templatetest.Dig(p, "MetricName") != nil {
-			read++
-		}
-		for _, m := range templatetest.AsList(templatetest.Dig(p, "Metrics")) {
-			if templatetest.Dig(m, "MetricStat") != nil {
+	for _, fleet := range []bool{false, true} {
+		read := 0
+		for _, id := range alarmIDs {
+			p := withSettingsFile(templatetest.Dig(doc, "Resources", id, "Properties"), fleet)
+			if templatetest.Dig(p, "MetricName") != nil {
 				read++
 			}
+			for _, m := range templatetest.AsList(templatetest.Dig(p, "Metrics")) {
+				if templatetest.Dig(m, "MetricStat") != nil {
+					read++
+				}
+			}
+		}
+		if read > 10 {
+			t.Errorf("settings file %v: the alarms read %d metrics; 10 alarm metrics are free", fleet, read)
 		}
 	}
-	if read > 10 {
-		t.Errorf("the alarms read %d metrics; 10 alarm metrics are free", read)
+}
+
+// checkFleetErrorAlarm: without a settings file the error alarm is the
+// function's Errors, as ever; with one, it also counts the FailedTicks the
+// fleet's formations report (a formation fanned out over the tick queue
+// fails in the partial batch response, not as a function error).
+func checkFleetErrorAlarm(t *testing.T, doc map[string]any) {
+	alarm := templatetest.Dig(doc, "Resources", "FunctionErrorsAlarm", "Properties")
+	fn := []any{map[string]any{"Name": "FunctionName", "Value": map[string]any{"Ref": "AutoscalerFunction"}}}
+
+	single := withSettingsFile(alarm, false)
+	got := []any{templatetest.Dig(single, "Namespace"), templatetest.Dig(single, "MetricName"),
+		templatetest.Dig(single, "Dimensions"), templatetest.Dig(single, "Statistic"), templatetest.Dig(single, "Metrics")}
+	if want := []any{"AWS/Lambda", "Errors", fn, "Sum", nil}; !reflect.DeepEqual(got, want) {
+		t.Errorf("error alarm without a settings file: %#v, want %#v", got, want)
 	}
+
+	fleet := withSettingsFile(alarm, true)
+	for _, key := range []string{"Namespace", "MetricName", "Dimensions", "Statistic", "Period"} {
+		if v := templatetest.Dig(fleet, key); v != nil {
+			t.Errorf("fleet error alarm has %s %#v beside its metric math", key, v)
+		}
+	}
+	read := map[string]string{} // id -> namespace/name/dimension=value
+	var expression string
+	returned := 0
+	for _, m := range templatetest.AsList(templatetest.Dig(fleet, "Metrics")) {
+		if templatetest.Dig(m, "ReturnData") == true {
+			returned++
+		}
+		if e, ok := templatetest.Dig(m, "Expression").(string); ok {
+			expression = e
+			continue
+		}
+		metric := templatetest.Dig(m, "MetricStat", "Metric")
+		dims := templatetest.AsList(templatetest.Dig(metric, "Dimensions"))
+		if len(dims) != 1 || !reflect.DeepEqual(templatetest.Dig(dims[0], "Value"), map[string]any{"Ref": "AutoscalerFunction"}) ||
+			templatetest.Dig(m, "MetricStat", "Stat") != "Sum" || templatetest.Dig(m, "ReturnData") != false {
+			t.Errorf("fleet error alarm metric %#v: want the Sum of one metric of this function, not returned", m)
+			continue
+		}
+		id, _ := templatetest.Dig(m, "Id").(string)
+		read[id] = fmt.Sprintf("%v/%v/%v", templatetest.Dig(metric, "Namespace"), templatetest.Dig(metric, "MetricName"), templatetest.Dig(dims[0], "Name"))
+	}
+	for id, metric := range read {
+		if !strings.Contains(expression, "FILL("+id+", 0)") {
+			t.Errorf("expression %q does not count %s (%s) with its missing data as 0", expression, id, metric)
+		}
+	}
+	gotRead := slices.Sorted(maps.Values(read))
+	wantRead := []string{"AWS/Lambda/Errors/FunctionName", metrics.Namespace + "/" + fleetFailedTicks + "/" + fleetDimension}
+	if !slices.Equal(gotRead, wantRead) || returned != 1 || !strings.Contains(expression, "+") {
+		t.Errorf("fleet error alarm reads %v (%s), returning %d series; want the sum of %v", gotRead, expression, returned, wantRead)
+	}
+}
+
+// The fleet's metric contract (internal/metrics writes them in a fleet).
+const (
+	fleetDimension   = "Fleet"
+	fleetFailedTicks = "FailedTicks"
+)
+
+// withSettingsFile resolves the template's Fn::If on HasSettingsFile in v
+// as the condition would be, dropping what is then AWS::NoValue. Other
+// conditions are left alone: this picks a branch, it evaluates nothing.
+func withSettingsFile(v any, has bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if b, ok := x["Fn::If"].([]any); ok && len(b) == 3 && b[0] == "HasSettingsFile" {
+			if has {
+				return withSettingsFile(b[1], has)
+			}
+			return withSettingsFile(b[2], has)
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			r := withSettingsFile(e, has)
+			if templatetest.Dig(r, "Ref") == "AWS::NoValue" {
+				continue
+			}
+			out[k] = r
+		}
+		return out
+	case []any:
+		var out []any
+		for _, e := range x {
+			out = append(out, withSettingsFile(e, has))
+		}
+		return out
+	}
+	return v
 }
 
 func sameSet(a, b []any) bool {

@@ -8,6 +8,8 @@ package templatetest
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -124,6 +126,110 @@ func fits(t *testing.T, ms, seconds int) bool {
 	return false
 }
 
+// orEmpty is pattern, anchored ^…$, admitting the empty string too.
+func orEmpty(pattern string) string {
+	return "^(" + strings.TrimSuffix(strings.TrimPrefix(pattern, "^"), "$") + ")?$"
+}
+
+// TestSingleFormationRuleFollowsTheSettings: without a SettingsFile, the
+// rule requires exactly the parameters the template lets be empty whose
+// variables the function requires, so a stack that would fail every
+// invocation cannot deploy; with a file, the formations give them, and
+// the function loads the example file with them empty.
+func TestSingleFormationRuleFollowsTheSettings(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	params := tmpl.Parameters()
+	env := map[string]string{
+		settings.EnvAppName:         "my-app",
+		settings.EnvHeartbeatURL:    "https://my-app.herokuapp.com/heartbeat",
+		settings.EnvAPIKeyParameter: "/autoscalebot/heroku-api-key",
+		settings.EnvTableName:       "table",
+		settings.EnvTickQueueURL:    "https://sqs.us-east-1.amazonaws.com/123456789012/ticks",
+	}
+	if _, err := settings.LoadLambda(func(k string) string { return env[k] }); err != nil {
+		t.Fatalf("the complete environment: %v", err)
+	}
+	var want []string
+	for _, v := range settings.Vars() {
+		if v.Parameter == "" || !mayBeEmpty(t, tmpl, v.Parameter) {
+			continue
+		}
+		without := maps.Clone(env)
+		without[v.Name] = ""
+		_, err := settings.LoadLambda(func(k string) string { return without[k] })
+		var bad *settings.Error
+		if errors.As(err, &bad) && slices.ContainsFunc(bad.Problems, func(p settings.Problem) bool {
+			return p.Var == v.Name && strings.HasPrefix(p.Msg, "required")
+		}) {
+			want = append(want, v.Parameter)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no parameter the function requires may be empty: the rule has nothing to check")
+	}
+
+	rule := Dig(tmpl.Doc, "Rules", "SingleFormationNeedsAnAppAndAHeartbeat")
+	if got := Dig(rule, "RuleCondition"); !reflect.DeepEqual(got, map[string]any{"Fn::Equals": []any{ref("SettingsFile"), ""}}) {
+		t.Errorf("RuleCondition = %#v, want SettingsFile empty", got)
+	}
+	var got []string
+	for _, a := range AsList(Dig(rule, "Assertions")) {
+		args, _ := Dig(a, "Assert", "Fn::Not").([]any)
+		var param string
+		if len(args) == 1 {
+			eq, _ := Dig(args[0], "Fn::Equals").([]any)
+			if len(eq) == 2 && eq[1] == "" {
+				param, _ = Dig(eq[0], "Ref").(string)
+			}
+		}
+		desc, _ := Dig(a, "AssertDescription").(string)
+		if param == "" || !strings.Contains(desc, param) {
+			t.Errorf("assertion %#v: want !Not [!Equals [!Ref PARAM, \"\"]] described by PARAM's name", a)
+			continue
+		}
+		got = append(got, param)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("without a SettingsFile the rule requires %v; the function requires %v", got, want)
+	}
+	if _, ok := params["SettingsFile"]; !ok {
+		t.Fatal("no SettingsFile parameter")
+	}
+
+	// With a file, the same parameters empty: the example's formations name
+	// their apps and heartbeats.
+	root := repoRoot(t)
+	fleetEnv := maps.Clone(env)
+	for _, v := range settings.Vars() {
+		if slices.Contains(want, v.Parameter) {
+			fleetEnv[v.Name] = ""
+		}
+	}
+	fleetEnv[settings.EnvSettingsFile] = filepath.Join(root, "autoscalebot.example.yaml")
+	if _, err := settings.LoadFleetLambda(func(k string) string { return fleetEnv[k] }, nil); err != nil {
+		t.Errorf("a fleet with %v empty: %v", want, err)
+	}
+}
+
+// mayBeEmpty reports whether the template accepts "" for param.
+func mayBeEmpty(t *testing.T, tmpl *Template, param string) bool {
+	t.Helper()
+	p := tmpl.Parameters()[param]
+	if p.Type != "String" {
+		return false
+	}
+	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, "") {
+		return false
+	}
+	if n, ok := Dig(tmpl.Doc, "Parameters", param, "MinLength").(int64); ok && n > 0 {
+		return false
+	}
+	pattern, _ := Dig(tmpl.Doc, "Parameters", param, "AllowedPattern").(string)
+	return pattern == "" || regexp.MustCompile(pattern).MatchString("")
+}
+
 func numberBound(t *testing.T, tmpl *Template, param, key string) int {
 	t.Helper()
 	v, ok := Dig(tmpl.Doc, "Parameters", param, key).(int64)
@@ -135,11 +241,12 @@ func numberBound(t *testing.T, tmpl *Template, param, key string) int {
 
 // TestParameterPatternsAreTheSettings: the names the template accepts are
 // the names the function accepts, so a deploy cannot pass a value that
-// breaks the dashboard body or fails every invocation.
+// breaks the dashboard body or fails every invocation. The app may be
+// empty, for a fleet (TestSingleFormationRuleFollowsTheSettings).
 func TestParameterPatternsAreTheSettings(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	for param, want := range map[string]string{
-		"HerokuAppName":     settings.AppNamePattern,
+		"HerokuAppName":     orEmpty(settings.AppNamePattern),
 		"HerokuProcessType": settings.ProcessTypePattern,
 	} {
 		if got := Dig(tmpl.Doc, "Parameters", param, "AllowedPattern"); got != want {

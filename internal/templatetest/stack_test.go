@@ -91,6 +91,9 @@ func TestStack(t *testing.T) {
 			"SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD",
 			"HerokuApiKeyKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
 			ebtypes.RuleStateEnabled, 30, true, true, all, true, true},
+		// A fleet needs no app or heartbeat of its own: its file names them.
+		{"fleet", map[string]string{"SettingsFile": "autoscalebot.yaml", "PerFormationMetrics": "true",
+			"HerokuAppName": "", "HeartbeatUrl": ""}, ebtypes.RuleStateEnabled, 30, true, true, all, false, false},
 	}
 	// moto skips the types it does not implement (alarms, subscriptions,
 	// the Chatbot channel), so whether one would exist is read from an
@@ -154,6 +157,15 @@ func TestStack(t *testing.T) {
 					t.Errorf("%s = %q, want the stack's %s %q", name, fn.Env[name], output, stack.Outputs[output])
 				}
 			}
+			fleet := tt.params["SettingsFile"] != ""
+			wantFile, wantPerFormation := "", "false"
+			if fleet {
+				wantFile, wantPerFormation = "/var/task/autoscalebot.yaml", "true"
+			}
+			if got := []string{fn.Env[settings.EnvSettingsFile], fn.Env[settings.EnvPerFormationMetrics]}; !slices.Equal(got, []string{wantFile, wantPerFormation}) {
+				t.Errorf("%s, %s = %q, want %q (Lambda unpacks the package in /var/task)", settings.EnvSettingsFile,
+					settings.EnvPerFormationMetrics, got, []string{wantFile, wantPerFormation})
+			}
 			if stack.Outputs["FunctionName"] != fn.Name {
 				t.Errorf("FunctionName output = %q, want %q", stack.Outputs["FunctionName"], fn.Name)
 			}
@@ -198,7 +210,7 @@ func TestStack(t *testing.T) {
 				t.Errorf("dashboard %v, DashboardUrl output %v; want both only with the dashboard", hasDashboard, hasURL)
 			}
 			if hasDashboard {
-				checkDashboard(t, body, fn.Name)
+				checkDashboard(t, body, fn.Name, stack.Outputs["LogGroupName"], fleet)
 			}
 		})
 	}
@@ -248,6 +260,8 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_TABLE_NAME":                                     stack.Outputs["TableName"],
 		"AUTOSCALE_TOPIC_ARN":                                      stack.Outputs["TopicArn"],
 		"AUTOSCALE_TICK_QUEUE_URL":                                 stack.Resources["TickQueue"],
+		"AUTOSCALE_SETTINGS_FILE":                                  "",
+		"AUTOSCALE_PER_FORMATION_METRICS":                          "false",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment:\n%v\nwant\n%v", env, want)
@@ -272,15 +286,20 @@ func TestFunctionEnvironment(t *testing.T) {
 }
 
 // checkDashboard reads the dashboard body CloudFormation rendered: every
-// metric is one the function writes, with the stack's app and process type.
-func checkDashboard(t *testing.T, raw, function string) {
+// metric is one the function writes, with the stack's app and process
+// type; in a fleet, by Fleet (the function's name), FailedTicks too, and
+// each formation's detail from Logs Insights queries of the function's own
+// log group over the properties the function writes on its EMF line.
+func checkDashboard(t *testing.T, raw, function, logGroup string, fleet bool) {
 	t.Helper()
 	var body struct {
 		Widgets []struct {
+			Type       string
 			Properties struct {
 				Region      string
 				Metrics     [][]any
 				Annotations struct{ Horizontal []struct{ Value float64 } }
+				Query, View string
 			}
 		}
 	}
@@ -289,12 +308,26 @@ func checkDashboard(t *testing.T, raw, function string) {
 	}
 	used := map[string]bool{}
 	var lines []float64
+	var queries []string
 	for i, w := range body.Widgets {
 		if w.Properties.Region != awstest.Region {
 			t.Errorf("widget %d: region %q, want the stack's", i, w.Properties.Region)
 		}
 		for _, a := range w.Properties.Annotations.Horizontal {
 			lines = append(lines, a.Value)
+		}
+		switch w.Type {
+		case "metric":
+		case "log":
+			// Logs Insights: the query names its log group with SOURCE.
+			source := "SOURCE '" + logGroup + "' | "
+			if !fleet || !strings.HasPrefix(w.Properties.Query, source) || !slices.Contains([]string{"table", "timeSeries"}, w.Properties.View) {
+				t.Errorf("widget %d: log widget %q (%s) in a dashboard with settings file %v; want a fleet's query starting %q",
+					i, w.Properties.Query, w.Properties.View, fleet, source)
+			}
+			queries = append(queries, w.Properties.Query)
+		default:
+			t.Errorf("widget %d: type %q", i, w.Type)
 		}
 		for _, row := range w.Properties.Metrics {
 			var s []string
@@ -304,10 +337,15 @@ func checkDashboard(t *testing.T, raw, function string) {
 				}
 			}
 			switch {
-			case len(s) == 6 && s[0] == metrics.Namespace:
+			case !fleet && len(s) == 6 && s[0] == metrics.Namespace:
 				used[s[1]] = true
 				if s[2] != metrics.DimensionApp || s[3] != "my-app" || s[4] != metrics.DimensionProcessType || s[5] != "web" {
 					t.Errorf("widget %d: %v, want App my-app, ProcessType web", i, s)
+				}
+			case fleet && len(s) == 4 && s[0] == metrics.Namespace:
+				used[s[1]] = true
+				if s[2] != fleetDimension || s[3] != function {
+					t.Errorf("widget %d: %v, want %s %s", i, s, fleetDimension, function)
 				}
 			case len(s) == 4 && s[0] == "AWS/Lambda":
 				if s[2] != "FunctionName" || s[3] != function {
@@ -320,13 +358,31 @@ func checkDashboard(t *testing.T, raw, function string) {
 	}
 	got := slices.Sorted(maps.Keys(used))
 	want := metrics.Names()
+	if fleet {
+		want = append(want, fleetFailedTicks)
+	}
 	sort.Strings(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("the dashboard shows %v\nthe function writes %v", got, want)
 	}
-	sort.Float64s(lines)
-	if !slices.Equal(lines, []float64{200, 1000}) {
-		t.Errorf("threshold lines %v, want MinResponseTimeInMs and MaxResponseTimeInMs (200, 1000)", lines)
+	if !fleet {
+		sort.Float64s(lines)
+		if !slices.Equal(lines, []float64{200, 1000}) {
+			t.Errorf("threshold lines %v, want MinResponseTimeInMs and MaxResponseTimeInMs (200, 1000)", lines)
+		}
+		return
+	}
+	// Each formation's latency and dynos over time, and its latest verdict,
+	// reason, dynos and bounds.
+	all := strings.Join(queries, "\n")
+	for _, field := range []string{metrics.DimensionApp, metrics.DimensionProcessType, metrics.HeartbeatLatency, metrics.Dynos,
+		metrics.TargetDynos, metrics.PropertyVerdict, metrics.PropertyReason, metrics.PropertyMinDynos, metrics.PropertyMaxDynos, fleetFailedTicks} {
+		if !regexp.MustCompile(`\b` + field + `\b`).MatchString(all) {
+			t.Errorf("no query of the fleet dashboard reads %s:\n%s", field, all)
+		}
+	}
+	if len(lines) != 0 {
+		t.Errorf("threshold lines %v in a fleet, whose formations each have their own", lines)
 	}
 }
 
