@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +30,7 @@ import (
 // and the result lists each.
 func TestFleetEndToEnd(t *testing.T) {
 	tooltest.SkipShort(t, "builds the bootstrap and runs it under the Lambda emulator with moto")
-	s := newStack(t, e2eParams)
+	s := newStack(t, fleetParams())
 	s.heroku.SetFormation("blog-"+s.app, process, 1, "")
 	hang := newHeartbeat(t)
 	hang.set(time.Minute) // answers only when the probe gives up
@@ -43,8 +45,7 @@ func TestFleetEndToEnd(t *testing.T) {
 			scaledAt = time.Now()
 		}
 	})
-	file := filepath.Join(t.TempDir(), "autoscalebot.yaml")
-	text := fmt.Sprintf(`# three formations, one stack
+	file := writeSettings(t, fmt.Sprintf(`# three formations, one stack
 NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: 1
 FORMATIONS:
   - HEROKU_APP_NAME: %[1]s
@@ -52,12 +53,8 @@ FORMATIONS:
   - HEROKU_APP_NAME: blog-%[1]s
     HEARTBEAT_URL: %[2]s/heartbeat
     HEARTBEAT_TIMEOUT_IN_MS: 2000
-`, s.app, hang.srv.URL)
-	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := s.env(t, nil, map[string]string{settings.EnvSettingsFile: file})
-	fn := s.start(t, env, lambdatest.Options{})
+`, s.app, hang.srv.URL))
+	fn := s.start(t, fleetEnv(t, s, file), lambdatest.Options{})
 
 	start := time.Now()
 	out := s.invoke(t, fn, lambdatest.ScheduledEvent(t))
@@ -118,5 +115,81 @@ FORMATIONS:
 	}
 	if strings.Contains(fn.Output(), s.apiKey) || strings.Contains(string(out), s.apiKey) {
 		t.Error("the API key reached the function's output")
+	}
+}
+
+// fleetParams are the end-to-end run's parameters with a settings file.
+func fleetParams() map[string]string {
+	p := maps.Clone(e2eParams)
+	p["SettingsFile"] = "autoscalebot.yaml"
+	return p
+}
+
+// writeSettings writes a settings file for the emulator's bootstrap.
+func writeSettings(t *testing.T, text string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "autoscalebot.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// fleetEnv is the stack's function environment with the settings file at
+// file: the stack points the variable at the package's copy in /var/task,
+// and the emulator runs the bootstrap from here.
+func fleetEnv(t *testing.T, s *stack, file string) []string {
+	t.Helper()
+	if got, want := s.fn.Env[settings.EnvSettingsFile], "/var/task/autoscalebot.yaml"; got != want {
+		t.Fatalf("the stack's %s = %q, want %q", settings.EnvSettingsFile, got, want)
+	}
+	return s.env(t, nil, map[string]string{settings.EnvSettingsFile: file})
+}
+
+// TestFleetFanOutEndToEnd runs the fan-out path with the real bootstrap:
+// a fleet larger than FAN_OUT_ABOVE is not ticked by the scheduled
+// invocation, which sends its formations to the stack's tick queue; the
+// test, standing in for the event source mapping, delivers them to the same
+// function, which ticks each once, even when delivered twice.
+func TestFleetFanOutEndToEnd(t *testing.T) {
+	tooltest.SkipShort(t, "builds the bootstrap and runs it under the Lambda emulator with moto")
+	s := newStack(t, fleetParams())
+	q := newTickQueue(t, s)
+	apps := []string{s.app, "second-" + s.app, "third-" + s.app}
+	var b strings.Builder
+	b.WriteString("FAN_OUT_ABOVE: 2\nFORMATIONS:\n")
+	for _, app := range apps[1:] {
+		s.heroku.SetFormation(app, process, 1, "")
+	}
+	for _, app := range apps {
+		fmt.Fprintf(&b, "  - HEROKU_APP_NAME: %s\n", app)
+	}
+	fn := s.start(t, fleetEnv(t, s, writeSettings(t, b.String())), lambdatest.Options{})
+
+	var res lambdafn.FleetResult
+	ev := lambdatest.ScheduledEvent(t)
+	if out := s.invoke(t, fn, ev); json.Unmarshal(out, &res) != nil || res.FannedOut != 3 || res.Messages != 1 || len(res.Formations) != 0 {
+		t.Fatalf("scheduled invocation: %s, want 3 formations fanned out in 1 message and none ticked", out)
+	}
+	if hits := s.beat.hits.Load(); hits != 0 {
+		t.Errorf("the scheduled invocation probed %d heartbeats, want none", hits)
+	}
+	msg, ok := q.receive(t, 10*time.Second)
+	if !ok {
+		t.Fatal("no message in the tick queue")
+	}
+	for delivery := range 2 { // the second is a duplicate: nothing more happens
+		if resp := q.deliver(t, fn, q.event(*msg.Body)); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("delivery %d: failures %+v", delivery+1, resp.BatchItemFailures)
+		}
+	}
+	if hits := s.beat.hits.Load(); hits != 3 {
+		t.Errorf("heartbeat probed %d times for three formations delivered twice, want 3", hits)
+	}
+	for _, app := range apps {
+		st, err := s.store.Load(s.ctx, state.Key{App: app, ProcessType: process})
+		if err != nil || !slices.Equal(st.EventIDs, []string{ev.ID}) {
+			t.Errorf("%s: event ids %v (%v), want the scheduled event's id once", app, st.EventIDs, err)
+		}
 	}
 }

@@ -56,16 +56,11 @@ func newFleetRig(t *testing.T, key string, env map[string]string) *fleetRig {
 }
 
 // handler loads file as the settings file and returns the fleet's handler.
-func (r *fleetRig) handler(t *testing.T, file string, adjust func(*settings.Settings)) *lambdafn.Handler {
+func (r *fleetRig) handler(t *testing.T, file string) *lambdafn.Handler {
 	t.Helper()
 	fleet, err := settings.LoadFleetLambda(getenv(r.env), func(string) ([]byte, error) { return []byte(file), nil })
 	if err != nil {
 		t.Fatalf("settings file: %v", err)
-	}
-	if adjust != nil {
-		for i := range fleet {
-			adjust(&fleet[i].Settings)
-		}
 	}
 	return lambdafn.New(lambdafn.Config{Formations: fleet, Fleet: true, FunctionName: "autoscalebot-fleet",
 		AWS: r.cfg, Log: slog.New(slog.NewJSONHandler(r.logs, nil)), Metrics: r.emf})
@@ -124,7 +119,7 @@ FORMATIONS:
     HEARTBEAT_URL: %s
     HEARTBEAT_TIMEOUT_IN_MS: 2000
 `, slow.URL, slow.URL, hang.URL)
-	h := r.handler(t, file, nil)
+	h := r.handler(t, file)
 
 	start := time.Now()
 	res, err := h.Handle(r.ctx, events.EventBridgeEvent{ID: "ev-1", Time: start})
@@ -220,7 +215,7 @@ func TestFleetFanOut(t *testing.T) {
 	r.env[settings.EnvTickQueueURL] = aws.ToString(q.QueueUrl)
 	r.env[settings.EnvHeartbeatInterval] = "30"
 	var b strings.Builder
-	b.WriteString("FORMATIONS:\n")
+	b.WriteString("FAN_OUT_ABOVE: 5\nFORMATIONS:\n")
 	// Six apps with a web and a worker formation each: two messages per
 	// slot (ten formations to a message), each app's two in the same one.
 	const apps, formations = 6, 12
@@ -231,7 +226,7 @@ func TestFleetFanOut(t *testing.T) {
 			fmt.Fprintf(&b, "  - {HEROKU_APP_NAME: %s, HEROKU_PROCESS_TYPE: %s, HEARTBEAT_URL: %q}\n", app, typ, r.beat.URL)
 		}
 	}
-	h := r.handler(t, b.String(), func(s *settings.Settings) { s.FanOutAbove = 5 })
+	h := r.handler(t, b.String())
 
 	start := time.Now()
 	res, err := h.Handle(r.ctx, events.EventBridgeEvent{ID: "ev-fan", Time: start})

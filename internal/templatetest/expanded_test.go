@@ -292,17 +292,11 @@ func checkFleetErrorAlarm(t *testing.T, doc map[string]any) {
 		}
 	}
 	gotRead := slices.Sorted(maps.Values(read))
-	wantRead := []string{"AWS/Lambda/Errors/FunctionName", metrics.Namespace + "/" + fleetFailedTicks + "/" + fleetDimension}
+	wantRead := []string{"AWS/Lambda/Errors/FunctionName", metrics.Namespace + "/" + metrics.FailedTicks + "/" + metrics.DimensionFleet}
 	if !slices.Equal(gotRead, wantRead) || returned != 1 || !strings.Contains(expression, "+") {
 		t.Errorf("fleet error alarm reads %v (%s), returning %d series; want the sum of %v", gotRead, expression, returned, wantRead)
 	}
 }
-
-// The fleet's metric contract (internal/metrics writes them in a fleet).
-const (
-	fleetDimension   = "Fleet"
-	fleetFailedTicks = "FailedTicks"
-)
 
 // withSettingsFile resolves the template's Fn::If on HasSettingsFile in v
 // as the condition would be, dropping what is then AWS::NoValue. Other

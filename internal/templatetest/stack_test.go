@@ -344,8 +344,8 @@ func checkDashboard(t *testing.T, raw, function, logGroup string, fleet bool) {
 				}
 			case fleet && len(s) == 4 && s[0] == metrics.Namespace:
 				used[s[1]] = true
-				if s[2] != fleetDimension || s[3] != function {
-					t.Errorf("widget %d: %v, want %s %s", i, s, fleetDimension, function)
+				if s[2] != metrics.DimensionFleet || s[3] != function {
+					t.Errorf("widget %d: %v, want %s %s", i, s, metrics.DimensionFleet, function)
 				}
 			case len(s) == 4 && s[0] == "AWS/Lambda":
 				if s[2] != "FunctionName" || s[3] != function {
@@ -359,7 +359,7 @@ func checkDashboard(t *testing.T, raw, function, logGroup string, fleet bool) {
 	got := slices.Sorted(maps.Keys(used))
 	want := metrics.Names()
 	if fleet {
-		want = append(want, fleetFailedTicks)
+		want = append(want, metrics.FailedTicks)
 	}
 	sort.Strings(want)
 	if !slices.Equal(got, want) {
@@ -376,7 +376,7 @@ func checkDashboard(t *testing.T, raw, function, logGroup string, fleet bool) {
 	// reason, dynos and bounds.
 	all := strings.Join(queries, "\n")
 	for _, field := range []string{metrics.DimensionApp, metrics.DimensionProcessType, metrics.HeartbeatLatency, metrics.Dynos,
-		metrics.TargetDynos, metrics.PropertyVerdict, metrics.PropertyReason, metrics.PropertyMinDynos, metrics.PropertyMaxDynos, fleetFailedTicks} {
+		metrics.TargetDynos, metrics.PropertyVerdict, metrics.PropertyReason, metrics.PropertyMinDynos, metrics.PropertyMaxDynos, metrics.FailedTicks} {
 		if !regexp.MustCompile(`\b` + field + `\b`).MatchString(all) {
 			t.Errorf("no query of the fleet dashboard reads %s:\n%s", field, all)
 		}
