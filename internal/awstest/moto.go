@@ -27,6 +27,9 @@ import (
 // Region is the region every test client and child process uses.
 const Region = "us-east-1"
 
+// AccountID is the account moto acts as (its default), as it appears in ARNs.
+const AccountID = "123456789012"
+
 const (
 	startTimeout = 30 * time.Second
 	stopTimeout  = 5 * time.Second

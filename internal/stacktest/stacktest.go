@@ -320,3 +320,82 @@ func motoDo(req *http.Request, service string, decode func([]byte) error) error 
 func (s *Stack) LambdaRequest(ctx context.Context, method, path string, body []byte, out any) error {
 	return motoRequest(ctx, s.moto, "lambda", method, path, body, out)
 }
+
+// Statement is one statement of an IAM policy, with Action and Resource
+// always lists.
+type Statement struct {
+	Sid      string
+	Effect   string
+	Action   []string
+	Resource []string
+}
+
+// RoleStatements returns the statements of every inline policy of the role
+// the stack created as logicalID, read back from moto's IAM: what
+// CloudFormation made of the template's conditions and substitutions.
+func (s *Stack) RoleStatements(ctx context.Context, t testing.TB, logicalID string) []Statement {
+	t.Helper()
+	role := s.Resources[logicalID]
+	if role == "" {
+		t.Fatalf("stack has no %s", logicalID)
+	}
+	var list struct {
+		Names []string `xml:"ListRolePoliciesResult>PolicyNames>member"`
+	}
+	if err := motoQuery(ctx, s.moto, "iam", url.Values{"Action": {"ListRolePolicies"}, "Version": {"2010-05-08"},
+		"RoleName": {role}}, &list); err != nil {
+		t.Fatalf("list policies of %s: %v", role, err)
+	}
+	var out []Statement
+	for _, name := range list.Names {
+		var got struct {
+			Document string `xml:"GetRolePolicyResult>PolicyDocument"`
+		}
+		if err := motoQuery(ctx, s.moto, "iam", url.Values{"Action": {"GetRolePolicy"}, "Version": {"2010-05-08"},
+			"RoleName": {role}, "PolicyName": {name}}, &got); err != nil {
+			t.Fatalf("get policy %s of %s: %v", name, role, err)
+		}
+		doc, err := url.QueryUnescape(got.Document)
+		if err != nil {
+			doc = got.Document
+		}
+		var policy struct {
+			Statement []struct {
+				Sid      string
+				Effect   string
+				Action   any
+				Resource any
+			}
+		}
+		if err := json.Unmarshal([]byte(doc), &policy); err != nil {
+			// moto's CloudFormation keeps an inline policy as Python's repr
+			// of it (single quotes, None for a statement !If removed).
+			// Policies here hold no quotes of their own, so it reads back.
+			pyRepr := strings.NewReplacer("'", `"`, "None", "null", "True", "true", "False", "false").Replace(doc)
+			if err := json.Unmarshal([]byte(pyRepr), &policy); err != nil {
+				t.Fatalf("policy %s of %s: %v\n%s", name, role, err, doc)
+			}
+		}
+		for _, st := range policy.Statement {
+			out = append(out, Statement{Sid: st.Sid, Effect: st.Effect, Action: strings1(st.Action), Resource: strings1(st.Resource)})
+		}
+	}
+	return out
+}
+
+// strings1 reads a policy field that is one string or a list of them.
+func strings1(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
