@@ -327,7 +327,7 @@ func TestDynamoDBVersionConflict(t *testing.T) {
 		t.Errorf("%d PATCH requests, want 1 (only the winner scales)", got)
 	}
 	st := r.state()
-	if st.Quantity != 2 || !slices.Contains(st.EventIDs, "winner") || slices.Contains(st.EventIDs, "loser") {
+	if st.Quantity != 2 || !st.Handled("winner") || st.Handled("loser") {
 		t.Errorf("stored state %+v: want the winner's, untouched by the loser", st)
 	}
 }

@@ -3,7 +3,10 @@
 package state
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/probe"
@@ -63,9 +66,35 @@ type State struct {
 	// tick (nil until it runs).
 	Proportional *Proportional `json:"proportional,omitempty"`
 
-	// EventIDs are the most recent scheduler event ids handled, newest last,
-	// so that a duplicated delivery is processed once.
+	// EventIDs remember the most recent scheduler events handled, newest
+	// last, so that a duplicated delivery is processed once: each as its
+	// EventKey (whole ids in items written before keys; Handled reads both).
 	EventIDs []string `json:"eventIds,omitempty"`
+}
+
+// EventKey is how a handled event id is remembered: 48 bits of its FNV-1a
+// hash in base64url, 8 characters. EventBridge's ids are UUIDs (36
+// characters, a slot's a few more); twenty of them would push the state
+// item past 1 KB, DynamoDB's unit of a write, and double the cost of every
+// save. A false match needs two of a formation's last twenty events to
+// share 48 bits.
+func EventKey(id string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], h.Sum64())
+	return base64.RawURLEncoding.EncodeToString(b[2:])
+}
+
+// Handled says whether the event id is among those remembered.
+func (s State) Handled(id string) bool {
+	key := EventKey(id)
+	for _, e := range s.EventIDs {
+		if e == key || e == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Proportional is the proportional policy's memory: a smoothed latency and

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
@@ -132,7 +131,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	sum.Paused = loaded.Paused
 	// Every line from here on says whether scaling is switched off.
 	log = log.With(slog.Bool(logkey.DryRun, s.DryRun), slog.Bool(logkey.Paused, loaded.Paused))
-	if eventID != "" && slices.Contains(loaded.EventIDs, eventID) {
+	if eventID != "" && loaded.Handled(eventID) {
 		sum.Duplicate = true
 		log.InfoContext(ctx, "duplicate event ignored", slog.String(logkey.EventID, eventID))
 		return sum, nil
@@ -294,7 +293,7 @@ func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Resul
 	}
 	next.Config = configSnapshot(t.Settings)
 	if eventID != "" {
-		next.EventIDs = appendBounded(loaded.EventIDs, eventID, eventIDLimit)
+		next.EventIDs = appendBounded(loaded.EventIDs, state.EventKey(eventID), eventIDLimit)
 	}
 	next.RateLimitRemaining = t.remaining(loaded.RateLimitRemaining)
 }

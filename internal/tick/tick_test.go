@@ -144,7 +144,7 @@ func TestTickScalesAndRecords(t *testing.T) {
 		t.Fatalf("saved %d times, want 2 (commit the decision, then the outcome)", len(h.store.saved))
 	}
 	committed, final := h.store.saved[0], h.store.saved[1]
-	if committed.Version != 5 || committed.SlowStreak != 3 || committed.LastDecision == nil || committed.EventIDs[0] != "evt-1" {
+	if committed.Version != 5 || committed.SlowStreak != 3 || committed.LastDecision == nil || committed.EventIDs[0] != state.EventKey("evt-1") {
 		t.Errorf("committed decision %+v: want version 5, streak 3, the decision and the event id", committed)
 	}
 	if final.Version != 6 || final.SlowStreak != 0 || final.Quantity != 2 || !final.LastScaleAt.Equal(t0) {
