@@ -284,6 +284,10 @@ type localParts struct {
 	store   *state.FileStore
 	log     *slog.Logger
 	console *notify.Console
+	// heroku is the Platform API for formations that may read it (nil: a
+	// client of their own). A fleet shares one, which reads each app's
+	// formations once per tick.
+	heroku func(s settings.Settings) tick.Formation
 }
 
 func newLocalParts(lf localFlags, env Env) localParts {
@@ -319,9 +323,9 @@ func buildLocal(ctx context.Context, s settings.Settings, parts localParts, env 
 		}
 		formation = herokuapi.NewDryRun(nil, initial)
 	case s.DryRun:
-		formation = herokuapi.NewDryRun(herokuapi.New(s.APIURL, s.APIKey), 0)
+		formation = herokuapi.NewDryRun(parts.live(s), 0)
 	default:
-		formation = herokuapi.New(s.APIURL, s.APIKey)
+		formation = parts.live(s)
 	}
 	return &tick.Ticker{
 		Settings:  s,
@@ -332,6 +336,14 @@ func buildLocal(ctx context.Context, s settings.Settings, parts localParts, env 
 		Log:       parts.log,
 		Now:       env.Now,
 	}, nil
+}
+
+// live is the real Platform API for s.
+func (p localParts) live(s settings.Settings) tick.Formation {
+	if p.heroku != nil {
+		return p.heroku(s)
+	}
+	return herokuapi.New(s.APIURL, s.APIKey)
 }
 
 func modeNote(s settings.Settings) string {

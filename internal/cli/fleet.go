@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/runner"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
@@ -80,19 +81,33 @@ func noticesFor(env Env, asJSON bool) Env {
 }
 
 // buildFleet wires one ticker per formation, sharing the state file, the log
-// and the console.
-func buildFleet(ctx context.Context, fleet []settings.Formation, lf localFlags, env Env) ([]runner.Ticker, []*tick.Ticker, error) {
+// and the console, and one Platform API client per API URL (the key is the
+// environment's, the same for all), whose reads are shared per app: call
+// the returned startRound before each tick of the fleet.
+func buildFleet(ctx context.Context, fleet []settings.Formation, lf localFlags, env Env) ([]runner.Ticker, []*tick.Ticker, func(), error) {
 	parts := newLocalParts(lf, env)
+	shared := map[string]*herokuapi.AppReads{}
+	parts.heroku = func(s settings.Settings) tick.Formation {
+		if shared[s.APIURL] == nil {
+			shared[s.APIURL] = herokuapi.NewAppReads(herokuapi.New(s.APIURL, s.APIKey))
+		}
+		return shared[s.APIURL]
+	}
 	tickers := make([]runner.Ticker, len(fleet))
 	built := make([]*tick.Ticker, len(fleet))
 	for i, f := range fleet {
 		t, err := buildLocal(ctx, f.Settings, parts, env)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+			return nil, nil, nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		tickers[i], built[i] = t, t
 	}
-	return tickers, built, nil
+	startRound := func() {
+		for _, r := range shared {
+			r.StartRound()
+		}
+	}
+	return tickers, built, startRound, nil
 }
 
 // fleetResult is one formation's tick, for -json.
@@ -110,7 +125,7 @@ func onceFleet(ctx context.Context, fs *flag.FlagSet, lf localFlags, asJSON bool
 		return err
 	}
 	env = lockOutput(env)
-	tickers, _, err := buildFleet(ctx, fleet, lf, noticesFor(env, asJSON))
+	tickers, _, _, err := buildFleet(ctx, fleet, lf, noticesFor(env, asJSON))
 	if err != nil {
 		return err
 	}
@@ -158,7 +173,7 @@ func runFleet(ctx context.Context, stop <-chan struct{}, fs *flag.FlagSet, lf lo
 		return err
 	}
 	env = lockOutput(env)
-	tickers, built, err := buildFleet(ctx, fleet, lf, env)
+	tickers, built, startRound, err := buildFleet(ctx, fleet, lf, env)
 	if err != nil {
 		return err
 	}
@@ -171,6 +186,7 @@ func runFleet(ctx context.Context, stop <-chan struct{}, fs *flag.FlagSet, lf lo
 			f.Name, redactURL(s.HeartbeatURL), minOf(s, env.Now()), maxOf(s, env.Now()), modeNote(built[i].Settings))
 	}
 	runner.Every(ctx, stop, interval, func() {
+		startRound() // each tick reads each app's formations afresh
 		runner.TickAll(ctx, tickers, fleetParallel, func(_ int, o runner.Outcome) {
 			fmt.Fprintln(env.Stdout, runner.Line(env.Now(), o.Summary, o.Err))
 		})

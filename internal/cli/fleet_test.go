@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -317,5 +318,45 @@ func TestOperatingCommandsFindTheFilesState(t *testing.T) {
 	}
 	if _, err := os.Stat(w.env["AUTOSCALE_STATE_FILE"]); err == nil {
 		t.Error("a command wrote the environment's state file, not the settings file's")
+	}
+}
+
+// TestFleetReadsEachAppOnce: the formations of one app share one read of
+// its formation list per tick (one Heroku token, not one per process type),
+// in `once` and in each of `run`'s ticks.
+func TestFleetReadsEachAppOnce(t *testing.T) {
+	w := newFleetWorld(t)
+	w.heroku.SetFormation("shop", "worker", 1, "")
+	w.heroku.SetFormation("blog", "web", 1, "")
+	beat := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { rw.Write([]byte("ok")) }))
+	t.Cleanup(beat.Close)
+	file := fmt.Sprintf(`HEROKU_API_URL: %s
+STATE_FILE: %s
+HEARTBEAT_URL: %s
+HEARTBEAT_INTERVAL_IN_SECONDS: 1
+FORMATIONS:
+  - HEROKU_APP_NAME: shop
+  - {HEROKU_APP_NAME: shop, HEROKU_PROCESS_TYPE: worker}
+  - HEROKU_APP_NAME: blog
+`, w.heroku.URL, w.statePath, beat.URL)
+	if err := os.WriteFile(w.path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut, _ := w.cmd(t, "once", "-settings", w.path); code != 0 {
+		t.Fatalf("once: exit %d: %s", code, errOut)
+	}
+	if n := w.heroku.Count(http.MethodGet); n != 2 {
+		t.Errorf("once made %d Heroku reads for two apps, want 2 (one per app)", n)
+	}
+	code, out, errOut, _ := w.cmd(t, "run", "-settings", w.path, "-duration", "2500ms")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	ticks := strings.Count(out, "  shop/worker  ")
+	if ticks < 2 {
+		t.Fatalf("run ticked %d times:\n%s", ticks, out)
+	}
+	if n := w.heroku.Count(http.MethodGet) - 2; n != 2*ticks {
+		t.Errorf("run made %d Heroku reads in %d ticks of two apps, want %d", n, ticks, 2*ticks)
 	}
 }
