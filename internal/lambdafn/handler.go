@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -183,7 +182,7 @@ func (h *Handler) tickerFor(ctx context.Context) (*tick.Ticker, *rotatingFormati
 	h.heroku = heroku
 	h.ticker = &tick.Ticker{
 		Settings:  s,
-		Store:     dynamostore.New(dynamodb.NewFromConfig(h.cfg.AWS), s.TableName, s.HistoryTTL),
+		Store:     dynamostore.New(dynamostore.NewClient(h.cfg.AWS), s.TableName, s.HistoryTTL),
 		Formation: formation,
 		Prober:    prober,
 		Notifier:  notifier,
