@@ -27,15 +27,14 @@ type AttributeValue struct {
 // Item is a DynamoDB item, or a key: attribute name to value.
 type Item map[string]AttributeValue
 
-func str(s string) AttributeValue { return AttributeValue{S: &s} }
-func num(n int64) AttributeValue  { return numStr(strconv.FormatInt(n, 10)) }
-func numStr(n string) AttributeValue {
-	return AttributeValue{N: &n}
-}
+func str(s string) AttributeValue    { return AttributeValue{S: &s} }
+func numStr(n string) AttributeValue { return AttributeValue{N: &n} }
+func num(n int64) AttributeValue     { return numStr(strconv.FormatInt(n, 10)) }
 
-// The encoding below writes and reads exactly what the SDK's attributevalue
-// package did with the json struct tags (TagKey "json") and times as UTC
-// RFC 3339 strings, so items written before and after read the same:
+// Items use the json tags of the state package, so the console shows the
+// same names as the logs; times are UTC RFC 3339 strings. The encoding below
+// writes and reads exactly what the SDK's attributevalue package did so
+// (TagKey "json"), so that items written before and after read the same:
 //   - a field is named by its json tag, else by its Go name; "-" skips it;
 //   - omitempty leaves out false, 0, "", and nil pointers, slices and maps,
 //     but not an empty non-nil slice ({"L": []}) nor a struct or a time
@@ -246,29 +245,20 @@ func decodeNumber(n string, v reflect.Value) error {
 	switch v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		i, err := strconv.ParseInt(n, 10, 64)
-		if err == nil && v.OverflowInt(i) {
-			err = fmt.Errorf("number %s overflows %s", n, v.Type())
-		}
-		if err != nil {
-			return err
+		if err != nil || v.OverflowInt(i) {
+			return numberError(n, v, err)
 		}
 		v.SetInt(i)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		u, err := strconv.ParseUint(n, 10, 64)
-		if err == nil && v.OverflowUint(u) {
-			err = fmt.Errorf("number %s overflows %s", n, v.Type())
-		}
-		if err != nil {
-			return err
+		if err != nil || v.OverflowUint(u) {
+			return numberError(n, v, err)
 		}
 		v.SetUint(u)
 	case reflect.Float32, reflect.Float64:
 		f, err := strconv.ParseFloat(n, 64)
-		if err == nil && v.OverflowFloat(f) {
-			err = fmt.Errorf("number %s overflows %s", n, v.Type())
-		}
-		if err != nil {
-			return err
+		if err != nil || v.OverflowFloat(f) {
+			return numberError(n, v, err)
 		}
 		v.SetFloat(f)
 	case reflect.String:
@@ -277,6 +267,14 @@ func decodeNumber(n string, v reflect.Value) error {
 		return typeError("number", v)
 	}
 	return nil
+}
+
+// numberError is err, the number's parse error, or else its overflow of v.
+func numberError(n string, v reflect.Value, err error) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("number %s overflows %s", n, v.Type())
 }
 
 func decodeStruct(item Item, v reflect.Value) error {

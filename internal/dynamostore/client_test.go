@@ -61,15 +61,19 @@ func fakeDynamoDB(t *testing.T, respond func(n int, req request) answer) (*dynam
 		_, _ = io.WriteString(w, a.body)
 	}))
 	t.Cleanup(srv.Close)
-	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-		})}
-	return dynamostore.New(dynamostore.NewClient(cfg), "tbl", historyTTL), func() []request {
+	return dynamostore.New(dynamostore.NewClient(testConfig(srv.URL)), "tbl", historyTTL), func() []request {
 		mu.Lock()
 		defer mu.Unlock()
 		return got
 	}
+}
+
+// testConfig is a configuration for eu-west-1 with test credentials.
+func testConfig(endpoint string) aws.Config {
+	return aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+		})}
 }
 
 // inTurn answers with answers in turn, the last repeating.
@@ -298,11 +302,8 @@ func TestEndpoint(t *testing.T) {
 		_, _ = io.WriteString(w, `{}`)
 	}))
 	defer srv.Close()
-	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
-		ConfigSources: []any{endpointSource{"DynamoDB": srv.URL}},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-		})}
+	cfg := testConfig("http://127.0.0.1:1")
+	cfg.ConfigSources = []any{endpointSource{"DynamoDB": srv.URL}}
 	st, err := dynamostore.New(dynamostore.NewClient(cfg), "tbl", 0).Load(context.Background(), web)
 	if err != nil || st.Version != 0 {
 		t.Fatalf("Load = %+v, %v; want the zero state", st, err)

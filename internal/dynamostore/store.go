@@ -72,8 +72,9 @@ type Store struct {
 	ttl    time.Duration
 }
 
-// New returns a store on table through client (NewClient). historyTTL is how long history items are
-// kept (DynamoDB deletes them afterwards); zero or less means DefaultHistoryTTL.
+// New returns a store on table through client (a NewClient). historyTTL is
+// how long history items are kept (DynamoDB deletes them afterwards); zero
+// or less means DefaultHistoryTTL.
 func New(client API, table string, historyTTL time.Duration) *Store {
 	if historyTTL <= 0 {
 		historyTTL = DefaultHistoryTTL

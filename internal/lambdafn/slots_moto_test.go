@@ -84,7 +84,7 @@ func TestSlotBatch(t *testing.T) {
 	if resp, err := working.HandleSQS(f.ctx, batch); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Errorf("with the table: %v, failures %+v, want none", err, resp.BatchItemFailures)
 	}
-	st, err := dynamostore.New(dynamostore.NewClient(f.cfg), f.table, 0).Load(f.ctx, state.Key{App: app, ProcessType: "web"})
+	st, err := dynamostore.New(ddb(f), f.table, 0).Load(f.ctx, state.Key{App: app, ProcessType: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestOverlappingSlotsActOnce(t *testing.T) {
 			t.Errorf("slot %d: %v", i+1, err)
 		}
 	}
-	st, err := dynamostore.New(dynamostore.NewClient(f.cfg), f.table, 0).Load(f.ctx, state.Key{App: app, ProcessType: "web"})
+	st, err := dynamostore.New(ddb(f), f.table, 0).Load(f.ctx, state.Key{App: app, ProcessType: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
