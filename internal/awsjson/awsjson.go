@@ -29,13 +29,19 @@ type Service struct {
 	SDKID        string // the SDK's service id, for AWS_ENDPOINT_URL_<ID>: "SSM", "SQS"
 	TargetPrefix string // X-Amz-Target before the operation: "AmazonSSM"
 	JSONVersion  string // "1.0" or "1.1"
+	// MaxAnswer bounds the bytes read of one answer; 0 means 1 MiB. A
+	// DynamoDB page holds up to 1 MB of item data, more on the wire.
+	MaxAnswer int64
 }
 
 // maxAttempts bounds the tries of one call, as the SDK's standard retryer.
 const maxAttempts = 3
 
-// maxAnswer bounds what is read of an answer.
-const maxAnswer = 1 << 20
+// defaultMaxAnswer bounds what is read of an answer unless the Service says.
+const defaultMaxAnswer = 1 << 20
+
+// errTooLong is an answer over the bound: asking again would not shorten it.
+var errTooLong = errors.New("answer over the limit")
 
 // Client calls one service in cfg's region with cfg's credentials and HTTP
 // client.
@@ -140,9 +146,10 @@ func (c *Client) Send(ctx context.Context, contentType, target string, body []by
 func retryable(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.Status >= 500 || strings.Contains(ae.Code, "Throttl")
+		return ae.Status >= 500 || strings.Contains(ae.Code, "Throttl") ||
+			ae.Code == "ProvisionedThroughputExceededException" || ae.Code == "RequestLimitExceeded" // DynamoDB's
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errTooLong)
 }
 
 func (c *Client) sendOnce(ctx context.Context, contentType, target string, body []byte, failed func(*http.Response, []byte) error) ([]byte, error) {
@@ -167,9 +174,16 @@ func (c *Client) sendOnce(ctx context.Context, contentType, target string, body 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	limit := c.svc.MaxAnswer
+	if limit <= 0 {
+		limit = defaultMaxAnswer
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w of %d bytes", errTooLong, limit)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, failed(resp, data)

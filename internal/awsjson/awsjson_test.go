@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,6 +67,49 @@ func TestCall(t *testing.T) {
 				t.Errorf("Call = %+v, %v; want failed id %s", out, err, tt.wantID)
 			case tt.wantCode != "" && (!errors.As(err, &apiErr) || apiErr.Code != tt.wantCode || err.Error() != tt.wantError):
 				t.Errorf("Call error %v, want %q", err, tt.wantError)
+			}
+		})
+	}
+}
+
+// TestAnswerBound: an answer longer than the service's bound is an error
+// (not a truncated answer), and asking again would not shorten it.
+func TestAnswerBound(t *testing.T) {
+	tests := []struct {
+		name      string
+		maxAnswer int64
+		size      int
+		wantErr   bool
+	}{
+		{name: "default bound, answer within", size: 1<<20 - 10},
+		{name: "default bound, answer over", size: 1<<20 + 10, wantErr: true},
+		{name: "service's bound, answer within", maxAnswer: 4 << 20, size: 3 << 20},
+		{name: "service's bound, answer over", maxAnswer: 1 << 10, size: 2 << 10, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				_, _ = io.WriteString(w, `{"Value":"`+strings.Repeat("x", tt.size-len(`{"Value":""}`))+`"}`)
+			}))
+			defer srv.Close()
+			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
+				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+					return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+				})}
+			svc := sqs
+			svc.MaxAnswer = tt.maxAnswer
+			var out struct{ Value string }
+			err := awsjson.New(cfg, svc).Call(context.Background(), "Get", struct{}{}, &out)
+			switch {
+			case tt.wantErr && (err == nil || !strings.Contains(err.Error(), "answer over the limit")):
+				t.Errorf("Call error = %v, want the answer over the limit", err)
+			case !tt.wantErr && (err != nil || len(out.Value) != tt.size-len(`{"Value":""}`)):
+				t.Errorf("Call = %d bytes, %v; want the whole answer", len(out.Value), err)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Errorf("%d requests, want 1", n)
 			}
 		})
 	}

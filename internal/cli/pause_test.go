@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -30,7 +28,7 @@ func TestPauseAndResume(t *testing.T) {
 			name: "table",
 			args: func(t *testing.T) []string { return []string{"-table", seededTable(t, seedState)} },
 			store: func(t *testing.T, args []string) stateStore {
-				return dynamostore.New(dynamodb.NewFromConfig(useMoto(t)), args[1], 0)
+				return dynamostore.New(dynamostore.NewClient(useMoto(t)), args[1], 0)
 			},
 		},
 	}

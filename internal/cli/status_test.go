@@ -298,7 +298,7 @@ func seededTable(t *testing.T, formations []formation) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	awstest.CreateTable(ctx, t, client, table)
-	seed(t, dynamostore.New(client, table, 0), formations)
+	seed(t, dynamostore.New(dynamostore.NewClient(cfg), table, 0), formations)
 	return table
 }
 
@@ -352,7 +352,7 @@ func seededStack(t *testing.T, formations []formation) string {
 	if table == "" {
 		t.Fatalf("stack has no TableName output: %+v", out.Stacks[0].Outputs)
 	}
-	seed(t, dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), formations)
+	seed(t, dynamostore.New(dynamostore.NewClient(cfg), table, 0), formations)
 	return name
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -92,7 +91,7 @@ func (f *storeFlags) open(ctx context.Context) (stateStore, string, error) {
 			return nil, "", err
 		}
 	}
-	return dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), "table " + table, nil
+	return dynamostore.New(dynamostore.NewClient(cfg), table, 0), "table " + table, nil
 }
 
 // formationFlags choose formations for status and history: where the state

@@ -36,10 +36,11 @@ func newStore(t *testing.T) (context.Context, *dynamostore.Store, *dynamodb.Clie
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	client := dynamodb.NewFromConfig(awstest.SharedMoto(t).Config(t))
+	cfg := awstest.SharedMoto(t).Config(t)
+	client := dynamodb.NewFromConfig(cfg)
 	table := awstest.UniqueName(t, "state")
 	awstest.CreateTable(ctx, t, client, table)
-	return ctx, dynamostore.New(client, table, historyTTL), client, table
+	return ctx, dynamostore.New(dynamostore.NewClient(cfg), table, historyTTL), client, table
 }
 
 func at(sec, nsec int) time.Time {
@@ -459,5 +460,32 @@ func TestKeys(t *testing.T) {
 	want := []state.Key{web, worker, other}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Keys = %v, want %v", got, want)
+	}
+}
+
+// TestHistoryLargePage: a page of history can be over 1 MiB on the wire:
+// DynamoDB's (and moto's) 1 MB page is of item data, names and values, and
+// the JSON around each value ({"N":"2"}) adds some 40% to a record.
+func TestHistoryLargePage(t *testing.T) {
+	ctx, store, _, _ := newStore(t)
+	const n = 3000 // 0.9 MB of item data, 1.2 MB on the wire: one page
+	recs := make([]state.Record, n)
+	for i := range recs {
+		recs[i] = record(web, at(0, i), state.KindDecision, 2)
+	}
+	if err := store.Append(ctx, web, recs...); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	got, err := store.History(ctx, web, time.Time{}, 0)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if len(got) != n {
+		t.Fatalf("History returned %d records, want %d", len(got), n)
+	}
+	for i, r := range got {
+		if want := recs[n-1-i]; !reflect.DeepEqual(r, want) {
+			t.Fatalf("record %d = %+v, want %+v", i, r, want)
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/decision"
@@ -292,10 +291,9 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
 	cfg := awstest.SharedMoto(t).Config(t)
-	r.ticker.Store = dynamostore.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(dead)
-		o.RetryMaxAttempts = 1
-	}), r.table, 0)
+	// Without its config sources: the one from loading names moto for every service.
+	cfg.BaseEndpoint, cfg.ConfigSources = aws.String(dead), nil
+	r.ticker.Store = dynamostore.New(dynamostore.NewClient(cfg), r.table, 0)
 	hits := r.beat.hits.Load()
 	_, err = r.tick()
 	if err == nil || !strings.Contains(err.Error(), "load state") {

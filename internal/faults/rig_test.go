@@ -163,7 +163,7 @@ func (r *rig) rewire() {
 	}
 	cfg := awstest.SharedMoto(r.t).Config(r.t)
 	r.client = herokuapi.New(s.APIURL, s.APIKey, herokuapi.WithTimeout(500*time.Millisecond))
-	r.store = dynamostore.New(dynamodb.NewFromConfig(cfg), s.TableName, s.HistoryTTL)
+	r.store = dynamostore.New(dynamostore.NewClient(cfg), s.TableName, s.HistoryTTL)
 	// SNS gets its own connections. In AWS every service has its own host,
 	// so no connection is ever shared between them; against one moto they
 	// would be, and a DynamoDB request on a connection an SNS publish had

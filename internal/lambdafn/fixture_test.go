@@ -14,6 +14,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
@@ -64,4 +65,4 @@ func (f *fixture) putKey(t *testing.T, value string) {
 	}
 }
 
-func ddb(f *fixture) *dynamodb.Client { return dynamodb.NewFromConfig(f.cfg) }
+func ddb(f *fixture) *dynamostore.Client { return dynamostore.NewClient(f.cfg) }

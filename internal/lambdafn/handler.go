@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -104,7 +103,7 @@ func New(cfg Config) *Handler {
 			h.accounts[m.acct] = &account{readKey: keySource(f.Settings, cfg.AWS)}
 		}
 	}
-	h.ddb = dynamodb.NewFromConfig(cfg.AWS)
+	h.ddb = dynamostore.NewClient(cfg.AWS)
 	if h.shared.TopicARN != "" {
 		h.notifier = snsnotify.New(snsnotify.NewClient(cfg.AWS), h.shared.TopicARN)
 	}
