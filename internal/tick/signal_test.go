@@ -23,7 +23,8 @@ func TestTickSaysWhichSignal(t *testing.T) {
 	}{
 		{"queue time from the window's p95", probe.QueueTime, probe.SourceQueueP95, probe.QueueTime, `"latencySource":"queue_p95"`},
 		{"queue time fell back to the response time", probe.QueueTime, probe.SourceResponse, probe.QueueTime, `"latencySource":"response_time"`},
-		{"response time", probe.ResponseTime, "", "", `"latencySource":""`},
+		// The default signal's line has no source at all.
+		{"response time", probe.ResponseTime, "", "", `"latencyMs":250`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +51,9 @@ func TestTickSaysWhichSignal(t *testing.T) {
 			}
 			if !strings.Contains(h.logs.String(), tt.wantLog) {
 				t.Errorf("tick log lacks %s: %s", tt.wantLog, h.logs)
+			}
+			if tt.source == "" && strings.Contains(h.logs.String(), `"latencySource"`) {
+				t.Errorf("tick log of the response-time signal names a source: %s", h.logs)
 			}
 		})
 	}

@@ -233,11 +233,11 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	if !log.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	log.InfoContext(ctx, "tick",
+	attrs := make([]slog.Attr, 0, 18)
+	attrs = append(attrs,
 		slog.String(logkey.EventID, sum.EventID),
 		slog.String(logkey.Verdict, string(sum.Verdict)),
 		slog.Int64(logkey.LatencyMS, sum.LatencyMS),
-		slog.String(logkey.LatencySource, string(sum.LatencySource)),
 		slog.String(logkey.ProbeDetail, sum.ProbeDetail),
 		slog.Int(logkey.Current, sum.Current),
 		slog.Int(logkey.Target, sum.Target),
@@ -246,13 +246,27 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 		slog.String(logkey.Reason, string(sum.Reason)),
 		slog.String(logkey.Policy, string(sum.Policy)),
 		slog.Bool(logkey.Scaled, sum.Scaled),
-		slog.String(logkey.ScaleError, sum.ScaleError),
 		slog.Int(logkey.SlowStreak, sum.SlowStreak),
 		slog.Int(logkey.FastStreak, sum.FastStreak),
-		slog.Any(logkey.Notices, sum.Notices),
-		slog.Bool(logkey.QuantityFromState, sum.QuantityFromState),
-		slog.Bool(logkey.HerokuRefused, sum.HerokuRefused),
 	)
+	// What is usually absent stays off the line: a fleet logs one line per
+	// formation per tick, and CloudWatch Logs bills every byte.
+	if sum.LatencySource != "" {
+		attrs = append(attrs, slog.String(logkey.LatencySource, string(sum.LatencySource)))
+	}
+	if sum.ScaleError != "" {
+		attrs = append(attrs, slog.String(logkey.ScaleError, sum.ScaleError))
+	}
+	if len(sum.Notices) > 0 {
+		attrs = append(attrs, slog.Any(logkey.Notices, sum.Notices))
+	}
+	if sum.QuantityFromState {
+		attrs = append(attrs, slog.Bool(logkey.QuantityFromState, true))
+	}
+	if sum.HerokuRefused {
+		attrs = append(attrs, slog.Bool(logkey.HerokuRefused, true))
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "tick", attrs...)
 }
 
 // refused handles a tick on which Heroku refused to read the formation for a
