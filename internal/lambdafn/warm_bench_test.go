@@ -44,10 +44,14 @@ func (memoryAWS) Do(r *http.Request) (*http.Response, error) {
 	return respond(r, answer, contentType, nil), nil
 }
 
-// memoryHTTP is Heroku's formation and an instant heartbeat.
+// memoryHTTP is Heroku's formation list and an instant heartbeat.
 type memoryHTTP struct{}
 
 func (memoryHTTP) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/formation") {
+		return respond(r, `[{"quantity":1,"size":"standard-1X","type":"web"}]`, "application/json",
+			http.Header{"Ratelimit-Remaining": {"4000"}}), nil
+	}
 	if strings.Contains(r.URL.Path, "/formation/") {
 		return respond(r, `{"quantity":1,"size":"standard-1X","type":"web"}`, "application/json",
 			http.Header{"Ratelimit-Remaining": {"4000"}}), nil
