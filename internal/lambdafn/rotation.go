@@ -10,7 +10,6 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
-	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
 // KeyRefreshInterval is the longest a warm execution environment goes on
@@ -27,7 +26,6 @@ const keyReadTimeout = 5 * time.Second
 
 // herokuClient lists what rotatingFormation calls on a Heroku API client.
 type herokuClient interface {
-	Quantity(ctx context.Context, app, processType string) (int, error)
 	Formations(ctx context.Context, app string) (map[string]int, error)
 	Scale(ctx context.Context, app, processType string, quantity int) error
 	RateLimitRemaining() (remaining int, known bool)
@@ -35,9 +33,9 @@ type herokuClient interface {
 }
 
 var (
-	_ herokuClient   = (*herokuapi.Client)(nil)
-	_ herokuClient   = (*rotatingFormation)(nil)
-	_ tick.Formation = (*rotatingFormation)(nil)
+	_ herokuClient            = (*herokuapi.Client)(nil)
+	_ herokuClient            = (*rotatingFormation)(nil)
+	_ herokuapi.FormationsAPI = (*rotatingFormation)(nil)
 )
 
 // rotatingFormation is the Heroku formation for a key that may be rotated
@@ -83,16 +81,6 @@ func (f *rotatingFormation) startTick(ctx context.Context) {
 	if stale {
 		f.reread(ctx, "interval")
 	}
-}
-
-// Quantity reads the formation's quantity.
-func (f *rotatingFormation) Quantity(ctx context.Context, app, processType string) (int, error) {
-	var n int
-	err := f.call(ctx, func(c herokuClient) (err error) {
-		n, err = c.Quantity(ctx, app, processType)
-		return err
-	})
-	return n, err
 }
 
 // Formations reads every formation of app (process type → quantity).

@@ -89,11 +89,12 @@ func (r *rotationRig) checkNoKey(t *testing.T) {
 	}
 }
 
-// Operations of the tick's formation interface, each returning its error.
+// Operations the formation reads make through a rotating formation, each
+// returning its error.
 var (
 	getQuantity = func(ctx context.Context, f *rotatingFormation) error {
-		n, err := f.Quantity(ctx, app, "web")
-		if err == nil && n != startAt {
+		all, err := f.Formations(ctx, app)
+		if err == nil && all["web"] != startAt {
 			return errors.New("wrong quantity")
 		}
 		return err
@@ -271,12 +272,12 @@ func TestFailedPeriodicReadIsRetriedNextTick(t *testing.T) {
 }
 
 // TestDryRunFollowsTheRotation: the dry-run wrapper reads through the
-// rotating formation, so it recovers from a refusal the same way, and still
-// sends no scale.
+// shared reads and the rotating formation, as the handler composes them, so
+// it recovers from a refusal the same way, and still sends no scale.
 func TestDryRunFollowsTheRotation(t *testing.T) {
 	r := newRotationRig(t)
 	ctx := context.Background()
-	dry := herokuapi.NewDryRun(r.f, 0)
+	dry := herokuapi.NewDryRun(herokuapi.NewAppReads(r.f), 0)
 	r.rotate(keyB)
 	r.f.startTick(ctx)
 	if n, err := dry.Quantity(ctx, app, "web"); err != nil || n != startAt {
