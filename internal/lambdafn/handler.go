@@ -196,10 +196,11 @@ func (h *Handler) logFleet(ctx context.Context, outs []outcome, messagesSent int
 		slog.Int(logkey.Failed, failed), slog.Int(logkey.Messages, messagesSent))
 }
 
-// Prepare reads the API keys and builds the tickers ahead of the first
-// invocation, so that the SSM round trips overlap the runtime's own start
-// instead of adding to the first tick. A failure is left to the invocation,
-// which reads the key again and reports it.
+// Prepare reads the API keys ahead of the first invocation, so that the SSM
+// round trips overlap the runtime's own start instead of adding to the first
+// tick, and builds the tickers the scheduled invocation will run (none for a
+// fanned-out fleet: a queue invocation builds those of its batch). A failure
+// is left to the invocation, which reads the key again and reports it.
 func (h *Handler) Prepare(ctx context.Context) {
 	if h.cfg.SettingsErr != nil {
 		return
@@ -208,8 +209,9 @@ func (h *Handler) Prepare(ctx context.Context) {
 	for i, m := range h.members {
 		jobs[i] = job{m: m}
 	}
-	for _, err := range h.begin(ctx, jobs) {
-		_ = err // reported by the invocation, which reads the key again
+	h.begin(ctx, jobs)
+	if h.fanOut() {
+		return
 	}
 	for _, m := range h.members {
 		if h.accounts[m.acct].ready() {
