@@ -144,7 +144,6 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 func BenchmarkFleet1000(b *testing.B) {
 	fb := newFleetBench(b, benchApps, "")
 	ctx, fleet, heroku, rec, logBytes, sq := fb.ctx, fb.fleet, fb.heroku, fb.rec, fb.logBytes, fb.sq
-	q := struct{ QueueUrl *string }{fb.queueURL}
 	newHandler := fb.newHandler
 	scheduler := newHandler()
 	environments := make([]*lambdafn.Handler, benchInvocators)
@@ -169,7 +168,7 @@ func BenchmarkFleet1000(b *testing.B) {
 		for _, h := range environments {
 			wg.Go(func() {
 				for ticked.Load() < int64(len(fleet)) && ctx.Err() == nil {
-					out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl,
+					out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: fb.queueURL,
 						MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 					if err != nil || len(out.Messages) == 0 {
 						continue
@@ -194,7 +193,7 @@ func BenchmarkFleet1000(b *testing.B) {
 						}
 					}
 					for _, m := range out.Messages {
-						_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+						_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: fb.queueURL, ReceiptHandle: m.ReceiptHandle})
 					}
 					ticked.Add(int64(formations))
 				}

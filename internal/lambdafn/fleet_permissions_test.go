@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,29 +22,6 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 )
-
-// parameterRecorder notes the name of every SSM parameter read through it.
-type parameterRecorder struct {
-	next  aws.HTTPClient
-	mu    sync.Mutex
-	names []string
-}
-
-func (r *parameterRecorder) Do(req *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".GetParameter") && req.GetBody != nil {
-		body, err := req.GetBody()
-		if err == nil {
-			var in struct{ Name string }
-			data, _ := io.ReadAll(body)
-			if json.Unmarshal(data, &in) == nil {
-				r.mu.Lock()
-				r.names = append(r.names, in.Name)
-				r.mu.Unlock()
-			}
-		}
-	}
-	return r.next.Do(req)
-}
 
 // TestFleetReadsOnlyTheKeysItMayRead deploys the template with a settings
 // file through moto's CloudFormation and reads back what its role may read
@@ -79,7 +55,7 @@ func TestFleetReadsOnlyTheKeysItMayRead(t *testing.T) {
 		t.Fatal("the fleet stack's role may read no SSM parameter")
 	}
 
-	rec := &parameterRecorder{next: http.DefaultClient}
+	rec := newCallRecorder(http.DefaultClient)
 	cfg := f.cfg.Copy()
 	cfg.HTTPClient = rec
 	for _, app := range []string{"shop", "blog"} {
@@ -113,7 +89,7 @@ FORMATIONS:
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	read := slices.Compact(slices.Sorted(slices.Values(rec.names)))
+	read := slices.Compact(slices.Sorted(slices.Values(rec.parameters)))
 	if want := slices.Sorted(slices.Values([]string{own, fleetKey})); !slices.Equal(read, want) {
 		t.Errorf("parameters read %v, want exactly the file's two %v", read, want)
 	}

@@ -35,12 +35,14 @@ const mappingSid = "TickQueueMappingPolls"
 // it goes over the wire: the service from the signature's credential scope,
 // the operation from the JSON protocols' X-Amz-Target or the query
 // protocol's Action. Whatever makes the call (an SDK client or one of the
-// function's own small SSM, SQS and SNS clients) is seen.
+// function's own small SSM, SQS and SNS clients) is seen. It also notes the
+// name of every SSM parameter read.
 type callRecorder struct {
-	next  aws.HTTPClient
-	mu    sync.Mutex
-	calls map[string]int // by action
-	bytes map[string]int64
+	next       aws.HTTPClient
+	mu         sync.Mutex
+	calls      map[string]int // by action
+	bytes      map[string]int64
+	parameters []string // SSM GetParameter's Name, in order
 }
 
 func newCallRecorder(next aws.HTTPClient) *callRecorder {
@@ -69,9 +71,19 @@ func (r *callRecorder) Do(req *http.Request) (*http.Response, error) {
 	if alias, ok := iamAction[action]; ok {
 		action = alias
 	}
+	var param struct{ Name string }
+	if action == "ssm:GetParameter" && req.GetBody != nil {
+		if body, err := req.GetBody(); err == nil {
+			data, _ := io.ReadAll(body)
+			_ = json.Unmarshal(data, &param)
+		}
+	}
 	r.mu.Lock()
 	r.calls[action]++
 	r.bytes[action] += max(req.ContentLength, 0)
+	if param.Name != "" {
+		r.parameters = append(r.parameters, param.Name)
+	}
 	r.mu.Unlock()
 	return r.next.Do(req)
 }
