@@ -3,6 +3,7 @@ package lambdafn_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -66,3 +68,17 @@ func (f *fixture) putKey(t *testing.T, value string) {
 }
 
 func ddb(f *fixture) *dynamostore.Client { return dynamostore.NewClient(f.cfg) }
+
+// settings loads a formation of app against the fixture (its key parameter,
+// API, heartbeat and table) with the extra settings given.
+func (f *fixture) settings(app string, extra map[string]string) (settings.Settings, error) {
+	vars := map[string]string{
+		settings.EnvAppName:         app,
+		settings.EnvAPIKeyParameter: f.param,
+		settings.EnvAPIURL:          f.heroku.URL,
+		settings.EnvHeartbeatURL:    f.beat.URL,
+		settings.EnvTableName:       f.table,
+	}
+	maps.Copy(vars, extra)
+	return settings.LoadLambda(getenv(vars))
+}

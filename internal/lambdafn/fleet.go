@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
@@ -40,19 +41,32 @@ func (m *member) key() state.Key { return state.Key{App: m.s.AppName, ProcessTyp
 type account struct {
 	readKey func(context.Context) (secret.Value, error)
 
-	mu       sync.Mutex // held while the key is first read: the account's formations wait for that one read
+	mu       sync.Mutex // held while a round starts: the account's rounds read the key one at a time
 	rotation *rotatingFormation
-	// reads is what the account's formations read and scale through: one
-	// GET /apps/{app}/formation per app and invocation, shared by every
-	// process type of the app (one Heroku token instead of one each).
-	reads *herokuapi.AppReads
+	// reads is what the account's formations read and scale through, once
+	// the key is first read: one GET /apps/{app}/formation per app and
+	// invocation, shared by every process type of the app (one Heroku token
+	// instead of one each).
+	reads atomic.Pointer[herokuapi.AppReads]
+	round atomic.Pointer[round] // the latest invocation's start
 }
 
-// ready says whether the account has read its key.
-func (a *account) ready() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.reads != nil
+// round is one invocation's start of an account: done closes once the
+// account can call Heroku (its key read the first time, or again when due)
+// or err says why it cannot.
+type round struct {
+	done chan struct{}
+	err  error
+}
+
+// wait waits for the round, or for ctx.
+func (r *round) wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // accountKey names where s's Heroku API key comes from.
@@ -76,30 +90,31 @@ type outcome struct {
 	err error
 }
 
-// begin starts a round for the accounts of jobs: each reads its key if it
-// has none yet (the first invocation) or if the key is due for a re-read,
-// and may read it again once after a refusal. Accounts are independent: one
-// whose key cannot be read fails only its own formations' ticks.
-func (h *Handler) begin(ctx context.Context, jobs []job) map[string]error {
-	used := map[string]*account{}
+// begin starts a round for each account of jobs and does not wait for
+// them: each reads its key if it has none yet (the first invocation) or if
+// the key is due for a re-read, and may read it again once after a refusal.
+// A tick waits for its account's round only when it calls Heroku, so the
+// SSM read overlaps the tick's state read and probe. Accounts are
+// independent: one whose key cannot be read fails only its own
+// formations' ticks.
+func (h *Handler) begin(ctx context.Context, jobs []job) []*round {
+	var rounds []*round
+	started := map[*account]bool{}
 	for _, j := range jobs {
-		used[j.m.acct] = h.accounts[j.m.acct]
+		a := h.accounts[j.m.acct]
+		if started[a] {
+			continue
+		}
+		started[a] = true
+		r := &round{done: make(chan struct{})}
+		a.round.Store(r)
+		go func() {
+			defer close(r.done)
+			r.err = h.startAccount(ctx, a)
+		}()
+		rounds = append(rounds, r)
 	}
-	errs := make(map[string]error, len(used))
-	var (
-		wg sync.WaitGroup
-		mu sync.Mutex
-	)
-	for name, a := range used {
-		wg.Go(func() {
-			err := h.startAccount(ctx, a)
-			mu.Lock()
-			defer mu.Unlock()
-			errs[name] = err
-		})
-	}
-	wg.Wait()
-	return errs
+	return rounds
 }
 
 // startAccount reads the account's key the first time (a failure is not
@@ -114,11 +129,12 @@ func (h *Handler) startAccount(ctx context.Context, a *account) error {
 		if err != nil {
 			return err
 		}
-		a.rotation, a.reads = f, herokuapi.NewAppReads(f)
+		a.rotation = f
+		a.reads.Store(herokuapi.NewAppReads(f))
 		return nil
 	}
 	a.rotation.startTick(ctx)
-	a.reads.StartRound()
+	a.reads.Load().StartRound()
 	return nil
 }
 
@@ -129,8 +145,7 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 	if m.ticker != nil {
 		return m.ticker
 	}
-	a := h.accounts[m.acct]
-	var formation tick.Formation = a.reads
+	var formation tick.Formation = accountFormation{h.accounts[m.acct]}
 	if m.s.DryRun {
 		// Under the shared reads: a dry run's pretend scale must not
 		// change what the app's other formations read.
@@ -164,7 +179,7 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 // delivery at most a batch of messages of formationsPerMessage each.
 func (h *Handler) run(ctx context.Context, jobs []job) []outcome {
 	out := make([]outcome, len(jobs))
-	accountErr := h.begin(ctx, jobs)
+	rounds := h.begin(ctx, jobs)
 	byMember := map[*member][]int{}
 	var order []*member
 	for i, j := range jobs {
@@ -177,31 +192,74 @@ func (h *Handler) run(ctx context.Context, jobs []job) []outcome {
 	for _, m := range order {
 		wg.Go(func() {
 			for _, i := range byMember[m] {
-				out[i] = h.tickOne(ctx, jobs[i], accountErr[m.acct])
+				out[i] = h.tickOne(ctx, jobs[i])
 			}
 		})
 	}
 	wg.Wait()
+	// A tick that made no Heroku call (a duplicate) did not wait for its
+	// account: the key read must not outlive the invocation.
+	for _, r := range rounds {
+		<-r.done
+	}
 	return out
 }
 
-// tickOne runs one job and writes its metrics. startErr is its account's
-// failure to start (no key): the tick then fails without probing.
-func (h *Handler) tickOne(ctx context.Context, j job, startErr error) outcome {
+// tickOne runs one job and writes its metrics.
+func (h *Handler) tickOne(ctx context.Context, j job) outcome {
 	m := j.m
-	log := h.cfg.Log.With(slog.String(logkey.Formation, m.name))
-	if startErr != nil {
-		sum := tick.Summary{App: m.s.AppName, ProcessType: m.s.ProcessType, EventID: j.id, DryRun: m.s.DryRun}
-		log.ErrorContext(ctx, "start-up failed", slog.String(logkey.EventID, j.id), slog.String(logkey.Error, startErr.Error()))
-		h.writeMetrics(ctx, sum, true)
-		return outcome{m: m, sum: sum, err: startErr}
-	}
 	sum, err := h.tickerOf(m).Tick(ctx, j.id)
 	h.writeMetrics(ctx, sum, err != nil)
 	if err != nil {
-		log.ErrorContext(ctx, "tick failed", slog.String(logkey.EventID, j.id), slog.String(logkey.Error, err.Error()))
+		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String(logkey.Formation, m.name),
+			slog.String(logkey.EventID, j.id), slog.String(logkey.Error, err.Error()))
 	}
 	return outcome{m: m, sum: sum, err: err}
+}
+
+// accountFormation is an account's formation as its formations' tickers
+// see it: each Heroku call first waits for the account's round of this
+// invocation (the key read), and fails with the round's error.
+type accountFormation struct{ a *account }
+
+func (f accountFormation) reads(ctx context.Context) (*herokuapi.AppReads, error) {
+	if err := f.a.round.Load().wait(ctx); err != nil {
+		return nil, err
+	}
+	return f.a.reads.Load(), nil
+}
+
+func (f accountFormation) Quantity(ctx context.Context, app, processType string) (int, error) {
+	reads, err := f.reads(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return reads.Quantity(ctx, app, processType)
+}
+
+func (f accountFormation) Scale(ctx context.Context, app, processType string, quantity int) error {
+	reads, err := f.reads(ctx)
+	if err != nil {
+		return err
+	}
+	return reads.Scale(ctx, app, processType, quantity)
+}
+
+// RateLimitRemaining does not wait: before the key's first read nothing is
+// known, and the tick falls back on the stored reading.
+func (f accountFormation) RateLimitRemaining() (remaining int, known bool) {
+	if reads := f.a.reads.Load(); reads != nil {
+		return reads.RateLimitRemaining()
+	}
+	return 0, false
+}
+
+func (f accountFormation) RefreshRateLimit(ctx context.Context) (int, error) {
+	reads, err := f.reads(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return reads.RefreshRateLimit(ctx)
 }
 
 // FleetResult is a fleet invocation's result: one entry per formation it

@@ -179,7 +179,7 @@ FORMATIONS:
 		}
 		failedTicks[doc[metrics.DimensionApp].(string)] = doc[metrics.FailedTicks].(float64)
 	}
-	if want := map[string]float64{"shop": 0, "ghost": 1, "blog": 0}; !maps(failedTicks, want) {
+	if want := map[string]float64{"shop": 0, "ghost": 1, "blog": 0}; !sameCounts(failedTicks, want) {
 		t.Errorf("FailedTicks by app %v, want %v", failedTicks, want)
 	}
 	if !strings.Contains(r.logs.String(), `"formation":"FORMATIONS[1] (ghost/web)"`) {
@@ -187,7 +187,7 @@ FORMATIONS:
 	}
 }
 
-func maps(a, b map[string]float64) bool {
+func sameCounts(a, b map[string]float64) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -196,11 +196,11 @@ func (h *Handler) logFleet(ctx context.Context, outs []outcome, messagesSent int
 		slog.Int(logkey.Failed, failed), slog.Int(logkey.Messages, messagesSent))
 }
 
-// Prepare reads the API keys ahead of the first invocation, so that the SSM
-// round trips overlap the runtime's own start instead of adding to the first
-// tick, and builds the tickers the scheduled invocation will run (none for a
-// fanned-out fleet: a queue invocation builds those of its batch). A failure
-// is left to the invocation, which reads the key again and reports it.
+// Prepare starts reading the API keys ahead of the first invocation, so
+// that the SSM round trips overlap the runtime's own start, and builds the
+// tickers the scheduled invocation will run (none for a fanned-out fleet: a
+// queue invocation builds those of its batch). A failure is left to the
+// invocation, which reads the key again and reports it.
 func (h *Handler) Prepare(ctx context.Context) {
 	if h.cfg.SettingsErr != nil {
 		return
@@ -214,9 +214,7 @@ func (h *Handler) Prepare(ctx context.Context) {
 		return
 	}
 	for _, m := range h.members {
-		if h.accounts[m.acct].ready() {
-			h.tickerOf(m)
-		}
+		h.tickerOf(m)
 	}
 }
 

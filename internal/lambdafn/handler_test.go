@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,4 +147,51 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 	if strings.Contains(logs.String(), key) {
 		t.Errorf("the key is in the logs:\n%s", logs.String())
 	}
+}
+
+// slowCalls delays the AWS calls it names before sending them on.
+type slowCalls struct {
+	targets map[string]bool // X-Amz-Target suffixes: ".GetParameter"
+	delay   time.Duration
+	next    *http.Client
+}
+
+func (c slowCalls) Do(r *http.Request) (*http.Response, error) {
+	target := r.Header.Get("X-Amz-Target")
+	if c.targets[target[strings.LastIndex(target, "."):]] {
+		time.Sleep(c.delay)
+	}
+	return c.next.Do(r)
+}
+
+// TestKeyReadOverlapsTheStateRead: on a cold start the SSM read of the key
+// runs while the tick reads its state (and probes); only the Heroku read
+// waits for the key. A 300 ms key read and a 300 ms state read take about
+// 300 ms together, not 600, and the tick reads and scales as usual.
+func TestKeyReadOverlapsTheStateRead(t *testing.T) {
+	const key, app, wait = "HRKU-overlap-key", "overlap-app", 300 * time.Millisecond
+	f := newFixture(t, key, app, 0)
+	f.putKey(t, key)
+	s, err := f.settings(app, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.cfg
+	cfg.HTTPClient = slowCalls{targets: map[string]bool{".GetParameter": true, ".GetItem": true}, delay: wait, next: &http.Client{}}
+	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+
+	start := time.Now()
+	res, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "cold"})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := res.Formations[0].Summary; sum.Current != 1 || sum.Verdict == "" {
+		t.Errorf("summary %+v, want the probe and the formation read", sum)
+	}
+	// Not a benchmark: one after the other they would take 600 ms.
+	if took >= 2*wait-50*time.Millisecond {
+		t.Errorf("first invocation took %s, want well under %s (the key and state reads one after the other)", took, 2*wait)
+	}
+	t.Logf("first invocation took %s", took)
 }

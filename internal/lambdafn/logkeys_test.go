@@ -52,17 +52,12 @@ func TestHandlerLogKeys(t *testing.T) {
 	t.Run("start-up failure and ticks", func(t *testing.T) {
 		const key, app = "HRKU-logkeys-test-key", "logkeys-app"
 		f := newFixture(t, key, app, 0)
-		s, err := settings.LoadLambda(getenv(map[string]string{
-			settings.EnvAppName:            app,
-			settings.EnvAPIKeyParameter:    f.param,
-			settings.EnvAPIURL:             f.heroku.URL,
-			settings.EnvHeartbeatURL:       f.beat.URL,
-			settings.EnvTableName:          f.table,
+		s, err := f.settings(app, map[string]string{
 			settings.EnvNotifyOnEveryPing:  "true", // a notice every tick, logged without a topic
 			settings.EnvMinResponseTime:    "0",
 			settings.EnvFailsToScaleUp:     "1",
 			settings.EnvNotifyOnEveryScale: "true",
-		}))
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

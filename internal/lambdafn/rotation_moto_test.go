@@ -31,14 +31,9 @@ func TestWarmHandlerFollowsKeyRotation(t *testing.T) {
 			const app = "rotation-app"
 			f := newFixture(t, keys[0], app, 0)
 			f.putKey(t, keys[0])
-			s, err := settings.LoadLambda(getenv(map[string]string{
-				settings.EnvAppName:         app,
-				settings.EnvAPIKeyParameter: f.param,
-				settings.EnvAPIURL:          f.heroku.URL,
-				settings.EnvHeartbeatURL:    f.beat.URL,
-				settings.EnvTableName:       f.table,
-				settings.EnvDryRun:          strconv.FormatBool(dryRun),
-			}))
+			s, err := f.settings(app, map[string]string{
+				settings.EnvDryRun: strconv.FormatBool(dryRun),
+			})
 			if err != nil {
 				t.Fatal(err)
 			}

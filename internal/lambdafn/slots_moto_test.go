@@ -157,15 +157,10 @@ func TestTickQueueUnavailable(t *testing.T) {
 	const key, app = "HRKU-queue-down-key", "queue-app"
 	f := newFixture(t, key, app, 0)
 	f.putKey(t, key)
-	s, err := settings.LoadLambda(getenv(map[string]string{
-		settings.EnvAppName:           app,
-		settings.EnvAPIKeyParameter:   f.param,
-		settings.EnvAPIURL:            f.heroku.URL,
-		settings.EnvHeartbeatURL:      f.beat.URL,
-		settings.EnvTableName:         f.table,
+	s, err := f.settings(app, map[string]string{
 		settings.EnvHeartbeatInterval: "30",
 		settings.EnvTickQueueURL:      "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue",
-	}))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
