@@ -27,6 +27,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -116,7 +117,7 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 		settings.EnvTickQueueURL:    aws.ToString(q.QueueUrl),
 		settings.EnvSettingsFile:    "autoscalebot.yaml",
 	})
-	fb.fleet, err = settings.LoadFleetLambda(env, func(string) ([]byte, error) { return []byte(file.String()), nil })
+	fb.fleet, err = settings.LoadFleetLambda(env, settingstest.Reader(b, file.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -57,7 +58,7 @@ func newFleetRig(t *testing.T, key string, env map[string]string) *fleetRig {
 // handler loads file as the settings file and returns the fleet's handler.
 func (r *fleetRig) handler(t *testing.T, file string) *lambdafn.Handler {
 	t.Helper()
-	fleet, err := settings.LoadFleetLambda(getenv(r.env), func(string) ([]byte, error) { return []byte(file), nil })
+	fleet, err := settings.LoadFleetLambda(getenv(r.env), settingstest.Reader(t, file))
 	if err != nil {
 		t.Fatalf("settings file: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 )
 
@@ -70,7 +71,7 @@ FORMATIONS:
 		settings.EnvAPIKeyParameter: own, settings.EnvAPIURL: f.heroku.URL, settings.EnvTableName: f.table,
 		settings.EnvSettingsFile: "autoscalebot.yaml", settings.EnvTickQueueURL: stack.Resources["TickQueue"],
 	})
-	fleet, err := settings.LoadFleetLambda(env, func(string) ([]byte, error) { return []byte(file), nil })
+	fleet, err := settings.LoadFleetLambda(env, settingstest.Reader(t, file))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,30 +4,19 @@ package settings
 // environment variables' names without the AUTOSCALE_ prefix, derived from
 // vars, so a setting added there works in the file with no change here.
 //
-// YAML libraries: the file is read with go.yaml.in/yaml/v3, the maintained
-// continuation of gopkg.in/yaml.v3 (already this module's, YAML 1.2's core
-// schema, long fuzzed); its Node tree carries the line of every key and value.
-// Its syntax errors, though, give the line where the enclosing block began
-// (an indentation slip on line 6 is "line 3"), so a file it rejects is
-// parsed again with github.com/goccy/go-yaml (no dependencies of its own),
-// whose syntax errors give the offending token's line and column.
+// The file's YAML is read by package settingsyaml into a Document (see
+// document.go); this file checks and loads it.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-
-	goccy "github.com/goccy/go-yaml"
-	goccyparser "github.com/goccy/go-yaml/parser"
-	"go.yaml.in/yaml/v3"
 )
 
 // EnvSettingsFile names the settings file; Vars lists it with the others.
@@ -75,24 +64,25 @@ type Formation struct {
 }
 
 // LoadFleet reads every formation: those of the file AUTOSCALE_SETTINGS_FILE
-// names (read with readFile, os.ReadFile when nil), or else the single
-// formation of the environment, as Load. A bad file is an *FileError listing
-// every problem in it.
-func LoadFleet(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
-	return loadFleet(getenv, readFile, false)
+// names, read with read (settingsyaml.Reader reads the YAML; nil reads a
+// compiled file, see ReadCompiled), or else the single formation of the
+// environment, as Load. A bad file is an *FileError listing every problem
+// in it.
+func LoadFleet(getenv func(string) string, read FileReader) ([]Formation, error) {
+	return loadFleet(getenv, read, false)
 }
 
 // LoadFleetLambda is LoadFleet with LoadLambda's checks on each formation.
-func LoadFleetLambda(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
-	return loadFleet(getenv, readFile, true)
+func LoadFleetLambda(getenv func(string) string, read FileReader) ([]Formation, error) {
+	return loadFleet(getenv, read, true)
 }
 
-func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error), lambda bool) ([]Formation, error) {
+func loadFleet(getenv func(string) string, read FileReader, lambda bool) ([]Formation, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if readFile == nil {
-		readFile = os.ReadFile
+	if read == nil {
+		read = ReadCompiled(nil)
 	}
 	path := strings.TrimSpace(getenv(EnvSettingsFile))
 	if path == "" {
@@ -102,12 +92,12 @@ func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error)
 		}
 		return []Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s, Getenv: getenv}}, nil
 	}
-	data, err := readFile(path)
+	doc, problems, err := read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read settings file (%s): %w", EnvSettingsFile, err)
 	}
-	fl := &fileLoader{file: path, getenv: getenv, lambda: lambda}
-	return fl.load(data)
+	fl := &fileLoader{file: doc.Name, getenv: getenv, lambda: lambda, problems: problems}
+	return fl.load(doc.Root)
 }
 
 // FileProblem is one thing wrong in a settings file.
@@ -183,45 +173,73 @@ func (fl *fileLoader) problem(line int, formation, key, msg string) {
 	fl.problems = append(fl.problems, FileProblem{Line: line, Formation: formation, Key: key, Msg: msg})
 }
 
-func (fl *fileLoader) load(data []byte) ([]Formation, error) {
-	root := fl.parse(data)
-	var (
-		top     = entry{line: 1, values: map[string]fileValue{}}
-		entries []entry
-		hasList bool
-	)
-	if root != nil {
-		top.line = root.Line
-		var list *yaml.Node
-		list, hasList = fl.mapping(root, &top, true)
-		fl.problems = append(fl.problems, top.problems...)
-		if list != nil {
-			entries = fl.formations(list)
-		}
-	}
-	if !hasList && root != nil {
-		// No FORMATIONS: the top level is the one formation, as a file of
-		// the original was.
-		entries = []entry{{line: top.line, values: map[string]fileValue{}}}
-	}
-
+func (fl *fileLoader) load(root *Node) ([]Formation, error) {
+	top, entries, hasList := fl.read(root)
 	formations := fl.validate(top, entries, hasList)
 	if len(fl.problems) > 0 {
-		// File order: a problem without a line (from the environment) last.
-		slices.SortStableFunc(fl.problems, func(a, b FileProblem) int {
-			return lineOrder(a.Line) - lineOrder(b.Line)
-		})
-		if key := strings.TrimSpace(fl.getenv(EnvAPIKey)); key != "" {
-			for i := range fl.problems {
-				p := &fl.problems[i]
-				for _, text := range []*string{&p.Formation, &p.Key, &p.Msg} {
-					*text = strings.ReplaceAll(*text, key, "[redacted]")
-				}
-			}
-		}
+		fl.finish()
 		return nil, &FileError{File: fl.file, Problems: fl.problems}
 	}
 	return formations, nil
+}
+
+// finish puts the problems in file order, a problem without a line (from
+// the environment) last, and takes the environment's API key out of them.
+func (fl *fileLoader) finish() {
+	slices.SortStableFunc(fl.problems, func(a, b FileProblem) int {
+		return lineOrder(a.Line) - lineOrder(b.Line)
+	})
+	if key := strings.TrimSpace(fl.getenv(EnvAPIKey)); key != "" {
+		for i := range fl.problems {
+			p := &fl.problems[i]
+			for _, text := range []*string{&p.Formation, &p.Key, &p.Msg} {
+				*text = strings.ReplaceAll(*text, key, "[redacted]")
+			}
+		}
+	}
+}
+
+// read walks the document: its top level, and each formation of the
+// FORMATIONS list (or the top level as the one formation, as a file of the
+// original was). A formation's problems wait in its entry until validate
+// can name the formation.
+func (fl *fileLoader) read(root *Node) (top entry, entries []entry, hasList bool) {
+	root = fl.root(root)
+	top = entry{line: 1, values: map[string]fileValue{}}
+	if root == nil {
+		return top, nil, false
+	}
+	top.line = root.Line
+	list, hasList := fl.mapping(root, &top, true)
+	fl.problems = append(fl.problems, top.problems...)
+	if list != nil {
+		entries = fl.formations(list)
+	}
+	if !hasList {
+		entries = []entry{{line: top.line, values: map[string]fileValue{}}}
+	}
+	return top, entries, hasList
+}
+
+// CheckDocument returns what is wrong with a settings file whatever the
+// environment: problems (the reader's: its syntax), then its shape and its
+// keys. `autoscalebot compile` refuses a file that has any, so that the
+// build, not the deployed function, finds them. Values are checked when
+// the file is loaded, with the environment they fill in. The API key in
+// getenv, if any, is taken out of the problems.
+func CheckDocument(doc Document, problems []FileProblem, getenv func(string) string) []FileProblem {
+	fl := &fileLoader{file: doc.Name, getenv: getenv, problems: slices.Clone(problems)}
+	_, entries, hasList := fl.read(doc.Root)
+	for i, e := range entries {
+		for _, p := range e.problems {
+			if hasList {
+				p.Formation = fmt.Sprintf("%s[%d]", formationsKey, i)
+			}
+			fl.problems = append(fl.problems, p)
+		}
+	}
+	fl.finish()
+	return fl.problems
 }
 
 func lineOrder(line int) int {
@@ -231,81 +249,32 @@ func lineOrder(line int) int {
 	return line
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
-
-// parse returns the document's root node, or nil after reporting why there
-// is none to read.
-func (fl *fileLoader) parse(data []byte) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	err := dec.Decode(&doc)
+// root returns the document's root, or nil after reporting why there is
+// none to read (unless the reader has: a syntax error, say).
+func (fl *fileLoader) root(root *Node) *Node {
 	switch {
-	case errors.Is(err, io.EOF):
+	case root == nil && len(fl.problems) == 0:
 		fl.problem(0, "", "", "the file is empty: give settings, and a "+formationsKey+" list for more than one formation")
-		return nil
-	case err != nil:
-		fl.syntax(data, err)
-		return nil
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
-		if err != nil {
-			fl.syntax(data, err)
-		} else {
-			fl.problem(next.Line, "", "", "a second YAML document: the file holds one (remove the ---)")
-		}
-	}
-	if len(doc.Content) == 0 {
-		fl.problem(0, "", "", "the file is empty: give settings, and a "+formationsKey+" list for more than one formation")
-		return nil
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
+	case root == nil:
+	case root.Kind != MapNode:
 		fl.problem(root.Line, "", "", "the file must be a map of settings (KEY: value), not "+kindName(root))
-		return nil
+	default:
+		return root
 	}
-	return root
-}
-
-// syntax reports a file the YAML reader rejected, where goccy's parser
-// places the error, else as the reader said.
-func (fl *fileLoader) syntax(data []byte, err error) {
-	if line, column, msg, ok := locateSyntaxError(data); ok {
-		fl.problems = append(fl.problems, FileProblem{Line: line, Column: column, Msg: "YAML syntax: " + msg})
-		return
-	}
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		fl.problem(line, "", "", "YAML syntax: "+m[2])
-		return
-	}
-	fl.problem(0, "", "", "YAML syntax: "+strings.TrimPrefix(msg, "yaml: "))
-}
-
-// locateSyntaxError parses data with goccy's parser for the position of
-// its first syntax error. Duplicate keys are left to the loader, which
-// reports every one of them with the rest.
-func locateSyntaxError(data []byte) (line, column int, msg string, ok bool) {
-	_, err := goccyparser.ParseBytes(data, 0, goccyparser.AllowDuplicateMapKey())
-	var se *goccy.SyntaxError
-	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
-		return 0, 0, "", false
-	}
-	return se.Token.Position.Line, se.Token.Position.Column, se.Message, true
+	return nil
 }
 
 // mapping reads a map of settings into e, reporting bad keys and values.
 // At the top level it also returns the FORMATIONS list, and whether the
 // key is present (with a list or not).
-func (fl *fileLoader) mapping(n *yaml.Node, e *entry, topLevel bool) (list *yaml.Node, hasList bool) {
+func (fl *fileLoader) mapping(n *Node, e *entry, topLevel bool) (list *Node, hasList bool) {
 	seen := map[string]int{}
 	problem := func(line int, key, msg string) {
 		e.problems = append(e.problems, FileProblem{Line: line, Key: key, Msg: msg})
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
+		if k.Kind != ScalarNode {
 			problem(k.Line, "", "a key must be a setting's name, not "+kindName(k))
 			continue
 		}
@@ -322,7 +291,7 @@ func (fl *fileLoader) mapping(n *yaml.Node, e *entry, topLevel bool) (list *yaml
 			}
 			v = resolveAlias(v)
 			hasList = true
-			if v.Kind != yaml.SequenceNode {
+			if v.Kind != ListNode {
 				problem(v.Line, key, "must be a list of formations (- HEROKU_APP_NAME: …), not "+kindName(v))
 				continue
 			}
@@ -342,14 +311,14 @@ func (fl *fileLoader) mapping(n *yaml.Node, e *entry, topLevel bool) (list *yaml
 			problem(v.Line, key, msg)
 			continue
 		}
-		e.values[name] = fileValue{value: value, line: k.Line, structured: resolveAlias(v).Kind != yaml.ScalarNode}
+		e.values[name] = fileValue{value: value, line: k.Line, structured: resolveAlias(v).Kind != ScalarNode}
 	}
 	return list, hasList
 }
 
 // formations reads the FORMATIONS list; an item that is not a map is
 // reported and left out.
-func (fl *fileLoader) formations(list *yaml.Node) []entry {
+func (fl *fileLoader) formations(list *Node) []entry {
 	if len(list.Content) == 0 {
 		fl.problem(list.Line, "", formationsKey, "empty: give at least one formation")
 		return nil
@@ -359,7 +328,7 @@ func (fl *fileLoader) formations(list *yaml.Node) []entry {
 		item = resolveAlias(item)
 		where := fmt.Sprintf("%s[%d]", formationsKey, i)
 		e := entry{line: item.Line, values: map[string]fileValue{}}
-		if item.Kind != yaml.MappingNode {
+		if item.Kind != MapNode {
 			fl.problem(item.Line, where, "", "a formation must be a map of settings (HEROKU_APP_NAME: …), not "+kindName(item))
 			entries = append(entries, entry{}) // keeps the indexes; skipped below
 			continue
@@ -648,10 +617,10 @@ func editDistance(a, b string) int {
 // scalar as written (numbers, booleans and strings alike), a map or a list
 // as compact JSON in the file's order (a schedule such as
 // {"0:00": 2, "9:00": 5}), which the loader then checks like any value.
-func valueText(n *yaml.Node) (string, string) {
+func valueText(n *Node) (string, string) {
 	n = resolveAlias(n)
-	if n.Kind == yaml.ScalarNode {
-		if n.Tag == "!!null" {
+	if n.Kind == ScalarNode {
+		if n.Null {
 			return "", `no value (write "" for the built-in default)`
 		}
 		return n.Value, ""
@@ -663,7 +632,7 @@ func valueText(n *yaml.Node) (string, string) {
 	return b.String(), ""
 }
 
-func writeJSON(b *strings.Builder, n *yaml.Node, depth int) string {
+func writeJSON(b *strings.Builder, n *Node, depth int) string {
 	if depth > maxValueDepth {
 		return "nested too deeply"
 	}
@@ -672,7 +641,7 @@ func writeJSON(b *strings.Builder, n *yaml.Node, depth int) string {
 	}
 	n = resolveAlias(n)
 	switch n.Kind {
-	case yaml.MappingNode:
+	case MapNode:
 		b.WriteByte('{')
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if i > 0 {
@@ -685,7 +654,7 @@ func writeJSON(b *strings.Builder, n *yaml.Node, depth int) string {
 			}
 		}
 		b.WriteByte('}')
-	case yaml.SequenceNode:
+	case ListNode:
 		b.WriteByte('[')
 		for i, c := range n.Content {
 			if i > 0 {
@@ -696,7 +665,7 @@ func writeJSON(b *strings.Builder, n *yaml.Node, depth int) string {
 			}
 		}
 		b.WriteByte(']')
-	case yaml.ScalarNode:
+	case ScalarNode:
 		b.WriteString(scalarJSON(n))
 	default:
 		return "not a value: " + kindName(n)
@@ -704,28 +673,11 @@ func writeJSON(b *strings.Builder, n *yaml.Node, depth int) string {
 	return ""
 }
 
-// scalarJSON keeps YAML numbers numbers (so 2 is a dyno count and "2" is
-// not, as in the environment's JSON form) and writes anything else as a
-// JSON string the loader will name as not a number.
-func scalarJSON(n *yaml.Node) string {
-	switch n.Tag {
-	case "!!int":
-		var i int64
-		if n.Decode(&i) == nil {
-			return strconv.FormatInt(i, 10)
-		}
-	case "!!float":
-		var f float64
-		if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-			return strconv.FormatFloat(f, 'g', -1, 64)
-		}
-	case "!!bool":
-		var v bool
-		if n.Decode(&v) == nil {
-			return strconv.FormatBool(v)
-		}
-	case "!!null":
-		return "null"
+// scalarJSON is the number, boolean or null the reader found the scalar to
+// be, else the scalar as a JSON string.
+func scalarJSON(n *Node) string {
+	if j := n.JSON; j != "" && json.Valid([]byte(j)) && !strings.ContainsAny(j[:1], `{["`) {
+		return j
 	}
 	return jsonString(n.Value)
 }
@@ -736,25 +688,28 @@ func jsonString(s string) string {
 }
 
 // resolveAlias follows *anchor references to the node they name.
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxValueDepth; i++ {
+func resolveAlias(n *Node) *Node {
+	for i := 0; n.Kind == AliasNode && n.Alias != nil && i < maxValueDepth; i++ {
 		n = n.Alias
 	}
 	return n
 }
 
-func kindName(n *yaml.Node) string {
+func kindName(n *Node) string {
 	switch n.Kind {
-	case yaml.MappingNode:
+	case MapNode:
 		return "a map"
-	case yaml.SequenceNode:
+	case ListNode:
 		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
+	case ScalarNode:
+		if n.Null {
 			return "an empty value"
 		}
 		return fmt.Sprintf("the value %s", strconv.Quote(truncate(n.Value, 40)))
-	case yaml.AliasNode:
+	case AliasNode:
+		if n.Alias == nil {
+			return "an alias inside the value it names"
+		}
 		return "an alias"
 	}
 	return "something else"

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settings/settingsyaml"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -76,39 +78,58 @@ func TestParameters(t *testing.T) {
 
 var makeTool = tooltest.Tool{Name: "make", Install: "apt-get install make"}
 
-// TestBuildPackagesSettingsFile runs the Makefile target sam build runs:
-// with a settings file at the repository root it ships beside the
-// bootstrap under the one name the template's SettingsFile allows, and
-// without one nothing does (not even an earlier build's).
+// TestBuildPackagesSettingsFile runs the target sam build runs: with a
+// settings file at the repository root it compiles it into the package,
+// under the name the template's function reads (AUTOSCALE_SETTINGS_FILE),
+// as a file that loads as the YAML does; without one nothing ships (not
+// even an earlier build's); a file with a bad key fails the build, naming
+// its line.
 func TestBuildPackagesSettingsFile(t *testing.T) {
 	bin := tooltest.Require(t, makeTool)
 	root := repoRoot(t)
 	allowed := loadRepoTemplate(t).Parameters()["SettingsFile"].AllowedValues
 	if len(allowed) != 2 || allowed[0] != "" {
-		t.Fatalf("SettingsFile AllowedValues = %q, want empty and the one file the build packages", allowed)
+		t.Fatalf("SettingsFile AllowedValues = %q, want empty and the one file the build compiles", allowed)
 	}
-	packaged := allowed[1]
+	source := allowed[1]
 	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The default is the file at the repository root, where sam build runs
 	// make (in a copy of CodeUri: ., the repository).
-	if !regexp.MustCompile(`(?m)^SETTINGS_FILE \?= ` + regexp.QuoteMeta(packaged) + `$`).Match(makefile) {
-		t.Errorf("the Makefile has no SETTINGS_FILE ?= %s, the file the template's SettingsFile names", packaged)
+	if !regexp.MustCompile(`(?m)^SETTINGS_FILE \?= ` + regexp.QuoteMeta(source) + `$`).Match(makefile) {
+		t.Errorf("the Makefile has no SETTINGS_FILE ?= %s, the file the template's SettingsFile names", source)
+	}
+	m := regexp.MustCompile(`(?m)^COMPILED_SETTINGS := (\S+)$`).FindSubmatch(makefile)
+	if m == nil {
+		t.Fatal("the Makefile names no COMPILED_SETTINGS")
+	}
+	packaged := string(m[1])
+	template, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(template, []byte("AUTOSCALE_SETTINGS_FILE: !If [HasSettingsFile, /var/task/"+packaged+",")) {
+		t.Errorf("the template's function does not read /var/task/%s, the file the build writes", packaged)
 	}
 
-	file := filepath.Join(t.TempDir(), "fleet.yaml")
-	content := []byte("FORMATIONS:\n  - HEROKU_APP_NAME: shop\n    HEARTBEAT_URL: https://shop.example.com/up\n")
-	if err := os.WriteFile(file, content, 0o600); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "fleet.yaml"), filepath.Join(dir, "bad.yaml")
+	content := "FORMATIONS:\n  - HEROKU_APP_NAME: shop\n    HEARTBEAT_URL: https://shop.example.com/up\n    MAX_DYNOS: 4\n"
+	for path, text := range map[string]string{good: content, bad: content + "    MAX_DYNSO: 5\n"} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tests := []struct {
 		name, settings string
-		want           []byte // nil: no file in the package
+		fails          string // the build's error: none when it succeeds
+		compiled       bool
 	}{
-		{"with a settings file", file, content},
-		{"without one", filepath.Join(t.TempDir(), "absent.yaml"), nil},
+		{name: "with a settings file", settings: good, compiled: true},
+		{name: "without one", settings: filepath.Join(dir, "absent.yaml")},
+		{name: "with a bad key", settings: bad, fails: "line 5: FORMATIONS[0]: MAX_DYNSO: unknown setting; did you mean MAX_DYNOS?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,18 +143,39 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 			cmd := exec.CommandContext(ctx, bin, "--no-print-directory", "build-AutoscalerFunction",
 				"ARTIFACTS_DIR="+artifacts, "SETTINGS_FILE="+tt.settings)
 			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
+			out, err := cmd.CombinedOutput()
+			if tt.fails != "" {
+				if err == nil || !strings.Contains(string(out), tt.fails) {
+					t.Fatalf("make build-AutoscalerFunction: %v\n%s\nwant it to fail with %q", err, out, tt.fails)
+				}
+				return
+			}
+			if err != nil {
 				t.Fatalf("make build-AutoscalerFunction: %v\n%s", err, out)
 			}
 			if info, err := os.Stat(filepath.Join(artifacts, "bootstrap")); err != nil || info.Size() == 0 {
 				t.Fatalf("no bootstrap in the package: %v", err)
 			}
-			got, err := os.ReadFile(filepath.Join(artifacts, packaged))
-			switch {
-			case tt.want == nil && !errors.Is(err, fs.ErrNotExist):
-				t.Errorf("the package holds %s (%q, %v), want none", packaged, got, err)
-			case tt.want != nil && !bytes.Equal(got, tt.want):
-				t.Errorf("the package's %s = %q (%v), want the settings file %q", packaged, got, err, tt.want)
+			path := filepath.Join(artifacts, packaged)
+			if _, err := os.Stat(path); !tt.compiled {
+				if !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("the package holds %s (%v), want none", packaged, err)
+				}
+				return
+			}
+			load := func(file string, read settings.FileReader) []settings.Formation {
+				t.Helper()
+				fleet, err := settings.LoadFleet(func(k string) string {
+					return map[string]string{settings.EnvSettingsFile: file}[k]
+				}, read)
+				if err != nil {
+					t.Fatalf("load %s: %v", file, err)
+				}
+				return fleet
+			}
+			got, want := load(path, settings.ReadCompiled(nil)), load(tt.settings, settingsyaml.Reader(nil))
+			if len(got) != 1 || got[0].Name != want[0].Name || !reflect.DeepEqual(got[0].Settings, want[0].Settings) {
+				t.Errorf("the package's %s loads %+v, want the settings file's %+v", packaged, got, want)
 			}
 		})
 	}

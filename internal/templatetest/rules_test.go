@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 )
 
 const (
@@ -207,8 +209,12 @@ func TestSingleFormationRuleFollowsTheSettings(t *testing.T) {
 			fleetEnv[v.Name] = ""
 		}
 	}
-	fleetEnv[settings.EnvSettingsFile] = filepath.Join(root, "autoscalebot.example.yaml")
-	if _, err := settings.LoadFleetLambda(func(k string) string { return fleetEnv[k] }, nil); err != nil {
+	example, err := os.ReadFile(filepath.Join(root, "autoscalebot.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleetEnv[settings.EnvSettingsFile] = "/var/task/autoscalebot.json"
+	if _, err := settings.LoadFleetLambda(func(k string) string { return fleetEnv[k] }, settingstest.Reader(t, string(example))); err != nil {
 		t.Errorf("a fleet with %v empty: %v", want, err)
 	}
 }
