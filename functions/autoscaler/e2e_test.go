@@ -137,15 +137,17 @@ func TestEndToEnd(t *testing.T) {
 		untouched()
 	})
 
-	step("a missing SSM parameter fails naming it, before any Heroku call", func(t *testing.T) {
+	// The key is read while the tick reads its state and probes: only the
+	// Heroku calls wait for it.
+	step("a missing SSM parameter fails naming it, with no Heroku call and no state change", func(t *testing.T) {
 		missing := "/autoscalebot/" + randomHex(t, 4) + "/missing"
 		fn := s.start(t, s.env(t, map[string]string{"HerokuApiKeyParameterName": missing}, nil), lambdatest.Options{})
-		untouched := s.untouched(t)
+		unchanged := s.unchanged(t)
 		fe := lambdatest.MustError(t, s.invoke(t, fn, lambdatest.ScheduledEvent(t)))
 		if !strings.Contains(fe.Message, missing) {
 			t.Errorf("error %q does not name the parameter %s", fe.Message, missing)
 		}
-		untouched()
+		unchanged()
 	})
 
 	step("no other notices, and the API key never appears anywhere", func(t *testing.T) {

@@ -24,11 +24,6 @@ import (
 func main() {
 	log := lambdacontext.NewLogger()
 	fleet, settingsErr := settings.LoadFleetLambda(os.Getenv, nil)
-	if settingsErr == nil { // a bad configuration is logged by each invocation instead
-		for _, f := range fleet {
-			log.Info("settings loaded", slog.String(logkey.Formation, f.Name), slog.Any(logkey.Settings, f.Settings))
-		}
-	}
 	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
 	h := lambdafn.New(lambdafn.Config{
 		Formations:   fleet,
@@ -38,7 +33,13 @@ func main() {
 		AWS:          awsCfg,
 		Log:          log,
 	})
+	// The key reads start first: the log lines can wait for them.
 	go h.Prepare(context.Background())
+	if settingsErr == nil { // a bad configuration is logged by each invocation instead
+		for _, f := range fleet {
+			log.Info("settings loaded", slog.String(logkey.Formation, f.Name), slog.Any(logkey.Settings, f.Settings))
+		}
+	}
 	lambda.Start(h.Invoke)
 }
 

@@ -6,8 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+)
 
-	"github.com/autoscalebot/autoscalebot/heartbeat"
+// The heartbeat kit's answer headers (package heartbeat, which apps import,
+// names them; a test keeps these the same). Copied, not imported: the kit
+// brings database/sql and its own start-up into the Lambda function, which
+// reads three headers.
+const (
+	queueTimeHeader  = "X-Queue-Time-Ms"
+	queueP95Header   = "X-Queue-Time-P95-Ms"
+	queueCountHeader = "X-Queue-Time-Count"
 )
 
 // Signal is what a beat's latency measures.
@@ -48,12 +56,12 @@ const maxHeaderMillis = 3600 * 1000
 // response time. A header that is not a whole number of milliseconds in
 // range is ignored, as is a p95 over an empty window.
 func queueLatency(h http.Header, response time.Duration) (time.Duration, Source) {
-	if count, ok := headerMillis(h, heartbeat.QueueCountHeader); !ok || count > 0 {
-		if p95, ok := headerMillis(h, heartbeat.QueueP95Header); ok {
+	if count, ok := headerMillis(h, queueCountHeader); !ok || count > 0 {
+		if p95, ok := headerMillis(h, queueP95Header); ok {
 			return time.Duration(p95) * time.Millisecond, SourceQueueP95
 		}
 	}
-	if own, ok := headerMillis(h, heartbeat.QueueTimeHeader); ok {
+	if own, ok := headerMillis(h, queueTimeHeader); ok {
 		return time.Duration(own) * time.Millisecond, SourceQueueProbe
 	}
 	return response, SourceResponse
@@ -72,7 +80,7 @@ func headerMillis(h http.Header, name string) (int64, bool) {
 func sourceDetail(src Source, latency time.Duration, h http.Header) string {
 	switch src {
 	case SourceQueueP95:
-		return fmt.Sprintf("queue time p95 %s of %s requests", latency, h.Get(heartbeat.QueueCountHeader))
+		return fmt.Sprintf("queue time p95 %s of %s requests", latency, h.Get(queueCountHeader))
 	case SourceQueueProbe:
 		return fmt.Sprintf("queue time %s (the probe's own)", latency)
 	default:

@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 )
-
-// slotKeyPattern is "H:MM" or "HH:MM"; the range is checked separately.
-var slotKeyPattern = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
 
 const shapeHint = `not a whole number or a JSON object of "H:MM": dynos`
 
@@ -101,14 +97,25 @@ func parseBound(v string, least int) (Bound, []string) {
 	return Schedule(slots), nil
 }
 
+// parseSlotKey reads "H:MM" or "HH:MM" (digits only), hour 0-23 and
+// minute 0-59.
 func parseSlotKey(key string) (hour, minute int, ok bool) {
-	m := slotKeyPattern.FindStringSubmatch(key)
-	if m == nil {
+	h, m, found := strings.Cut(key, ":")
+	if !found || len(h) < 1 || len(h) > 2 || len(m) != 2 || !digits(h) || !digits(m) {
 		return 0, 0, false
 	}
-	hour, _ = strconv.Atoi(m[1])
-	minute, _ = strconv.Atoi(m[2])
+	hour, _ = strconv.Atoi(h)
+	minute, _ = strconv.Atoi(m)
 	return hour, minute, hour <= 23 && minute <= 59
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkDynos(n, least int) string {

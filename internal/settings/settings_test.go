@@ -738,3 +738,24 @@ func checkInvariants(t *testing.T, s Settings) {
 		t.Errorf("Bounds = %d..%d", lo, hi)
 	}
 }
+
+func TestParseSlotKey(t *testing.T) {
+	tests := []struct {
+		key          string
+		hour, minute int
+		ok           bool
+	}{
+		{"0:00", 0, 0, true}, {"09:30", 9, 30, true}, {"23:59", 23, 59, true},
+		{"24:00", 24, 0, false}, {"9:60", 9, 60, false},
+		{"9:0", 0, 0, false}, {"9:000", 0, 0, false}, {"123:00", 0, 0, false}, {":00", 0, 0, false}, {"9:", 0, 0, false},
+		{"+9:00", 0, 0, false}, {" 9:00", 0, 0, false}, {"9:00:00", 0, 0, false}, {"٩:00", 0, 0, false}, {"9h00", 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			hour, minute, ok := parseSlotKey(tt.key)
+			if ok != tt.ok || ok && (hour != tt.hour || minute != tt.minute) {
+				t.Errorf("parseSlotKey(%q) = %d, %d, %t; want %d, %d, %t", tt.key, hour, minute, ok, tt.hour, tt.minute, tt.ok)
+			}
+		})
+	}
+}
