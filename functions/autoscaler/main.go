@@ -29,7 +29,7 @@ func main() {
 			log.Info("settings loaded", slog.String(logkey.Formation, f.Name), slog.Any(logkey.Settings, f.Settings))
 		}
 	}
-	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
+	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv)
 	h := lambdafn.New(lambdafn.Config{
 		Formations:   fleet,
 		Fleet:        os.Getenv(settings.EnvSettingsFile) != "",

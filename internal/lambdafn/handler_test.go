@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -74,7 +74,7 @@ func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {
 			h := lambdafn.New(lambdafn.Config{
 				Settings:    s,
 				SettingsErr: err,
-				AWS:         aws.Config{Region: awstest.Region, HTTPClient: client},
+				AWS:         awsjson.Config{Region: awstest.Region, HTTPClient: client},
 				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Metrics:     io.Discard,
 			})
@@ -113,7 +113,7 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs strings.Builder // the decision log and the metrics lines
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
+	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.fnCfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
 	put := func(value string) { t.Helper(); f.putKey(t, value) }
 
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "1"}); err == nil || !strings.Contains(err.Error(), param) {
@@ -176,7 +176,7 @@ func TestKeyReadOverlapsTheStateRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := f.cfg
+	cfg := f.fnCfg
 	cfg.HTTPClient = slowCalls{targets: map[string]bool{".GetParameter": true, ".GetItem": true}, delay: wait, next: &http.Client{}}
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
 
