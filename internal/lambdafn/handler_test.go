@@ -21,6 +21,9 @@ import (
 
 func TestMain(m *testing.M) { awstest.Main(m) }
 
+// testCredentials let a request get as far as the HTTP client.
+var testCredentials = awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})
+
 // refusingClient fails every request: an AWS configuration that must not be used.
 type refusingClient struct{ calls atomic.Int64 }
 
@@ -74,7 +77,7 @@ func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {
 			h := lambdafn.New(lambdafn.Config{
 				Settings:    s,
 				SettingsErr: err,
-				AWS:         awsjson.Config{Region: awstest.Region, HTTPClient: client},
+				AWS:         awsjson.Config{Region: awstest.Region, Credentials: testCredentials, HTTPClient: client},
 				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Metrics:     io.Discard,
 			})
