@@ -24,7 +24,7 @@ import (
 func main() {
 	log := lambdacontext.NewLogger()
 	fleet, settingsErr := settings.LoadFleetLambda(os.Getenv, nil)
-	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv, lambdafn.SDKLogger(log))
+	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv)
 	h := lambdafn.New(lambdafn.Config{
 		Formations:   fleet,
 		Fleet:        os.Getenv(settings.EnvSettingsFile) != "",

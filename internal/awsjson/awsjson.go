@@ -1,9 +1,11 @@
 // Package awsjson makes calls to AWS services that speak the JSON protocols
-// (awsJson1_0, awsJson1_1), signed with Signature Version 4. It is what the
-// Lambda function needs of SSM and SQS without their SDK clients: each of
-// those links, and builds at start-up, a schema of every operation of its
-// service and a table of every endpoint, which cost the cold start time and
-// the binary size for one or two calls.
+// (awsJson1_0, awsJson1_1), signed with Signature Version 4 by its own
+// signer, configured by its own Config. It is what the Lambda function
+// needs of DynamoDB, SSM, SNS and SQS without the SDK: each service client
+// links, and builds at start-up, a schema of every operation of its service
+// and a table of every endpoint, and even the SDK's core (aws.Config, its
+// signer) links some 25 smithy-go packages, which cost the cold start time
+// and the binary size for a few calls.
 package awsjson
 
 import (
@@ -18,9 +20,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // Service describes one AWS service's JSON protocol.
@@ -43,50 +42,28 @@ const defaultMaxAnswer = 1 << 20
 // errTooLong is an answer over the bound: asking again would not shorten it.
 var errTooLong = errors.New("answer over the limit")
 
+// errNoCredentials is a Config without a Credentials provider.
+var errNoCredentials = errors.New("credentials: none configured")
+
 // Client calls one service in cfg's region with cfg's credentials and HTTP
 // client.
 type Client struct {
 	svc      Service
-	cfg      aws.Config
+	cfg      Config
 	endpoint string
-	http     aws.HTTPClient
-	signer   *v4.Signer
+	http     HTTPClient
 }
 
-// New returns a client for svc. Its endpoint is the service's own from
-// cfg's config sources (AWS_ENDPOINT_URL_<ID>, see lambdafn.EnvConfig), else
-// cfg.BaseEndpoint (AWS_ENDPOINT_URL), else the service's regional endpoint.
-func New(cfg aws.Config, svc Service) *Client {
-	c := &Client{svc: svc, cfg: cfg, http: cfg.HTTPClient, signer: v4.NewSigner()}
+// New returns a client for svc. Its endpoint is the service's own
+// (AWS_ENDPOINT_URL_<ID>, see lambdafn.EnvConfig), else cfg.BaseEndpoint
+// (AWS_ENDPOINT_URL), else the service's regional endpoint.
+func New(cfg Config, svc Service) *Client {
+	c := &Client{svc: svc, cfg: cfg, http: cfg.HTTPClient}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
 	c.endpoint = Endpoint(cfg, svc.Name, svc.SDKID)
 	return c
-}
-
-// Endpoint is the base URL of the service called name (its SDK id sdkID):
-// its own from cfg's config sources (AWS_ENDPOINT_URL_<ID>, see
-// lambdafn.EnvConfig), else cfg.BaseEndpoint (AWS_ENDPOINT_URL), else the
-// service's regional endpoint.
-func Endpoint(cfg aws.Config, name, sdkID string) string {
-	endpoint := "https://" + name + "." + cfg.Region + ".amazonaws.com"
-	if strings.HasPrefix(cfg.Region, "cn-") {
-		endpoint += ".cn"
-	}
-	if cfg.BaseEndpoint != nil {
-		endpoint = *cfg.BaseEndpoint
-	}
-	for _, src := range cfg.ConfigSources {
-		if p, ok := src.(interface {
-			GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
-		}); ok {
-			if v, found, err := p.GetServiceBaseEndpoint(context.Background(), sdkID); found && err == nil {
-				endpoint = v
-			}
-		}
-	}
-	return endpoint
 }
 
 // APIError is an error answer from the service.
@@ -149,7 +126,7 @@ func retryable(err error) bool {
 		return ae.Status >= 500 || strings.Contains(ae.Code, "Throttl") ||
 			ae.Code == "ProvisionedThroughputExceededException" || ae.Code == "RequestLimitExceeded" // DynamoDB's
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errTooLong)
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errTooLong) && !errors.Is(err, errNoCredentials)
 }
 
 func (c *Client) sendOnce(ctx context.Context, contentType, target string, body []byte, failed func(*http.Response, []byte) error) ([]byte, error) {
@@ -161,14 +138,15 @@ func (c *Client) sendOnce(ctx context.Context, contentType, target string, body 
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 	}
-	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if c.cfg.Credentials == nil {
+		return nil, errNoCredentials
+	}
+	creds, err := c.cfg.Credentials(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.Name, c.cfg.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
+	sign(req, hex.EncodeToString(sum[:]), creds, c.svc.Name, c.cfg.Region, time.Now())
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err

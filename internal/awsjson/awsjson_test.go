@@ -9,8 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 )
@@ -55,10 +54,8 @@ func TestCall(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
-				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-					return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-				})}
+			cfg := awsjson.Config{Region: "eu-west-1", BaseEndpoint: srv.URL,
+				Credentials: awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
 			var out struct{ Failed []struct{ Id string } }
 			err := awsjson.New(cfg, sqs).Call(context.Background(), "SendMessageBatch", map[string]string{"QueueUrl": "q"}, &out)
 			var apiErr *awsjson.APIError
@@ -94,10 +91,8 @@ func TestAnswerBound(t *testing.T) {
 				_, _ = io.WriteString(w, `{"Value":"`+strings.Repeat("x", tt.size-len(`{"Value":""}`))+`"}`)
 			}))
 			defer srv.Close()
-			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
-				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-					return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-				})}
+			cfg := awsjson.Config{Region: "eu-west-1", BaseEndpoint: srv.URL,
+				Credentials: awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
 			svc := sqs
 			svc.MaxAnswer = tt.maxAnswer
 			var out struct{ Value string }
@@ -112,5 +107,48 @@ func TestAnswerBound(t *testing.T) {
 				t.Errorf("%d requests, want 1", n)
 			}
 		})
+	}
+}
+
+// TestEndpoint: a service's own endpoint beats the base endpoint, which
+// beats the regional one (with China's partition suffix).
+func TestEndpoint(t *testing.T) {
+	own := func(id string) string { return map[string]string{"DynamoDB": "http://127.0.0.1:8000"}[id] }
+	tests := []struct {
+		name string
+		cfg  awsjson.Config
+		want string
+	}{
+		{"regional", awsjson.Config{Region: "eu-west-1"}, "https://sqs.eu-west-1.amazonaws.com"},
+		{"China's partition", awsjson.Config{Region: "cn-northwest-1"}, "https://sqs.cn-northwest-1.amazonaws.com.cn"},
+		{"base endpoint", awsjson.Config{Region: "eu-west-1", BaseEndpoint: "http://127.0.0.1:5000"}, "http://127.0.0.1:5000"},
+		{"another service's own", awsjson.Config{Region: "eu-west-1", BaseEndpoint: "http://127.0.0.1:5000", ServiceEndpoint: own},
+			"http://127.0.0.1:5000"},
+		{"its own", awsjson.Config{Region: "eu-west-1", BaseEndpoint: "http://127.0.0.1:5000",
+			ServiceEndpoint: func(id string) string { return map[string]string{"SQS": "http://127.0.0.1:9324"}[id] }},
+			"http://127.0.0.1:9324"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := awsjson.Endpoint(tt.cfg, "sqs", "SQS"); got != tt.want {
+				t.Errorf("Endpoint = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoCredentials: a configuration without credentials fails the call
+// with an error that says so, without sending anything or trying again.
+func TestNoCredentials(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	start := time.Now()
+	err := awsjson.New(awsjson.Config{Region: "eu-west-1", BaseEndpoint: srv.URL}, sqs).Call(context.Background(), "Get", struct{}{}, &struct{}{})
+	if err == nil || !strings.Contains(err.Error(), "credentials") {
+		t.Errorf("Call error = %v, want one about credentials", err)
+	}
+	if hits.Load() != 0 || time.Since(start) > 250*time.Millisecond {
+		t.Errorf("%d requests in %s, want none and no retry", hits.Load(), time.Since(start))
 	}
 }

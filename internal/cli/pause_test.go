@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson/awssdk"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -28,7 +29,7 @@ func TestPauseAndResume(t *testing.T) {
 			name: "table",
 			args: func(t *testing.T) []string { return []string{"-table", seededTable(t, seedState)} },
 			store: func(t *testing.T, args []string) stateStore {
-				return dynamostore.New(dynamostore.NewClient(useMoto(t)), args[1], 0)
+				return dynamostore.New(dynamostore.NewClient(awssdk.From(useMoto(t))), args[1], 0)
 			},
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson/awssdk"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -91,7 +92,7 @@ func (f *storeFlags) open(ctx context.Context) (stateStore, string, error) {
 			return nil, "", err
 		}
 	}
-	return dynamostore.New(dynamostore.NewClient(cfg), table, 0), "table " + table, nil
+	return dynamostore.New(dynamostore.NewClient(awssdk.From(cfg)), table, 0), "table " + table, nil
 }
 
 // formationFlags choose formations for status and history: where the state

@@ -3,8 +3,6 @@ package dynamostore
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 )
 
@@ -24,7 +22,7 @@ var dynamoDB = awsjson.Service{
 // NewClient returns a client for cfg's region, credentials and HTTP client;
 // its endpoint is AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL when cfg
 // carries them (see lambdafn.EnvConfig), else DynamoDB's regional endpoint.
-func NewClient(cfg aws.Config) *Client { return &Client{c: awsjson.New(cfg, dynamoDB)} }
+func NewClient(cfg awsjson.Config) *Client { return &Client{c: awsjson.New(cfg, dynamoDB)} }
 
 // APIError is an error answer from DynamoDB; Code is its error type, such
 // as ConditionalCheckFailedException.

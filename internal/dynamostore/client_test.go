@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -69,11 +68,9 @@ func fakeDynamoDB(t *testing.T, respond func(n int, req request) answer) (*dynam
 }
 
 // testConfig is a configuration for eu-west-1 with test credentials.
-func testConfig(endpoint string) aws.Config {
-	return aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-		})}
+func testConfig(endpoint string) awsjson.Config {
+	return awsjson.Config{Region: "eu-west-1", BaseEndpoint: endpoint,
+		Credentials: awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
 }
 
 // inTurn answers with answers in turn, the last repeating.
@@ -285,15 +282,6 @@ func TestPaging(t *testing.T) {
 	})
 }
 
-// endpointSource is a config source with service endpoints, as the SDK's
-// environment config is with AWS_ENDPOINT_URL_<SERVICE>.
-type endpointSource map[string]string
-
-func (e endpointSource) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v, ok := e[sdkID]
-	return v, ok, nil
-}
-
 // TestEndpoint: AWS_ENDPOINT_URL_DYNAMODB wins over AWS_ENDPOINT_URL.
 func TestEndpoint(t *testing.T) {
 	hits := make(chan string, 1)
@@ -303,7 +291,7 @@ func TestEndpoint(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := testConfig("http://127.0.0.1:1")
-	cfg.ConfigSources = []any{endpointSource{"DynamoDB": srv.URL}}
+	cfg.ServiceEndpoint = func(id string) string { return map[string]string{"DynamoDB": srv.URL}[id] }
 	st, err := dynamostore.New(dynamostore.NewClient(cfg), "tbl", 0).Load(context.Background(), web)
 	if err != nil || st.Version != 0 {
 		t.Fatalf("Load = %+v, %v; want the zero state", st, err)

@@ -36,11 +36,11 @@ func newStore(t *testing.T) (context.Context, *dynamostore.Store, *dynamodb.Clie
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	cfg := awstest.SharedMoto(t).Config(t)
-	client := dynamodb.NewFromConfig(cfg)
+	moto := awstest.SharedMoto(t)
+	client := dynamodb.NewFromConfig(moto.Config(t))
 	table := awstest.UniqueName(t, "state")
 	awstest.CreateTable(ctx, t, client, table)
-	return ctx, dynamostore.New(dynamostore.NewClient(cfg), table, historyTTL), client, table
+	return ctx, dynamostore.New(dynamostore.NewClient(moto.JSONConfig()), table, historyTTL), client, table
 }
 
 func at(sec, nsec int) time.Time {

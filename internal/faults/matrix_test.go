@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
@@ -290,9 +288,8 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	cfg := awstest.SharedMoto(t).Config(t)
-	// Without its config sources: the one from loading names moto for every service.
-	cfg.BaseEndpoint, cfg.ConfigSources = aws.String(dead), nil
+	cfg := awstest.SharedMoto(t).JSONConfig()
+	cfg.BaseEndpoint = dead
 	r.ticker.Store = dynamostore.New(dynamostore.NewClient(cfg), r.table, 0)
 	hits := r.beat.hits.Load()
 	_, err = r.tick()

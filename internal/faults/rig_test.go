@@ -161,7 +161,7 @@ func (r *rig) rewire() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	cfg := awstest.SharedMoto(r.t).Config(r.t)
+	cfg := awstest.SharedMoto(r.t).JSONConfig()
 	r.client = herokuapi.New(s.APIURL, s.APIKey, herokuapi.WithTimeout(500*time.Millisecond))
 	r.store = dynamostore.New(dynamostore.NewClient(cfg), s.TableName, s.HistoryTTL)
 	// SNS gets its own connections. In AWS every service has its own host,
@@ -169,8 +169,8 @@ func (r *rig) rewire() {
 	// would be, and a DynamoDB request on a connection an SNS publish had
 	// used was seen answered by a stray "{}" (a history item lost without an
 	// error, 1 in ~3,000 ticks).
-	snsCfg := cfg.Copy()
-	snsCfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	snsCfg := cfg
+	snsCfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	r.notifier = &recorder{next: snsnotify.New(snsnotify.NewClient(snsCfg), s.TopicARN), notices: r.notices()}
 	// As the Lambda handler wires it: a dry run reads through the real client.
 	var formation tick.Formation = r.client

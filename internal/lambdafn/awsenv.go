@@ -1,12 +1,10 @@
 package lambdafn
 
 import (
-	"context"
 	"errors"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/smithy-go/logging"
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 )
 
 // The environment variables Lambda gives every function, and the endpoint
@@ -24,17 +22,17 @@ const (
 // EnvConfig is the AWS configuration of a Lambda function, read from the
 // variables Lambda sets: region and the execution role's credentials. It
 // replaces the SDK's default chain (config.LoadDefaultConfig), which in
-// Lambda finds nothing more, but reads shared config files and links the
-// SSO, STS and IMDS clients: start-up time and binary size for nothing.
-// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> work as with the SDK.
-func EnvConfig(getenv func(string) string, logger logging.Logger) (aws.Config, error) {
+// Lambda finds nothing more, but reads shared config files, links the SSO,
+// STS and IMDS clients and the SDK's core: start-up time and binary size
+// for nothing. AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> work as with
+// the SDK.
+func EnvConfig(getenv func(string) string) (awsjson.Config, error) {
 	region := getenv(envRegion)
 	if region == "" {
 		region = getenv(envDefaultRegion)
 	}
-	creds := aws.Credentials{
-		AccessKeyID: getenv(envAccessKeyID), SecretAccessKey: getenv(envSecretKey),
-		SessionToken: getenv(envSessionToken), Source: "EnvConfig",
+	creds := awsjson.Credentials{
+		AccessKeyID: getenv(envAccessKeyID), SecretAccessKey: getenv(envSecretKey), SessionToken: getenv(envSessionToken),
 	}
 	var errs []error
 	if region == "" {
@@ -43,29 +41,15 @@ func EnvConfig(getenv func(string) string, logger logging.Logger) (aws.Config, e
 	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
 		errs = append(errs, errors.New(envAccessKeyID+" and "+envSecretKey+" are not set (the execution role's credentials)"))
 	}
-	cfg := aws.Config{
-		Region: region,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return creds, nil
-		}),
-		Logger:        logger,
-		ConfigSources: []any{envEndpoints(getenv)},
+	cfg := awsjson.Config{
+		Region:       region,
+		Credentials:  awsjson.StaticCredentials(creds),
+		BaseEndpoint: getenv(envEndpoint),
+		// A service's own endpoint, as the SDK's config package reads it:
+		// AWS_ENDPOINT_URL_DYNAMODB for the SDK id "DynamoDB".
+		ServiceEndpoint: func(sdkID string) string {
+			return getenv(envEndpointOf + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
+		},
 	}
-	if ep := getenv(envEndpoint); ep != "" {
-		cfg.BaseEndpoint = aws.String(ep)
-	}
-	if len(errs) > 0 {
-		return cfg, errors.Join(errs...)
-	}
-	return cfg, nil
-}
-
-// envEndpoints answers the service clients' question for a service's own
-// endpoint (AWS_ENDPOINT_URL_DYNAMODB and the like), as the SDK's config
-// package does.
-type envEndpoints func(string) string
-
-func (e envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v := e(envEndpointOf + strings.ToUpper(strings.ReplaceAll(sdkID, " ", "_")))
-	return v, v != "", nil
+	return cfg, errors.Join(errs...)
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
@@ -30,7 +29,7 @@ import (
 // scheduleInterval is the schedule's period, which the slots divide.
 const scheduleInterval = time.Minute
 
-// enqueueTimeout bounds sending the slots, the SDK's retries included.
+// enqueueTimeout bounds sending the slots, awsjson's retries included.
 const enqueueTimeout = 5 * time.Second
 
 // Slot is the body of one tick queue message: one slot of the minute for a
@@ -102,7 +101,7 @@ type sqsClient struct{ c *awsjson.Client }
 // sqsService is SQS's JSON protocol; AWS_ENDPOINT_URL_SQS points it elsewhere.
 var sqsService = awsjson.Service{Name: "sqs", SDKID: "SQS", TargetPrefix: "AmazonSQS", JSONVersion: "1.0"}
 
-func newSQSClient(cfg aws.Config) sqsClient { return sqsClient{c: awsjson.New(cfg, sqsService)} }
+func newSQSClient(cfg awsjson.Config) sqsClient { return sqsClient{c: awsjson.New(cfg, sqsService)} }
 
 func (q sqsClient) SendMessageBatch(ctx context.Context, in *sendBatchInput) (*sendBatchOutput, error) {
 	var out sendBatchOutput

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
@@ -27,7 +28,8 @@ import (
 // a heartbeat that answers after delay.
 type fixture struct {
 	ctx    context.Context
-	cfg    aws.Config
+	cfg    aws.Config     // the SDK's, to make the resources
+	fnCfg  awsjson.Config // the function's
 	table  string
 	param  string
 	heroku *fakeheroku.Server
@@ -42,6 +44,7 @@ func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 	f := &fixture{
 		ctx:    ctx,
 		cfg:    awstest.SharedMoto(t).Config(t),
+		fnCfg:  awstest.SharedMoto(t).JSONConfig(),
 		table:  awstest.UniqueName(t, "state"),
 		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
 		heroku: herokutest.New(t, fakeheroku.WithToken(key)),
@@ -67,7 +70,7 @@ func (f *fixture) putKey(t *testing.T, value string) {
 	}
 }
 
-func ddb(f *fixture) *dynamostore.Client { return dynamostore.NewClient(f.cfg) }
+func ddb(f *fixture) *dynamostore.Client { return dynamostore.NewClient(f.fnCfg) }
 
 // settings loads a formation of app against the fixture (its key parameter,
 // API, heartbeat and table) with the extra settings given.

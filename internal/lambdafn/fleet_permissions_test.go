@@ -57,7 +57,7 @@ func TestFleetReadsOnlyTheKeysItMayRead(t *testing.T) {
 	}
 
 	rec := newCallRecorder(http.DefaultClient)
-	cfg := f.cfg.Copy()
+	cfg := f.fnCfg
 	cfg.HTTPClient = rec
 	for _, app := range []string{"shop", "blog"} {
 		f.heroku.SetFormation(app, "web", 1, "")

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
@@ -43,7 +43,7 @@ type Config struct {
 	FunctionName string
 	Settings     settings.Settings
 	SettingsErr  error
-	AWS          aws.Config
+	AWS          awsjson.Config
 	Log          *slog.Logger
 	Now          func() time.Time // time.Now when nil
 	Metrics      io.Writer        // where EMF lines go; os.Stdout when nil
@@ -246,7 +246,7 @@ func (h *Handler) herokuOptions() []herokuapi.Option {
 // keySource returns how to read the Heroku API key: from the SSM parameter,
 // or (without one) the key given in the environment, which cannot change
 // while the environment lives.
-func keySource(s settings.Settings, cfg aws.Config) func(context.Context) (secret.Value, error) {
+func keySource(s settings.Settings, cfg awsjson.Config) func(context.Context) (secret.Value, error) {
 	if s.APIKeyParameter == "" {
 		return func(context.Context) (secret.Value, error) {
 			if s.APIKey.IsZero() {

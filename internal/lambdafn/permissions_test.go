@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -38,14 +39,14 @@ const mappingSid = "TickQueueMappingPolls"
 // function's own small SSM, SQS and SNS clients) is seen. It also notes the
 // name of every SSM parameter read.
 type callRecorder struct {
-	next       aws.HTTPClient
+	next       awsjson.HTTPClient
 	mu         sync.Mutex
 	calls      map[string]int // by action
 	bytes      map[string]int64
 	parameters []string // SSM GetParameter's Name, in order
 }
 
-func newCallRecorder(next aws.HTTPClient) *callRecorder {
+func newCallRecorder(next awsjson.HTTPClient) *callRecorder {
 	return &callRecorder{next: next, calls: map[string]int{}, bytes: map[string]int64{}}
 }
 
@@ -133,7 +134,7 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := base.Copy()
+	cfg := f.fnCfg
 	rec := newCallRecorder(http.DefaultClient)
 	if cfg.HTTPClient != nil {
 		rec.next = cfg.HTTPClient

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -88,10 +87,8 @@ func BenchmarkWarmInvocationOwnWork(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := aws.Config{Region: "us-east-1", HTTPClient: memoryAWS{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-		})}
+	cfg := awsjson.Config{Region: "us-east-1", HTTPClient: memoryAWS{},
+		Credentials: awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Transport: memoryHTTP{},
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
 	event, _ := json.Marshal(map[string]any{"id": "e", "source": "aws.events", "detail-type": "Scheduled Event",

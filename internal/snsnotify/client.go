@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 )
 
@@ -26,10 +24,9 @@ type Client struct {
 const apiVersion = "2010-03-31"
 
 // NewClient returns a client for cfg's region, credentials and HTTP client.
-// Its endpoint is SNS's own from cfg's config sources
-// (AWS_ENDPOINT_URL_SNS, see lambdafn.EnvConfig), else cfg.BaseEndpoint
-// (AWS_ENDPOINT_URL), else SNS's regional endpoint.
-func NewClient(cfg aws.Config) *Client {
+// Its endpoint is SNS's own (AWS_ENDPOINT_URL_SNS, see lambdafn.EnvConfig),
+// else cfg.BaseEndpoint (AWS_ENDPOINT_URL), else SNS's regional endpoint.
+func NewClient(cfg awsjson.Config) *Client {
 	return &Client{api: awsjson.New(cfg, awsjson.Service{Name: "sns", SDKID: "SNS"})}
 }
 

@@ -11,17 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
 )
-
-type endpointSource map[string]string
-
-func (e endpointSource) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v, ok := e[sdkID]
-	return v, ok, nil
-}
 
 // TestClientPublish: the one request is SNS's Publish in the query protocol,
 // signed for sns in the region, with the attributes as String message
@@ -67,11 +59,9 @@ func TestClientPublish(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
-				ConfigSources: []any{endpointSource{"SNS": srv.URL}},
-				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-					return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-				})}
+			cfg := awsjson.Config{Region: "eu-west-1", BaseEndpoint: "http://127.0.0.1:1",
+				ServiceEndpoint: func(id string) string { return map[string]string{"SNS": srv.URL}[id] },
+				Credentials:     awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
 			err := snsnotify.NewClient(cfg).Publish(context.Background(), &snsnotify.PublishInput{
 				TopicARN: "arn:aws:sns:eu-west-1:123456789012:t", Subject: "hi", MessageStructure: "json",
 				Message: `{"default":"x"}`, Attributes: map[string]string{"event": "scaled", "app": "myapp"},

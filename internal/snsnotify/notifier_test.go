@@ -41,8 +41,9 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	cfg := awstest.SharedMoto(t).Config(t)
-	return fixture{ctx: ctx, cfg: cfg, sns: snsnotify.NewClient(cfg), topic: awstest.CreateTopic(ctx, t, cfg)}
+	moto := awstest.SharedMoto(t)
+	cfg := moto.Config(t)
+	return fixture{ctx: ctx, cfg: cfg, sns: snsnotify.NewClient(moto.JSONConfig()), topic: awstest.CreateTopic(ctx, t, cfg)}
 }
 
 // receiveUntil reads envelopes from the queue until one satisfies last, and

@@ -3,8 +3,6 @@ package ssmkey
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 )
 
@@ -20,7 +18,7 @@ var ssm = awsjson.Service{Name: "ssm", SDKID: "SSM", TargetPrefix: "AmazonSSM", 
 // NewClient returns a client for cfg's region, credentials and HTTP client;
 // its endpoint is AWS_ENDPOINT_URL_SSM or AWS_ENDPOINT_URL when cfg carries
 // them (see lambdafn.EnvConfig), else SSM's regional endpoint.
-func NewClient(cfg aws.Config) *Client { return &Client{c: awsjson.New(cfg, ssm)} }
+func NewClient(cfg awsjson.Config) *Client { return &Client{c: awsjson.New(cfg, ssm)} }
 
 // APIError is an error answer from SSM.
 type APIError = awsjson.APIError

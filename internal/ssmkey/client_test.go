@@ -10,17 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
+	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/ssmkey"
 )
-
-type endpointSource map[string]string
-
-func (e endpointSource) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v, ok := e[sdkID]
-	return v, ok, nil
-}
 
 // TestClientCall: the one request is SSM's GetParameter, signed for ssm in
 // the region, with decryption; busy answers are tried again (boundedly),
@@ -57,11 +49,9 @@ func TestClientCall(t *testing.T) {
 				}
 			}))
 			defer srv.Close()
-			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String("http://127.0.0.1:1"),
-				ConfigSources: []any{endpointSource{"SSM": srv.URL}},
-				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-					return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-				})}
+			cfg := awsjson.Config{Region: "eu-west-1", BaseEndpoint: "http://127.0.0.1:1",
+				ServiceEndpoint: func(id string) string { return map[string]string{"SSM": srv.URL}[id] },
+				Credentials:     awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
 			got, err := ssmkey.NewClient(cfg).GetParameter(context.Background(), "/k")
 			var apiErr *ssmkey.APIError
 			switch {

@@ -40,9 +40,9 @@ func TestReadFromMoto(t *testing.T) {
 	tooltest.Require(t, tooltest.Moto)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg := awstest.SharedMoto(t).Config(t)
-	stored := putKey(ctx, t, ssm.NewFromConfig(cfg))
-	client := ssmkey.NewClient(cfg)
+	moto := awstest.SharedMoto(t)
+	stored := putKey(ctx, t, ssm.NewFromConfig(moto.Config(t)))
+	client := ssmkey.NewClient(moto.JSONConfig())
 
 	tests := []struct {
 		name    string
