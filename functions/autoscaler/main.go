@@ -2,6 +2,12 @@
 // it once a minute and each invocation ticks every formation (one from the
 // environment, or each of AUTOSCALE_SETTINGS_FILE's); the tick queue invokes
 // it for the minute's later slots and for a large fleet's batches.
+//
+// Every service it calls (AWS's, Heroku's, the heartbeat) is spoken to
+// over HTTP/1.1: with HTTP/2 off, no client sets up an HTTP/2 transport at
+// its first request, which each cold start would pay for.
+//
+//go:debug http2client=0
 package main
 
 import (
