@@ -56,6 +56,8 @@ func New(url string, timeout, minResponse, maxResponse time.Duration) *Prober {
 // NewClient returns the HTTP client New uses. Keep-alives are off so that
 // every beat pays for connect and TLS like the original did, which keeps
 // beats comparable and avoids stale pooled connections after a Lambda freeze.
+// It speaks HTTP/1.1, as the original's urllib2 did, from the command as
+// from the Lambda function (which speaks nothing else).
 // Compression is off so MaxBody counts bytes on the wire and the first body
 // byte is the server's, not the decompressor's.
 func NewClient() *http.Client {
@@ -63,7 +65,6 @@ func NewClient() *http.Client {
 		Transport: &http.Transport{
 			Proxy:                  http.ProxyFromEnvironment,
 			DialContext:            (&net.Dialer{KeepAlive: -1}).DialContext,
-			ForceAttemptHTTP2:      true,
 			DisableKeepAlives:      true,
 			DisableCompression:     true,
 			MaxResponseHeaderBytes: 64 << 10,

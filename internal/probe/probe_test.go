@@ -190,13 +190,7 @@ func TestProbe(t *testing.T) {
 			prober: func(t *testing.T) *Prober {
 				srv := httptest.NewTLSServer(instant(200))
 				t.Cleanup(srv.Close)
-				p := New(srv.URL, time.Second, 5*time.Second, 10*time.Second)
-				roots := x509.NewCertPool()
-				roots.AddCert(srv.Certificate())
-				tr := p.Client.Transport.(*http.Transport)
-				tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
-				tr.TLSClientConfig.RootCAs = roots
-				return p
+				return trusting(New(srv.URL, time.Second, 5*time.Second, 10*time.Second), srv)
 			},
 			want: Pass, wantStatus: 200, wantDetail: "HTTP 200",
 		},
@@ -557,4 +551,42 @@ func nxdomain(q []byte) []byte {
 	r[3] = 0x80 | 3         // recursion available, NXDOMAIN
 	copy(r[4:header], []byte{0, 1, 0, 0, 0, 0, 0, 0})
 	return r
+}
+
+// TestProbeSpeaksHTTP1: a heartbeat that offers HTTP/2 is probed over
+// HTTP/1.1, as the original's urllib2 did, from the command as from the
+// Lambda function (which speaks nothing else: //go:debug http2client=0).
+func TestProbeSpeaksHTTP1(t *testing.T) {
+	var proto string
+	var mu sync.Mutex
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proto = r.Proto
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	p := trusting(New(srv.URL, time.Second, 5*time.Second, 10*time.Second), srv)
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if r := p.Probe(ctx); r.Verdict != Pass {
+		t.Fatalf("probe: %+v", r)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if proto != "HTTP/1.1" {
+		t.Errorf("the heartbeat was asked over %s, want HTTP/1.1", proto)
+	}
+}
+
+// trusting makes p trust srv's certificate, and nothing else of its client.
+func trusting(p *Prober, srv *httptest.Server) *Prober {
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	tr := p.Client.Transport.(*http.Transport)
+	tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	tr.TLSClientConfig.RootCAs = roots
+	return p
 }
