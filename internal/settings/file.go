@@ -229,6 +229,9 @@ func (fl *fileLoader) read(root *Node) (top entry, entries []entry, hasList bool
 // the file is loaded, with the environment they fill in. The API key in
 // getenv, if any, is taken out of the problems.
 func CheckDocument(doc Document, problems []FileProblem, getenv func(string) string) []FileProblem {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
 	fl := &fileLoader{file: doc.Name, getenv: getenv, problems: slices.Clone(problems)}
 	_, entries, hasList := fl.read(doc.Root)
 	for i, e := range entries {

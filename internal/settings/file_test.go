@@ -659,3 +659,40 @@ func FuzzLoadFleet(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoadCompiled: whatever the function finds in its compiled settings
+// file (a hand-edited one, a truncated one), it loads formations or says
+// what is wrong, never panics.
+func FuzzLoadCompiled(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "fleet", "*"))
+	for _, path := range seeds {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if out, err := settingsyaml.Compile(path, data, nil); err == nil {
+			f.Add(out)
+		}
+	}
+	f.Add([]byte(`{"format":"autoscalebot-settings/1","root":{"k":2,"c":[{"k":1,"v":"MAX_DYNOS"},{"k":4}]}}`))
+	f.Add([]byte(`{"format":"autoscalebot-settings/1","root":{"k":9}}`))
+	env := map[string]string{
+		settings.EnvSettingsFile: "/var/task/autoscalebot.json",
+		settings.EnvHeartbeatURL: "https://example.com/up",
+		settings.EnvTableName:    "t",
+	}
+	getenv := func(k string) string { return env[k] }
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fleet, err := settings.LoadFleetLambda(getenv, settings.ReadCompiled(func(string) ([]byte, error) { return data, nil }))
+		if err != nil {
+			var fe *settings.FileError
+			if !errors.As(err, &fe) || len(fe.Problems) == 0 {
+				t.Fatalf("error %v (%T) is not a *FileError with problems", err, err)
+			}
+			return
+		}
+		if len(fleet) == 0 {
+			t.Fatal("no error and no formation")
+		}
+	})
+}

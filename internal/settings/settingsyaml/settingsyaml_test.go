@@ -137,3 +137,13 @@ func TestReadCompiledRefusesOtherFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileWithoutEnvironment: no environment to read is no API key to
+// take out, not a panic.
+func TestCompileWithoutEnvironment(t *testing.T) {
+	_, err := settingsyaml.Compile("autoscalebot.yaml", []byte("MAX_DYNSO: 1\n"), nil)
+	var fe *settings.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 1 {
+		t.Fatalf("error %v, want the unknown key", err)
+	}
+}
