@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -98,7 +100,12 @@ func TestSlotBatch(t *testing.T) {
 // does nothing, and neither is reported failed.
 func TestOverlappingSlotsActOnce(t *testing.T) {
 	const key, app = "HRKU-overlap-key", "overlap-app"
-	f := newFixture(t, key, app, 300*time.Millisecond) // both probes in flight together
+	f := newFixture(t, key, app, 0)
+	// A tick reads its state before it probes: a heartbeat that answers
+	// only once both probes are in, the second 100 ms after the first,
+	// makes both ticks read the same state and commit one after the other,
+	// however slow the machine.
+	f.beat = bothIn(t)
 	var logs safeBuilder
 	handlers := []*lambdafn.Handler{slotHandler(t, f, key, app, "", &logs), slotHandler(t, f, key, app, "", &logs)}
 	now := time.Now()
@@ -177,4 +184,32 @@ func TestTickQueueUnavailable(t *testing.T) {
 	if !strings.Contains(logs.String(), "the minute's slots were not sent") {
 		t.Errorf("no log line for the lost slots:\n%s", logs.String())
 	}
+}
+
+// bothIn is a heartbeat that holds the first probe until a second one has
+// arrived (10 s at most), then answers it, and the second 100 ms later.
+func bothIn(t *testing.T) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
+	arrived := 0
+	second := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		arrived++
+		n := arrived
+		if n == 2 {
+			close(second)
+		}
+		mu.Unlock()
+		select {
+		case <-second:
+		case <-time.After(10 * time.Second):
+		}
+		if n == 2 {
+			time.Sleep(100 * time.Millisecond)
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
