@@ -8,9 +8,7 @@ package settings
 // cold start, for a file that cannot change once deployed.
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 )
@@ -59,8 +57,10 @@ type FileReader func(path string) (doc Document, problems []FileProblem, err err
 // compiled by another version of the format is refused, not misread.
 const compiledFormat = "autoscalebot-settings/1"
 
-// MaxCompiledBytes bounds a compiled file: YAML's aliases can make a small
-// file expand into a very large one.
+// MaxCompiledBytes bounds a compiled file. Its document's values are
+// bounded already (the loader reads no more than 4 MiB of them, aliases
+// expanded, so encoding stays in the tens of MiB); this bounds the tree
+// around them. A thousand formations compile to a few hundred KB.
 const MaxCompiledBytes = 4 << 20
 
 // compiled is the file `autoscalebot compile` writes and the function reads.
@@ -76,28 +76,14 @@ var ErrCompiledTooLarge = fmt.Errorf("its compiled form is over %d MiB (aliases 
 
 // EncodeCompiled writes doc as the compiled settings file.
 func EncodeCompiled(doc Document) ([]byte, error) {
-	var buf bytes.Buffer
-	w := &boundedWriter{buf: &buf, left: MaxCompiledBytes}
-	if err := json.NewEncoder(w).Encode(compiled{Format: compiledFormat, Source: doc.Name, Root: doc.Root}); err != nil {
-		if errors.Is(err, ErrCompiledTooLarge) {
-			return nil, ErrCompiledTooLarge
-		}
+	out, err := json.Marshal(compiled{Format: compiledFormat, Source: doc.Name, Root: doc.Root})
+	if err != nil {
 		return nil, fmt.Errorf("encode compiled settings: %w", err)
 	}
-	return buf.Bytes(), nil
-}
-
-type boundedWriter struct {
-	buf  *bytes.Buffer
-	left int
-}
-
-func (w *boundedWriter) Write(p []byte) (int, error) {
-	if len(p) > w.left {
-		return 0, ErrCompiledTooLarge
+	if len(out) > MaxCompiledBytes {
+		return nil, ErrCompiledTooLarge
 	}
-	w.left -= len(p)
-	return w.buf.Write(p)
+	return out, nil
 }
 
 // ReadCompiled reads compiled settings files with readFile (os.ReadFile

@@ -28,7 +28,10 @@ const (
 	formationsKey = "FORMATIONS"
 	// maxValueBytes bounds a value rendered from YAML (aliases can nest).
 	maxValueBytes = 64 << 10
-	maxValueDepth = 16
+	// maxFileValueBytes bounds all the values of a file together: a short
+	// list of aliases can name one large formation many times over.
+	maxFileValueBytes = 4 << 20
+	maxValueDepth     = 16
 )
 
 // fleetWide are the settings one stack or one local command has once: the
@@ -168,7 +171,13 @@ type fileLoader struct {
 	getenv   func(string) string
 	lambda   bool
 	problems []FileProblem
+	// valueBytes counts the values read so far, against maxFileValueBytes.
+	valueBytes int
 }
+
+// overBudget says whether the values read so far pass maxFileValueBytes;
+// the file is then not read further.
+func (fl *fileLoader) overBudget() bool { return fl.valueBytes > maxFileValueBytes }
 
 func (fl *fileLoader) problem(line int, formation, key, msg string) {
 	fl.problems = append(fl.problems, FileProblem{Line: line, Formation: formation, Key: key, Msg: msg})
@@ -215,6 +224,9 @@ func (fl *fileLoader) read(root *Node) (top entry, entries []entry, hasList bool
 	fl.problems = append(fl.problems, top.problems...)
 	if list != nil {
 		entries = fl.formations(list)
+	}
+	if fl.overBudget() {
+		return top, nil, hasList // a part of the file would only say more that is not so
 	}
 	if !hasList {
 		entries = []entry{{line: top.line, values: map[string]fileValue{}}}
@@ -315,6 +327,10 @@ func (fl *fileLoader) mapping(n *Node, e *entry, topLevel bool) (list *Node, has
 			problem(v.Line, key, msg)
 			continue
 		}
+		if fl.valueBytes += len(value); fl.overBudget() {
+			fl.problem(v.Line, "", key, fmt.Sprintf("the file's values add up to more than %d MiB (an alias repeats all it names): read no further", maxFileValueBytes>>20))
+			break
+		}
 		e.values[name] = fileValue{value: value, line: k.Line, structured: resolveAlias(v).Kind != ScalarNode}
 	}
 	return list, hasList
@@ -329,6 +345,9 @@ func (fl *fileLoader) formations(list *Node) []entry {
 	}
 	var entries []entry
 	for i, item := range list.Content {
+		if fl.overBudget() {
+			break
+		}
 		item = resolveAlias(item)
 		where := fmt.Sprintf("%s[%d]", formationsKey, i)
 		e := entry{line: item.Line, values: map[string]fileValue{}}

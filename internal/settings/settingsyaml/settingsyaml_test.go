@@ -41,6 +41,8 @@ func TestCompile(t *testing.T) {
 		{name: "not a map", yaml: "- shop\n", want: []string{"line 1: the file must be a map of settings (KEY: value), not a list"}},
 		{name: "the API key is not shown", yaml: buildKey + ": 1\n", want: []string{"line 1: [redacted]: unknown setting"}},
 		{name: "aliases that expand past the bound", yaml: bomb(), want: []string{"its compiled form is over 4 MiB"}},
+		{name: "aliases whose values add up past the file's bound", yaml: valuesBomb(), want: []string{
+			"line 6: INCREMENT: the file's values add up to more than 4 MiB"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +81,16 @@ func bomb() string {
 	var b strings.Builder
 	b.WriteString("FORMATIONS:\n  - &f\n    HEROKU_APP_NAME: shop\n    MAX_DYNOS: [" + strings.Repeat("1,", 5000) + "1]\n")
 	b.WriteString(strings.Repeat("  - *f\n", 200))
+	return b.String()
+}
+
+// valuesBomb names one formation of four long values two thousand times:
+// about 80 MB of values from a file of 36 KB.
+func valuesBomb() string {
+	var b strings.Builder
+	b.WriteString("FORMATIONS:\n  - &f\n    MAX_DYNOS: &l [" + strings.Repeat("1,", 5000) + "1]\n")
+	b.WriteString("    MIN_DYNOS: *l\n    COOLDOWN_IN_SECONDS: *l\n    INCREMENT: *l\n")
+	b.WriteString(strings.Repeat("  - *f\n", 2000))
 	return b.String()
 }
 
