@@ -19,6 +19,8 @@ const (
 	QueueP95Header     = "X-Queue-Time-P95-Ms"
 	QueueCountHeader   = "X-Queue-Time-Count"
 	QueueWindowHeader  = "X-Queue-Time-Window-S"
+	// UtilizationHeader: the share of the window with a request in flight, 0–100.
+	UtilizationHeader = "X-Utilization-Pct"
 )
 
 // DefaultWindow is how far back Middleware's statistics reach.

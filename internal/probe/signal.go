@@ -6,16 +6,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/heartbeat"
 )
 
-// The heartbeat kit's answer headers (package heartbeat, which apps import,
-// names them; a test keeps these the same). Copied, not imported: the kit
-// brings database/sql and its own start-up into the Lambda function, which
-// reads three headers.
+// The heartbeat kit's answer headers, named where the kit writes them.
 const (
-	queueTimeHeader  = "X-Queue-Time-Ms"
-	queueP95Header   = "X-Queue-Time-P95-Ms"
-	queueCountHeader = "X-Queue-Time-Count"
+	queueTimeHeader  = heartbeat.QueueTimeHeader
+	queueP95Header   = heartbeat.QueueP95Header
+	queueCountHeader = heartbeat.QueueCountHeader
 )
 
 // Signal is what a beat's latency measures.

@@ -129,17 +129,3 @@ func TestProbeQueueTimeTimeoutFails(t *testing.T) {
 		t.Fatalf("Probe = %+v; want a timeout fail even though a queue header came", res)
 	}
 }
-
-// TestHeadersAreTheKits: the names probe reads are the ones package
-// heartbeat writes.
-func TestHeadersAreTheKits(t *testing.T) {
-	for ours, kits := range map[string]string{
-		queueTimeHeader:  heartbeat.QueueTimeHeader,
-		queueP95Header:   heartbeat.QueueP95Header,
-		queueCountHeader: heartbeat.QueueCountHeader,
-	} {
-		if ours != kits {
-			t.Errorf("probe reads %s, the heartbeat kit writes %s", ours, kits)
-		}
-	}
-}
