@@ -38,8 +38,6 @@ Usage:
   autoscalebot simulate (-profile NAME [-days N] | -trace FILE.csv | -history [-app A] [-type T] [-since 7d] [-table|-stack|-state])
                         [-settings FILE [-app A] [-type T]] [-with 'KEY=VALUE ...']... [-json] [-chart FILE.svg] [model flags: see simulate -h]
                                                        replay traffic through these settings and score them against the ideal
-  autoscalebot compile -settings FILE.yaml -o FILE.json  check a settings file and write it as the Lambda function reads it
-                                                       (sam build runs it: make build-AutoscalerFunction)
 
 Settings come from AUTOSCALE_* environment variables (see the README), or from
 a settings file of many formations (-settings FILE, or AUTOSCALE_SETTINGS_FILE):
@@ -138,8 +136,6 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = withTimeout(ctx, func(ctx context.Context) error { return history(ctx, args[1:], env) })
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], env)
-	case "compile":
-		err = compile(args[1:], env)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
