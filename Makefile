@@ -80,14 +80,16 @@ fuzz:
 	done
 
 # sam build calls this target (template.yaml: Metadata BuildMethod makefile). A fleet's settings
-# file, when the repository root has one, is put beside the bootstrap as autoscalebot.yaml,
-# readable by the function's user; Lambda unpacks both in /var/task, where the template's
-# SettingsFile points AUTOSCALE_SETTINGS_FILE.
+# file, when the repository root has one, is checked as the function will load it (`autoscalebot
+# check`: a file with any problem fails the build, naming each by line) and put beside the bootstrap
+# as autoscalebot.yaml, readable by the function's user; Lambda unpacks both in /var/task, where the
+# template's SettingsFile points AUTOSCALE_SETTINGS_FILE.
 SETTINGS_FILE ?= autoscalebot.yaml
 PACKAGED_SETTINGS := autoscalebot.yaml
 build-AutoscalerFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set"; exit 1; }
 	@rm -f "$(ARTIFACTS_DIR)/$(PACKAGED_SETTINGS)"
+	@if [ -f "$(SETTINGS_FILE)" ]; then $(GO) run ./cmd/autoscalebot check -settings "$(SETTINGS_FILE)"; fi
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/autoscaler
 	@if [ -f "$(SETTINGS_FILE)" ]; then install -m 644 "$(SETTINGS_FILE)" "$(ARTIFACTS_DIR)/$(PACKAGED_SETTINGS)"; fi
 

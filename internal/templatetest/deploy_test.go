@@ -78,9 +78,11 @@ func TestParameters(t *testing.T) {
 var makeTool = tooltest.Tool{Name: "make", Install: "apt-get install make"}
 
 // TestBuildPackagesSettingsFile runs the target sam build runs: with a
-// settings file at the repository root it ships it in the package, readable by the function, under the
+// settings file at the repository root it checks it as the function will
+// load it and ships it in the package, readable by the function, under the
 // name the template's function reads (AUTOSCALE_SETTINGS_FILE); without one
-// nothing ships (not even an earlier build's).
+// nothing ships (not even an earlier build's); a file with problems fails
+// the build naming each by its line, a bad value as well as a bad key.
 func TestBuildPackagesSettingsFile(t *testing.T) {
 	bin := tooltest.Require(t, makeTool)
 	root := repoRoot(t)
@@ -129,6 +131,10 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 	}{
 		{name: "with a settings file", settings: good, shipped: true},
 		{name: "without one", settings: filepath.Join(dir, "absent.yaml")},
+		{name: "with a bad key and a bad value", settings: bad, fails: []string{
+			"line 5: FORMATIONS[0] (shop/web): MAX_DYNSO: unknown setting; did you mean MAX_DYNOS?",
+			`line 7: FORMATIONS[1] (blog/web): HEARTBEAT_URL: "/relative": not an absolute URL`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
