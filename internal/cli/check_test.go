@@ -156,3 +156,25 @@ func TestCheckEnvironmentIsTheStacks(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckDocs: the README's example of check is its output for the
+// example file, which the README's fleet steps copy to autoscalebot.yaml.
+func TestCheckDocs(t *testing.T) {
+	code, stdout, stderr := runCLI(t, nil, "check", "-settings", filepath.Join("..", "..", "autoscalebot.example.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "   $ autoscalebot check -settings autoscalebot.yaml\n"
+	for _, line := range strings.SplitAfter(stdout, "\n") {
+		if line != "" {
+			want += "   " + line
+		}
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README.md's example of check is not its output; it should read:\n%s", want)
+	}
+}
