@@ -240,7 +240,7 @@ func lineOrder(line int) int {
 }
 
 // root returns the document's root, or nil after reporting why there is
-// none to read (unless the reader has: a syntax error, say).
+// none to read (unless parseYAML has: a syntax error, say).
 func (fl *fileLoader) root(root *yaml.Node) *yaml.Node {
 	switch {
 	case root == nil && len(fl.problems) == 0:

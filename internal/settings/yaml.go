@@ -3,14 +3,14 @@ package settings
 // The settings file's YAML: one library reads it, for the command and the
 // Lambda function alike.
 //
-// The library is go.yaml.in/yaml/v3, the YAML organisation's maintained
-// continuation of gopkg.in/yaml.v3: YAML 1.2's core schema, long fuzzed,
-// no dependencies, and a Node tree with every key's and value's line.
-// github.com/goccy/go-yaml, the other candidate, places syntax errors at
-// their token, but reads a schedule as users write it, {9:00: 5}, as the
+// The library is go.yaml.in/yaml/v3, which the YAML organisation maintains
+// since go-yaml's author left gopkg.in/yaml.v3 unmaintained: a port of
+// libyaml, YAML 1.2's core schema, no dependencies, and a Node tree with
+// every key's and value's line (templatetest reads template.yaml with it
+// too). github.com/goccy/go-yaml, the other candidate, places syntax errors
+// at their token, but reads a schedule as users write it, {9:00: 5}, as the
 // key 9 with the value "00: 5"; yaml.v3 reads it as YAML says, "9:00": 5.
-// yaml.v3's syntax errors name the line where the enclosing block began
-// and no column; syntaxLine finds the line itself.
+// Its syntax errors give no column, and syntaxLine finds their line.
 
 import (
 	"bytes"
