@@ -62,7 +62,7 @@ var vars = []Var{
 	{EnvHistoryTTL, "30", "HistoryTtlInDays", "how long history items are kept"},
 	{EnvFunctionTimeout, "", "FunctionTimeoutInSeconds", "the Lambda timeout; the probe timeout must fit in it with 5 s to spare"},
 	{EnvStateFile, ".autoscalebot/state.json", "", "local state file"},
-	{EnvSettingsFile, "", "", "a YAML file of many formations (see Many formations from one settings file); in Lambda, the file the build compiles from it"},
+	{EnvSettingsFile, "", "", "a YAML file of many formations (see Many formations from one settings file); in Lambda, the copy of it the build puts in the package"},
 }
 
 // Vars returns every variable, in the README's order.

@@ -160,7 +160,7 @@ func TestStack(t *testing.T) {
 			fleet := tt.params["SettingsFile"] != ""
 			wantFile, wantPerFormation := "", "false"
 			if fleet {
-				wantFile, wantPerFormation = "/var/task/autoscalebot.json", "true"
+				wantFile, wantPerFormation = "/var/task/autoscalebot.yaml", "true"
 			}
 			if got := []string{fn.Env[settings.EnvSettingsFile], fn.Env[settings.EnvPerFormationMetrics]}; !slices.Equal(got, []string{wantFile, wantPerFormation}) {
 				t.Errorf("%s, %s = %q, want %q (Lambda unpacks the package in /var/task)", settings.EnvSettingsFile,
