@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -533,14 +532,13 @@ func unquoteJSON(top, e entry, p Problem) string {
 	return strings.Replace(p.Msg, strconv.Quote(shown), shown, 1)
 }
 
-// envName is compiled at first use: only a file with problems needs it,
-// and the function's cold start would pay for it every time.
-var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(envPrefix + `[A-Z0-9_]+`) })
+// envName finds the environment spelling of a setting in a message.
+var envName = regexp.MustCompile(envPrefix + `[A-Z0-9_]+`)
 
 // rename spells the settings a message mentions as the file does, when
 // the file gives them.
 func (fl *fileLoader) rename(top, e entry, msg string) string {
-	return envName().ReplaceAllStringFunc(msg, func(name string) string {
+	return envName.ReplaceAllStringFunc(msg, func(name string) string {
 		if _, ok := e.values[name]; ok {
 			return strings.TrimPrefix(name, envPrefix)
 		}
