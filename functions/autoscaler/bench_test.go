@@ -123,9 +123,11 @@ func BenchmarkColdStartPenalty(b *testing.B) {
 
 // The cold-start budget: a guard rail, not a goal. A function that runs
 // every minute is cold a few times a day; what the SDK's clients cost there
-// buys every region, partition, FIPS endpoint and credential source.
+// buys every region, partition, FIPS endpoint and credential source. The
+// ratio is above the 2.5 first planned: the README's benchmark table says
+// why.
 const (
-	maxPenaltyRatio = 2.5
+	maxPenaltyRatio = 6
 	maxZipBytes     = 6_000_000
 )
 
