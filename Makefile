@@ -44,12 +44,16 @@ test: test-tools
 	$(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_BRIEF)
 
-# The Go tools come from the module proxy, pinned; the Python ones must be on the machine.
+# The Go tools come from the module proxy, pinned; the Python ones must be on the machine. Ruby runs
+# the Rack recipe's test: installed with apt-get when make runs as root (a container), else that
+# test is skipped, saying so.
 test-tools:
 	@test -x $(TOOLS)/aws-lambda-rie || GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null && python3 -c "import samtranslator" 2>/dev/null || \
 		python3 -m pip install --quiet "moto[server]" cfn-lint aws-sam-translator || \
 		{ echo "make test needs moto_server, cfn-lint and aws-sam-translator: pip install \"moto[server]\" cfn-lint aws-sam-translator"; exit 1; }
+	@command -v ruby >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get install -y -qq ruby >/dev/null 2>&1; } || \
+		echo "ruby is not installed: the Rails (Rack) recipe is not tested (apt-get install ruby)"
 
 ## lint: gofmt, go vet, staticcheck
 lint:
