@@ -127,7 +127,7 @@ func BenchmarkColdStartPenalty(b *testing.B) {
 // ratio is above the 2.5 first planned: the README's benchmark table says
 // why.
 const (
-	maxPenaltyRatio = 6
+	maxPenaltyRatio = 6.0
 	maxZipBytes     = 6_000_000
 )
 
