@@ -51,7 +51,7 @@ func (w *withFlags) Set(v string) error {
 // run against the ideal.
 func simulateCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("simulate", env)
-	tracePath := fs.String("trace", "", "traffic from a CSV file with the header minute,rpm (one row per minute from 0)")
+	tracePath := fs.String("trace", "", "traffic from a CSV file: the header minute,rpm and a row per minute from 0, or second,rps and a row per second")
 	profile := fs.String("profile", "", "a built-in traffic profile: "+simulation.ProfileNames())
 	days := fs.Int("days", 1, "days of the profile")
 	capacity := fs.Float64("capacity-rpm", simulation.DefaultCapacityRPM, "requests per minute one dyno serves at full use")
@@ -312,7 +312,7 @@ func redactKey(text string, getenv func(string) string) string {
 func readTrace(path string) (simulation.Trace, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("-trace: %w", err)
+		return simulation.Trace{}, fmt.Errorf("-trace: %w", err)
 	}
 	defer f.Close()
 	return simulation.ReadCSV(f, path)

@@ -70,19 +70,20 @@ func TestSimulationDecidesAsOnce(t *testing.T) {
 		CapacityRPM: 600, BaseMS: 30, BootSeconds: 90, Noise: 0.3, Seed: 3, SLOMS: 250, Interval: 60,
 		Start: time.Date(2026, 1, 5, 8, 20, 0, 0, time.UTC), DynoPrice: 0.035,
 	}
-	var tr simulation.Trace
+	var rpm []float64
 	for minute := range 50 {
 		switch {
 		case minute < 6:
-			tr = append(tr, 250) // one dyno, ρ ≈ 0.4: fast
+			rpm = append(rpm, 250) // one dyno, ρ ≈ 0.4: fast
 		case minute < 14:
-			tr = append(tr, 1500) // a rush: fails, timeouts, scale ups
+			rpm = append(rpm, 1500) // a rush: fails, timeouts, scale ups
 		case minute < 40:
-			tr = append(tr, 250) // back down to one; at 9:00 the minimum becomes 2
+			rpm = append(rpm, 250) // back down to one; at 9:00 the minimum becomes 2
 		default:
-			tr = append(tr, 700)
+			rpm = append(rpm, 700)
 		}
 	}
+	tr := simulation.PerMinute(rpm...)
 	res, err := simulation.Run(context.Background(), s, m, tr, simulation.Options{Ticks: true})
 	if err != nil {
 		t.Fatal(err)

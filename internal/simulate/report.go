@@ -48,7 +48,7 @@ func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic
 	if len(variants) == 0 {
 		return Report{}, nil, errors.New("no settings to simulate")
 	}
-	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: len(tr)}
+	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: tr.Minutes()}
 	results := make([]Result, 0, len(variants))
 	for i, v := range variants {
 		mv := m
