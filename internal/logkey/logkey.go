@@ -63,6 +63,7 @@ const (
 	Signal                 = "signal"
 	MaxQueueTime           = "maxQueueTime"
 	MinQueueTime           = "minQueueTime"
+	TargetUtilization      = "targetUtilizationPct"
 	FailsToScaleUp         = "failsToScaleUp"
 	PassesToScaleDown      = "passesToScaleDown"
 	MaxDynos               = "maxDynos"
@@ -98,7 +99,7 @@ var all = []string{
 	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
 	Formation, Formations, Failed, Messages,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
-	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
+	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, TargetUtilization, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
 	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, TickQueue, FanOutAbove, PerFormationMetrics, HistoryTTL, FunctionTimeout,
 	Policy, TargetResponseTime, BootTime, ScaleDownWindow,
