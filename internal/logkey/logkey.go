@@ -27,6 +27,7 @@ const (
 	QuantityFromState  = "quantityFromState"
 	HerokuRefused      = "herokuRefused"
 	RateLimitRemaining = "rateLimitRemaining"
+	UtilizationPct     = "utilizationPct"
 	LatencySource      = "latencySource" // what the latency measured, with the queue_time signal
 )
 
@@ -95,7 +96,7 @@ const (
 var all = []string{
 	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
-	RateLimitRemaining, LatencySource,
+	RateLimitRemaining, LatencySource, UtilizationPct,
 	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
 	Formation, Formations, Failed, Messages,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,

@@ -78,6 +78,16 @@ func (p *Prober) utilizationResult(status int, h http.Header, latency time.Durat
 	return AnsweredUtilization(status, u, latency, p.TargetUtilization)
 }
 
+// UtilizationPct is the reported utilization in percent, to a tenth, for
+// records and displays; nil when the answer reported none.
+func (r Result) UtilizationPct() *float64 {
+	if !r.HasUtilization {
+		return nil
+	}
+	pct := math.Round(r.Utilization*1000) / 10
+	return &pct
+}
+
 // percent is a share as a percentage, to a tenth: "70%", "73.3%".
 func percent(u float64) string {
 	return strconv.FormatFloat(math.Round(u*1000)/10, 'f', -1, 64) + "%"
