@@ -26,7 +26,7 @@ import (
 // the tick's decisions, the probe's verdict and the notices depend on.
 var simulateSettings = []string{
 	settings.EnvHeartbeatTimeout, settings.EnvHeartbeatInterval, settings.EnvMaxResponseTime, settings.EnvMinResponseTime,
-	settings.EnvSignal, settings.EnvMaxQueueTime, settings.EnvMinQueueTime,
+	settings.EnvSignal, settings.EnvMaxQueueTime, settings.EnvMinQueueTime, settings.EnvTargetUtilization,
 	settings.EnvFailsToScaleUp, settings.EnvPassesToScaleDown, settings.EnvMaxDynos, settings.EnvMinDynos,
 	settings.EnvTimeZone, settings.EnvIncrement, settings.EnvCooldown, settings.EnvScaleDiffThreshold,
 	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,
@@ -415,7 +415,7 @@ func writeSimulationChart(path string, r simulation.Report, results []simulation
 		RPM: s0.RPM, Ideal: s0.Ideal, SLOMS: m.SLOMS,
 	}
 	// The chart plots response times, so response-time thresholds only.
-	if first.Signal != probe.QueueTime {
+	if first.Signal == probe.ResponseTime {
 		wi.MinResponseMS, wi.MaxResponseMS = first.MinResponseTime.Milliseconds(), first.MaxResponseTime.Milliseconds()
 	}
 	for i, res := range results {

@@ -109,7 +109,7 @@ func newRun(s settings.Settings, m Model, tr Trace, opt Options) *run {
 		w.rng = rand.New(rand.NewPCG(m.Seed, 0x70726f6265)) // "probe"
 	}
 	lo, hi := s.Thresholds()
-	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi}
+	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi, target: s.TargetUtilization()}
 	w.formation.requested = initial
 	r := &run{w: w, store: &memStore{keep: opt.Records}, sc: newScorer(m.DynoPrice), keepTicks: opt.Ticks, tr: tr}
 	r.res.InitialDynos = initial
@@ -139,12 +139,13 @@ func (r *run) second(ctx context.Context, sec, demand int) error {
 		w.booting = w.booting[1:]
 		w.serving++
 	}
-	// 2. The latency an arriving request sees.
+	// 2. The latency an arriving request sees, and how busy a dyno is.
 	w.latency = float64(w.timeout) / float64(time.Millisecond)
 	if w.serving > 0 {
 		capacity := float64(w.serving) * mu
 		w.latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*w.backlog/capacity
 	}
+	w.recordBusy(lambda, mu)
 	// 3. The real tick, every interval.
 	if sec == r.nextTick {
 		r.nextTick += m.Interval
@@ -198,6 +199,7 @@ type world struct {
 	second    int
 	latency   float64 // L(second), ms
 	backlog   float64 // requests waiting
+	busy      [utilizationWindow]busySecond
 	serving   int
 	booting   []int // ready times of the dynos still booting, earliest first
 	rng       *rand.Rand
@@ -245,10 +247,14 @@ func (f *formation) RefreshRateLimit(context.Context) (int, error) {
 // wait before a dyno takes the request (the backlog's, and the queueing at
 // the current load), without the service time and so without its noise,
 // as the heartbeat package's headers would report it.
+//
+// With the utilization signal it answers the utilization the heartbeat kit
+// would report (see utilization) beside that queue time.
 type prober struct {
 	world                    *world
 	signal                   probe.Signal
 	minResponse, maxResponse time.Duration // the signal's thresholds
+	target                   float64       // the utilization signal's
 	last                     probe.Result
 	response                 time.Duration // the last answer's response time, whatever the signal
 }
@@ -256,10 +262,14 @@ type prober struct {
 func (p *prober) Probe(context.Context) probe.Result {
 	w := p.world
 	ms := w.latency
+	var z float64 // the utilization's noise
 	if w.rng != nil {
 		// Drawn on every tick, answered or not, so that runs of different
 		// settings see the same noise at the same tick.
 		ms *= math.Exp(w.model.Noise * w.rng.NormFloat64())
+		if p.signal == probe.Utilization {
+			z = w.rng.NormFloat64()
+		}
 	}
 	timeoutMS := float64(w.timeout) / float64(time.Millisecond)
 	if w.serving == 0 || ms > timeoutMS {
@@ -268,10 +278,14 @@ func (p *prober) Probe(context.Context) probe.Result {
 		return p.last
 	}
 	p.response = millis(ms)
-	if p.signal == probe.QueueTime {
+	switch p.signal {
+	case probe.QueueTime:
 		p.last = probe.Answered(200, millis(w.queueMS()), p.minResponse, p.maxResponse)
 		p.last.Source = probe.SourceQueueP95
-	} else {
+	case probe.Utilization:
+		p.last = probe.AnsweredUtilization(200, w.utilization(z), millis(w.queueMS()), p.target)
+		p.last.Source = probe.SourceQueueP95
+	default:
 		p.last = probe.Answered(200, p.response, p.minResponse, p.maxResponse)
 	}
 	return p.last
