@@ -146,14 +146,7 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
 	}
 
-	s.Signal = l.signal()
-	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
-	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
-	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
-		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
-	}
-	s.TargetUtilizationPct = l.integer(EnvTargetUtilization, 1, 100)
+	l.signalSettings(&s)
 
 	s.FailsToScaleUp = l.integer(EnvFailsToScaleUp, 1, maxStreak)
 	s.PassesToScaleDown = l.integer(EnvPassesToScaleDown, 1, maxStreak)
@@ -381,6 +374,18 @@ func (l *loader) processType() string {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
 	}
 	return v
+}
+
+// signalSettings reads the signal and its thresholds.
+func (l *loader) signalSettings(s *Settings) {
+	s.Signal = l.signal()
+	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
+	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
+	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
+		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
+	}
+	s.TargetUtilizationPct = l.integer(EnvTargetUtilization, 1, 100)
 }
 
 func (l *loader) signal() probe.Signal {
