@@ -360,7 +360,7 @@ func plural(n int) string {
 }
 
 // writeSimulationTable prints one row per run, what the records show
-// (-history), and the ideal.
+// (-history), the frontier and the ideal, and what limits them.
 func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	m := r.Model
 	fmt.Fprintf(w, "%s: %d minutes from %s\n", r.Traffic, r.Minutes, m.Start.Format(time.RFC3339))
@@ -380,6 +380,9 @@ func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	}
 	if r.Recorded != nil {
 		rows = append(rows, runRow(*r.Recorded, "-")) // notices are not recorded
+	}
+	if f := r.Frontier; f != nil {
+		rows = append(rows, frontierRow(*f, len(rows[0])))
 	}
 	rows = append(rows, []string{"ideal", "-", fmt.Sprintf("%.1f", r.Ideal.DynoHours), fmt.Sprintf("$%.2f", r.Ideal.CostUSD), "-",
 		strconv.Itoa(r.Ideal.ScaleUps), strconv.Itoa(r.Ideal.ScaleDowns), "-", "-", "-", "-", "-", "-", "-", "-"})
@@ -402,7 +405,43 @@ func writeSimulationTable(w io.Writer, r simulation.Report) error {
 			return fmt.Errorf("write table: %w", err)
 		}
 	}
+	if r.Frontier != nil {
+		if _, err := io.WriteString(w, frontierNotes(*r.Frontier)); err != nil {
+			return fmt.Errorf("write table: %w", err)
+		}
+	}
 	return nil
+}
+
+// frontierRow is the frontier's row of columns cells: its policy, cadence,
+// cost and SLO misses.
+func frontierRow(f simulation.Frontier, columns int) []string {
+	row := []string{"frontier", fmt.Sprintf("%ds", f.IntervalSeconds), "-", "-", "-"}
+	if f.Ratio != nil {
+		row[0] = fmt.Sprintf("frontier (u %.2f, hold %d s)", f.Utilization, f.HoldSeconds)
+		row[2], row[3], row[4] = fmt.Sprintf("%.1f", f.DynoHours), fmt.Sprintf("$%.2f", f.CostUSD), fmt.Sprintf("%.1f min", f.SLOViolationMinutes)
+	}
+	for len(row) < columns {
+		row = append(row, "-")
+	}
+	return row
+}
+
+// frontierNotes say what the frontier row is, and when the maximum caps the ideal.
+func frontierNotes(f simulation.Frontier) string {
+	var b strings.Builder
+	b.WriteString("\nfrontier: what a policy that knew each minute's rate could do with the first run's bounds, cadence and the boot\n" +
+		"time: ask for rate / (capacity × u) dynos and keep the most asked within a hold; the cheapest of u 0.95–0.70 ×\n" +
+		"hold 0–600 s over the SLO at most 2% of the time")
+	if f.Ratio != nil {
+		fmt.Fprintf(&b, ": %.2f× the ideal's dyno-hours, %.1f%% of the time over the SLO.\n", *f.Ratio, *f.SLOPct)
+	} else {
+		b.WriteString(": none is, here.\n")
+	}
+	if f.Capped() {
+		fmt.Fprintf(&b, "The ideal needs up to %d dynos; the maximum is %d, which caps every run and the frontier.\n", f.IdealMaxDynos, f.MaxDynos)
+	}
+	return b.String()
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

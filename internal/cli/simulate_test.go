@@ -376,3 +376,50 @@ func TestSimulateTrace(t *testing.T) {
 		t.Errorf("the trace replayed differently from its profile:\n%s\n%s", fromTrace, fromProfile)
 	}
 }
+
+// TestSimulateFrontier: the table has a frontier row and says when the
+// maximum caps the ideal; -json has the frontier object.
+func TestSimulateFrontier(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+		not  string
+	}{
+		{"capped by the default maximum", nil, []string{
+			"\nfrontier  ", "none is, here.",
+			"The ideal needs up to 12 dynos; the maximum is 3, which caps every run and the frontier.",
+		}, ""},
+		{"room enough", map[string]string{settings.EnvMaxDynos: "12"}, []string{
+			"\nfrontier (u 0.", "× the ideal's dyno-hours, ",
+		}, "caps every run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runCLI(t, tt.env, "simulate", "-profile", "spike", "-interval", "30")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("table lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.not != "" && strings.Contains(out, tt.not) {
+				t.Errorf("table says %q:\n%s", tt.not, out)
+			}
+			code, out, stderr = runCLI(t, tt.env, "simulate", "-profile", "spike", "-interval", "30", "-json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep simulation.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Frontier
+			if f == nil || f.IdealMaxDynos != 12 || f.IntervalSeconds != 30 || (f.Ratio == nil) != f.Capped() {
+				t.Errorf("frontier %+v; want the ideal's 12 dynos at 30 s, a policy unless capped", f)
+			}
+		})
+	}
+}
