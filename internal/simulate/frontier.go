@@ -125,7 +125,9 @@ type want struct{ at, dynos int }
 
 // run steps the model second by second as Run does, with the candidate's
 // rule in place of the tick. The rate it knows is the minute's, as the
-// ideal's; the model steps with each second's.
+// ideal's; the model steps with each second's. Where nothing can change
+// (no backlog, no overload, no event, one rate) it takes the seconds up to
+// the next event at once: the same sums, exactly.
 func (r *frontierRun) run(ctx context.Context, s settings.Settings, m Model, tr Trace) {
 	mu := m.CapacityRPM / 60
 	timeoutMS := float64(s.HeartbeatTimeout) / float64(time.Millisecond)
@@ -141,7 +143,7 @@ func (r *frontierRun) run(ctx context.Context, s settings.Settings, m Model, tr 
 			return
 		}
 		known, demand := rpm/60, int64(m.Ideal(rpm))
-		for sec := minute * 60; sec < minute*60+60; sec++ {
+		for sec, end := minute*60, minute*60+60; sec < end; {
 			for len(booting) > 0 && booting[0] <= sec {
 				booting, serving = booting[1:], serving+1
 			}
@@ -152,22 +154,42 @@ func (r *frontierRun) run(ctx context.Context, s settings.Settings, m Model, tr 
 				latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*backlog/capacity
 			}
 			if sec%m.Interval == 0 {
-				wanted = append(wanted, want{sec, max(1, int(math.Ceil(known/(mu*r.u))))})
-				wanted = slices.DeleteFunc(wanted, func(w want) bool { return w.at < sec-r.hold })
-				lo, hi := s.Bounds(m.Start.Add(time.Duration(sec) * time.Second))
-				target := min(hi, max(lo, slices.MaxFunc(wanted, func(a, b want) int { return a.dynos - b.dynos }).dynos))
+				target := r.want(s, m, &wanted, sec, known)
 				booting, serving = rescale(booting, serving, requested, target, sec+m.BootSeconds)
 				requested = target
 			}
-			r.supply += int64(requested)
-			r.demand += demand
-			if latency > m.SLOMS {
-				r.violations++
+			n := 1
+			if tr.RPS == nil && backlog == 0 && lambda <= float64(serving)*mu {
+				next := min(end, (sec/m.Interval+1)*m.Interval)
+				if len(booting) > 0 {
+					next = min(next, booting[0])
+				}
+				n = next - sec
 			}
-			r.all++
+			r.supply += int64(n * requested)
+			r.demand += int64(n) * demand
+			if latency > m.SLOMS {
+				r.violations += n
+			}
+			r.all += n
 			backlog = max(0, backlog+lambda-float64(serving)*mu)
+			sec += n
 		}
 	}
+}
+
+// want is the candidate's target at second sec, knowing the rate: the
+// most dynos wished for within the hold, within the bounds.
+func (r *frontierRun) want(s settings.Settings, m Model, wanted *[]want, sec int, known float64) int {
+	mu := m.CapacityRPM / 60
+	*wanted = append(*wanted, want{sec, max(1, int(math.Ceil(known/(mu*r.u))))})
+	*wanted = slices.DeleteFunc(*wanted, func(w want) bool { return w.at < sec-r.hold })
+	most := 0
+	for _, w := range *wanted {
+		most = max(most, w.dynos)
+	}
+	lo, hi := s.Bounds(m.Start.Add(time.Duration(sec) * time.Second))
+	return min(hi, max(lo, most))
 }
 
 // rescale changes a formation of requested dynos to target, as the
