@@ -3,24 +3,9 @@ package simulate
 import (
 	"context"
 	"math"
-	"os"
 	"reflect"
 	"testing"
 )
-
-func readTestTrace(t *testing.T, name string) Trace {
-	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr, err := ReadCSV(f, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
-}
 
 // A per-second trace steps the model with each second's rate; the ideal
 // stays the minute's (its mean rate). Both files carry 480 requests a
@@ -45,7 +30,7 @@ func TestPerSecondTraces(t *testing.T) {
 		}
 		return res
 	}
-	steady, burst := readTestTrace(t, "steady-seconds.csv"), readTestTrace(t, "burst-seconds.csv")
+	steady, burst := readTrace(t, "testdata/steady-seconds.csv"), readTrace(t, "testdata/burst-seconds.csv")
 	for name, tr := range map[string]Trace{"steady": steady, "burst": burst} {
 		if !reflect.DeepEqual(tr.RPM, []float64{480, 480}) || len(tr.RPS) != 120 {
 			t.Fatalf("%s: %v rpm from %d seconds; want 480 a minute from 120", name, tr.RPM, len(tr.RPS))
