@@ -58,6 +58,8 @@ func (f Frontier) Capped() bool { return f.MaxDynos < f.IdealMaxDynos }
 type frontierRun struct {
 	u               float64
 	hold            int
+	scheduled       bool // the bounds follow a schedule; else they are lo and hi
+	lo, hi          int
 	supply, demand  int64
 	violations, all int
 }
@@ -135,6 +137,8 @@ func (r *frontierRun) run(ctx context.Context, s settings.Settings, m Model, tr 
 	if requested == 0 {
 		requested, _ = s.Bounds(m.Start)
 	}
+	r.scheduled = s.MinDynos.IsSchedule() || s.MaxDynos.IsSchedule()
+	r.lo, r.hi = s.Bounds(m.Start)
 	serving, backlog := requested, 0.0
 	var booting []int
 	var wanted []want
@@ -188,7 +192,10 @@ func (r *frontierRun) want(s settings.Settings, m Model, wanted *[]want, sec int
 	for _, w := range *wanted {
 		most = max(most, w.dynos)
 	}
-	lo, hi := s.Bounds(m.Start.Add(time.Duration(sec) * time.Second))
+	lo, hi := r.lo, r.hi
+	if r.scheduled {
+		lo, hi = s.Bounds(m.Start.Add(time.Duration(sec) * time.Second))
+	}
 	return min(hi, max(lo, most))
 }
 

@@ -101,7 +101,8 @@ func show(f Frontier) string {
 }
 
 // TestFrontierCapped: when the maximum is below what the ideal needs, the
-// frontier says so, and it is bound by the maximum too.
+// frontier says so, and it is bound by the maximum too: with a schedule,
+// the maximum in force at the time, which also bounds the frontier's runs.
 func TestFrontierCapped(t *testing.T) {
 	tr, err := ProfileTrace("spike", 1, 1) // 6,000 rpm at noon: 12 dynos
 	if err != nil {
@@ -110,15 +111,21 @@ func TestFrontierCapped(t *testing.T) {
 	for _, tt := range []struct {
 		max, wantMax string
 		capped       bool
-	}{{"3", "3", true}, {"12", "12", false}} {
+	}{
+		{"3", "3", true},
+		{"12", "12", false},
+		// A schedule: the maximum in force at the spike is the one compared.
+		{`{"0:00":3,"11:30":12,"13:00":3}`, "12", false},
+		{`{"0:00":12,"11:30":3,"13:00":12}`, "3", true},
+	} {
 		s := loadSettings(t, map[string]string{"AUTOSCALE_MAX_DYNOS": tt.max})
 		m := defaultModel(s)
 		f, err := FrontierOf(context.Background(), s, m, tr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.IdealMaxDynos != 12 || strconv.Itoa(f.MaxDynos) != tt.wantMax || f.Capped() != tt.capped {
-			t.Errorf("max %s: %s; want the ideal's 12 dynos against the maximum %s (capped %t)", tt.max, show(f), tt.wantMax, tt.capped)
+		if f.IdealMaxDynos != 12 || strconv.Itoa(f.MaxDynos) != tt.wantMax || f.Capped() != tt.capped || (f.Ratio != nil) == tt.capped {
+			t.Errorf("max %s: %s; want the ideal's 12 dynos against the maximum %s (capped %t), a policy within 2%% unless capped", tt.max, show(f), tt.wantMax, tt.capped)
 		}
 	}
 }
