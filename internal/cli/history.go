@@ -297,6 +297,10 @@ func writeChart(ctx context.Context, store stateStore, key state.Key, recs []sta
 	if st.Config != nil {
 		opt.MinResponseMS, opt.MaxResponseMS = st.Config.Thresholds()
 		opt.Signal = st.Config.Signal
+		if opt.Signal == probe.Utilization {
+			// The latency drawn is the queue time, and no threshold of it decides.
+			opt.Signal, opt.MinResponseMS, opt.MaxResponseMS = probe.QueueTime, 0, 0
+		}
 	}
 	// The axis starts at the oldest record read rather than at -since, so
 	// that a short history is not squeezed into a corner of a long window.

@@ -3,6 +3,8 @@ package cli
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -61,5 +63,17 @@ func TestOnceOnUtilizationEndToEnd(t *testing.T) {
 	_, out, _ = w.cmd(t, "history", "-state", state, "-since", "1h")
 	if strings.Count(out, "utilization 90%, queue p95 40 ms") < 2 || strings.Count(out, "utilization 29%, queue p95 40 ms") < 2 {
 		t.Errorf("history does not show each beat's utilization and queue time:\n%s", out)
+	}
+	// The chart draws the queue time, without thresholds that decide nothing.
+	chartPath := filepath.Join(t.TempDir(), "history.svg")
+	if code, _, errOut := w.cmd(t, "history", "-state", state, "-since", "1h", "-chart", chartPath); code != 0 {
+		t.Fatalf("history -chart: exit %d: %s", code, errOut)
+	}
+	svg, err := os.ReadFile(chartPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "queue time (heartbeat)") || strings.Contains(string(svg), "fails") {
+		t.Errorf("the chart should draw the queue time without its thresholds:\n%.600s", svg)
 	}
 }
