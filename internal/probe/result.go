@@ -18,7 +18,12 @@ type Result struct {
 	Latency time.Duration // time to the first byte of the body; zero when none arrived
 	Status  int           // HTTP status, 0 when no response
 	Detail  string        // why, for humans: "HTTP 503", "timeout after 10s", "dns: no such host", …
-	// Source says what Latency measured with the queue_time signal (empty
-	// otherwise, and when no answer came).
+	// Source says what Latency measured with the queue_time and
+	// utilization signals (empty otherwise, and when no answer came).
 	Source Source
+	// Utilization is the share of the heartbeat kit's window its dyno had a
+	// request in flight, 0–1, with the utilization signal; HasUtilization
+	// says the answer reported it.
+	Utilization    float64
+	HasUtilization bool
 }
