@@ -22,6 +22,10 @@ const (
 	// UtilizationHeader: the window's time-weighted mean of
 	// min(requests in flight, Concurrency) / Concurrency, 0–100.
 	UtilizationHeader = "X-Utilization-Pct"
+	// The job report's headers: lists of queue=value, names sorted.
+	JobLatencyHeader = "X-Job-Latency-Ms"
+	JobDepthHeader   = "X-Job-Depth"
+	JobBusyHeader    = "X-Job-Busy"
 )
 
 // DefaultWindow is how far back Middleware's statistics reach.
