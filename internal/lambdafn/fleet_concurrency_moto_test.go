@@ -64,16 +64,8 @@ func TestFleetTicksFormationsAtOnce(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	defer held.Close()
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(300 * time.Millisecond)
-		_, _ = io.WriteString(w, "ok")
-	}))
-	defer slow.Close()
-	file := fmt.Sprintf(`
-MAX_RESPONSE_TIME_IN_MS: 200
-MIN_RESPONSE_TIME_IN_MS: 10
-NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: 1
-FORMATIONS:
+	slow := slowBeat(t)
+	file := fmt.Sprintf(scaleOnASlowBeat+`FORMATIONS:
   - HEROKU_APP_NAME: first
     HEARTBEAT_URL: %s
     HEARTBEAT_TIMEOUT_IN_MS: 30000

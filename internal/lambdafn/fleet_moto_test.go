@@ -75,6 +75,25 @@ func (r *fleetRig) state(t *testing.T, app, processType string) state.State {
 	return st
 }
 
+// scaleOnASlowBeat is a settings file's top: a heartbeat slower than 200 ms
+// scales up at once.
+const scaleOnASlowBeat = `
+MAX_RESPONSE_TIME_IN_MS: 200
+MIN_RESPONSE_TIME_IN_MS: 10
+NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: 1
+`
+
+// slowBeat is a heartbeat that answers in 300 ms: slow under scaleOnASlowBeat.
+func slowBeat(t *testing.T) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
 // TestFleetIsolation ticks three formations in one scheduled invocation:
 // one app Heroku does not know, one heartbeat that hangs until its timeout
 // and one that scales up. The scale is not held up by the hanging probe, the
@@ -94,11 +113,7 @@ func TestFleetIsolation(t *testing.T) {
 			scaledAt = time.Now()
 		}
 	})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(300 * time.Millisecond)
-		_, _ = io.WriteString(w, "ok")
-	}))
-	defer slow.Close()
+	slow := slowBeat(t)
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		select {
 		case <-req.Context().Done():
@@ -106,11 +121,7 @@ func TestFleetIsolation(t *testing.T) {
 		}
 	}))
 	defer hang.Close()
-	file := fmt.Sprintf(`
-MAX_RESPONSE_TIME_IN_MS: 200
-MIN_RESPONSE_TIME_IN_MS: 10
-NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: 1
-FORMATIONS:
+	file := fmt.Sprintf(scaleOnASlowBeat+`FORMATIONS:
   - HEROKU_APP_NAME: shop
     HEARTBEAT_URL: %s
   - HEROKU_APP_NAME: ghost
