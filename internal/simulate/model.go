@@ -126,6 +126,22 @@ func (m Model) jobProblems(bad func(flag string, v any, why string)) {
 	}
 }
 
+// validateFor validates the model tr runs through.
+func (m Model) validateFor(tr Trace) error {
+	if tr.Jobs {
+		return m.ValidateJobs()
+	}
+	return m.Validate()
+}
+
+// demand is the ideal of a minute of tr whose rate (or jobs) is v.
+func (m Model) demand(tr Trace, v float64) int {
+	if tr.Jobs {
+		return m.JobIdeal(v)
+	}
+	return m.Ideal(v)
+}
+
 // Ideal is the demand for a minute at rpm: the least dyno count, at least
 // one, whose idle-queue latency base/(1-ρ) meets the SLO, whatever the
 // bounds say. Computed as ⌈rpm·slo / (capacity·(slo−base))⌉, which is exact

@@ -27,7 +27,7 @@ type Report struct {
 	Recorded *RunReport  `json:"recorded,omitempty"`
 	Ideal    IdealScores `json:"ideal"`
 	// Frontier is the perfect-information limit, with the first run's
-	// bounds and cadence.
+	// bounds and cadence; none for a trace of jobs.
 	Frontier *Frontier `json:"frontier,omitempty"`
 	Model    Model     `json:"model"`
 	Traffic  string    `json:"traffic"` // what was replayed: a profile, a trace file, a history
@@ -73,6 +73,9 @@ func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic
 			Label: v.Label, Settings: changed, IntervalSeconds: mv.Interval, InitialDynos: res.InitialDynos, Scores: roundScores(res.Scores),
 		})
 		results = append(results, res)
+	}
+	if tr.Jobs {
+		return rep, results, nil // the frontier is the request model's
 	}
 	model := m
 	model.Interval = rep.Model.Interval
