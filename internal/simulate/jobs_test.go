@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,5 +258,117 @@ func TestNoisyJobs(t *testing.T) {
 	}
 	if r := newJobQueue(m, perMin, 0).runSeconds(7); r != 30 {
 		t.Errorf("without noise a job runs %v s, want 30", r)
+	}
+}
+
+// TestJobProfiles: the job profiles' shapes, two days each, as traces of
+// jobs, and their ideal under the default job model.
+func TestJobProfiles(t *testing.T) {
+	m := Model{JobSeconds: DefaultJobSeconds, JobConcurrency: DefaultJobConcurrency}
+	day := func(tr Trace, d int) []float64 { return tr.RPM[d*minutesPerDay : (d+1)*minutesPerDay] }
+	tests := []struct {
+		name        string
+		seedMatters bool
+		check       func(t *testing.T, day []float64)
+	}{
+		{name: "nightly", check: func(t *testing.T, day []float64) {
+			for m, jobs := range day {
+				if want := map[bool]float64{true: 600}[m == 120]; jobs != want {
+					t.Fatalf("minute %d: %v jobs, want %v (600 at 02:00 only)", m, jobs, want)
+				}
+			}
+		}},
+		{name: "bursty", seedMatters: true, check: func(t *testing.T, day []float64) {
+			n := 0
+			for m, jobs := range day {
+				switch {
+				case jobs == 0:
+				case jobs < 50 || jobs > 300:
+					t.Fatalf("minute %d: a burst of %v jobs, want 50 to 300", m, jobs)
+				default:
+					n++
+				}
+			}
+			if n < 30 || n > 70 {
+				t.Errorf("%d bursts in a day, want about 48 (two an hour)", n)
+			}
+		}},
+		{name: "trickle", check: func(t *testing.T, day []float64) {
+			for m, jobs := range day {
+				if want := map[bool]float64{true: 1}[m%5 == 0]; jobs != want {
+					t.Fatalf("minute %d: %v jobs, want one every 5 minutes", m, jobs)
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := ProfileTrace(tt.name, 2, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tr.Jobs || tr.Minutes() != 2*minutesPerDay {
+				t.Fatalf("jobs %t, %d minutes; want two days of jobs", tr.Jobs, tr.Minutes())
+			}
+			other, _ := ProfileTrace(tt.name, 2, 2)
+			if !slices.Equal(tr.RPM, other.RPM) != tt.seedMatters {
+				t.Errorf("seed matters: %t, want %t", !slices.Equal(tr.RPM, other.RPM), tt.seedMatters)
+			}
+			for d := range 2 {
+				tt.check(t, day(tr, d))
+			}
+			if !tt.seedMatters && !slices.Equal(day(tr, 0), day(tr, 1)) {
+				t.Error("the two days differ")
+			}
+		})
+	}
+	nightly, _ := ProfileTrace("nightly", 1, 1)
+	if ideal := IdealOf(Model{JobSeconds: DefaultJobSeconds, JobConcurrency: DefaultJobConcurrency, DynoPrice: 0.035}, nightly); ideal.DynoHours != 1 ||
+		ideal.ScaleUps != 1 || ideal.ScaleDowns != 1 || m.JobIdeal(600) != 60 {
+		t.Errorf("nightly's ideal %+v; want 1 dyno-hour (60 dynos for a minute), up once and down once", ideal)
+	}
+	if _, err := ProfileTrace("weekly", 1, 1); err == nil || !strings.Contains(err.Error(), "; of jobs: nightly, bursty, trickle)") {
+		t.Errorf("an unknown profile: %v; want the job profiles listed", err)
+	}
+	if steady, _ := ProfileTrace("steady", 1, 1); steady.Jobs {
+		t.Error("a request profile reads as jobs")
+	}
+}
+
+// TestJobRunsDeterministic: a job run is the same for the same seed, and
+// with -noise 0 whatever the seed.
+func TestJobRunsDeterministic(t *testing.T) {
+	s := loadSettings(t, map[string]string{"AUTOSCALE_HEROKU_PROCESS_TYPE": "worker", "AUTOSCALE_MIN_DYNOS": "0",
+		"AUTOSCALE_MAX_DYNOS": "10", "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS": "60000", "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS": "1"})
+	tr, err := ProfileTrace("bursty", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(m Model) Result {
+		t.Helper()
+		res, err := Run(context.Background(), s, m, tr, Options{Ticks: true, Points: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	m := Model{JobSeconds: 30, JobConcurrency: 5, BootSeconds: 30, Noise: 0.25, Seed: 1, SLOMS: 60000, Interval: 60,
+		Start: DefaultStart, DynoPrice: DefaultDynoPrice}
+	a := run(m)
+	if b := run(m); !reflect.DeepEqual(a, b) {
+		t.Error("two runs with the same seed differ")
+	}
+	m.Seed = 2
+	if c := run(m); reflect.DeepEqual(a.Scores, c.Scores) {
+		t.Error("another seed gave the same run")
+	}
+	m.Noise = 0
+	exact := run(m)
+	m.Seed = 1
+	if other := run(m); !reflect.DeepEqual(exact, other) {
+		t.Error("with -noise 0 the seed still changed the run")
+	}
+	if a.DynoHours == 0 || a.ScaleUps == 0 || a.ScaleDowns == 0 {
+		t.Errorf("a day of bursts never scaled: %+v", a.Scores)
 	}
 }
