@@ -17,10 +17,10 @@ import (
 // Model is the app on Heroku that the autoscaler is run against, and the
 // cadence it is run at. The JSON names are those of `simulate -json`.
 type Model struct {
-	CapacityRPM float64 `json:"capacityRpm"` // requests per minute one dyno serves at full use
-	BaseMS      float64 `json:"baseMs"`      // latency of an idle app
-	BootSeconds int     `json:"bootSeconds"` // from a scale call until a new dyno serves
-	Noise       float64 `json:"noise"`       // sigma of the log-normal noise on each probe; 0: exact
+	CapacityRPM float64 `json:"capacityRpm,omitempty"` // requests per minute one dyno serves at full use
+	BaseMS      float64 `json:"baseMs,omitempty"`      // latency of an idle app
+	BootSeconds int     `json:"bootSeconds"`           // from a scale call until a new dyno serves
+	Noise       float64 `json:"noise"`                 // sigma of the log-normal noise on each probe; 0: exact
 	Seed        uint64  `json:"seed"`
 	SLOMS       float64 `json:"sloMs"`           // latency target the scores count violations of
 	Interval    int     `json:"intervalSeconds"` // seconds between ticks
