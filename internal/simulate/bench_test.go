@@ -51,3 +51,36 @@ func BenchmarkFrontierYear(b *testing.B) {
 	}
 	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/year")
 }
+
+// BenchmarkJobYear simulates a year of the bursty job profile (about
+// 4 million jobs, Poisson arrivals and exponential run times) through the
+// job model at one tick a minute, from zero dynos. "s/year" is the time
+// one year takes; "ns/job" the model's and the tick's time per job.
+func BenchmarkJobYear(b *testing.B) {
+	s := loadSettings(b, map[string]string{"AUTOSCALE_HEROKU_PROCESS_TYPE": "worker", "AUTOSCALE_MIN_DYNOS": "0",
+		"AUTOSCALE_MAX_DYNOS": "10", "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS": "60000", "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS": "1000"})
+	tr, err := ProfileTrace("bursty", 365, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jobs := 0.0
+	for _, n := range tr.RPM {
+		jobs += n
+	}
+	m := Model{JobSeconds: DefaultJobSeconds, JobConcurrency: DefaultJobConcurrency, BootSeconds: DefaultBootSeconds,
+		Noise: DefaultNoise, Seed: 1, SLOMS: 60000, Interval: 60, Start: DefaultStart, DynoPrice: DefaultDynoPrice}
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		res, err := Run(context.Background(), s, m, tr, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.ScaleUps == 0 || res.ScaleDowns == 0 {
+			b.Fatal("a year of jobs without scaling both ways")
+		}
+	}
+	elapsed := time.Since(start).Seconds() / float64(b.N)
+	b.ReportMetric(elapsed, "s/year")
+	b.ReportMetric(elapsed*1e9/jobs, "ns/job")
+}
