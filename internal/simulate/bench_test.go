@@ -53,7 +53,7 @@ func BenchmarkFrontierYear(b *testing.B) {
 }
 
 // BenchmarkJobYear simulates a year of the bursty job profile (about
-// 4 million jobs, Poisson arrivals and exponential run times) through the
+// 3 million jobs, Poisson arrivals and exponential run times) through the
 // job model at one tick a minute, from zero dynos. "s/year" is the time
 // one year takes; "ns/job" the model's and the tick's time per job.
 func BenchmarkJobYear(b *testing.B) {
