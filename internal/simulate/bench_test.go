@@ -57,8 +57,7 @@ func BenchmarkFrontierYear(b *testing.B) {
 // job model at one tick a minute, from zero dynos. "s/year" is the time
 // one year takes; "ns/job" the model's and the tick's time per job.
 func BenchmarkJobYear(b *testing.B) {
-	s := loadSettings(b, map[string]string{"AUTOSCALE_HEROKU_PROCESS_TYPE": "worker", "AUTOSCALE_MIN_DYNOS": "0",
-		"AUTOSCALE_MAX_DYNOS": "10", "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS": "60000", "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS": "1000"})
+	s := workerSettings(b, nil)
 	tr, err := ProfileTrace("bursty", 365, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -67,8 +66,7 @@ func BenchmarkJobYear(b *testing.B) {
 	for _, n := range tr.RPM {
 		jobs += n
 	}
-	m := Model{JobSeconds: DefaultJobSeconds, JobConcurrency: DefaultJobConcurrency, BootSeconds: DefaultBootSeconds,
-		Noise: DefaultNoise, Seed: 1, SLOMS: 60000, Interval: 60, Start: DefaultStart, DynoPrice: DefaultDynoPrice}
+	m := defaultJobModel()
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {

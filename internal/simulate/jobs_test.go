@@ -137,11 +137,8 @@ func TestJobQueueByHand(t *testing.T) {
 // minute in all. Supply: 1 dyno for 10 s, 2 for 40, 1 for 20: 110
 // dyno-seconds; the ideal: 1 dyno in minute 0 (10 × 30 / 60 / 5), 60.
 func TestJobsThroughTheTick(t *testing.T) {
-	s := loadSettings(t, map[string]string{
-		"AUTOSCALE_HEROKU_PROCESS_TYPE": "worker", "AUTOSCALE_MIN_DYNOS": "0", "AUTOSCALE_MAX_DYNOS": "2",
-		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS": "10000", "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS": "1000",
-		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER": "1", "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "2",
-	})
+	s := workerSettings(t, map[string]string{"AUTOSCALE_MAX_DYNOS": "2",
+		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER": "1", "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "2"})
 	m := Model{JobSeconds: 30, JobConcurrency: 5, BootSeconds: 30, SLOMS: 20000, Interval: 10, Start: DefaultStart, DynoPrice: 0.036}
 	res, err := Run(context.Background(), s, m, JobsPerMinute(10, 0, 0, 0), Options{Ticks: true})
 	if err != nil {
@@ -338,22 +335,12 @@ func TestJobProfiles(t *testing.T) {
 // TestJobRunsDeterministic: a job run is the same for the same seed, and
 // with -noise 0 whatever the seed.
 func TestJobRunsDeterministic(t *testing.T) {
-	s := loadSettings(t, map[string]string{"AUTOSCALE_HEROKU_PROCESS_TYPE": "worker", "AUTOSCALE_MIN_DYNOS": "0",
-		"AUTOSCALE_MAX_DYNOS": "10", "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS": "60000", "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS": "1"})
 	tr, err := ProfileTrace("bursty", 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(m Model) Result {
-		t.Helper()
-		res, err := Run(context.Background(), s, m, tr, Options{Ticks: true, Points: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	m := Model{JobSeconds: 30, JobConcurrency: 5, BootSeconds: 30, Noise: 0.25, Seed: 1, SLOMS: 60000, Interval: 60,
-		Start: DefaultStart, DynoPrice: DefaultDynoPrice}
+	run := runner(t, workerSettings(t, nil), tr)
+	m := defaultJobModel()
 	a := run(m)
 	if b := run(m); !reflect.DeepEqual(a, b) {
 		t.Error("two runs with the same seed differ")

@@ -19,14 +19,7 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(m Model) Result {
-		t.Helper()
-		res, err := Run(context.Background(), s, m, tr, Options{Ticks: true, Points: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := runner(t, s, tr)
 	m := defaultModel(s)
 	a, b := run(m), run(m)
 	if !reflect.DeepEqual(a, b) {
