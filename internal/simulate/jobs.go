@@ -25,6 +25,8 @@ type jobQueue struct {
 	nextID  uint64 // the next arriving job's number
 	ready   []int  // each dyno's ready second, nondecreasing (Heroku numbers them in order)
 	serving int    // dynos ready: ready[:serving]
+	// epoch is each dyno number's, moved on when that dyno stops, so that
+	// its slots and jobs are told from a later dyno's of the same number.
 	epoch   []uint32
 	slots   slotQueue
 	running runningHeap
