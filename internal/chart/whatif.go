@@ -24,6 +24,19 @@ type WhatIf struct {
 	// is drawn too when it differs from the max.
 	MinResponseMS, MaxResponseMS int64
 	SLOMS                        float64
+	// Jobs says RPM is a job queue's jobs enqueued a minute, and the
+	// latency the queue's.
+	Jobs bool
+}
+
+// whatIfNames are what a chart calls its traffic and latency.
+type whatIfNames struct{ subject, traffic, latency, legend string }
+
+func (wi WhatIf) names() whatIfNames {
+	if wi.Jobs {
+		return whatIfNames{"jobs enqueued, queue latency and dynos against the ideal", "jobs (a minute)", "job latency (ms)", "jobs enqueued"}
+	}
+	return whatIfNames{"traffic, probe latency and dynos against the ideal", "traffic (rpm)", "latency (ms)", "traffic"}
 }
 
 // WhatIfRun is one run's series, bucket by bucket like the traffic.
@@ -117,7 +130,8 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	if c.from.In(loc).Year() != c.to.In(loc).Year() {
 		layout = "Jan 2 2006 15:04"
 	}
-	span := "traffic, probe latency and dynos against the ideal, " +
+	names := wi.names()
+	span := names.subject + ", " +
 		c.from.In(loc).Format(layout) + " – " + c.to.In(loc).Format(layout) + " " + zoneName(c.to.In(loc))
 	if wi.BucketMinutes > 1 {
 		span += "; " + per(wi.BucketMinutes) + ": mean traffic and latency, most dynos"
@@ -142,7 +156,7 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	for _, p := range []struct {
 		top, bot float64
 		label    string
-	}{{wiTrafficTop, wiTrafficBot, "traffic (rpm)"}, {wiLatencyTop, wiLatencyBot, "latency (ms)"}, {wiDynoTop, wiDynoBot, "dynos"}} {
+	}{{wiTrafficTop, wiTrafficBot, names.traffic}, {wiLatencyTop, wiLatencyBot, names.latency}, {wiDynoTop, wiDynoBot, "dynos"}} {
 		c.printf(`<text transform="translate(22 %s) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`+"\n",
 			num((p.top+p.bot)/2), colMuted, p.label)
 	}
@@ -246,10 +260,19 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 			num(plotLeft), num(panel[0]), num(plotRight-plotLeft), num(panel[1]-panel[0]), colFrame)
 	}
 
-	// Legend: the traffic and the ideal, then one entry per run.
+	c.whatIfLegend(wi, names.legend)
+	c.b.WriteString("</svg>\n")
+	if _, err := io.WriteString(w, c.b.String()); err != nil {
+		return fmt.Errorf("write chart: %w", err)
+	}
+	return nil
+}
+
+// whatIfLegend draws the legend: the traffic and the ideal, then one entry per run.
+func (c *canvas) whatIfLegend(wi WhatIf, traffic string) {
 	type item struct{ swatch, label string }
 	items := []item{
-		{fmt.Sprintf(`<rect y="-5" width="22" height="10" fill="%s" fill-opacity="0.35" stroke="%s"/>`, colTraffic, colTraffic), "traffic"},
+		{fmt.Sprintf(`<rect y="-5" width="22" height="10" fill="%s" fill-opacity="0.35" stroke="%s"/>`, colTraffic, colTraffic), traffic},
 		{fmt.Sprintf(`<rect y="-5" width="22" height="10" fill="%s"/>`, colIdeal), "ideal dynos"},
 	}
 	for k, r := range wi.Runs {
@@ -272,11 +295,6 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 		lx += w
 	}
 	c.printf("</g>\n")
-	c.b.WriteString("</svg>\n")
-	if _, err := io.WriteString(w, c.b.String()); err != nil {
-		return fmt.Errorf("write chart: %w", err)
-	}
-	return nil
 }
 
 // per names a bucket length: "per 2 minutes", "per hour", "per 3 days".

@@ -90,6 +90,22 @@ func TestRenderWhatIfAxes(t *testing.T) {
 			t.Error("an SLO equal to the max response time is drawn twice")
 		}
 	})
+	t.Run("a job queue's chart names jobs", func(t *testing.T) {
+		wi := whatIf()
+		wi.Jobs = true
+		var buf bytes.Buffer
+		if err := RenderWhatIf(&buf, wi); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{">jobs (a minute)<", ">job latency (ms)<", ">jobs enqueued<", "jobs enqueued, queue latency and dynos against the ideal"} {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("the chart lacks %q", want)
+			}
+		}
+		if strings.Contains(buf.String(), "rpm") {
+			t.Error("a job queue's chart speaks of rpm")
+		}
+	})
 	t.Run("a year has a readable time axis", func(t *testing.T) {
 		wi := whatIf()
 		wi.BucketMinutes = 1440 // a bucket a day

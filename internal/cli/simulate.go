@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,177 +49,129 @@ func (w *withFlags) Set(v string) error {
 // history through the real tick, once per set of settings, and scores each
 // run against the ideal.
 func simulateCmd(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("simulate", env)
-	tracePath := fs.String("trace", "", "traffic from a CSV file: the header minute,rpm and a row per minute from 0, or second,rps and a row per second")
-	profile := fs.String("profile", "", "a built-in traffic profile: "+simulation.ProfileNames())
-	days := fs.Int("days", 1, "days of the profile")
-	capacity := fs.Float64("capacity-rpm", simulation.DefaultCapacityRPM, "requests per minute one dyno serves at full use")
-	base := fs.Float64("base-ms", simulation.DefaultBaseMS, "latency of an idle app, in ms")
-	boot := fs.Int("boot-seconds", simulation.DefaultBootSeconds, "seconds from a scale call until a new dyno serves")
-	noise := fs.Float64("noise", simulation.DefaultNoise, "sigma of the log-normal noise on each probe (0: exact)")
-	seed := fs.Uint64("seed", simulation.DefaultSeed, "seed of the probe noise and the noisy profile")
-	slo := fs.Float64("slo-ms", 0, "latency target, in ms (default "+settings.EnvMaxResponseTime+")")
-	interval := fs.Int("interval", 0, "seconds between ticks (default "+settings.EnvHeartbeatInterval+" of each run; with -history, the recorded cadence)")
-	initial := fs.Int("initial", 0, "dynos at the start (default the minimum in force then, for each run; with -history, the first record's)")
-	start := fs.String("start", simulation.DefaultStart.Format(time.RFC3339), "RFC 3339 time of minute 0; schedules are read in "+settings.EnvTimeZone)
-	price := fs.Float64("dyno-price", simulation.DefaultDynoPrice, "dollars per dyno-hour (Standard-1X)")
-	var with withFlags
-	fs.Var(&with, "with", "run again with these settings changed: 'KEY=VALUE KEY2=VALUE2' (repeatable); any of\n"+strings.Join(simulateSettings, "\n"))
-	asJSON := fs.Bool("json", false, "print JSON for scripts")
-	chartPath := fs.String("chart", "", "also write an SVG chart of traffic, latency and dynos to this file")
-	fromHistory := fs.Bool("history", false, "replay the traffic inferred from a formation's recorded decisions")
-	var ff formationFlags
-	ff.register(fs, env.Getenv)
-	since := fs.String("since", "7d", "with -history: a duration back from now (24h, 7d) or an RFC 3339 time")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	f, err := parseSimulateFlags(args, env)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "simulate: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
 	// Every problem with the flags at once.
-	var problems []string
-	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	sources := 0
-	for _, name := range []string{"trace", "profile", "history"} {
-		if set[name] {
-			sources++
-		}
-	}
-	switch {
-	case sources == 0:
-		problem("say what traffic to replay: -profile NAME (%s), -trace FILE.csv or -history", simulation.ProfileNames())
-	case sources > 1:
-		problem("give only one of -trace, -profile and -history")
-	}
-	if set["days"] && !set["profile"] {
-		problem("-days applies to -profile only")
-	}
-	if *fromHistory && set["start"] {
-		problem("-start cannot be combined with -history: the replay starts at the first record")
-	}
-	if !*fromHistory {
-		for _, name := range []string{"app", "type", "since", "table", "stack", "state"} {
-			if set[name] && (ff.settingsPath == "" || (name != "app" && name != "type")) {
-				problem("-%s applies to -history only", name)
-			}
+	problems := f.problems()
+	problem := func(err error) {
+		if err != nil {
+			problems = append(problems, err.Error())
 		}
 	}
 	// With a settings file, the formation -app and -type choose (the
 	// file's first by default) is the one simulated, and replayed.
 	getenv := env.Getenv
-	if ff.settingsPath != "" {
-		fleet, err := loadFleet(env.Getenv, ff.settingsPath)
-		var f settings.Formation
+	if f.ff.settingsPath != "" {
+		fleet, err := loadFleet(env.Getenv, f.ff.settingsPath)
+		var fm settings.Formation
 		if err == nil {
-			f, err = pickFormation(fleet, ff.app, ff.processType)
+			fm, err = pickFormation(fleet, f.ff.app, f.ff.processType)
 		}
 		if err != nil {
 			return err
 		}
-		getenv = f.Getenv
-		ff.app, ff.processType = f.Settings.AppName, f.Settings.ProcessType
+		getenv = fm.Getenv
+		f.ff.app, f.ff.processType = fm.Settings.AppName, fm.Settings.ProcessType
 	}
-	if set["initial"] && *initial < 1 {
-		problem("-initial %d: must be at least 1", *initial)
-	}
-	startAt, err := time.Parse(time.RFC3339, *start)
+	startAt, err := time.Parse(time.RFC3339, f.start)
 	if err != nil {
-		problem("-start %q: not an RFC 3339 time like 2026-01-05T00:00:00Z", *start)
+		problem(fmt.Errorf("-start %q: not an RFC 3339 time like 2026-01-05T00:00:00Z", f.start))
 	}
-	variants, err := simulateVariants(getenv, with)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
+	variants, err := simulateVariants(getenv, f.with)
+	problem(err)
+	tr, traffic, err := f.traffic()
+	problem(err)
+	problems = append(problems, f.modelProblems(tr.Jobs)...)
 	first := settings.Settings{}
 	if len(variants) > 0 {
 		first = variants[0].Settings
 	}
-	m := simulation.Model{
-		CapacityRPM: *capacity, BaseMS: *base, BootSeconds: *boot, Noise: *noise, Seed: *seed,
-		SLOMS: *slo, Interval: *interval, Initial: *initial, Start: startAt.UTC(), DynoPrice: *price,
-	}
+	m := f.model(startAt.UTC(), first, tr.Jobs)
 	if len(variants) > 0 {
-		if !set["slo-ms"] {
-			m.SLOMS = float64(first.MaxResponseTime.Milliseconds())
-		}
 		check := m
 		if check.Interval == 0 {
 			check.Interval = int(first.HeartbeatInterval / time.Second)
 		}
-		if err := check.Validate(); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	var (
-		tr       simulation.Trace
-		traffic  string
-		traceErr error
-	)
-	switch {
-	case set["profile"]:
-		tr, traceErr = simulation.ProfileTrace(*profile, *days, *seed)
-		traffic = fmt.Sprintf("profile %s, %d day%s", *profile, *days, plural(*days))
-	case set["trace"]:
-		tr, traceErr = readTrace(*tracePath)
-		traffic = "trace " + *tracePath
-	}
-	if traceErr != nil {
-		problems = append(problems, traceErr.Error())
+		problem(checkModel(check, tr.Jobs))
 	}
 	// The store is read only once everything else is right.
-	var (
-		inf      simulation.Inferred
-		recorded []state.Record
-	)
-	if *fromHistory && len(problems) == 0 {
-		inf, recorded, traffic, err = historyTrace(ctx, ff, *since, m, first, env)
-		if err != nil {
-			problems = append(problems, err.Error())
-		}
-		// The replay starts when and with the dynos the records start, and
-		// ticks as often as they did (the Lambda's schedule, not the local
-		// runner's setting) unless told otherwise.
-		tr, m.Start = inf.Trace, inf.Start
-		if !set["initial"] {
-			m.Initial = inf.Dynos
-		}
-		if !set["interval"] {
-			for i := range variants {
-				if _, changed := variants[i].Changed[settings.EnvHeartbeatInterval]; !changed {
-					variants[i].Settings.HeartbeatInterval = time.Duration(inf.IntervalSeconds) * time.Second
-				}
-			}
-		}
+	var h replayed
+	if f.fromHistory && len(problems) == 0 {
+		h, err = replayHistory(ctx, f, &m, variants, env)
+		problem(err)
+		tr, traffic = h.inf.Trace, h.traffic
 	}
 	if len(problems) > 0 {
 		return errors.New(redactKey(strings.Join(problems, "\n"), env.Getenv))
 	}
+	return f.report(ctx, variants, m, tr, traffic, h, env)
+}
 
+func checkModel(m simulation.Model, jobs bool) error {
+	if jobs {
+		return m.ValidateJobs()
+	}
+	return m.Validate()
+}
+
+// replayed is a formation's recorded history, to replay.
+type replayed struct {
+	inf      simulation.Inferred
+	recorded []state.Record
+	traffic  string
+}
+
+// replayHistory reads the history -history asks for. The replay starts
+// when and with the dynos the records start, and ticks as often as they
+// did (the Lambda's schedule, not the local runner's setting) unless told
+// otherwise: m and variants are set so.
+func replayHistory(ctx context.Context, f *simulateFlags, m *simulation.Model, variants []simulation.Variant, env Env) (replayed, error) {
+	first := variants[0].Settings
+	inf, recorded, traffic, err := historyTrace(ctx, f.ff, f.since, *m, first, env)
+	if err != nil {
+		return replayed{}, err
+	}
+	m.Start = inf.Start
+	if !f.set["initial"] {
+		m.Initial = inf.Dynos
+	}
+	if !f.set["interval"] {
+		for i := range variants {
+			if _, changed := variants[i].Changed[settings.EnvHeartbeatInterval]; !changed {
+				variants[i].Settings.HeartbeatInterval = time.Duration(inf.IntervalSeconds) * time.Second
+			}
+		}
+	}
+	return replayed{inf: inf, recorded: recorded, traffic: traffic}, nil
+}
+
+// report runs every variant and writes what the flags ask: a table or
+// JSON, and a chart.
+func (f *simulateFlags) report(ctx context.Context, variants []simulation.Variant, m simulation.Model, tr simulation.Trace,
+	traffic string, h replayed, env Env) error {
 	opt := simulation.Options{}
-	if *chartPath != "" {
+	if f.chartPath != "" {
 		opt.Points = chartPoints
 	}
 	report, results, err := simulation.Compare(ctx, variants, m, tr, traffic, opt)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	if *fromHistory {
+	first := variants[0].Settings
+	if f.fromHistory {
 		// What really happened, scored the same way, beside what would have.
-		rec := simulation.RecordedRun(recorded, inf, report.Model, first.HeartbeatTimeout)
+		rec := simulation.RecordedRun(h.recorded, h.inf, report.Model, first.HeartbeatTimeout)
 		report.Recorded = &rec
 	}
-	if *chartPath != "" {
-		if err := writeSimulationChart(*chartPath, report, results, first, m); err != nil {
+	if f.chartPath != "" {
+		if err := writeSimulationChart(f.chartPath, report, results, first, m); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "chart written to %s\n", *chartPath)
+		fmt.Fprintf(env.Stderr, "chart written to %s\n", f.chartPath)
 	}
-	if *asJSON {
+	if f.asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(report)
@@ -364,8 +315,12 @@ func plural(n int) string {
 func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	m := r.Model
 	fmt.Fprintf(w, "%s: %d minutes from %s\n", r.Traffic, r.Minutes, m.Start.Format(time.RFC3339))
-	fmt.Fprintf(w, "model: %s rpm a dyno, idle %s ms, boot %d s, noise %s (seed %d), SLO %s ms, $%s a dyno-hour\n\n",
-		fmtNum(m.CapacityRPM), fmtNum(m.BaseMS), m.BootSeconds, fmtNum(m.Noise), m.Seed, fmtNum(m.SLOMS), fmtNum(m.DynoPrice))
+	slo := "SLO " + fmtNum(m.SLOMS) + " ms"
+	if r.Jobs {
+		slo += " (a minute over it at any second)"
+	}
+	fmt.Fprintf(w, "model: %s, boot %d s, %s, %s, $%s a dyno-hour\n\n",
+		modelServes(r), m.BootSeconds, modelNoise(r), slo, fmtNum(m.DynoPrice))
 	rows := [][]string{{"RUN", "EVERY", "DYNO-H", "COST", "SLO MISS", "UPS", "DOWNS", "UNDER", "OVER", "T-UNDER", "T-OVER",
 		"JITTER", "EPISODES", "REACTION", "NOTICES"}}
 	runRow := func(run simulation.RunReport, notices string) []string {
@@ -413,6 +368,27 @@ func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	return nil
 }
 
+// modelServes says what a dyno does in the report's model.
+func modelServes(r simulation.Report) string {
+	m := r.Model
+	if r.Jobs {
+		return fmt.Sprintf("jobs of %s s, %d at once a dyno", fmtNum(m.JobSeconds), m.JobConcurrency)
+	}
+	return fmt.Sprintf("%s rpm a dyno, idle %s ms", fmtNum(m.CapacityRPM), fmtNum(m.BaseMS))
+}
+
+// modelNoise says what is random in the report's model.
+func modelNoise(r simulation.Report) string {
+	m := r.Model
+	switch {
+	case !r.Jobs:
+		return fmt.Sprintf("noise %s (seed %d)", fmtNum(m.Noise), m.Seed)
+	case m.Noise > 0:
+		return fmt.Sprintf("Poisson arrivals and exponential run times (seed %d)", m.Seed)
+	}
+	return "even arrivals and exact run times"
+}
+
 // frontierRow is the frontier's row of columns cells: its policy, cadence,
 // cost and SLO misses.
 func frontierRow(f simulation.Frontier, columns int) []string {
@@ -451,11 +427,13 @@ func writeSimulationChart(path string, r simulation.Report, results []simulation
 	s0 := results[0].Series
 	wi := chart.WhatIf{
 		Title: r.Traffic, Start: m.Start, Location: first.Location, BucketMinutes: s0.Minutes,
-		RPM: s0.RPM, Ideal: s0.Ideal, SLOMS: m.SLOMS,
+		RPM: s0.RPM, Ideal: s0.Ideal, SLOMS: m.SLOMS, Jobs: r.Jobs,
 	}
-	// The chart plots response times, so response-time thresholds only.
-	if first.Signal == probe.ResponseTime {
-		wi.MinResponseMS, wi.MaxResponseMS = first.MinResponseTime.Milliseconds(), first.MaxResponseTime.Milliseconds()
+	// The chart plots response times, so response-time thresholds only;
+	// with jobs, the queue's latency and its thresholds.
+	if first.Signal == probe.ResponseTime || r.Jobs {
+		lo, hi := first.Thresholds()
+		wi.MinResponseMS, wi.MaxResponseMS = lo.Milliseconds(), hi.Milliseconds()
 	}
 	for i, res := range results {
 		wi.Runs = append(wi.Runs, chart.WhatIfRun{Label: r.Runs[i].Label, Dynos: res.Series.Dynos, LatencyMS: res.Series.LatencyMS})

@@ -152,13 +152,23 @@ func TestSimulateBadInput(t *testing.T) {
 	if err := os.WriteFile(gap, []byte("minute,rpm\n0,600\n1,650\n3,700\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	jobsGap := filepath.Join(dir, "jobs.csv")
+	if err := os.WriteFile(jobsGap, []byte("minute,jobs\n0,6\n1,1.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  map[string]string
 		args []string
 		want []string
 	}{
-		{name: "no traffic", want: []string{"say what traffic to replay: -profile NAME (steady, step, ramp, diurnal, spike, noisy), -trace FILE.csv or -history"}},
+		{name: "no traffic", want: []string{"say what traffic to replay: -profile NAME (steady, step, ramp, diurnal, spike, noisy; of jobs: nightly, bursty, trickle), -trace FILE.csv or -history"}},
+		{name: "a job trace's bad row names its line", args: []string{"-trace", jobsGap}, want: []string{jobsGap + " line 3: jobs 1.5 is not a whole number"}},
+		{name: "request flags with jobs", args: []string{"-profile", "nightly", "-capacity-rpm", "100", "-base-ms", "50", "-job-seconds", "0", "-job-concurrency", "0"},
+			want: []string{"-capacity-rpm applies to requests (a minute,rpm or second,rps trace, a request profile, -history) only", "-base-ms applies to requests",
+				"-job-seconds 0: must be more than 0", "-job-concurrency 0: must be 1 to 1000"}},
+		{name: "job flags with requests", args: []string{"-profile", "step", "-job-seconds", "10", "-job-concurrency", "2"},
+			want: []string{"-job-seconds applies to a trace of jobs (minute,jobs, or a job profile) only", "-job-concurrency applies to a trace of jobs"}},
 		{name: "two sources", args: []string{"-profile", "step", "-trace", gap}, want: []string{"give only one of -trace, -profile and -history"}},
 		{name: "missing minute names the line", args: []string{"-trace", gap}, want: []string{gap + " line 4: minute 2 is missing (the next row is minute 3)"}},
 		{name: "no such file", args: []string{"-trace", filepath.Join(dir, "none.csv")}, want: []string{"-trace: open " + filepath.Join(dir, "none.csv")}},
@@ -200,7 +210,7 @@ func TestSimulateBadInput(t *testing.T) {
 			}
 		})
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("bad input wrote files: %v", entries)
 	}
 	code, _, stderr := runCLI(t, nil, "simulate", "-profile", "step", "-nonsense")
@@ -421,5 +431,67 @@ func TestSimulateFrontier(t *testing.T) {
 				t.Errorf("frontier %+v; want the ideal's 12 dynos at 30 s, a policy unless capped", f)
 			}
 		})
+	}
+}
+
+// TestSimulateJobs: a minute,jobs trace runs the job model as its profile
+// does; the table states the job model, the JSON says jobs and has no
+// frontier (the request model's), the chart speaks of jobs.
+func TestSimulateJobs(t *testing.T) {
+	env := map[string]string{settings.EnvProcessType: "worker", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
+		settings.EnvMaxResponseTime: "60000", settings.EnvMinResponseTime: "1000"}
+	tr, err := simulation.ProfileTrace("nightly", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nightly.csv")
+	var csv strings.Builder
+	if err := tr.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(csv.String(), "minute,jobs\n0,0\n") {
+		t.Fatalf("a trace of jobs writes %.30q", csv.String())
+	}
+	if err := os.WriteFile(path, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"simulate", "-noise", "0", "-interval", "60", "-job-seconds", "20", "-job-concurrency", "4", "-json"}
+	_, fromProfile, _ := runCLI(t, env, append(args, "-profile", "nightly")...)
+	code, fromTrace, stderr := runCLI(t, env, append(args, "-trace", path)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Replace(fromTrace, `"traffic": "trace `+path+`"`, `"traffic": "profile nightly, 1 day"`, 1) != fromProfile {
+		t.Errorf("the trace replayed differently from its profile:\n%s\n%s", fromTrace, fromProfile)
+	}
+	var rep simulation.Report
+	if err := json.Unmarshal([]byte(fromTrace), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// 600 jobs × 20 s / 60 / 4: 50 dynos for a minute.
+	if !rep.Jobs || rep.Frontier != nil || rep.Model.JobSeconds != 20 || rep.Model.JobConcurrency != 4 || rep.Ideal.DynoHours != 0.833333 ||
+		strings.Contains(fromTrace, "capacityRpm") || rep.Runs[0].InitialDynos != 0 || rep.Runs[0].DynoHours == 0 {
+		t.Errorf("report %+v", rep)
+	}
+
+	chart := filepath.Join(dir, "nightly.svg")
+	code, table, stderr := runCLI(t, env, "simulate", "-profile", "nightly", "-chart", chart)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"profile nightly, 1 day: 1440 minutes",
+		"model: jobs of 30 s, 5 at once a dyno, boot 30 s, Poisson arrivals and exponential run times (seed 1), SLO 60000 ms (a minute over it at any second), $0.035 a dyno-hour",
+		"\nas given ", "\nideal "} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "frontier") {
+		t.Errorf("a job run has a frontier row:\n%s", table)
+	}
+	svg, err := os.ReadFile(chart)
+	if err != nil || !bytes.Contains(svg, []byte("job latency (ms)")) || !bytes.Contains(svg, []byte(`id="max-response"`)) {
+		t.Errorf("the chart does not plot the queue's latency against its thresholds (%v)", err)
 	}
 }

@@ -51,3 +51,34 @@ func BenchmarkFrontierYear(b *testing.B) {
 	}
 	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/year")
 }
+
+// BenchmarkJobYear simulates a year of the bursty job profile (about
+// 3 million jobs, Poisson arrivals and exponential run times) through the
+// job model at one tick a minute, from zero dynos. "s/year" is the time
+// one year takes; "ns/job" the model's and the tick's time per job.
+func BenchmarkJobYear(b *testing.B) {
+	s := workerSettings(b, nil)
+	tr, err := ProfileTrace("bursty", 365, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jobs := 0.0
+	for _, n := range tr.RPM {
+		jobs += n
+	}
+	m := defaultJobModel()
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		res, err := Run(context.Background(), s, m, tr, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.ScaleUps == 0 || res.ScaleDowns == 0 {
+			b.Fatal("a year of jobs without scaling both ways")
+		}
+	}
+	elapsed := time.Since(start).Seconds() / float64(b.N)
+	b.ReportMetric(elapsed, "s/year")
+	b.ReportMetric(elapsed*1e9/jobs, "ns/job")
+}

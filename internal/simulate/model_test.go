@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +197,64 @@ func TestIdeal(t *testing.T) {
 		if got := m.Ideal(tt.rpm); got != tt.want {
 			t.Errorf("Ideal(%v) = %d, want %d (one dyno per 540 rpm)", tt.rpm, got, tt.want)
 		}
+	}
+}
+
+// TestJobIdeal: the dynos whose slots run a minute's work within the
+// minute, ⌈jobs × job-seconds / 60 / concurrency⌉, none for a quiet minute.
+func TestJobIdeal(t *testing.T) {
+	tests := []struct {
+		name        string
+		jobs        float64
+		seconds     float64
+		concurrency int
+		want        int
+	}{
+		{"no job, no dyno", 0, 30, 5, 0},
+		{"one job wants a dyno", 1, 30, 5, 1},
+		{"ten 30 s jobs fill 5 slots for a minute", 10, 30, 5, 1},
+		{"one more needs another dyno", 11, 30, 5, 2},
+		{"a batch", 1200, 30, 5, 120},
+		{"sub-second jobs", 600, 0.1, 1, 1},
+		{"1,800 jobs of 1.1 s are 33 dyno-minutes, not 34", 1800, 1.1, 1, 33},
+		{"1,801 are more", 1801, 1.1, 1, 34},
+		{"long jobs, one at a time", 3, 600, 1, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Model{JobSeconds: tt.seconds, JobConcurrency: tt.concurrency}
+			if got := m.JobIdeal(tt.jobs); got != tt.want {
+				t.Errorf("JobIdeal(%v) = %d, want %d", tt.jobs, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestValidateJobs names the job model's flags, and not the request
+// model's, which a job trace does not use.
+func TestValidateJobs(t *testing.T) {
+	m := Model{JobSeconds: 0, JobConcurrency: 0, SLOMS: -1, Interval: 60, Noise: 6}
+	err := m.ValidateJobs()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"-job-seconds 0: must be more than 0, up to 86400", "-job-concurrency 0: must be 1 to 1000",
+		"-slo-ms -1: must be more than 0", "-noise 6: must be 0 to 5",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\nlacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "capacity-rpm") || strings.Contains(err.Error(), "base-ms") {
+		t.Errorf("the job model's errors name the request model's flags:\n%v", err)
+	}
+	good := Model{JobSeconds: DefaultJobSeconds, JobConcurrency: DefaultJobConcurrency, SLOMS: 60000, Interval: 60}
+	if err := good.ValidateJobs(); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+	if err := (Model{JobSeconds: math.Inf(1), JobConcurrency: 1001, SLOMS: 1, Interval: 1}).ValidateJobs(); err == nil ||
+		!strings.Contains(err.Error(), "-job-seconds +Inf") || !strings.Contains(err.Error(), "-job-concurrency 1001") {
+		t.Errorf("infinite run time, 1001 at once: %v", err)
 	}
 }

@@ -13,7 +13,8 @@ import (
 type Profile struct {
 	Name        string
 	Description string
-	// day returns a day's rpm, minute by minute; noisy profiles draw from rng.
+	// day returns a day's rpm (a job profile's jobs), minute by minute;
+	// noisy profiles draw from rng.
 	day func(rng *rand.Rand) [minutesPerDay]float64
 }
 
@@ -35,6 +36,17 @@ var Profiles = []Profile{
 		day: noisy(piecewise(workingDay), 0.3)},
 }
 
+// JobProfiles are the built-in days of a job queue, sized for the default
+// job model (30 s jobs, 5 at once a dyno: one dyno runs 10 jobs a minute).
+var JobProfiles = []Profile{
+	{Name: "nightly", Description: "a batch of 600 jobs enqueued at 02:00, none the rest of the day (an hour of one dyno's work; the ideal: 60 dynos for that minute)",
+		day: batch(600, 2*60)},
+	{Name: "bursty", Description: "bursts of 50 to 300 jobs at random minutes, about two an hour, none between (5 to 30 dynos for a minute; seeded by -seed)",
+		day: bursts(1.0/30, 50, 300)},
+	{Name: "trickle", Description: "a job every 5 minutes, all day (1 dyno for one minute in five)",
+		day: every(5)},
+}
+
 // workingDay is the diurnal profile's shape: (minute of the day, rpm),
 // joined by straight lines.
 var workingDay = [][2]float64{
@@ -44,18 +56,23 @@ var workingDay = [][2]float64{
 
 // ProfileNames lists the built-in profiles, for usage and errors.
 func ProfileNames() string {
-	names := make([]string, len(Profiles))
-	for i, p := range Profiles {
-		names[i] = p.Name
+	names := func(ps []Profile) string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			out[i] = p.Name
+		}
+		return strings.Join(out, ", ")
 	}
-	return strings.Join(names, ", ")
+	return names(Profiles) + "; of jobs: " + names(JobProfiles)
 }
 
-// ProfileTrace is days of the named profile. The noisy ones draw from a
-// generator seeded with seed, so the same seed gives the same trace.
+// ProfileTrace is days of the named profile, a trace of jobs for a job
+// profile. The noisy ones draw from a generator seeded with seed, so the
+// same seed gives the same trace.
 func ProfileTrace(name string, days int, seed uint64) (Trace, error) {
 	var problems []error
-	i := slices.IndexFunc(Profiles, func(p Profile) bool { return p.Name == name })
+	all := slices.Concat(Profiles, JobProfiles)
+	i := slices.IndexFunc(all, func(p Profile) bool { return p.Name == name })
 	if i < 0 {
 		problems = append(problems, fmt.Errorf("-profile %q: no such profile (%s)", name, ProfileNames()))
 	}
@@ -69,10 +86,10 @@ func ProfileTrace(name string, days int, seed uint64) (Trace, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x70726f66696c65)) // "profile"
 	rpm := make([]float64, 0, days*minutesPerDay)
 	for range days {
-		day := Profiles[i].day(rng)
+		day := all[i].day(rng)
 		rpm = append(rpm, day[:]...)
 	}
-	return PerMinute(rpm...), nil
+	return Trace{RPM: rpm, Jobs: i >= len(Profiles)}, nil
 }
 
 func flat(rpm float64) func(*rand.Rand) [minutesPerDay]float64 {
@@ -118,6 +135,38 @@ func noisy(shape func(*rand.Rand) [minutesPerDay]float64, sigma float64) func(*r
 		d := shape(rng)
 		for m := range d {
 			d[m] = math.Round(d[m] * math.Exp(sigma*rng.NormFloat64()-sigma*sigma/2))
+		}
+		return d
+	}
+}
+
+// batch is jobs enqueued at minute at, and none otherwise.
+func batch(jobs float64, at int) func(*rand.Rand) [minutesPerDay]float64 {
+	return func(*rand.Rand) (d [minutesPerDay]float64) {
+		d[at] = jobs
+		return d
+	}
+}
+
+// bursts gives each minute, with probability p, a burst of lo to hi jobs.
+func bursts(p float64, lo, hi int) func(*rand.Rand) [minutesPerDay]float64 {
+	return func(rng *rand.Rand) (d [minutesPerDay]float64) {
+		for m := range d {
+			// Both drawn every minute, so a burst's size does not shift the rest.
+			burst, size := rng.Float64() < p, lo+rng.IntN(hi-lo+1)
+			if burst {
+				d[m] = float64(size)
+			}
+		}
+		return d
+	}
+}
+
+// every is a job every n minutes, from minute 0.
+func every(n int) func(*rand.Rand) [minutesPerDay]float64 {
+	return func(*rand.Rand) (d [minutesPerDay]float64) {
+		for m := 0; m < minutesPerDay; m += n {
+			d[m] = 1
 		}
 		return d
 	}

@@ -27,11 +27,13 @@ type Report struct {
 	Recorded *RunReport  `json:"recorded,omitempty"`
 	Ideal    IdealScores `json:"ideal"`
 	// Frontier is the perfect-information limit, with the first run's
-	// bounds and cadence.
+	// bounds and cadence; none for a trace of jobs.
 	Frontier *Frontier `json:"frontier,omitempty"`
 	Model    Model     `json:"model"`
 	Traffic  string    `json:"traffic"` // what was replayed: a profile, a trace file, a history
 	Minutes  int       `json:"minutes"`
+	// Jobs says the traffic was a job queue's, run through the job model.
+	Jobs bool `json:"jobs,omitempty"`
 }
 
 // RunReport is one run's scores under its label.
@@ -51,7 +53,7 @@ func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic
 	if len(variants) == 0 {
 		return Report{}, nil, errors.New("no settings to simulate")
 	}
-	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: tr.Minutes()}
+	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: tr.Minutes(), Jobs: tr.Jobs}
 	results := make([]Result, 0, len(variants))
 	for i, v := range variants {
 		mv := m
@@ -73,6 +75,9 @@ func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic
 			Label: v.Label, Settings: changed, IntervalSeconds: mv.Interval, InitialDynos: res.InitialDynos, Scores: roundScores(res.Scores),
 		})
 		results = append(results, res)
+	}
+	if tr.Jobs {
+		return rep, results, nil // the frontier is the request model's
 	}
 	model := m
 	model.Interval = rep.Model.Interval

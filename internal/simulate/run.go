@@ -30,8 +30,8 @@ type Options struct {
 type Tick struct {
 	Second    int          // seconds since minute 0
 	At        time.Time    // the ticker's clock
-	LatencyMS float64      // the model's latency L(s), before noise
-	Backlog   float64      // requests queued when it ran
+	LatencyMS float64      // the model's latency L(s), before noise; the job model's queue latency
+	Backlog   float64      // requests queued when it ran; jobs waiting
 	Serving   int          // dynos serving when it ran
 	Probe     probe.Result // what the probe answered
 	Summary   tick.Summary // what the tick did
@@ -47,10 +47,11 @@ type Result struct {
 	Series       *Series
 }
 
-// Run replays tr through the real tick with settings s against model m.
-// The same inputs give the same result; with m.Noise 0 no random number is drawn.
+// Run replays tr through the real tick with settings s against model m:
+// the request model, or the job model for a trace of jobs. The same inputs
+// give the same result; with m.Noise 0 no random number is drawn.
 func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Options) (Result, error) {
-	if err := m.Validate(); err != nil {
+	if err := m.validateFor(tr); err != nil {
 		return Result{}, err
 	}
 	if tr.Minutes() == 0 {
@@ -60,7 +61,7 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	s.DryRun = false
 	r := newRun(s, m, tr, opt)
 	for minute, rpm := range tr.RPM {
-		demand := m.Ideal(rpm)
+		demand := m.demand(tr, rpm)
 		for sec := minute * 60; sec < minute*60+60; sec++ {
 			if err := r.second(ctx, sec, demand); err != nil {
 				return Result{}, err
@@ -108,10 +109,14 @@ func newRun(s settings.Settings, m Model, tr Trace, opt Options) *run {
 	if m.Noise > 0 {
 		w.rng = rand.New(rand.NewPCG(m.Seed, 0x70726f6265)) // "probe"
 	}
+	sc := newScorer(m.DynoPrice)
+	if tr.Jobs {
+		w.jobs, w.serving, sc.wholeMinutes = newJobQueue(m, tr.RPM, initial), 0, true
+	}
 	lo, hi := s.Thresholds()
 	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi, target: s.TargetUtilization()}
 	w.formation.requested = initial
-	r := &run{w: w, store: &memStore{keep: opt.Records}, sc: newScorer(m.DynoPrice), keepTicks: opt.Ticks, tr: tr}
+	r := &run{w: w, store: &memStore{keep: opt.Records}, sc: sc, keepTicks: opt.Ticks, tr: tr}
 	r.res.InitialDynos = initial
 	r.t = &tick.Ticker{
 		Settings:  s,
@@ -134,18 +139,13 @@ func (r *run) second(ctx context.Context, sec, demand int) error {
 	w.second = sec
 	lambda := r.tr.lambda(sec)
 	mu := m.CapacityRPM / 60 // requests per second one dyno serves
-	// 1. Dynos that have finished booting start serving.
-	for len(w.booting) > 0 && w.booting[0] <= sec {
-		w.booting = w.booting[1:]
-		w.serving++
+	// 1–2. The app moves on to the second: see requestsArrive and jobQueue.step.
+	if w.jobs != nil {
+		w.jobs.step(sec)
+		w.latency = 1000 * w.jobs.latency
+	} else {
+		w.requestsArrive(lambda, mu)
 	}
-	// 2. The latency an arriving request sees, and how busy a dyno is.
-	w.latency = float64(w.timeout) / float64(time.Millisecond)
-	if w.serving > 0 {
-		capacity := float64(w.serving) * mu
-		w.latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*w.backlog/capacity
-	}
-	w.recordBusy(lambda, mu)
 	// 3. The real tick, every interval.
 	if sec == r.nextTick {
 		r.nextTick += m.Interval
@@ -156,8 +156,27 @@ func (r *run) second(ctx context.Context, sec, demand int) error {
 	// 4. Account the second.
 	r.sc.second(w.formation.requested, demand, w.latency > m.SLOMS)
 	// 5. The backlog moves on.
-	w.backlog = max(0, w.backlog+lambda-float64(w.serving)*mu)
+	if w.jobs == nil {
+		w.backlog = max(0, w.backlog+lambda-float64(w.serving)*mu)
+	}
 	return nil
+}
+
+// requestsArrive is the request model's second: dynos that have finished
+// booting start serving; the latency an arriving request sees at the rate
+// lambda, and how busy a dyno is.
+func (w *world) requestsArrive(lambda, mu float64) {
+	m := w.model
+	for len(w.booting) > 0 && w.booting[0] <= w.second {
+		w.booting = w.booting[1:]
+		w.serving++
+	}
+	w.latency = float64(w.timeout) / float64(time.Millisecond)
+	if w.serving > 0 {
+		capacity := float64(w.serving) * mu
+		w.latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*w.backlog/capacity
+	}
+	w.recordBusy(lambda, mu)
 }
 
 // tick runs the real tick at second sec and keeps what the options ask.
@@ -167,6 +186,9 @@ func (r *run) tick(ctx context.Context, sec int) error {
 	}
 	w := r.w
 	serving, backlog := w.serving, w.backlog
+	if w.jobs != nil {
+		serving, backlog = w.jobs.serving, float64(w.jobs.waiting.depth)
+	}
 	sum, err := r.t.Tick(ctx, "")
 	if err != nil {
 		return fmt.Errorf("tick at second %d: %w", sec, err)
@@ -197,8 +219,9 @@ type world struct {
 	model     Model
 	timeout   time.Duration
 	second    int
-	latency   float64 // L(second), ms
-	backlog   float64 // requests waiting
+	latency   float64   // L(second), ms; with jobs, the queue's latency
+	backlog   float64   // requests waiting
+	jobs      *jobQueue // the job model's; nil with requests
 	busy      [utilizationWindow]busySecond
 	serving   int
 	booting   []int // ready times of the dynos still booting, earliest first
@@ -221,12 +244,15 @@ func (f *formation) Quantity(context.Context, string, string) (int, error) { ret
 // down stops the dynos not serving yet first, the latest to be ready first.
 func (f *formation) Scale(_ context.Context, _, _ string, quantity int) error {
 	w := f.world
-	if quantity > f.requested {
+	switch {
+	case w.jobs != nil:
+		w.jobs.scale(w.second, quantity)
+	case quantity > f.requested:
 		ready := w.second + w.model.BootSeconds
 		for range quantity - f.requested {
 			w.booting = append(w.booting, ready)
 		}
-	} else {
+	default:
 		remove := f.requested - quantity
 		fromBooting := min(remove, len(w.booting))
 		w.booting = w.booting[:len(w.booting)-fromBooting]
@@ -261,6 +287,9 @@ type prober struct {
 
 func (p *prober) Probe(context.Context) probe.Result {
 	w := p.world
+	if w.jobs != nil {
+		return p.jobsAnswer()
+	}
 	ms := w.latency
 	var z float64 // the utilization's noise
 	if w.rng != nil {

@@ -7,7 +7,8 @@ type Scores struct {
 	DynoHours      float64 `json:"dynoHours"`      // Σ supply / 3600
 	IdealDynoHours float64 `json:"idealDynoHours"` // Σ demand / 3600
 	CostUSD        float64 `json:"costUSD"`        // dynoHours × dyno price
-	// SLOViolationMinutes: seconds whose latency exceeded the SLO, / 60.
+	// SLOViolationMinutes: seconds whose latency exceeded the SLO, / 60;
+	// with jobs, the minutes in which the queue's latency did at any second.
 	SLOViolationMinutes float64 `json:"sloViolationMinutes"`
 	ScaleUps            int     `json:"scaleUps"`
 	ScaleDowns          int     `json:"scaleDowns"`
@@ -51,6 +52,11 @@ type scorer struct {
 	lastDemand             int
 	episodes, episodeSecs  int64
 	inEpisode, seenASecond bool
+	// wholeMinutes counts a minute with any second over the SLO as 60
+	// seconds over (the job model's SLO).
+	wholeMinutes   bool
+	seconds        int64
+	minuteViolated bool
 }
 
 func newScorer(price float64) *scorer { return &scorer{price: price} }
@@ -86,8 +92,18 @@ func (s *scorer) second(supply, demand int, violated bool) {
 	default:
 		s.inEpisode = false
 	}
-	if violated {
-		s.violations++
+	if !s.wholeMinutes {
+		if violated {
+			s.violations++
+		}
+		return
+	}
+	s.minuteViolated = s.minuteViolated || violated
+	if s.seconds++; s.seconds%60 == 0 {
+		if s.minuteViolated {
+			s.violations += 60
+		}
+		s.minuteViolated = false
 	}
 }
 
@@ -119,10 +135,10 @@ func IdealOf(m Model, tr Trace) IdealScores {
 	var sum int64
 	var out IdealScores
 	for i, rpm := range tr.RPM {
-		d := m.Ideal(rpm)
+		d := m.demand(tr, rpm)
 		sum += int64(d) * 60
 		if i > 0 {
-			switch prev := m.Ideal(tr.RPM[i-1]); {
+			switch prev := m.demand(tr, tr.RPM[i-1]); {
 			case d > prev:
 				out.ScaleUps++
 			case d < prev:

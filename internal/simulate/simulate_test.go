@@ -19,14 +19,7 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(m Model) Result {
-		t.Helper()
-		res, err := Run(context.Background(), s, m, tr, Options{Ticks: true, Points: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	run := runner(t, s, tr)
 	m := defaultModel(s)
 	a, b := run(m), run(m)
 	if !reflect.DeepEqual(a, b) {
@@ -113,7 +106,7 @@ func TestReadCSV(t *testing.T) {
 		{name: "missing minute", in: "minute,rpm\n0,600\n1,600\n3,600\n", wantErr: "trace.csv line 4: minute 2 is missing (the next row is minute 3)"},
 		{name: "repeated minute", in: "minute,rpm\n0,600\n0,600\n", wantErr: "trace.csv line 3: minute 0 is out of order or repeated (minute 1 expected)"},
 		{name: "not starting at 0", in: "minute,rpm\n1,600\n", wantErr: "line 2: minute 0 is missing"},
-		{name: "bad header", in: "time,requests\n0,600\n", wantErr: `trace.csv line 1: the header must be "minute,rpm" or "second,rps", got "time,requests"`},
+		{name: "bad header", in: "time,requests\n0,600\n", wantErr: `trace.csv line 1: the header must be "minute,rpm", "second,rps" or "minute,jobs", got "time,requests"`},
 		{name: "a spreadsheet's quoting, BOM and empty columns", in: "\ufeff\"Minute\",\"RPM\",\n\"0\",\"600\",\n\"1\",\"700.5\",\n",
 			want: PerMinute(600, 700.5)},
 		{name: "seconds", in: "second,rps\n" + secondsRows(60, 10), want: PerSecond(constant(60, 10))},
@@ -128,6 +121,14 @@ func TestReadCSV(t *testing.T) {
 		{name: "negative rpm", in: "minute,rpm\n0,-5\n", wantErr: "line 2: rpm -5 must be 0 to"},
 		{name: "NaN rpm", in: "minute,rpm\n0,NaN\n", wantErr: `line 2: rpm "NaN" is not a number`},
 		{name: "bad minute", in: "minute,rpm\nzero,5\n", wantErr: `line 2: minute "zero" is not a whole number`},
+		{name: "jobs", in: "Minute,Jobs\n0,120\n1,0\n2,\"7\"\n", want: JobsPerMinute(120, 0, 7)},
+		{name: "a fraction of a job", in: "minute,jobs\n0,3\n1,2.5\n", wantErr: "trace.csv line 3: jobs 2.5 is not a whole number"},
+		{name: "negative jobs", in: "minute,jobs\n0,-1\n", wantErr: "trace.csv line 2: jobs -1 must be 0 to 1e+06"},
+		{name: "jobs beyond the bound", in: "minute,jobs\n0,1000001\n", wantErr: "trace.csv line 2: jobs 1.000001e+06 must be 0 to 1e+06"},
+		{name: "missing minute of jobs", in: "minute,jobs\n0,1\n2,1\n", wantErr: "trace.csv line 3: minute 1 is missing (the next row is minute 2)"},
+		{name: "jobs that are not a number", in: "minute,jobs\n0,many\n", wantErr: `trace.csv line 2: jobs "many" is not a number`},
+		{name: "a jobs row with a third field", in: "minute,jobs\n0,1,2\n", wantErr: `trace.csv line 2: want two fields, minute and jobs, got "0,1,2"`},
+		{name: "a per-second jobs header", in: "second,jobs\n0,1\n", wantErr: `line 1: the header must be`},
 		{name: "empty", in: "", wantErr: `trace.csv: empty; want the header "minute,rpm"`},
 		{name: "header only", in: "minute,rpm\n", wantErr: "trace.csv: no rows after the header"},
 	}

@@ -12,19 +12,26 @@ import (
 )
 
 // Trace is traffic from minute 0: each minute's rate and, when the source
-// gave them, each second's.
+// gave them, each second's; or a job queue's jobs, minute by minute.
 type Trace struct {
 	// RPM is each minute's requests (with RPS, the sum of its seconds: the
-	// minute's mean rate). The ideal is computed from it.
+	// minute's mean rate), or with Jobs each minute's jobs enqueued. The
+	// ideal is computed from it.
 	RPM []float64
 	// RPS, when not nil, is each second's requests, 60 a minute: real
 	// traffic varies inside a minute, and the model steps with it. Nil:
 	// every second runs at its minute's rate.
 	RPS []float64
+	// Jobs says RPM counts jobs enqueued (whole numbers), which the job
+	// model runs, rather than requests.
+	Jobs bool
 }
 
 // PerMinute is a trace of these minute rates.
 func PerMinute(rpm ...float64) Trace { return Trace{RPM: rpm} }
+
+// JobsPerMinute is a job queue's trace: these jobs enqueued each minute.
+func JobsPerMinute(jobs ...float64) Trace { return Trace{RPM: jobs, Jobs: true} }
 
 // PerSecond is a trace of these second rates, len(rps) a multiple of 60.
 func PerSecond(rps []float64) Trace {
@@ -52,22 +59,33 @@ const (
 	maxSeconds = 366 * 24 * 3600
 )
 
-// traceFormat is one of the two layouts ReadCSV reads.
+// maxJobsPerMinute bounds a job trace's minute, far above any one worker
+// formation: the job model steps each job.
+const maxJobsPerMinute = 1e6
+
+// traceFormat is one of the layouts ReadCSV reads.
 type traceFormat struct {
-	index, rate string // the header's two names
-	limit       int    // most rows
-	span        string // the limit in words
-	scale       float64
+	index, rate string  // the header's two names
+	limit       int     // most rows
+	span        string  // the limit in words
+	most        float64 // the highest rate
+	whole       bool    // rates are counts
 }
 
 var (
-	minuteFormat = traceFormat{index: "minute", rate: "rpm", limit: maxMinutes, span: "ten years", scale: 1}
-	secondFormat = traceFormat{index: "second", rate: "rps", limit: maxSeconds, span: "a year and a day", scale: 60}
+	minuteFormat = traceFormat{index: "minute", rate: "rpm", limit: maxMinutes, span: "ten years", most: maxRPM}
+	secondFormat = traceFormat{index: "second", rate: "rps", limit: maxSeconds, span: "a year and a day", most: maxRPM / 60}
+	jobsFormat   = traceFormat{index: "minute", rate: "jobs", limit: maxMinutes, span: "ten years", most: maxJobsPerMinute, whole: true}
 )
 
+// traceHeaders are the headers ReadCSV knows, for its errors.
+const traceHeaders = `"minute,rpm", "second,rps" or "minute,jobs"`
+
 // ReadCSV reads a trace with the header "minute,rpm" and one row per
-// minute, or "second,rps" and one row per second, in order from 0; a
-// spreadsheet's quoting is fine. name is used in errors, which give the line.
+// minute, "second,rps" and one row per second, or "minute,jobs" (a job
+// queue's: jobs enqueued, a whole number a minute) and one row per minute,
+// in order from 0; a spreadsheet's quoting is fine. name is used in
+// errors, which give the line.
 func ReadCSV(r io.Reader, name string) (Trace, error) {
 	br := bufio.NewReader(r)
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
@@ -99,7 +117,7 @@ func ReadCSV(r io.Reader, name string) (Trace, error) {
 		}
 		if format == nil {
 			if format = headerFormat(fields); format == nil {
-				return Trace{}, at(`the header must be "minute,rpm" or "second,rps", got %q`, strings.Join(fields, ","))
+				return Trace{}, at("the header must be %s, got %q", traceHeaders, strings.Join(fields, ","))
 			}
 			continue
 		}
@@ -111,7 +129,7 @@ func ReadCSV(r io.Reader, name string) (Trace, error) {
 	}
 	switch {
 	case format == nil:
-		return Trace{}, fmt.Errorf(`%s: empty; want the header "minute,rpm" (or "second,rps") and one row per minute (second)`, name)
+		return Trace{}, fmt.Errorf("%s: empty; want the header %s and one row per minute (second)", name, traceHeaders)
 	case len(rates) == 0:
 		return Trace{}, errors.New(name + ": no rows after the header")
 	case format == &secondFormat && len(rates)%60 != 0:
@@ -119,6 +137,8 @@ func ReadCSV(r io.Reader, name string) (Trace, error) {
 			name, len(rates), len(rates)/60)
 	case format == &secondFormat:
 		return PerSecond(rates), nil
+	case format == &jobsFormat:
+		return JobsPerMinute(rates...), nil
 	}
 	return PerMinute(rates...), nil
 }
@@ -136,7 +156,7 @@ func trimFields(fields []string) []string {
 }
 
 func headerFormat(fields []string) *traceFormat {
-	for _, f := range []*traceFormat{&minuteFormat, &secondFormat} {
+	for _, f := range []*traceFormat{&minuteFormat, &secondFormat, &jobsFormat} {
 		if len(fields) == 2 && strings.EqualFold(fields[0], f.index) && strings.EqualFold(fields[1], f.rate) {
 			return f
 		}
@@ -163,8 +183,11 @@ func (f *traceFormat) row(fields []string, want int) (float64, error) {
 	if err != nil || math.IsNaN(rate) || math.IsInf(rate, 0) {
 		return 0, fmt.Errorf("%s %q is not a number (no thousands separators)", f.rate, fields[1])
 	}
-	if limit := maxRPM / f.scale; rate < 0 || rate > limit {
-		return 0, fmt.Errorf("%s %v must be 0 to %g", f.rate, rate, limit)
+	if rate < 0 || rate > f.most {
+		return 0, fmt.Errorf("%s %v must be 0 to %g", f.rate, rate, f.most)
+	}
+	if f.whole && rate != math.Trunc(rate) {
+		return 0, fmt.Errorf("%s %v is not a whole number", f.rate, rate)
 	}
 	if want >= f.limit {
 		return 0, fmt.Errorf("more than %d rows (%s)", f.limit, f.span)
@@ -172,12 +195,16 @@ func (f *traceFormat) row(fields []string, want int) (float64, error) {
 	return rate, nil
 }
 
-// WriteCSV writes tr in the format ReadCSV reads: per second when it has seconds.
+// WriteCSV writes tr in the format ReadCSV reads: per second when it has
+// seconds, and jobs for a job queue's.
 func (tr Trace) WriteCSV(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	header, rates := "minute,rpm\n", tr.RPM
-	if tr.RPS != nil {
+	switch {
+	case tr.RPS != nil:
 		header, rates = "second,rps\n", tr.RPS
+	case tr.Jobs:
+		header = "minute,jobs\n"
 	}
 	bw.WriteString(header)
 	for i, r := range rates {

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+)
+
+// workerEnv is the worker formation of the README's job runs: from zero
+// to ten dynos on the queue's latency, 10 s and 1 s its thresholds.
+var workerEnv = map[string]string{
+	settings.EnvProcessType: "worker", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
+	settings.EnvMaxResponseTime: "10000", settings.EnvMinResponseTime: "1000",
+}
+
+// alwaysOn is the variant the job runs are compared with: a worker that
+// never goes below one dyno.
+const alwaysOn = "AUTOSCALE_MIN_DYNOS=1"
+
+// envPrefix is env as a shell would take it before a command, sorted.
+func envPrefix(env map[string]string) string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + env[k]
+	}
+	return strings.Join(keys, " ")
+}
+
+// TestSimulateJobDocs keeps the README's job model examples real: a night
+// of the nightly profile from zero and back beside an always-on worker
+// (the table and the chart), and every job profile scored from zero and
+// always on, with what each costs a day and a month, are this command's
+// output, rewritten with -update (go test ./internal/cli -run
+// TestSimulateJobDocs -update).
+func TestSimulateJobDocs(t *testing.T) {
+	night := []string{"simulate", "-profile", "nightly", "-noise", "0", "-interval", "60", "-with", alwaysOn}
+	code, stdout, stderr := runCLI(t, workerEnv, night...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	docsQuoted(t, "simulate-nightly.txt", "$ "+envPrefix(workerEnv)+" \\\n  autoscalebot "+shellJoin(night)+"\n"+stdout, "The job model")
+	chartPath := filepath.Join(t.TempDir(), "nightly.svg")
+	if code, _, stderr := runCLI(t, workerEnv, append(night, "-chart", chartPath)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	svg, err := os.ReadFile(chartPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docsGolden(t, "simulate-nightly.svg", string(svg))
+
+	var table strings.Builder
+	table.WriteString("| profile | worker | dyno-hours (ideal) | a day | 30 days | SLO missed | ups / downs (ideal) | reaction |\n")
+	table.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, p := range simulation.JobProfiles {
+		code, stdout, stderr := runCLI(t, workerEnv, "simulate", "-profile", p.Name, "-interval", "60", "-json", "-with", alwaysOn)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep simulation.Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for i, worker := range []string{"from zero", "always on"} {
+			r := rep.Runs[i]
+			fmt.Fprintf(&table, "| %s | %s | %.1f (%.1f) | $%.2f | $%.2f | %.0f min | %d / %d (%d / %d) | %.0f s |\n",
+				p.Name, worker, r.DynoHours, rep.Ideal.DynoHours, r.CostUSD, 30*r.CostUSD, r.SLOViolationMinutes,
+				r.ScaleUps, r.ScaleDowns, rep.Ideal.ScaleUps, rep.Ideal.ScaleDowns, r.MeanUnderProvisionedSeconds)
+		}
+	}
+	docsQuoted(t, "simulate-jobs.md", table.String(), "The job model")
+
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range simulation.JobProfiles {
+		if line := "- `" + p.Name + "`: " + p.Description + ".\n"; !strings.Contains(string(readme), line) {
+			t.Errorf("README.md does not describe the %s profile as it is: %q", p.Name, line)
+		}
+	}
+}
