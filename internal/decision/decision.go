@@ -62,9 +62,12 @@ func (d Decision) Scales() bool { return d.Target != d.Current }
 // lives in records.
 const recentLimit = 50
 
-// Decide applies the policy the settings choose (AUTOSCALE_POLICY): the
-// caller does not know which runs.
+// Decide applies the policy the settings choose (AUTOSCALE_POLICY), or a
+// job_latency formation's rules: the caller does not know which runs.
 func Decide(in Input) Decision {
+	if in.Settings.Signal == probe.JobLatency {
+		return jobs(in)
+	}
 	if in.Settings.Policy == settings.PolicyProportional {
 		return proportional(in)
 	}

@@ -19,6 +19,9 @@ type wish struct {
 	whyUp, whyDown func() string
 	// otherwise is the reason when the policy wants neither (Steady when empty).
 	otherwise Reason
+	// urgent: up at once, past the cooldown (a formation at zero dynos
+	// with work waiting runs none of it until it scales).
+	urgent bool
 }
 
 // carry decides by the guard rails every policy shares, in the original's
@@ -64,7 +67,7 @@ func carry(in Input, d Decision, next state.State, n noticer, w wish) Decision {
 			d.Notices = append(d.Notices, n.needsAboveMax(w.whyUp()))
 		}
 		next.Episodes.AboveMax = true
-	case w.up && cooling:
+	case w.up && cooling && !w.urgent:
 		d.Reason = CoolingDown
 	case w.up:
 		d.Target, d.Reason = min(w.target, capHi), w.upReason

@@ -66,6 +66,11 @@ type State struct {
 	// tick (nil until it runs).
 	Proportional *Proportional `json:"proportional,omitempty"`
 
+	// IdleBeats counts the job_latency signal's heartbeats in a row whose
+	// job report had no job waiting or running (a probe error neither
+	// counts nor breaks the run): the scale-down window to zero.
+	IdleBeats int `json:"idleBeats,omitempty"`
+
 	// EventIDs remember the most recent scheduler events handled, newest
 	// last, so that a duplicated delivery is processed once: each as its
 	// EventKey (whole ids in items written before keys; Handled reads both).
