@@ -28,7 +28,9 @@ const (
 	HerokuRefused      = "herokuRefused"
 	RateLimitRemaining = "rateLimitRemaining"
 	UtilizationPct     = "utilizationPct"
-	Jobs               = "jobs"          // with the job_latency signal: the report's totals
+	JobsWaiting        = "jobsWaiting"   // with the job_latency signal: the report's jobs ready to run
+	JobsBusy           = "jobsBusy"      // …its jobs running
+	OldestQueue        = "oldestQueue"   // …the queue whose job has waited longest
 	LatencySource      = "latencySource" // what the latency measured, with the queue_time signal
 )
 
@@ -104,7 +106,7 @@ const (
 var all = []string{
 	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
-	RateLimitRemaining, LatencySource, UtilizationPct, Jobs,
+	RateLimitRemaining, LatencySource, UtilizationPct, JobsWaiting, JobsBusy, OldestQueue,
 	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
 	Formation, Formations, Failed, Messages,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,

@@ -531,7 +531,8 @@ func TestChatbotNameIsUniquePerAccount(t *testing.T) {
 }
 
 // TestDashboardFollowsTheSignal: with AutoscaleSignal=queue_time the
-// latency widget is the queue time against the queue-time thresholds.
+// latency widget is the queue time against the queue-time thresholds; with
+// job_latency, the oldest job's wait against the job latency ones.
 func TestDashboardFollowsTheSignal(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -541,6 +542,8 @@ func TestDashboardFollowsTheSignal(t *testing.T) {
 	}{
 		{"response time", nil, []float64{200, 1000}, "Heartbeat latency against the thresholds"},
 		{"queue time", map[string]string{"AutoscaleSignal": "queue_time", "MaxQueueTimeInMs": "150"}, []float64{10, 150}, "Queue time (heartbeat) against the thresholds"},
+		{"job latency", map[string]string{"AutoscaleSignal": "job_latency", "HerokuProcessType": "worker", "MinDynos": "0", "MaxJobLatencyInMs": "30000"},
+			[]float64{1000, 30000}, "Job latency (oldest job waiting) against the thresholds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
