@@ -75,6 +75,9 @@ func check(args []string, env Env) error {
 		s := f.Settings
 		fmt.Fprintf(&b, "%s/%s: heartbeat %s, signal %s, policy %s, min %s, max %s, key %s",
 			s.AppName, s.ProcessType, redactURL(s.HeartbeatURL), s.Signal, s.Policy, s.MinDynos, s.MaxDynos, s.APIKeyParameter)
+		if s.HeartbeatTokenParameter != "" {
+			b.WriteString(", heartbeat token " + s.HeartbeatTokenParameter)
+		}
 		if s.DryRun {
 			b.WriteString(", dry run")
 		}

@@ -223,7 +223,9 @@ func (l *loader) policySettings(s *Settings) {
 }
 
 // credentials reads the API key and the heartbeat token, each given
-// directly or (in Lambda) as an SSM parameter name, never both.
+// directly or (in Lambda) as an SSM parameter name, there never both. The
+// command reads neither parameter: a file naming one works there with the
+// secret exported.
 func (l *loader) credentials(s *Settings, lambda bool) {
 	s.APIKey = secret.New(l.raw(EnvAPIKey))
 	s.APIKeyParameter = l.raw(EnvAPIKeyParameter)
@@ -237,7 +239,7 @@ func (l *loader) credentials(s *Settings, lambda bool) {
 	}
 	s.HeartbeatToken = secret.New(l.raw(EnvHeartbeatToken))
 	s.HeartbeatTokenParameter = l.raw(EnvHeartbeatTokenParameter)
-	if !s.HeartbeatToken.IsZero() && s.HeartbeatTokenParameter != "" {
+	if lambda && !s.HeartbeatToken.IsZero() && s.HeartbeatTokenParameter != "" {
 		l.problem(EnvHeartbeatTokenParameter, "set only one of "+EnvHeartbeatToken+" and "+EnvHeartbeatTokenParameter)
 	}
 }

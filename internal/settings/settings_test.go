@@ -336,8 +336,6 @@ func TestLoadRejects(t *testing.T) {
 		{"proportional on job latency", map[string]string{EnvPolicy: "proportional", EnvSignal: "job_latency"}, EnvPolicy,
 			`"proportional": works on response_time only; with AUTOSCALE_SIGNAL=job_latency use original`},
 		{"zero web dynos on job latency too", map[string]string{EnvSignal: "job_latency", EnvMinDynos: "0"}, EnvMinDynos, "must be at least 1"},
-		{"a heartbeat token given twice", map[string]string{EnvHeartbeatToken: "t", EnvHeartbeatTokenParameter: "/p"}, EnvHeartbeatTokenParameter,
-			"set only one of AUTOSCALE_HEARTBEAT_TOKEN and AUTOSCALE_HEARTBEAT_TOKEN_PARAMETER"},
 		{"timeout does not fit the function", map[string]string{EnvFunctionTimeout: "12"}, EnvHeartbeatTimeout,
 			`"10000" (default): the probe must end at least 5s before the function timeout (` + EnvFunctionTimeout + "=12)"},
 	}
@@ -537,6 +535,9 @@ func TestLoadLambda(t *testing.T) {
 		{"default interval without a queue", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvTickQueueURL: ""}, []string{EnvTickQueueURL}},
 		{"interval the minute cannot divide", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "25"}, []string{EnvHeartbeatInterval}},
 		{"interval above the minute", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "120"}, []string{EnvHeartbeatInterval}},
+		{"a heartbeat token parameter", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatTokenParameter: "/t"}, nil},
+		{"a heartbeat token given both ways", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatToken: "tok",
+			EnvHeartbeatTokenParameter: "/t"}, []string{EnvHeartbeatTokenParameter}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -559,6 +560,12 @@ func TestLoadLambda(t *testing.T) {
 		})
 	}
 
+	t.Run("the command takes the token given and ignores its parameter, as the key's", func(t *testing.T) {
+		s, err := Load(envOf(t, map[string]string{EnvHeartbeatToken: "tok", EnvHeartbeatTokenParameter: "/t"}))
+		if err != nil || s.HeartbeatToken.Reveal() != "tok" {
+			t.Errorf("Load = %v, %v; want the token given", s.HeartbeatToken, err)
+		}
+	})
 	t.Run("Load does not need them", func(t *testing.T) {
 		if _, err := Load(envOf(t, nil)); err != nil {
 			t.Errorf("Load: %v", err)
