@@ -242,20 +242,11 @@ func FuzzJobLatency(f *testing.F) {
 			}
 			st.Paused = seq[i]%13 == 12
 			p := b.result(s)
-			bmin, bmax := s.Bounds(now)
+			_, bmax := s.Bounds(now)
 			in := Input{Settings: s, State: st, Probe: p, Current: qty, Now: now}
 			d := Decide(in)
 			switch {
-			case qty < bmin || qty > bmax:
-				if !st.Paused && d.Target != min(max(qty, bmin), bmax) {
-					t.Fatalf("tick %d: %d outside %d–%d went to %d", i/2, qty, bmin, bmax, d.Target)
-				}
-			case st.Paused || p.Verdict == probe.Error:
-				if d.Scales() {
-					t.Fatalf("tick %d: scaled %d → %d (%s) while paused or on a probe error", i/2, qty, d.Target, d.Reason)
-				}
-			case d.Target < bmin || d.Target > bmax:
-				t.Fatalf("tick %d: target %d outside %d–%d", i/2, d.Target, bmin, bmax)
+			case !checkGuardRails(t, i/2, in, d):
 			case d.Target == 0 && qty > 0 && !p.Jobs.Idle():
 				t.Fatalf("tick %d: to zero (%s) with jobs waiting or running: %s", i/2, d.Reason, p.Detail)
 			case qty == 0 && bmax > 0 && p.Jobs.Waiting() && d.Target == 0:

@@ -91,12 +91,7 @@ func TestWarmHandlerFollowsTokenRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		mu  sync.Mutex
-		now = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	clock, advance := movingClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
 	rec := newCallRecorder(http.DefaultClient)
 	cfg := f.cfg
 	cfg.HTTPClient = rec

@@ -140,12 +140,7 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	s.HeartbeatURL = l.url(EnvHeartbeatURL, true)
 	s.HeartbeatTimeout = time.Duration(l.integer(EnvHeartbeatTimeout, 1, maxMillis)) * time.Millisecond
 	s.HeartbeatInterval = time.Duration(l.integer(EnvHeartbeatInterval, 1, 24*3600)) * time.Second
-	s.MaxResponseTime = time.Duration(l.integer(EnvMaxResponseTime, 1, maxMillis)) * time.Millisecond
-	s.MinResponseTime = time.Duration(l.integer(EnvMinResponseTime, 0, maxMillis)) * time.Millisecond
-	if s.MinResponseTime > s.MaxResponseTime && l.ok(EnvMinResponseTime, EnvMaxResponseTime) {
-		l.cross(EnvMinResponseTime, strconv.FormatInt(s.MinResponseTime.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
-	}
+	s.MinResponseTime, s.MaxResponseTime = l.thresholds(EnvMinResponseTime, EnvMaxResponseTime, maxMillis)
 
 	l.signalSettings(&s)
 
@@ -414,23 +409,26 @@ func (l *loader) processType() string {
 // signalSettings reads the signal and its thresholds.
 func (l *loader) signalSettings(s *Settings) {
 	s.Signal = l.signal()
-	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
-	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
-	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
-		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
-	}
+	s.MinQueueTime, s.MaxQueueTime = l.thresholds(EnvMinQueueTime, EnvMaxQueueTime, maxMillis)
 	s.TargetUtilizationPct = l.integer(EnvTargetUtilization, 1, 100)
 
 	s.JobQueues = l.jobQueues()
-	s.MaxJobLatency = time.Duration(l.integer(EnvMaxJobLatency, 1, maxJobMillis)) * time.Millisecond
-	s.MinJobLatency = time.Duration(l.integer(EnvMinJobLatency, 0, maxJobMillis)) * time.Millisecond
-	if s.MinJobLatency > s.MaxJobLatency && l.ok(EnvMinJobLatency, EnvMaxJobLatency) {
-		l.cross(EnvMinJobLatency, strconv.FormatInt(s.MinJobLatency.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxJobLatency, s.MaxJobLatency.Milliseconds()))
-	}
+	s.MinJobLatency, s.MaxJobLatency = l.thresholds(EnvMinJobLatency, EnvMaxJobLatency, maxJobMillis)
 	s.JobsPerDyno = l.integer(EnvJobsPerDyno, 1, maxJobsPerDyno)
 	s.LongJobs = l.boolean(EnvLongJobs)
+}
+
+// thresholds reads a pair of latency thresholds in ms: a maximum of at
+// least 1 and a minimum of at least 0, both at most limit, the minimum not
+// above the maximum.
+func (l *loader) thresholds(minName, maxName string, limit int) (lo, hi time.Duration) {
+	hi = time.Duration(l.integer(maxName, 1, limit)) * time.Millisecond
+	lo = time.Duration(l.integer(minName, 0, limit)) * time.Millisecond
+	if lo > hi && l.ok(minName, maxName) {
+		l.cross(minName, strconv.FormatInt(lo.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", maxName, hi.Milliseconds()))
+	}
+	return lo, hi
 }
 
 // jobQueues reads the comma-separated queue names, every bad one named.
