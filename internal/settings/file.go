@@ -345,11 +345,6 @@ func (fl *fileLoader) formations(list *yaml.Node) []entry {
 // so the file and the environment share every check, and reports the
 // problems by formation and key.
 func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Formation {
-	type found struct {
-		formation int
-		problem   FileProblem
-		shared    bool // from the top level or the environment: maybe every formation's
-	}
 	var (
 		all        []found
 		formations []Formation
@@ -414,8 +409,22 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 			formations = append(formations, Formation{Name: where, Settings: s, Getenv: getenv})
 		}
 	}
-	// A problem of a shared value that every formation has is said once,
-	// for the file, rather than once per formation.
+	fl.report(all, loaded)
+	fl.fanOut(top, loaded)
+	return formations
+}
+
+// found is a problem of one formation of the file.
+type found struct {
+	formation int
+	problem   FileProblem
+	shared    bool // from the top level or the environment: maybe every formation's
+}
+
+// report adds the problems found in the loaded formations: one of a shared
+// value that every formation has is said once, for the file, rather than
+// once per formation.
+func (fl *fileLoader) report(all []found, loaded int) {
 	count := map[FileProblem]int{}
 	for _, f := range all {
 		if f.shared {
@@ -440,8 +449,6 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		}
 		fl.problems = append(fl.problems, p)
 	}
-	fl.fanOut(top, loaded)
-	return formations
 }
 
 // keyParameter says what is wrong with the SSM parameter variable (the API
