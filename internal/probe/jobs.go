@@ -26,6 +26,9 @@ const (
 	maxJobCount  = 1<<31 - 1
 )
 
+// maxJobQueues is the most queues the heartbeat kit reports.
+const maxJobQueues = 50
+
 // noJobReport ends the detail of a job_latency beat that failed: a 5xx,
 // a timeout or a refused connection says nothing about the jobs waiting.
 const noJobReport = ": no job report"
@@ -133,6 +136,9 @@ func jobReport(h http.Header, want []string) (Jobs, string) {
 	}
 	lists := []list{{header: jobLatencyHeader}, {header: jobDepthHeader}, {header: jobBusyHeader}}
 	names := want
+	if len(want) == 0 {
+		names = make([]string, 0, 3*maxJobQueues)
+	}
 	for i := range lists {
 		limit := int64(maxJobCount)
 		if i == 0 {
@@ -170,7 +176,11 @@ func jobList(h http.Header, header string, limit int64) (map[string]int64, strin
 	if !ok {
 		return nil, "no " + header + " header: the heartbeat kit's job report must be installed, and answers it only to a request with its token"
 	}
-	out := map[string]int64{}
+	n := 0
+	for _, line := range raw {
+		n += strings.Count(line, ",") + 1
+	}
+	out := make(map[string]int64, n)
 	for _, line := range raw {
 		for item := range strings.SplitSeq(line, ",") {
 			item = strings.TrimSpace(item)

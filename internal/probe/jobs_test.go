@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -272,4 +273,24 @@ func FuzzJobReport(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkJobReport reads the largest report the kit sends: 50 queues in
+// each of the three headers, every queue worked.
+func BenchmarkJobReport(b *testing.B) {
+	var lat, depth, busy []string
+	for i := range 50 {
+		q := fmt.Sprintf("queue-%02d", i)
+		lat, depth, busy = append(lat, q+"=1500"), append(depth, q+"=12"), append(busy, q+"=3")
+	}
+	h := http.Header{}
+	h.Set(heartbeat.JobLatencyHeader, strings.Join(lat, ", "))
+	h.Set(heartbeat.JobDepthHeader, strings.Join(depth, ", "))
+	h.Set(heartbeat.JobBusyHeader, strings.Join(busy, ", "))
+	b.ReportAllocs()
+	for b.Loop() {
+		if jobs, bad := jobReport(h, nil); bad != "" || len(jobs.Queues) != 50 {
+			b.Fatalf("%d queues, %q", len(jobs.Queues), bad)
+		}
+	}
 }
