@@ -4,13 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	hb "github.com/autoscalebot/autoscalebot/heartbeat"
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
@@ -180,5 +188,96 @@ func TestFleetFanOutEndToEnd(t *testing.T) {
 		if err != nil || len(st.EventIDs) != 1 || !st.Handled(ev.ID) {
 			t.Errorf("%s: event ids %v (%v), want the scheduled event's id once", app, st.EventIDs, err)
 		}
+	}
+}
+
+// TestFleetJobWorkerEndToEnd runs the real bootstrap under the emulator
+// with a settings file of a web formation and its app's worker on
+// job_latency, the worker at 0 dynos. The heartbeat token lives in moto's
+// SSM (the stack's HeartbeatTokenParameterName) and the web app's heartbeat
+// answers its job report only to it: a minute's wait takes the worker to 1
+// at the first invocation, and a window of idle heartbeats back to 0; the
+// token reaches no output, result, notice or table item.
+func TestFleetJobWorkerEndToEnd(t *testing.T) {
+	tooltest.SkipShort(t, "builds the bootstrap and runs it under the Lambda emulator with moto")
+	token := "hb-" + randomHex(t, 12)
+	tokenParam := "/autoscalebot/" + randomHex(t, 4) + "/heartbeat-token"
+	params := fleetParams()
+	params["HeartbeatTokenParameterName"] = tokenParam
+	s := newStack(t, params)
+	if _, err := s.ssm.PutParameter(s.ctx, &ssm.PutParameterInput{Name: aws.String(tokenParam), Value: aws.String(token),
+		Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+		t.Fatal(err)
+	}
+	s.oldKeys = append(s.oldKeys, token) // kept out of every output, as the key is
+	s.heroku.SetFormation(s.app, "worker", 0, "")
+	s.beat.set(fastBeat)
+	var (
+		mu      sync.Mutex
+		report  [3]string // latency, depth, busy
+		refused int       // requests without the token
+	)
+	jobs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			refused++
+		} else {
+			w.Header().Set(hb.JobLatencyHeader, report[0])
+			w.Header().Set(hb.JobDepthHeader, report[1])
+			w.Header().Set(hb.JobBusyHeader, report[2])
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(jobs.Close)
+	setReport := func(latency, depth, busy string) {
+		mu.Lock()
+		defer mu.Unlock()
+		report = [3]string{latency, depth, busy}
+	}
+
+	file := writeSettings(t, fmt.Sprintf(`FORMATIONS:
+  - HEROKU_APP_NAME: %[1]s
+  - HEROKU_APP_NAME: %[1]s
+    HEROKU_PROCESS_TYPE: worker
+    HEARTBEAT_URL: %[2]s/heartbeat
+    SIGNAL: job_latency
+    MIN_DYNOS: 0
+`, s.app, jobs.URL))
+	fn := s.start(t, fleetEnv(t, s, file), lambdatest.Options{})
+	steps := []struct {
+		report  [3]string
+		reason  decision.Reason
+		workers int
+	}{
+		{[3]string{"default=60000", "default=12", "default=0"}, decision.JobsWaiting, 1},
+		{[3]string{"default=0", "default=0", "default=0"}, decision.Steady, 1},
+		{[3]string{"default=0", "default=0", "default=0"}, decision.Steady, 1},
+		{[3]string{"default=0", "default=0", "default=0"}, decision.NoJobs, 0}, // NumberOfPassesToScaleDownAfter=3
+	}
+	for i, st := range steps {
+		setReport(st.report[0], st.report[1], st.report[2])
+		out := s.invoke(t, fn, lambdatest.ScheduledEvent(t))
+		var res lambdafn.FleetResult
+		if err := json.Unmarshal(out, &res); err != nil || len(res.Formations) != 2 {
+			t.Fatalf("invocation %d: %s, want a result of two formations", i+1, out)
+		}
+		web, worker := res.Formations[0], res.Formations[1]
+		if web.Error != "" || web.ProcessType != process || worker.Error != "" || worker.Reason != st.reason ||
+			s.heroku.Quantity(s.app, "worker") != st.workers {
+			t.Fatalf("invocation %d: web %+v, worker %+v; want the worker %s to %d", i+1, web.Summary, worker.Summary, st.reason, st.workers)
+		}
+	}
+	if got := s.heroku.Quantity(s.app, process); got != 1 {
+		t.Errorf("web formation %d, want it at its minimum, 1", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused != 0 {
+		t.Errorf("%d heartbeat requests without the token", refused)
+	}
+	s.receive(t, 2, noticeWait) // the two scales' notices, for the check below
+	if leaks := s.leaks(t); len(leaks) > 0 {
+		t.Errorf("the API key or the heartbeat token appears in:\n%s", strings.Join(leaks, "\n"))
 	}
 }

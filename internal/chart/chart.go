@@ -271,8 +271,11 @@ func (c *canvas) header(opt Options) {
 	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s" font-size="12" fill="%s">`+"\n",
 		width, height, width, height, esc(fontFamily), colText)
 	what := "heartbeat latency"
-	if opt.Signal == probe.QueueTime {
+	switch opt.Signal {
+	case probe.QueueTime:
 		what = "queue time"
+	case probe.JobLatency:
+		what = "job latency"
 	}
 	title := strings.ToUpper(what[:1]) + what[1:] + " and dynos"
 	if opt.Title != "" {
@@ -508,8 +511,11 @@ func (c *canvas) legend(opt Options) {
 		label  string
 	}
 	line, maxText, minText := "heartbeat latency", "max response %d ms: slower fails", "min response %d ms: faster passes"
-	if opt.Signal == probe.QueueTime {
+	switch opt.Signal {
+	case probe.QueueTime:
 		line, maxText, minText = "queue time (heartbeat)", "max queue time %d ms: longer fails", "min queue time %d ms: shorter passes"
+	case probe.JobLatency:
+		line, maxText, minText = "job latency (oldest job waiting)", "max job latency %d ms: longer fails", "min job latency %d ms: shorter passes"
 	}
 	latency := []item{
 		{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2"/>`, colLatency), line},

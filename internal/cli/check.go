@@ -58,10 +58,14 @@ func check(args []string, env Env) error {
 		return errUsage
 	}
 	fleet, err := settings.LoadFleetLambda(stackEnv(env.Getenv, path), nil)
-	// The stack never has the key, so the loader cannot take it out.
-	redact := func(s string) string { return s }
-	if key := strings.TrimSpace(env.Getenv(settings.EnvAPIKey)); key != "" {
-		redact = func(s string) string { return strings.ReplaceAll(s, key, "[redacted]") }
+	// The stack never has the key or the token, so the loader cannot take them out.
+	redact := func(s string) string {
+		for _, name := range []string{settings.EnvAPIKey, settings.EnvHeartbeatToken} {
+			if secret := strings.TrimSpace(env.Getenv(name)); secret != "" {
+				s = strings.ReplaceAll(s, secret, "[redacted]")
+			}
+		}
+		return s
 	}
 	if err != nil {
 		return errors.New(redact(err.Error()))
@@ -71,6 +75,9 @@ func check(args []string, env Env) error {
 		s := f.Settings
 		fmt.Fprintf(&b, "%s/%s: heartbeat %s, signal %s, policy %s, min %s, max %s, key %s",
 			s.AppName, s.ProcessType, redactURL(s.HeartbeatURL), s.Signal, s.Policy, s.MinDynos, s.MaxDynos, s.APIKeyParameter)
+		if s.HeartbeatTokenParameter != "" {
+			b.WriteString(", heartbeat token " + s.HeartbeatTokenParameter)
+		}
 		if s.DryRun {
 			b.WriteString(", dry run")
 		}

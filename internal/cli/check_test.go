@@ -178,3 +178,18 @@ func TestCheckDocs(t *testing.T) {
 		t.Errorf("README.md's example of check is not its output; it should read:\n%s", want)
 	}
 }
+
+// TestCheckNeverShowsTheHeartbeatToken: a token in the environment, pasted
+// into the file, is as redacted as the API key.
+func TestCheckNeverShowsTheHeartbeatToken(t *testing.T) {
+	const token = "hb-check-token-93a1"
+	path := filepath.Join(t.TempDir(), "leak.yaml")
+	text := "HEROKU_APP_NAME: shop\nHEARTBEAT_URL: https://x.example.com/up?t=" + token + "\nSIGNAL: job_latency\nJOB_QUEUES: " + token + " x\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, map[string]string{settings.EnvHeartbeatToken: token}, "check", "-settings", path)
+	if code != 1 || strings.Contains(stdout+stderr, token) || !strings.Contains(stderr, `JOB_QUEUES: "[redacted] x"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want the bad queue named without the token", code, stdout, stderr)
+	}
+}

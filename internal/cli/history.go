@@ -71,6 +71,8 @@ type historyProbe struct {
 	LatencySource probe.Source `json:"latencySource,omitempty"`
 	// UtilizationPct, with the utilization signal: what the heartbeat reported.
 	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
+	// Jobs, with the job_latency signal: the job report's totals.
+	Jobs *state.JobCounts `json:"jobs,omitempty"`
 }
 
 // history prints the decisions and scale events of a window, newest first,
@@ -221,7 +223,8 @@ func historyRecordOf(r state.Record) historyRecord {
 		At: r.At.UTC(), App: r.App, ProcessType: r.Type, Kind: r.Kind,
 		From: r.Current, To: r.Target, Min: r.Min, Max: r.Max, Reason: r.Reason,
 		Error: r.Error, DryRun: r.DryRun, Paused: r.Paused, Policy: r.Policy,
-		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status, LatencySource: r.Source, UtilizationPct: r.UtilizationPct},
+		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status, LatencySource: r.Source, UtilizationPct: r.UtilizationPct,
+			Jobs: r.Jobs},
 	}
 	if r.Kind == state.KindScale {
 		ok := r.OK
@@ -283,7 +286,7 @@ func historyProbeText(p historyProbe) string {
 	if p.Status == 0 {
 		return fmt.Sprintf("%s no answer", p.Verdict)
 	}
-	return fmt.Sprintf("%s %s HTTP %d", p.Verdict, figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct), p.Status)
+	return fmt.Sprintf("%s %s HTTP %d", p.Verdict, figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct, p.Jobs), p.Status)
 }
 
 // writeChart draws key's records, with the thresholds from its stored

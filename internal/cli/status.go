@@ -48,13 +48,19 @@ type statusRecord struct {
 	MinResponseMS int64 `json:"minResponseMs"`
 	MaxResponseMS int64 `json:"maxResponseMs"`
 	// Signal is what the beats are: "response_time", "queue_time" (the
-	// router queue time, compared with MinQueueMS and MaxQueueMS) or
-	// "utilization" (compared with TargetUtilizationPct); absent when the
-	// state holds no settings snapshot.
+	// router queue time, compared with MinQueueMS and MaxQueueMS),
+	// "utilization" (compared with TargetUtilizationPct) or "job_latency"
+	// (the oldest job's wait in JobQueues, compared with MinJobLatencyMS and
+	// MaxJobLatencyMS); absent when the state holds no settings snapshot.
 	Signal               probe.Signal `json:"signal,omitempty"`
 	MinQueueMS           int64        `json:"minQueueMs,omitempty"`
 	MaxQueueMS           int64        `json:"maxQueueMs,omitempty"`
 	TargetUtilizationPct int          `json:"targetUtilizationPct,omitempty"`
+	MinJobLatencyMS      int64        `json:"minJobLatencyMs,omitempty"`
+	MaxJobLatencyMS      int64        `json:"maxJobLatencyMs,omitempty"`
+	JobQueues            string       `json:"jobQueues,omitempty"` // comma-separated; empty: every queue reported
+	JobsPerDyno          int          `json:"jobsPerDyno,omitempty"`
+	LongJobs             bool         `json:"longJobs,omitempty"`
 	SlowStreak           int          `json:"slowStreak"`
 	FastStreak           int          `json:"fastStreak"`
 	// LastProbe is the last heartbeat; null before the first tick.
@@ -90,6 +96,9 @@ type statusProbe struct {
 	LatencySource probe.Source `json:"latencySource,omitempty"`
 	// UtilizationPct, with the utilization signal: what the heartbeat reported.
 	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
+	// Jobs, with the job_latency signal: the job report's totals (LatencyMS
+	// is the oldest job's wait).
+	Jobs *state.JobCounts `json:"jobs,omitempty"`
 }
 
 type statusScale struct {
@@ -194,6 +203,8 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.MinResponseMS, r.MaxResponseMS = cfg.MinResponseMS, cfg.MaxResponseMS
 		r.Signal, r.MinQueueMS, r.MaxQueueMS = cmp.Or(cfg.Signal, probe.ResponseTime), cfg.MinQueueMS, cfg.MaxQueueMS
 		r.TargetUtilizationPct = cfg.TargetUtilizationPct
+		r.MinJobLatencyMS, r.MaxJobLatencyMS = cfg.MinJobLatencyMS, cfg.MaxJobLatencyMS
+		r.JobQueues, r.JobsPerDyno, r.LongJobs = cfg.JobQueues, cfg.JobsPerDyno, cfg.LongJobs
 		if err := r.setBounds(cfg, now); err != nil {
 			r.ConfigError = err.Error()
 		}
@@ -204,7 +215,7 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.LastProbe = &statusProbe{
 			At: p.At.UTC(), AgeSeconds: ageSeconds(now, p.At),
 			Verdict: p.Verdict, LatencyMS: p.LatencyMS, Status: p.Status, Detail: p.Detail,
-			LatencySource: p.Source, UtilizationPct: p.UtilizationPct,
+			LatencySource: p.Source, UtilizationPct: p.UtilizationPct, Jobs: p.Jobs,
 		}
 	}
 	r.LastScale = lastScale(st, now)
@@ -305,7 +316,7 @@ func probeText(p *statusProbe) string {
 	if p == nil {
 		return "never"
 	}
-	what := figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct)
+	what := figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct, p.Jobs)
 	if p.Status == 0 || p.Verdict == probe.Error {
 		what = cmp.Or(p.Detail, "no answer")
 	}
@@ -313,12 +324,17 @@ func probeText(p *statusProbe) string {
 }
 
 // figuresText is latencyText, after the utilization when the heartbeat
-// reported one: "utilization 85%, queue p95 250 ms".
-func figuresText(ms int64, src probe.Source, utilizationPct *float64) string {
-	if utilizationPct == nil {
-		return latencyText(ms, src)
+// reported one ("utilization 85%, queue p95 250 ms"), before the job
+// report's totals when it sent one ("job latency 60000 ms (12 waiting, 0
+// busy, oldest in default)").
+func figuresText(ms int64, src probe.Source, utilizationPct *float64, jobs *state.JobCounts) string {
+	switch {
+	case utilizationPct != nil:
+		return fmt.Sprintf("utilization %g%%, %s", *utilizationPct, latencyText(ms, src))
+	case jobs != nil:
+		return fmt.Sprintf("%s (%s)", latencyText(ms, src), jobs)
 	}
-	return fmt.Sprintf("utilization %g%%, %s", *utilizationPct, latencyText(ms, src))
+	return latencyText(ms, src)
 }
 
 // latencyText is "1210 ms", or with the queue_time signal what the figure
@@ -332,6 +348,8 @@ func latencyText(ms int64, src probe.Source) string {
 		return fmt.Sprintf("queue %d ms", ms)
 	case probe.SourceResponse:
 		return fmt.Sprintf("response %d ms", ms)
+	case probe.SourceJobLatency:
+		return fmt.Sprintf("job latency %d ms", ms)
 	}
 	return fmt.Sprintf("%d ms", ms)
 }

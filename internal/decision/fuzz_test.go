@@ -38,21 +38,9 @@ func FuzzProportional(f *testing.F) {
 				p = answered(ms)
 			}
 			st.Paused = kind%7 == 6
-			bmin, bmax := s.Bounds(now)
 			in := Input{Settings: s, State: st, Probe: p, Current: qty, Now: now}
 			d := Decide(in)
-			switch {
-			case qty < bmin || qty > bmax:
-				if !st.Paused && d.Target != min(max(qty, bmin), bmax) {
-					t.Fatalf("tick %d: %d outside %d–%d went to %d", i/2, qty, bmin, bmax, d.Target)
-				}
-			case st.Paused || p.Verdict == probe.Error:
-				if d.Scales() {
-					t.Fatalf("tick %d: scaled %d → %d (%s) while paused or on a probe error", i/2, qty, d.Target, d.Reason)
-				}
-			case d.Target < bmin || d.Target > bmax:
-				t.Fatalf("tick %d: target %d outside %d–%d", i/2, d.Target, bmin, bmax)
-			}
+			checkGuardRails(t, i/2, in, d)
 			if m := d.Next.Proportional; m == nil || len(m.Wanted) > wantedLimit || math.IsNaN(m.LatencyMS) || math.IsInf(m.LatencyMS, 0) {
 				t.Fatalf("tick %d: memory %+v", i/2, m)
 			}
@@ -65,4 +53,30 @@ func FuzzProportional(f *testing.F) {
 			now = now.Add(time.Duration(1+int(seq[i+1])%90) * time.Second)
 		}
 	})
+}
+
+// checkGuardRails fails t when a decision breaks what every policy
+// guarantees: a quantity outside the bounds goes straight to the nearest
+// (but while paused), nothing scales while paused or on a probe error, and
+// a target stays inside the bounds. It reports whether the tick was none
+// of those cases, so the caller may check its policy's own.
+func checkGuardRails(t *testing.T, tick int, in Input, d Decision) bool {
+	t.Helper()
+	bmin, bmax := in.Settings.Bounds(in.Now)
+	qty, paused := in.Current, in.State.Paused
+	switch {
+	case qty < bmin || qty > bmax:
+		if !paused && d.Target != min(max(qty, bmin), bmax) {
+			t.Fatalf("tick %d: %d outside %d–%d went to %d", tick, qty, bmin, bmax, d.Target)
+		}
+	case paused || in.Probe.Verdict == probe.Error:
+		if d.Scales() {
+			t.Fatalf("tick %d: scaled %d → %d (%s) while paused or on a probe error", tick, qty, d.Target, d.Reason)
+		}
+	case d.Target < bmin || d.Target > bmax:
+		t.Fatalf("tick %d: target %d outside %d–%d", tick, d.Target, bmin, bmax)
+	default:
+		return true
+	}
+	return false
 }

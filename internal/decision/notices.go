@@ -3,6 +3,7 @@ package decision
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
@@ -51,6 +52,10 @@ func (n noticer) heartbeat() string {
 	p := n.in.Probe
 	if p.HasUtilization && p.Verdict != probe.Error {
 		return utilizationText(p, n.in.Settings.TargetUtilizationPct)
+	}
+	if p.Jobs != nil && p.Verdict != probe.Error {
+		lo, hi := n.in.Settings.Thresholds()
+		return jobsText(p, lo, hi)
 	}
 	lo, hi := n.in.Settings.Thresholds()
 	slower, faster, noun := "slower than", "faster than", ""
@@ -171,9 +176,47 @@ func utilizationText(p probe.Result, targetPct int) string {
 	}
 }
 
+// jobsText is a beat of the job_latency signal, against its thresholds.
+func jobsText(p probe.Result, lo, hi time.Duration) string {
+	var than string
+	switch p.Verdict {
+	case probe.Fail:
+		than = ", over " + hi.String()
+	case probe.Pass:
+		than = ", under " + lo.String()
+	default:
+		than = ", in range"
+	}
+	return fmt.Sprintf("job latency %s%s (%s)", p.Jobs.Latency(), than, p.Jobs.Summary())
+}
+
+// explainJobs is explain for the reasons of a job_latency formation's rules.
+func explainJobs(d Decision, in Input) (string, bool) {
+	s := in.Settings
+	lo, hi := s.Thresholds()
+	switch d.Reason {
+	case SlowStreak:
+		return fmt.Sprintf("the oldest job waited over %s %d times in a row", hi, s.FailsToScaleUp), true
+	case FastStreak:
+		return fmt.Sprintf("the oldest job waited under %s %d times in a row", lo, s.PassesToScaleDown), true
+	case JobsWaiting:
+		return "jobs were waiting with no dyno to run them", true
+	case JobsPerDyno:
+		return fmt.Sprintf("the jobs waiting and running need %d dynos at %d a dyno", d.Target, s.JobsPerDyno), true
+	case NoJobs:
+		return fmt.Sprintf("no job waited or ran for %d heartbeats in a row", s.PassesToScaleDown), true
+	}
+	return "", false
+}
+
 // explain turns a decision's reason into the clause a notice uses.
 func explain(d Decision, in Input) string {
 	s := in.Settings
+	if s.Signal == probe.JobLatency {
+		if why, ok := explainJobs(d, in); ok {
+			return why
+		}
+	}
 	switch d.Reason {
 	case OutsideBounds:
 		lo, hi := s.Bounds(in.Now)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +65,16 @@ func (f *fixture) putKey(t *testing.T, value string) {
 	}); err != nil {
 		t.Fatalf("put parameter: %v", err)
 	}
+}
+
+// movingClock is a clock at start that only advance moves, safe for the
+// handler's goroutines to read.
+func movingClock(start time.Time) (clock func() time.Time, advance func(time.Duration)) {
+	var mu sync.Mutex
+	now := start
+	clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance = func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	return clock, advance
 }
 
 func ddb(f *fixture) *dynamodb.Client { return dynamodb.NewFromConfig(f.cfg) }

@@ -26,9 +26,10 @@ import (
 
 // member is one formation of the fleet.
 type member struct {
-	name string // "FORMATIONS[2] (blog/web)", or "app/type"
-	s    settings.Settings
-	acct string // the account key: where its Heroku API key comes from
+	name  string // "FORMATIONS[2] (blog/web)", or "app/type"
+	s     settings.Settings
+	acct  string       // the account key: where its Heroku API key comes from
+	token *tokenSource // where its heartbeat token comes from; nil: none, or the environment's
 
 	mu     sync.Mutex
 	ticker *tick.Ticker // built once its account has a key
@@ -90,29 +91,36 @@ type outcome struct {
 	err error
 }
 
-// begin starts a round for each account of jobs and does not wait for
-// them: each reads its key if it has none yet (the first invocation) or if
-// the key is due for a re-read, and may read it again once after a refusal.
-// A tick waits for its account's round only when it calls Heroku, so the
-// SSM read overlaps the tick's state read and probe. Accounts are
-// independent: one whose key cannot be read fails only its own
-// formations' ticks.
+// begin starts a round for each account of jobs, and for each heartbeat
+// token read from SSM, and does not wait for them: each reads its key (or
+// token) if it has none yet (the first invocation) or if it is due for a
+// re-read, and may read it again once after a refusal. A tick waits for
+// its account's round only when it calls Heroku, and for its token's only
+// when it probes, so the SSM reads overlap the tick's state read. Accounts
+// and tokens are independent: one that cannot be read fails only its own
+// formations' ticks (a token's, as a probe error).
 func (h *Handler) begin(ctx context.Context, jobs []job) []*round {
 	var rounds []*round
-	started := map[*account]bool{}
-	for _, j := range jobs {
-		a := h.accounts[j.m.acct]
-		if started[a] {
-			continue
+	started := map[any]bool{}
+	start := func(owner any, slot *atomic.Pointer[round], read func() error) {
+		if started[owner] {
+			return
 		}
-		started[a] = true
+		started[owner] = true
 		r := &round{done: make(chan struct{})}
-		a.round.Store(r)
+		slot.Store(r)
 		go func() {
 			defer close(r.done)
-			r.err = h.startAccount(ctx, a)
+			r.err = read()
 		}()
 		rounds = append(rounds, r)
+	}
+	for _, j := range jobs {
+		a := h.accounts[j.m.acct]
+		start(a, &a.round, func() error { return h.startAccount(ctx, a) })
+		if ts := j.m.token; ts != nil {
+			start(ts, &ts.round, func() error { return h.startToken(ctx, ts) })
+		}
 	}
 	return rounds
 }
@@ -159,11 +167,15 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 	if h.cfg.Transport != nil {
 		prober.Client.Transport = h.cfg.Transport
 	}
+	var probes tick.Prober = prober
+	if m.token != nil {
+		probes = tokenProber{ts: m.token, prober: prober}
+	}
 	m.ticker = &tick.Ticker{
 		Settings:  m.s,
 		Store:     dynamostore.New(h.ddb, m.s.TableName, m.s.HistoryTTL),
 		Formation: formation,
-		Prober:    prober,
+		Prober:    probes,
 		Notifier:  notifier,
 		Log:       h.cfg.Log,
 		Now:       h.cfg.Now,

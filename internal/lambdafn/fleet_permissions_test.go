@@ -26,18 +26,21 @@ import (
 
 // TestFleetReadsOnlyTheKeysItMayRead deploys the template with a settings
 // file through moto's CloudFormation and reads back what its role may read
-// from SSM; then a fleet whose formations name two parameters (the stack's
-// own, outside the fleet prefix, and one under /autoscalebot/) runs through
-// both paths that read keys (the scheduled invocation and a fanned-out
-// batch). Every parameter read is one the role grants, and every grant is
-// used: the role is no wider than the fleet needs.
+// from SSM; then a fleet whose formations name two key parameters (the
+// stack's own, outside the fleet prefix, and one under /autoscalebot/) and
+// two heartbeat token parameters (likewise) runs through both paths that
+// read them (the scheduled invocation and a fanned-out batch). Every
+// parameter read is one the role grants, and every grant is used: the role
+// is no wider than the fleet needs.
 func TestFleetReadsOnlyTheKeysItMayRead(t *testing.T) {
 	const key = "HRKU-fleet-permissions"
 	moto := awstest.SharedMoto(t)
 	f := newFixture(t, key, "unused", 0)
 	own := "/team-" + awstest.UniqueName(t, "p") + "/heroku-api-key" // the stack's parameter, outside the prefix
 	fleetKey := settings.FleetParameterPrefix + awstest.UniqueName(t, "shop-key")
-	for _, name := range []string{own, fleetKey} {
+	ownToken := "/team-" + awstest.UniqueName(t, "p") + "/heartbeat-token"
+	fleetToken := settings.FleetParameterPrefix + awstest.UniqueName(t, "shop-token")
+	for _, name := range []string{own, fleetKey, ownToken, fleetToken} {
 		if _, err := ssm.NewFromConfig(f.cfg).PutParameter(f.ctx, &ssm.PutParameterInput{Name: aws.String(name),
 			Value: aws.String(key), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
 			t.Fatal(err)
@@ -45,6 +48,7 @@ func TestFleetReadsOnlyTheKeysItMayRead(t *testing.T) {
 	}
 	stack := stacktest.Deploy(f.ctx, t, moto, stacktest.Template(t), map[string]string{
 		"SettingsFile": "autoscalebot.yaml", "HerokuApiKeyParameterName": own, "HeartbeatIntervalInSeconds": "60",
+		"HeartbeatTokenParameterName": ownToken,
 	})
 	var granted []string
 	for _, st := range stack.RoleStatements(f.ctx, t, "AutoscalerFunctionRole") {
@@ -65,11 +69,12 @@ func TestFleetReadsOnlyTheKeysItMayRead(t *testing.T) {
 	file := fmt.Sprintf(`FAN_OUT_ABOVE: 1
 FORMATIONS:
   - {HEROKU_APP_NAME: blog, HEARTBEAT_URL: %[1]q}
-  - {HEROKU_APP_NAME: shop, HEARTBEAT_URL: %[1]q, HEROKU_API_KEY_PARAMETER: %[2]s}
-`, f.beat.URL, fleetKey)
+  - {HEROKU_APP_NAME: shop, HEARTBEAT_URL: %[1]q, HEROKU_API_KEY_PARAMETER: %[2]s, HEARTBEAT_TOKEN_PARAMETER: %[3]s}
+`, f.beat.URL, fleetKey, fleetToken)
 	env := getenv(map[string]string{
 		settings.EnvAPIKeyParameter: own, settings.EnvAPIURL: f.heroku.URL, settings.EnvTableName: f.table,
 		settings.EnvSettingsFile: "autoscalebot.yaml", settings.EnvTickQueueURL: stack.Resources["TickQueue"],
+		settings.EnvHeartbeatTokenParameter: ownToken,
 	})
 	fleet, err := settings.LoadFleetLambda(env, settingstest.Reader(t, file))
 	if err != nil {
@@ -91,8 +96,8 @@ FORMATIONS:
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	read := slices.Compact(slices.Sorted(slices.Values(rec.parameters)))
-	if want := slices.Sorted(slices.Values([]string{own, fleetKey})); !slices.Equal(read, want) {
-		t.Errorf("parameters read %v, want exactly the file's two %v", read, want)
+	if want := slices.Sorted(slices.Values([]string{own, fleetKey, ownToken, fleetToken})); !slices.Equal(read, want) {
+		t.Errorf("parameters read %v, want exactly the file's four %v", read, want)
 	}
 	arn := func(name string) string {
 		return "arn:aws:ssm:" + cfg.Region + ":" + awstest.AccountID + ":parameter" + name

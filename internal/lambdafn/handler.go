@@ -70,8 +70,9 @@ type Handler struct {
 	shared   settings.Settings // the stack-wide settings (table, topic, queue, interval): the same in every formation
 	members  []*member         // in the settings file's order
 	byKey    map[state.Key]*member
-	accounts map[string]*account // by where the key comes from
-	queue    queueSender         // the tick queue; nil at a 60 s interval without a fleet
+	accounts map[string]*account     // by where the key comes from
+	tokens   map[string]*tokenSource // by the SSM parameter the heartbeat token comes from
+	queue    queueSender             // the tick queue; nil at a 60 s interval without a fleet
 	ddb      dynamostore.API
 	notifier tick.Notifier // nil: notices go to the log
 }
@@ -89,7 +90,7 @@ func New(cfg Config) *Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = os.Stdout
 	}
-	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*account{}}
+	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*account{}, tokens: map[string]*tokenSource{}}
 	if cfg.SettingsErr != nil {
 		return h
 	}
@@ -106,6 +107,12 @@ func New(cfg Config) *Handler {
 		h.byKey[m.key()] = m
 		if h.accounts[m.acct] == nil {
 			h.accounts[m.acct] = &account{readKey: keySource(f.Settings, keys)}
+		}
+		if name := f.Settings.HeartbeatTokenParameter; name != "" {
+			if h.tokens[name] == nil {
+				h.tokens[name] = newTokenSource(keys, name)
+			}
+			m.token = h.tokens[name]
 		}
 	}
 	h.ddb = dynamodb.NewFromConfig(cfg.AWS)
@@ -270,6 +277,7 @@ var (
 	_ tick.Formation = (*herokuapi.Client)(nil)
 	_ tick.Formation = (*herokuapi.DryRun)(nil)
 	_ tick.Prober    = (*probe.Prober)(nil)
+	_ tick.Prober    = tokenProber{}
 	_ tick.Notifier  = (*snsnotify.Notifier)(nil)
 	_ tick.Notifier  = (*notify.Log)(nil)
 )

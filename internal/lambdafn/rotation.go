@@ -3,6 +3,7 @@ package lambdafn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -38,50 +39,123 @@ var (
 	_ herokuapi.FormationsAPI = (*rotatingFormation)(nil)
 )
 
-// rotatingFormation is the Heroku formation for a key that may be rotated
-// while the execution environment lives. It reads the key again when the one
-// in use is older than KeyRefreshInterval (at the start of a tick), and when
-// Heroku refuses it (401/403), at most once per tick. If the key read after a
-// refusal differs, the refused call is made once more with the new key: a
-// refused call did nothing at Heroku, so repeating even a PATCH is safe.
-type rotatingFormation struct {
-	readKey   func(ctx context.Context) (secret.Value, error)
-	newClient func(key secret.Value) herokuClient
-	now       func() time.Time
-	log       *slog.Logger
+// rotatingSecret is a secret read from where it lives (an SSM parameter)
+// that may be rotated while the execution environment lives: read again
+// when the value in use is older than KeyRefreshInterval (at the start of a
+// tick), and when its user says it was refused, at most once per tick.
+type rotatingSecret struct {
+	what    string // "heroku API key", "heartbeat token": the log lines' subject
+	readKey func(ctx context.Context) (secret.Value, error)
+	now     func() time.Time
+	log     *slog.Logger
 
 	mu            sync.Mutex
-	key           secret.Value
-	client        herokuClient
+	value         secret.Value
 	readAt        time.Time
-	readOnRefusal bool // this tick has already read the key after a refusal
+	readOnRefusal bool // this tick has already read it after a refusal
+}
+
+// newRotatingSecret reads the secret the first time. readKey's errors must
+// name where the secret lives, never the secret.
+func newRotatingSecret(ctx context.Context, what string, readKey func(context.Context) (secret.Value, error),
+	now func() time.Time, log *slog.Logger) (*rotatingSecret, error) {
+	r := &rotatingSecret{what: what, readKey: readKey, now: now, log: log}
+	value, err := r.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.value, r.readAt = value, now()
+	return r, nil
+}
+
+// startTick begins a tick: the next refusal may read the secret again, and
+// one older than KeyRefreshInterval is read now. A failed read is logged
+// and the tick goes on with the value in use; the next tick tries again.
+func (r *rotatingSecret) startTick(ctx context.Context) {
+	r.mu.Lock()
+	r.readOnRefusal = false
+	stale := r.now().Sub(r.readAt) >= KeyRefreshInterval
+	r.mu.Unlock()
+	if stale {
+		r.reread(ctx, "interval")
+	}
+}
+
+// current is the value in use.
+func (r *rotatingSecret) current() secret.Value {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.value
+}
+
+// refused reads the secret again after its user saw it refused, the first
+// time this tick, and reports whether it changed (worth trying again).
+func (r *rotatingSecret) refused(ctx context.Context) bool {
+	r.mu.Lock()
+	again := !r.readOnRefusal
+	r.readOnRefusal = true
+	r.mu.Unlock()
+	return again && r.reread(ctx, "refusal")
+}
+
+// reread reads the secret and keeps it; it reports whether it changed. why
+// ("interval" or "refusal") goes into the log lines.
+func (r *rotatingSecret) reread(ctx context.Context, why string) bool {
+	value, err := r.read(ctx)
+	if err != nil {
+		r.log.WarnContext(ctx, r.what+" not read again: keeping the one in use",
+			slog.String(logkey.Trigger, why), slog.String(logkey.Error, err.Error()))
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.readAt = r.now()
+	if value.Reveal() == r.value.Reveal() {
+		return false
+	}
+	r.value = value
+	r.log.InfoContext(ctx, r.what+" changed: using the new one", slog.String(logkey.Trigger, why))
+	return true
+}
+
+func (r *rotatingSecret) read(ctx context.Context) (secret.Value, error) {
+	ctx, cancel := context.WithTimeout(ctx, keyReadTimeout)
+	defer cancel()
+	value, err := r.readKey(ctx)
+	if err == nil && value.IsZero() {
+		err = fmt.Errorf("read %s: it is empty", r.what)
+	}
+	return value, err
+}
+
+// rotatingFormation is the Heroku formation for a key that may be rotated
+// while the execution environment lives (a rotatingSecret). When Heroku
+// refuses the key (401/403) and the key read again differs, the refused
+// call is made once more with the new one: a refused call did nothing at
+// Heroku, so repeating even a PATCH is safe.
+type rotatingFormation struct {
+	key       *rotatingSecret
+	newClient func(key secret.Value) herokuClient
+
+	mu        sync.Mutex
+	client    herokuClient
+	clientKey secret.Value // the key client was built with
 }
 
 // newRotatingFormation reads the key and builds the first client. readKey's
 // errors must name where the key lives, never the key.
 func newRotatingFormation(ctx context.Context, readKey func(context.Context) (secret.Value, error),
 	newClient func(secret.Value) herokuClient, now func() time.Time, log *slog.Logger) (*rotatingFormation, error) {
-	f := &rotatingFormation{readKey: readKey, newClient: newClient, now: now, log: log}
-	key, err := f.read(ctx)
+	key, err := newRotatingSecret(ctx, "heroku API key", readKey, now, log)
 	if err != nil {
 		return nil, err
 	}
-	f.key, f.client, f.readAt = key, newClient(key), now()
-	return f, nil
+	first := key.current()
+	return &rotatingFormation{key: key, newClient: newClient, client: newClient(first), clientKey: first}, nil
 }
 
-// startTick begins a tick: the next refusal may read the key again, and a key
-// older than KeyRefreshInterval is read now. A failed read is logged and the
-// tick goes on with the key in use; the next tick tries again.
-func (f *rotatingFormation) startTick(ctx context.Context) {
-	f.mu.Lock()
-	f.readOnRefusal = false
-	stale := f.now().Sub(f.readAt) >= KeyRefreshInterval
-	f.mu.Unlock()
-	if stale {
-		f.reread(ctx, "interval")
-	}
-}
+// startTick begins a tick of the key's (see rotatingSecret.startTick).
+func (f *rotatingFormation) startTick(ctx context.Context) { f.key.startTick(ctx) }
 
 // Formations reads every formation of app (process type → quantity).
 func (f *rotatingFormation) Formations(ctx context.Context, app string) (map[string]int, error) {
@@ -119,52 +193,19 @@ func (f *rotatingFormation) RefreshRateLimit(ctx context.Context) (int, error) {
 // the new one. Otherwise the refusal is returned as it was.
 func (f *rotatingFormation) call(ctx context.Context, op func(herokuClient) error) error {
 	err := op(f.current())
-	if !errors.Is(err, herokuapi.ErrUnauthorized) {
-		return err
-	}
-	f.mu.Lock()
-	again := !f.readOnRefusal
-	f.readOnRefusal = true
-	f.mu.Unlock()
-	if !again || !f.reread(ctx, "refusal") {
+	if !errors.Is(err, herokuapi.ErrUnauthorized) || !f.key.refused(ctx) {
 		return err
 	}
 	return op(f.current())
 }
 
+// current is the client for the key in use, a new one once it changed.
 func (f *rotatingFormation) current() herokuClient {
+	key := f.key.current()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if key.Reveal() != f.clientKey.Reveal() {
+		f.client, f.clientKey = f.newClient(key), key
+	}
 	return f.client
-}
-
-// reread reads the key and, if it changed, switches to a client for the new
-// one; it reports whether it switched. why ("interval" or "refusal") goes
-// into the log lines.
-func (f *rotatingFormation) reread(ctx context.Context, why string) bool {
-	key, err := f.read(ctx)
-	if err != nil {
-		f.log.WarnContext(ctx, "heroku API key not read again: keeping the key in use",
-			slog.String(logkey.Trigger, why), slog.String(logkey.Error, err.Error()))
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.readAt = f.now()
-	if key.Reveal() == f.key.Reveal() {
-		return false
-	}
-	f.key, f.client = key, f.newClient(key)
-	f.log.InfoContext(ctx, "heroku API key changed: using the new one", slog.String(logkey.Trigger, why))
-	return true
-}
-
-func (f *rotatingFormation) read(ctx context.Context) (secret.Value, error) {
-	ctx, cancel := context.WithTimeout(ctx, keyReadTimeout)
-	defer cancel()
-	key, err := f.readKey(ctx)
-	if err == nil && key.IsZero() {
-		err = errors.New("read API key: the key is empty")
-	}
-	return key, err
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,12 +36,7 @@ func TestWarmHandlerFollowsKeyRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var (
-				mu  sync.Mutex
-				now = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-			)
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+			clock, advance := movingClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
 			var logs strings.Builder
 			h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Now: clock,
 				Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})

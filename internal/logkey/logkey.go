@@ -28,6 +28,9 @@ const (
 	HerokuRefused      = "herokuRefused"
 	RateLimitRemaining = "rateLimitRemaining"
 	UtilizationPct     = "utilizationPct"
+	JobsWaiting        = "jobsWaiting"   // with the job_latency signal: the report's jobs ready to run
+	JobsBusy           = "jobsBusy"      // …its jobs running
+	OldestQueue        = "oldestQueue"   // …the queue whose job has waited longest
 	LatencySource      = "latencySource" // what the latency measured, with the queue_time signal
 )
 
@@ -53,54 +56,62 @@ const (
 
 // Keys inside the settings group.
 const (
-	APIURL                 = "apiUrl"
-	APIKeySet              = "apiKeySet" // the key itself is never logged
-	APIKeyParameter        = "apiKeyParameter"
-	HeartbeatURL           = "heartbeatUrl"
-	HeartbeatTimeout       = "heartbeatTimeout"
-	HeartbeatInterval      = "heartbeatInterval"
-	MaxResponseTime        = "maxResponseTime"
-	MinResponseTime        = "minResponseTime"
-	Signal                 = "signal"
-	MaxQueueTime           = "maxQueueTime"
-	MinQueueTime           = "minQueueTime"
-	TargetUtilization      = "targetUtilizationPct"
-	FailsToScaleUp         = "failsToScaleUp"
-	PassesToScaleDown      = "passesToScaleDown"
-	MaxDynos               = "maxDynos"
-	MinDynos               = "minDynos"
-	TimeZone               = "timeZone"
-	Increment              = "increment"
-	Cooldown               = "cooldown"
-	ScaleDiffThreshold     = "scaleDiffThreshold"
-	ScaleDiffPeriod        = "scaleDiffPeriod"
-	NotifyIfNeedsExceedMax = "notifyIfNeedsExceedMax"
-	NotifyIfNeedsBelowMin  = "notifyIfNeedsBelowMin"
-	NotifyOnScaleFails     = "notifyOnScaleFails"
-	NotifyOnEveryScale     = "notifyOnEveryScale"
-	NotifyOnEveryPing      = "notifyOnEveryPing"
-	Table                  = "table"
-	Topic                  = "topic"
-	TickQueue              = "tickQueue"
-	FanOutAbove            = "fanOutAbove"
-	PerFormationMetrics    = "perFormationMetrics"
-	HistoryTTL             = "historyTtl"
-	FunctionTimeout        = "functionTimeout"
-	Policy                 = "policy"
-	TargetResponseTime     = "targetResponseTime"
-	BootTime               = "bootTime"
-	ScaleDownWindow        = "scaleDownWindow"
+	APIURL                  = "apiUrl"
+	APIKeySet               = "apiKeySet" // the key itself is never logged
+	APIKeyParameter         = "apiKeyParameter"
+	HeartbeatURL            = "heartbeatUrl"
+	HeartbeatTimeout        = "heartbeatTimeout"
+	HeartbeatInterval       = "heartbeatInterval"
+	MaxResponseTime         = "maxResponseTime"
+	MinResponseTime         = "minResponseTime"
+	Signal                  = "signal"
+	MaxQueueTime            = "maxQueueTime"
+	MinQueueTime            = "minQueueTime"
+	TargetUtilization       = "targetUtilizationPct"
+	JobQueues               = "jobQueues"
+	MaxJobLatency           = "maxJobLatency"
+	MinJobLatency           = "minJobLatency"
+	JobsPerDyno             = "jobsPerDyno"
+	LongJobs                = "longJobs"
+	HeartbeatTokenSet       = "heartbeatTokenSet" // the token itself is never logged
+	HeartbeatTokenParameter = "heartbeatTokenParameter"
+	FailsToScaleUp          = "failsToScaleUp"
+	PassesToScaleDown       = "passesToScaleDown"
+	MaxDynos                = "maxDynos"
+	MinDynos                = "minDynos"
+	TimeZone                = "timeZone"
+	Increment               = "increment"
+	Cooldown                = "cooldown"
+	ScaleDiffThreshold      = "scaleDiffThreshold"
+	ScaleDiffPeriod         = "scaleDiffPeriod"
+	NotifyIfNeedsExceedMax  = "notifyIfNeedsExceedMax"
+	NotifyIfNeedsBelowMin   = "notifyIfNeedsBelowMin"
+	NotifyOnScaleFails      = "notifyOnScaleFails"
+	NotifyOnEveryScale      = "notifyOnEveryScale"
+	NotifyOnEveryPing       = "notifyOnEveryPing"
+	Table                   = "table"
+	Topic                   = "topic"
+	TickQueue               = "tickQueue"
+	FanOutAbove             = "fanOutAbove"
+	PerFormationMetrics     = "perFormationMetrics"
+	HistoryTTL              = "historyTtl"
+	FunctionTimeout         = "functionTimeout"
+	Policy                  = "policy"
+	TargetResponseTime      = "targetResponseTime"
+	BootTime                = "bootTime"
+	ScaleDownWindow         = "scaleDownWindow"
 )
 
 // all is every key above; a test checks it against the constants.
 var all = []string{
 	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
-	RateLimitRemaining, LatencySource, UtilizationPct,
+	RateLimitRemaining, LatencySource, UtilizationPct, JobsWaiting, JobsBusy, OldestQueue,
 	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
 	Formation, Formations, Failed, Messages,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
-	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, TargetUtilization, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
+	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, TargetUtilization, JobQueues, MaxJobLatency, MinJobLatency,
+	JobsPerDyno, LongJobs, HeartbeatTokenSet, HeartbeatTokenParameter, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
 	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, TickQueue, FanOutAbove, PerFormationMetrics, HistoryTTL, FunctionTimeout,
 	Policy, TargetResponseTime, BootTime, ScaleDownWindow,

@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
 // Defaults used when a Prober field is left at zero.
@@ -34,7 +37,13 @@ type Prober struct {
 	// TargetUtilization is the utilization signal's target, 0–1: above it
 	// a beat fails, below half of it a 2xx passes.
 	TargetUtilization float64
-	MaxBody           int64 // body bytes read at most; ≤0 means DefaultMaxBody
+	// JobQueues are the job_latency signal's queues (none: every queue the
+	// report holds); each must be reported.
+	JobQueues []string
+	// Token, when set, goes to the heartbeat as "Authorization: Bearer …":
+	// the heartbeat kit answers its load headers only to a request with it.
+	Token   secret.Value
+	MaxBody int64 // body bytes read at most; ≤0 means DefaultMaxBody
 
 	now func() time.Time // latency clock; tests replace it to hit the boundaries exactly
 }
@@ -96,7 +105,23 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // early and computes the page afterwards. After the first byte at most MaxBody
 // bytes are read and discarded, within the same deadline; the rest of the body
 // cannot change the verdict.
-func (p *Prober) Probe(ctx context.Context) Result {
+func (p *Prober) Probe(ctx context.Context) Result { return p.ProbeWith(ctx, p.Token) }
+
+// ProbeWith is Probe with token in place of p.Token (a token read again
+// while the prober is in use). The token goes only into the request: a
+// detail that quotes it (a header echoing it back) has it masked.
+func (p *Prober) ProbeWith(ctx context.Context, token secret.Value) Result {
+	res := p.probe(ctx, token)
+	if p.Signal == JobLatency {
+		res = JobsOnly(res)
+	}
+	if !token.IsZero() {
+		res.Detail = strings.ReplaceAll(res.Detail, token.Reveal(), "[redacted]")
+	}
+	return res
+}
+
+func (p *Prober) probe(ctx context.Context, token secret.Value) Result {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -130,6 +155,10 @@ func (p *Prober) Probe(ctx context.Context) Result {
 		return Result{Verdict: Error, Detail: "invalid heartbeat URL"}
 	}
 	req.Header.Set("User-Agent", "autoscalebot-heartbeat")
+	if !token.IsZero() {
+		// The client drops it on a redirect to another host.
+		req.Header.Set("Authorization", "Bearer "+token.Reveal())
+	}
 
 	start := now()
 	resp, err := client.Do(req)
@@ -170,16 +199,43 @@ func (p *Prober) answer(status int, h http.Header, latency time.Duration) Result
 		latency, src = queueLatency(h, latency)
 	}
 	var res Result
-	if p.Signal == Utilization {
+	switch p.Signal {
+	case Utilization:
 		res = p.utilizationResult(status, h, latency)
-	} else {
+	case JobLatency:
+		res = p.jobResult(status, h)
+	default:
 		res = Answered(status, latency, p.MinResponse, p.MaxResponse)
 	}
-	res.Source = src
-	if src != "" && res.Verdict != Error {
-		res.Detail += "; " + sourceDetail(src, latency, h)
+	if src != "" {
+		res.Source = src
+		if res.Verdict != Error {
+			res.Detail += "; " + sourceDetail(src, latency, h)
+		}
 	}
+	res.Withheld = status == http.StatusUnauthorized || status == http.StatusForbidden || withheld(p.Signal, h)
 	return res
+}
+
+// withheld reports whether an answer lacks every header of the signal's
+// reading, as the heartbeat kit's answer does to a request without its
+// token (the response time needs none).
+func withheld(signal Signal, h http.Header) bool {
+	var names []string
+	switch signal {
+	case QueueTime:
+		names = []string{queueP95Header, queueTimeHeader}
+	case Utilization:
+		names = []string{utilizationHeader}
+	case JobLatency:
+		names = []string{jobLatencyHeader, jobDepthHeader, jobBusyHeader}
+	}
+	for _, name := range names {
+		if _, ok := h[http.CanonicalHeaderKey(name)]; ok {
+			return false
+		}
+	}
+	return len(names) > 0
 }
 
 // firstByte reads until at least one body byte or the end of the body and

@@ -29,6 +29,10 @@ type Result struct {
 	// Jobs is the job queues' report with the job_latency signal: the
 	// queues the formation works, as the heartbeat kit reported them.
 	Jobs *Jobs
+	// Withheld: the answer said 401 or 403, or carried none of the headers
+	// the signal reads, as the heartbeat kit answers a request without
+	// its token. A caller whose token may have been rotated reads it again.
+	Withheld bool
 }
 
 // Jobs is what the heartbeat kit reported of the job queues a formation

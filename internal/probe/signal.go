@@ -30,10 +30,15 @@ const (
 	// flight, as the heartbeat kit's Middleware reports it; the latency is
 	// then the queue time, as with QueueTime.
 	Utilization Signal = "utilization"
+	// JobLatency: how long the oldest job ready to run has waited in the
+	// job queues a formation works, as the heartbeat kit's job report
+	// gives it (the highest of the queues'), with the queues' depth and
+	// busy jobs beside it.
+	JobLatency Signal = "job_latency"
 )
 
 // Signals lists the valid signals, the default first.
-func Signals() []Signal { return []Signal{ResponseTime, QueueTime, Utilization} }
+func Signals() []Signal { return []Signal{ResponseTime, QueueTime, Utilization, JobLatency} }
 
 // Source says where a queue_time beat's latency came from. Empty with the
 // response_time signal.
@@ -48,6 +53,9 @@ const (
 	// SourceResponse: neither header came back (an app without the kit, or
 	// no X-Request-Start), so the response time stands in.
 	SourceResponse Source = "response_time"
+	// SourceJobLatency: the job report's highest queue latency (the
+	// job_latency signal).
+	SourceJobLatency Source = "job_latency"
 )
 
 // maxHeaderMillis bounds a believable queue-time header, as the heartbeat

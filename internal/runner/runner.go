@@ -67,6 +67,9 @@ func Line(at time.Time, s tick.Summary, err error) string {
 		if s.UtilizationPct != nil {
 			fmt.Fprintf(&b, "utilization %g%%  ", *s.UtilizationPct)
 		}
+		if s.Jobs != nil {
+			fmt.Fprintf(&b, "jobs %s  ", s.Jobs)
+		}
 	}
 	switch {
 	case err != nil:

@@ -50,8 +50,9 @@ var fleetWide = map[string]string{
 
 // notInFile are the settings the file cannot set at all.
 var notInFile = map[string]string{
-	EnvAPIKey:       "a secret does not belong in a file: use HEROKU_API_KEY_PARAMETER, or " + EnvAPIKey + " in the environment",
-	EnvSettingsFile: "a settings file cannot name another",
+	EnvAPIKey:         "a secret does not belong in a file: use HEROKU_API_KEY_PARAMETER, or " + EnvAPIKey + " in the environment",
+	EnvHeartbeatToken: "a secret does not belong in a file: use HEARTBEAT_TOKEN_PARAMETER, or " + EnvHeartbeatToken + " in the environment",
+	EnvSettingsFile:   "a settings file cannot name another",
 }
 
 // Formation is the validated settings of one formation of a fleet.
@@ -191,16 +192,21 @@ func (fl *fileLoader) load(root *yaml.Node) ([]Formation, error) {
 }
 
 // finish puts the problems in file order, a problem without a line (from
-// the environment) last, and takes the environment's API key out of them.
+// the environment) last, and takes the environment's API key and heartbeat
+// token out of them.
 func (fl *fileLoader) finish() {
 	slices.SortStableFunc(fl.problems, func(a, b FileProblem) int {
 		return lineOrder(a.Line) - lineOrder(b.Line)
 	})
-	if key := strings.TrimSpace(fl.getenv(EnvAPIKey)); key != "" {
+	for _, name := range []string{EnvAPIKey, EnvHeartbeatToken} {
+		secret := strings.TrimSpace(fl.getenv(name))
+		if secret == "" {
+			continue
+		}
 		for i := range fl.problems {
 			p := &fl.problems[i]
 			for _, text := range []*string{&p.Formation, &p.Key, &p.Msg} {
-				*text = strings.ReplaceAll(*text, key, "[redacted]")
+				*text = strings.ReplaceAll(*text, secret, "[redacted]")
 			}
 		}
 	}
@@ -339,11 +345,6 @@ func (fl *fileLoader) formations(list *yaml.Node) []entry {
 // so the file and the environment share every check, and reports the
 // problems by formation and key.
 func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Formation {
-	type found struct {
-		formation int
-		problem   FileProblem
-		shared    bool // from the top level or the environment: maybe every formation's
-	}
 	var (
 		all        []found
 		formations []Formation
@@ -384,11 +385,13 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		} else if err != nil {
 			all = append(all, found{formation: i, problem: FileProblem{Line: e.line, Formation: where, Msg: err.Error()}})
 		}
-		if msg := fl.keyParameter(getenv); msg != "" {
-			key, line, shared := fl.source(top, e, EnvAPIKeyParameter)
-			all = append(all, found{formation: i, shared: shared, problem: FileProblem{
-				Line: line, Formation: where, Key: key, Msg: msg,
-			}})
+		for _, name := range []string{EnvAPIKeyParameter, EnvHeartbeatTokenParameter} {
+			if msg := fl.keyParameter(getenv, name); msg != "" {
+				key, line, shared := fl.source(top, e, name)
+				all = append(all, found{formation: i, shared: shared, problem: FileProblem{
+					Line: line, Formation: where, Key: key, Msg: msg,
+				}})
+			}
 		}
 		if app != "" {
 			if first, dup := pairs[label]; dup {
@@ -406,8 +409,22 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 			formations = append(formations, Formation{Name: where, Settings: s, Getenv: getenv})
 		}
 	}
-	// A problem of a shared value that every formation has is said once,
-	// for the file, rather than once per formation.
+	fl.report(all, loaded)
+	fl.fanOut(top, loaded)
+	return formations
+}
+
+// found is a problem of one formation of the file.
+type found struct {
+	formation int
+	problem   FileProblem
+	shared    bool // from the top level or the environment: maybe every formation's
+}
+
+// report adds the problems found in the loaded formations: one of a shared
+// value that every formation has is said once, for the file, rather than
+// once per formation.
+func (fl *fileLoader) report(all []found, loaded int) {
 	count := map[FileProblem]int{}
 	for _, f := range all {
 		if f.shared {
@@ -432,26 +449,25 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		}
 		fl.problems = append(fl.problems, p)
 	}
-	fl.fanOut(top, loaded)
-	return formations
 }
 
-// keyParameter says what is wrong with the SSM parameter a formation reads
-// its API key from, in Lambda: the function's role may read only the
-// environment's own parameter and those under FleetParameterPrefix, so
-// any other name would fail every one of its ticks.
-func (fl *fileLoader) keyParameter(getenv func(string) string) string {
+// keyParameter says what is wrong with the SSM parameter variable (the API
+// key's or the heartbeat token's) names for a formation, in Lambda: the
+// function's role may read only the environment's own parameter and those
+// under FleetParameterPrefix, so any other name would fail every one of
+// its ticks.
+func (fl *fileLoader) keyParameter(getenv func(string) string, variable string) string {
 	if !fl.lambda {
 		return ""
 	}
-	name := strings.TrimSpace(getenv(EnvAPIKeyParameter))
-	own := strings.TrimSpace(fl.getenv(EnvAPIKeyParameter))
+	name := strings.TrimSpace(getenv(variable))
+	own := strings.TrimSpace(fl.getenv(variable))
 	if name == "" || name == own || strings.HasPrefix(name, FleetParameterPrefix) && len(name) > len(FleetParameterPrefix) {
 		return ""
 	}
 	allowed := "parameters under " + FleetParameterPrefix
 	if own != "" {
-		allowed = fmt.Sprintf("%s (%s) and %s", EnvAPIKeyParameter, strconv.Quote(truncate(own, 80)), allowed)
+		allowed = fmt.Sprintf("%s (%s) and %s", variable, strconv.Quote(truncate(own, 80)), allowed)
 	}
 	return strconv.Quote(truncate(name, 80)) + ": the function's role may read only " + allowed
 }

@@ -307,6 +307,16 @@ func TestLoadFleetErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "Lambda: a formation's heartbeat token parameter is the stack's own or under the prefix",
+			file: "lambda-tokens.yaml",
+			env: lambdaEnv(map[string]string{settings.EnvHeartbeatTokenParameter: "/stack/own-token",
+				settings.EnvHeartbeatInterval: "60"}),
+			lambda: true,
+			want: []string{
+				`line 10: FORMATIONS[1] (blog/worker): HEARTBEAT_TOKEN_PARAMETER: "/team/blog-token": the function's role may read only AUTOSCALE_HEARTBEAT_TOKEN_PARAMETER ("/stack/own-token") and parameters under /autoscalebot/`,
+			},
+		},
+		{
 			name: "locally any key parameter will do",
 			file: "lambda-keys.yaml",
 			want: []string{},
@@ -421,7 +431,7 @@ func TestEverySettingIsAFileKey(t *testing.T) {
 				return
 			}
 			msg := err.Error()
-			allowed := v.Name == settings.EnvAPIKey || v.Name == settings.EnvSettingsFile
+			allowed := v.Name == settings.EnvAPIKey || v.Name == settings.EnvHeartbeatToken || v.Name == settings.EnvSettingsFile
 			if got := strings.Contains(msg, key+": not allowed in the file"); got != allowed {
 				t.Errorf("not allowed: %v, want %v:\n%s", got, allowed, msg)
 			}
@@ -432,28 +442,31 @@ func TestEverySettingIsAFileKey(t *testing.T) {
 	}
 }
 
-// TestLoadFleetRedactsKey: a value holding the API key is shown without it.
+// TestLoadFleetRedactsKey: a value holding the API key, or the heartbeat
+// token, is shown without it.
 func TestLoadFleetRedactsKey(t *testing.T) {
-	env := map[string]string{settings.EnvAPIKey: fileTestKey}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "leak.yaml")
-	content := "HEROKU_APP_NAME: shop\nHEARTBEAT_URL: " + fileTestKey + "\nTIME_ZONE: " + fileTestKey + "\n" + fileTestKey + ": 1\n"
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env[settings.EnvSettingsFile] = path
-	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
-		"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
-	} {
-		_, err := load(func(k string) string { return env[k] }, nil)
-		if err == nil {
-			t.Fatalf("%s: want problems", name)
+	for _, variable := range []string{settings.EnvAPIKey, settings.EnvHeartbeatToken} {
+		env := map[string]string{variable: fileTestKey}
+		dir := t.TempDir()
+		path := filepath.Join(dir, "leak.yaml")
+		content := "HEROKU_APP_NAME: shop\nHEARTBEAT_URL: " + fileTestKey + "\nTIME_ZONE: " + fileTestKey + "\n" + fileTestKey + ": 1\n"
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
 		}
-		if strings.Contains(err.Error(), fileTestKey) {
-			t.Errorf("%s: the API key is in the error:\n%v", name, err)
-		}
-		if n := strings.Count(err.Error(), "[redacted]"); n < 3 {
-			t.Errorf("%s: want the key redacted in each of 3 messages, got:\n%v", name, err)
+		env[settings.EnvSettingsFile] = path
+		for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
+			"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
+		} {
+			_, err := load(func(k string) string { return env[k] }, nil)
+			if err == nil {
+				t.Fatalf("%s, %s: want problems", variable, name)
+			}
+			if strings.Contains(err.Error(), fileTestKey) {
+				t.Errorf("%s, %s: the secret is in the error:\n%v", variable, name, err)
+			}
+			if n := strings.Count(err.Error(), "[redacted]"); n < 3 {
+				t.Errorf("%s, %s: want the secret redacted in each of 3 messages, got:\n%v", variable, name, err)
+			}
 		}
 	}
 }

@@ -16,55 +16,65 @@ import (
 
 // Environment variable names; Vars has their defaults and descriptions.
 const (
-	EnvAppName                = "AUTOSCALE_HEROKU_APP_NAME"
-	EnvAPIKey                 = "AUTOSCALE_HEROKU_API_KEY"
-	EnvAPIKeyParameter        = "AUTOSCALE_HEROKU_API_KEY_PARAMETER"
-	EnvAPIURL                 = "AUTOSCALE_HEROKU_API_URL"
-	EnvProcessType            = "AUTOSCALE_HEROKU_PROCESS_TYPE"
-	EnvHeartbeatURL           = "AUTOSCALE_HEARTBEAT_URL"
-	EnvHeartbeatTimeout       = "AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS"
-	EnvHeartbeatInterval      = "AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS"
-	EnvMaxResponseTime        = "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS"
-	EnvMinResponseTime        = "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS"
-	EnvSignal                 = "AUTOSCALE_SIGNAL"
-	EnvMaxQueueTime           = "AUTOSCALE_MAX_QUEUE_TIME_IN_MS"
-	EnvMinQueueTime           = "AUTOSCALE_MIN_QUEUE_TIME_IN_MS"
-	EnvTargetUtilization      = "AUTOSCALE_TARGET_UTILIZATION_PCT"
-	EnvFailsToScaleUp         = "AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER"
-	EnvPassesToScaleDown      = "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER"
-	EnvMaxDynos               = "AUTOSCALE_MAX_DYNOS"
-	EnvMinDynos               = "AUTOSCALE_MIN_DYNOS"
-	EnvTimeZone               = "AUTOSCALE_TIME_ZONE"
-	EnvIncrement              = "AUTOSCALE_INCREMENT"
-	EnvCooldown               = "AUTOSCALE_COOLDOWN_IN_SECONDS"
-	EnvScaleDiffThreshold     = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD"
-	EnvScaleDiffPeriod        = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES"
-	EnvNotifyIfNeedsExceedMax = "AUTOSCALE_NOTIFY_IF_NEEDS_EXCEED_MAX"
-	EnvNotifyIfNeedsBelowMin  = "AUTOSCALE_NOTIFY_IF_NEEDS_BELOW_MIN"
-	EnvNotifyOnScaleFails     = "AUTOSCALE_NOTIFY_ON_SCALE_FAILS"
-	EnvNotifyOnEveryScale     = "AUTOSCALE_NOTIFY_ON_EVERY_SCALE"
-	EnvNotifyOnEveryPing      = "AUTOSCALE_NOTIFY_ON_EVERY_PING"
-	EnvDryRun                 = "AUTOSCALE_DRY_RUN"
-	EnvPolicy                 = "AUTOSCALE_POLICY"
-	EnvTargetResponseTime     = "AUTOSCALE_TARGET_RESPONSE_TIME_IN_MS"
-	EnvBootTime               = "AUTOSCALE_BOOT_TIME_IN_SECONDS"
-	EnvScaleDownWindow        = "AUTOSCALE_SCALE_DOWN_WINDOW_IN_SECONDS"
-	EnvTableName              = "AUTOSCALE_TABLE_NAME"
-	EnvTopicARN               = "AUTOSCALE_TOPIC_ARN"
-	EnvTickQueueURL           = "AUTOSCALE_TICK_QUEUE_URL"
-	EnvFanOutAbove            = "AUTOSCALE_FAN_OUT_ABOVE"
-	EnvPerFormationMetrics    = "AUTOSCALE_PER_FORMATION_METRICS"
-	EnvHistoryTTL             = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
-	EnvFunctionTimeout        = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
-	EnvStateFile              = "AUTOSCALE_STATE_FILE" // read by the command, not by Load
-	webProcessType            = "web"                  // Heroku's: the process type that gets HTTP traffic
-	maxDynoCount              = 10000                  // far above any Heroku plan; guards arithmetic
-	maxStreak                 = 100000
-	maxMillis                 = 3600 * 1000 // an hour
-	maxSeconds                = 30 * 24 * 3600
-	maxHistoryDays            = 3650
-	maxLambdaTimeoutSeconds   = 900
-	maxFanOutAbove            = 10000
+	EnvAppName                 = "AUTOSCALE_HEROKU_APP_NAME"
+	EnvAPIKey                  = "AUTOSCALE_HEROKU_API_KEY"
+	EnvAPIKeyParameter         = "AUTOSCALE_HEROKU_API_KEY_PARAMETER"
+	EnvAPIURL                  = "AUTOSCALE_HEROKU_API_URL"
+	EnvProcessType             = "AUTOSCALE_HEROKU_PROCESS_TYPE"
+	EnvHeartbeatURL            = "AUTOSCALE_HEARTBEAT_URL"
+	EnvHeartbeatToken          = "AUTOSCALE_HEARTBEAT_TOKEN"
+	EnvHeartbeatTokenParameter = "AUTOSCALE_HEARTBEAT_TOKEN_PARAMETER"
+	EnvHeartbeatTimeout        = "AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS"
+	EnvHeartbeatInterval       = "AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS"
+	EnvMaxResponseTime         = "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS"
+	EnvMinResponseTime         = "AUTOSCALE_MIN_RESPONSE_TIME_IN_MS"
+	EnvSignal                  = "AUTOSCALE_SIGNAL"
+	EnvMaxQueueTime            = "AUTOSCALE_MAX_QUEUE_TIME_IN_MS"
+	EnvMinQueueTime            = "AUTOSCALE_MIN_QUEUE_TIME_IN_MS"
+	EnvTargetUtilization       = "AUTOSCALE_TARGET_UTILIZATION_PCT"
+	EnvJobQueues               = "AUTOSCALE_JOB_QUEUES"
+	EnvMaxJobLatency           = "AUTOSCALE_MAX_JOB_LATENCY_IN_MS"
+	EnvMinJobLatency           = "AUTOSCALE_MIN_JOB_LATENCY_IN_MS"
+	EnvJobsPerDyno             = "AUTOSCALE_JOBS_PER_DYNO"
+	EnvLongJobs                = "AUTOSCALE_LONG_JOBS"
+	EnvFailsToScaleUp          = "AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER"
+	EnvPassesToScaleDown       = "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER"
+	EnvMaxDynos                = "AUTOSCALE_MAX_DYNOS"
+	EnvMinDynos                = "AUTOSCALE_MIN_DYNOS"
+	EnvTimeZone                = "AUTOSCALE_TIME_ZONE"
+	EnvIncrement               = "AUTOSCALE_INCREMENT"
+	EnvCooldown                = "AUTOSCALE_COOLDOWN_IN_SECONDS"
+	EnvScaleDiffThreshold      = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD"
+	EnvScaleDiffPeriod         = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES"
+	EnvNotifyIfNeedsExceedMax  = "AUTOSCALE_NOTIFY_IF_NEEDS_EXCEED_MAX"
+	EnvNotifyIfNeedsBelowMin   = "AUTOSCALE_NOTIFY_IF_NEEDS_BELOW_MIN"
+	EnvNotifyOnScaleFails      = "AUTOSCALE_NOTIFY_ON_SCALE_FAILS"
+	EnvNotifyOnEveryScale      = "AUTOSCALE_NOTIFY_ON_EVERY_SCALE"
+	EnvNotifyOnEveryPing       = "AUTOSCALE_NOTIFY_ON_EVERY_PING"
+	EnvDryRun                  = "AUTOSCALE_DRY_RUN"
+	EnvPolicy                  = "AUTOSCALE_POLICY"
+	EnvTargetResponseTime      = "AUTOSCALE_TARGET_RESPONSE_TIME_IN_MS"
+	EnvBootTime                = "AUTOSCALE_BOOT_TIME_IN_SECONDS"
+	EnvScaleDownWindow         = "AUTOSCALE_SCALE_DOWN_WINDOW_IN_SECONDS"
+	EnvTableName               = "AUTOSCALE_TABLE_NAME"
+	EnvTopicARN                = "AUTOSCALE_TOPIC_ARN"
+	EnvTickQueueURL            = "AUTOSCALE_TICK_QUEUE_URL"
+	EnvFanOutAbove             = "AUTOSCALE_FAN_OUT_ABOVE"
+	EnvPerFormationMetrics     = "AUTOSCALE_PER_FORMATION_METRICS"
+	EnvHistoryTTL              = "AUTOSCALE_HISTORY_TTL_IN_DAYS"
+	EnvFunctionTimeout         = "AUTOSCALE_FUNCTION_TIMEOUT_IN_SECONDS"
+	EnvStateFile               = "AUTOSCALE_STATE_FILE" // read by the command, not by Load
+	webProcessType             = "web"                  // Heroku's: the process type that gets HTTP traffic
+	maxDynoCount               = 10000                  // far above any Heroku plan; guards arithmetic
+	maxStreak                  = 100000
+	maxMillis                  = 3600 * 1000 // an hour
+	maxJobMillis               = 24 * maxMillis
+	maxJobQueues               = 50 // the heartbeat kit reports no more
+	maxJobsPerDyno             = 1000000
+	maxSeconds                 = 30 * 24 * 3600
+	maxHistoryDays             = 3650
+	maxLambdaTimeoutSeconds    = 900
+	maxFanOutAbove             = 10000
 )
 
 // FleetParameterPrefix is the path under which a fleet's formations keep
@@ -115,7 +125,7 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 		getenv = os.Getenv
 	}
 	l := &loader{getenv: getenv}
-	l.key = l.raw(EnvAPIKey)
+	l.secrets = []string{l.raw(EnvAPIKey), l.raw(EnvHeartbeatToken)}
 	var s Settings
 	if f := l.raw(EnvSettingsFile); f != "" {
 		// Ignoring it would scale one formation with settings the user did not mean.
@@ -123,28 +133,14 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	}
 
 	s.AppName = l.appName()
-	s.APIKey = secret.New(l.raw(EnvAPIKey))
-	s.APIKeyParameter = l.raw(EnvAPIKeyParameter)
-	if lambda {
-		switch {
-		case s.APIKey.IsZero() && s.APIKeyParameter == "":
-			l.problem(EnvAPIKeyParameter, "required (or "+EnvAPIKey+")")
-		case !s.APIKey.IsZero() && s.APIKeyParameter != "":
-			l.problem(EnvAPIKeyParameter, "set only one of "+EnvAPIKey+" and "+EnvAPIKeyParameter)
-		}
-	}
+	l.credentials(&s, lambda)
 	s.APIURL = strings.TrimRight(l.url(EnvAPIURL, false), "/")
 	s.ProcessType = l.processType()
 
 	s.HeartbeatURL = l.url(EnvHeartbeatURL, true)
 	s.HeartbeatTimeout = time.Duration(l.integer(EnvHeartbeatTimeout, 1, maxMillis)) * time.Millisecond
 	s.HeartbeatInterval = time.Duration(l.integer(EnvHeartbeatInterval, 1, 24*3600)) * time.Second
-	s.MaxResponseTime = time.Duration(l.integer(EnvMaxResponseTime, 1, maxMillis)) * time.Millisecond
-	s.MinResponseTime = time.Duration(l.integer(EnvMinResponseTime, 0, maxMillis)) * time.Millisecond
-	if s.MinResponseTime > s.MaxResponseTime && l.ok(EnvMinResponseTime, EnvMaxResponseTime) {
-		l.cross(EnvMinResponseTime, strconv.FormatInt(s.MinResponseTime.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
-	}
+	s.MinResponseTime, s.MaxResponseTime = l.thresholds(EnvMinResponseTime, EnvMaxResponseTime, maxMillis)
 
 	l.signalSettings(&s)
 
@@ -170,6 +166,39 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	s.NotifyOnEveryScale = l.boolean(EnvNotifyOnEveryScale)
 	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing)
 	s.DryRun = l.boolean(EnvDryRun)
+	l.policySettings(&s)
+
+	s.TableName = l.raw(EnvTableName)
+	if lambda && s.TableName == "" {
+		l.problem(EnvTableName, "required")
+	}
+	s.TopicARN = l.topicARN()
+	s.TickQueueURL = l.raw(EnvTickQueueURL)
+	if lambda {
+		l.lambdaInterval(s.HeartbeatInterval, s.TickQueueURL)
+	}
+	s.FanOutAbove = l.integer(EnvFanOutAbove, 0, maxFanOutAbove)
+	s.PerFormationMetrics = l.boolean(EnvPerFormationMetrics)
+	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 1, maxHistoryDays)) * 24 * time.Hour
+
+	l.scaleDiff(&s)
+
+	s.FunctionTimeout = time.Duration(l.integer(EnvFunctionTimeout, 0, maxLambdaTimeoutSeconds)) * time.Second
+	if s.FunctionTimeout > 0 && s.HeartbeatTimeout+FunctionTimeoutMargin > s.FunctionTimeout &&
+		l.ok(EnvFunctionTimeout, EnvHeartbeatTimeout) {
+		l.cross(EnvHeartbeatTimeout, strconv.FormatInt(s.HeartbeatTimeout.Milliseconds(), 10), fmt.Sprintf(
+			"the probe must end at least %s before the function timeout (%s=%d)",
+			FunctionTimeoutMargin, EnvFunctionTimeout, int(s.FunctionTimeout.Seconds())))
+	}
+
+	if len(l.problems) > 0 {
+		return Settings{}, &Error{Problems: l.problems}
+	}
+	return s, nil
+}
+
+// policySettings reads the policy and the proportional policy's knobs.
+func (l *loader) policySettings(s *Settings) {
 	s.Policy = l.policy()
 	if s.Policy == PolicyProportional && s.Signal != probe.ResponseTime && l.ok(EnvPolicy, EnvSignal) {
 		// Its target and boot arithmetic are response times; queue time
@@ -186,21 +215,33 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	}
 	s.BootTime = time.Duration(l.integer(EnvBootTime, 0, 3600)) * time.Second
 	s.ScaleDownWindow = time.Duration(l.integer(EnvScaleDownWindow, 0, 24*3600)) * time.Second
+}
 
-	s.TableName = l.raw(EnvTableName)
-	if lambda && s.TableName == "" {
-		l.problem(EnvTableName, "required")
-	}
-	s.TopicARN = l.topicARN()
-	s.TickQueueURL = l.raw(EnvTickQueueURL)
+// credentials reads the API key and the heartbeat token, each given
+// directly or (in Lambda) as an SSM parameter name, there never both. The
+// command reads neither parameter: a file naming one works there with the
+// secret exported.
+func (l *loader) credentials(s *Settings, lambda bool) {
+	s.APIKey = secret.New(l.raw(EnvAPIKey))
+	s.APIKeyParameter = l.raw(EnvAPIKeyParameter)
 	if lambda {
-		l.lambdaInterval(s.HeartbeatInterval, s.TickQueueURL)
+		switch {
+		case s.APIKey.IsZero() && s.APIKeyParameter == "":
+			l.problem(EnvAPIKeyParameter, "required (or "+EnvAPIKey+")")
+		case !s.APIKey.IsZero() && s.APIKeyParameter != "":
+			l.problem(EnvAPIKeyParameter, "set only one of "+EnvAPIKey+" and "+EnvAPIKeyParameter)
+		}
 	}
-	s.FanOutAbove = l.integer(EnvFanOutAbove, 0, maxFanOutAbove)
-	s.PerFormationMetrics = l.boolean(EnvPerFormationMetrics)
-	s.HistoryTTL = time.Duration(l.integer(EnvHistoryTTL, 1, maxHistoryDays)) * 24 * time.Hour
+	s.HeartbeatToken = secret.New(l.raw(EnvHeartbeatToken))
+	s.HeartbeatTokenParameter = l.raw(EnvHeartbeatTokenParameter)
+	if lambda && !s.HeartbeatToken.IsZero() && s.HeartbeatTokenParameter != "" {
+		l.problem(EnvHeartbeatTokenParameter, "set only one of "+EnvHeartbeatToken+" and "+EnvHeartbeatTokenParameter)
+	}
+}
 
-	// Both or neither: one alone would silently never notify.
+// scaleDiff reads the scale-diff notice's threshold and period: both or
+// neither, since one alone would silently never notify.
+func (l *loader) scaleDiff(s *Settings) {
 	threshold, period := l.raw(EnvScaleDiffThreshold), l.raw(EnvScaleDiffPeriod)
 	switch {
 	case threshold != "" && period == "":
@@ -219,25 +260,12 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 				EnvHistoryTTL, s.HistoryTTL/(24*time.Hour)))
 		}
 	}
-
-	s.FunctionTimeout = time.Duration(l.integer(EnvFunctionTimeout, 0, maxLambdaTimeoutSeconds)) * time.Second
-	if s.FunctionTimeout > 0 && s.HeartbeatTimeout+FunctionTimeoutMargin > s.FunctionTimeout &&
-		l.ok(EnvFunctionTimeout, EnvHeartbeatTimeout) {
-		l.cross(EnvHeartbeatTimeout, strconv.FormatInt(s.HeartbeatTimeout.Milliseconds(), 10), fmt.Sprintf(
-			"the probe must end at least %s before the function timeout (%s=%d)",
-			FunctionTimeoutMargin, EnvFunctionTimeout, int(s.FunctionTimeout.Seconds())))
-	}
-
-	if len(l.problems) > 0 {
-		return Settings{}, &Error{Problems: l.problems}
-	}
-	return s, nil
 }
 
 // loader collects problems so that one Load reports all of them.
 type loader struct {
 	getenv   func(string) string
-	key      string // never shown, even if pasted into another setting
+	secrets  []string // the API key and the heartbeat token: never shown, even if pasted into another setting
 	problems []Problem
 	failed   map[string]bool
 }
@@ -280,12 +308,14 @@ func (l *loader) ok(names ...string) bool {
 	return true
 }
 
-// quote renders a value for an error message: without the API key,
-// escaped, and cut short.
+// quote renders a value for an error message: without the API key or
+// the heartbeat token, escaped, and cut short.
 func (l *loader) quote(v string) string {
 	const limit = 80
-	if l.key != "" {
-		v = strings.ReplaceAll(v, l.key, "[redacted]")
+	for _, secret := range l.secrets {
+		if secret != "" {
+			v = strings.ReplaceAll(v, secret, "[redacted]")
+		}
 	}
 	if utf8.RuneCountInString(v) > limit {
 		v = string([]rune(v)[:limit]) + "…"
@@ -379,13 +409,57 @@ func (l *loader) processType() string {
 // signalSettings reads the signal and its thresholds.
 func (l *loader) signalSettings(s *Settings) {
 	s.Signal = l.signal()
-	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
-	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
-	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
-		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
-	}
+	s.MinQueueTime, s.MaxQueueTime = l.thresholds(EnvMinQueueTime, EnvMaxQueueTime, maxMillis)
 	s.TargetUtilizationPct = l.integer(EnvTargetUtilization, 1, 100)
+
+	s.JobQueues = l.jobQueues()
+	s.MinJobLatency, s.MaxJobLatency = l.thresholds(EnvMinJobLatency, EnvMaxJobLatency, maxJobMillis)
+	s.JobsPerDyno = l.integer(EnvJobsPerDyno, 1, maxJobsPerDyno)
+	s.LongJobs = l.boolean(EnvLongJobs)
+}
+
+// thresholds reads a pair of latency thresholds in ms: a maximum of at
+// least 1 and a minimum of at least 0, both at most limit, the minimum not
+// above the maximum.
+func (l *loader) thresholds(minName, maxName string, limit int) (lo, hi time.Duration) {
+	hi = time.Duration(l.integer(maxName, 1, limit)) * time.Millisecond
+	lo = time.Duration(l.integer(minName, 0, limit)) * time.Millisecond
+	if lo > hi && l.ok(minName, maxName) {
+		l.cross(minName, strconv.FormatInt(lo.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", maxName, hi.Milliseconds()))
+	}
+	return lo, hi
+}
+
+// jobQueues reads the comma-separated queue names, every bad one named.
+func (l *loader) jobQueues() []string {
+	v := l.value(EnvJobQueues)
+	if v == "" {
+		return nil
+	}
+	var names, bad []string
+	for name := range strings.SplitSeq(v, ",") {
+		name = strings.TrimSpace(name)
+		switch {
+		case name == "":
+			bad = append(bad, "an empty name (a stray comma?)")
+		case !probe.IsQueueName(name):
+			bad = append(bad, l.quote(name)+" is not a queue name (letters, digits, _ . : and -)")
+		case slices.Contains(names, name):
+			bad = append(bad, l.quote(name)+" is named twice")
+		default:
+			names = append(names, name)
+		}
+	}
+	if len(names) > maxJobQueues {
+		bad = append(bad, fmt.Sprintf("%d queues: the heartbeat kit reports %d at most", len(names), maxJobQueues))
+	}
+	if len(bad) > 0 {
+		l.bad(EnvJobQueues, v, strings.Join(bad, "; "))
+		return nil
+	}
+	slices.Sort(names)
+	return names
 }
 
 func (l *loader) signal() probe.Signal {

@@ -24,11 +24,16 @@ type Settings struct {
 	APIURL          string
 	ProcessType     string
 
-	HeartbeatURL      string
-	HeartbeatTimeout  time.Duration
-	HeartbeatInterval time.Duration // time between two ticks
-	MaxResponseTime   time.Duration // strictly slower is a fail
-	MinResponseTime   time.Duration // strictly faster is a pass
+	HeartbeatURL string
+	// HeartbeatToken goes to the heartbeat as a bearer token: the heartbeat
+	// kit answers its load headers only to a request with it. In Lambda it
+	// may instead be read from the SSM parameter HeartbeatTokenParameter.
+	HeartbeatToken          secret.Value
+	HeartbeatTokenParameter string
+	HeartbeatTimeout        time.Duration
+	HeartbeatInterval       time.Duration // time between two ticks
+	MaxResponseTime         time.Duration // strictly slower is a fail
+	MinResponseTime         time.Duration // strictly faster is a pass
 
 	// Signal is what a beat's latency is: the response time, or the router
 	// queue time the heartbeat reports; the queue thresholds apply to the latter.
@@ -38,6 +43,16 @@ type Settings struct {
 	// TargetUtilizationPct is the utilization signal's target, 1–100: a
 	// beat above it fails, below half of it passes.
 	TargetUtilizationPct int
+
+	// The job_latency signal's: the queues the formation works (none:
+	// every queue the heartbeat reports), the latency thresholds of the
+	// highest of theirs, the jobs one dyno takes (0: latency alone sizes
+	// the formation), and whether to keep every dyno while jobs run.
+	JobQueues     []string
+	MaxJobLatency time.Duration // strictly longer is a fail
+	MinJobLatency time.Duration // strictly shorter is a pass
+	JobsPerDyno   int
+	LongJobs      bool
 
 	FailsToScaleUp    int
 	PassesToScaleDown int
@@ -160,12 +175,16 @@ func (s Settings) Bounds(now time.Time) (lo, hi int) {
 }
 
 // Thresholds are the latencies a beat is compared with: the queue-time
-// ones when the signal is queue time, else the response-time ones. With
-// the utilization signal the latency is the queue time, and these are the
-// queue-time ones too, though the verdict compares utilization.
+// ones when the signal is queue time, the job latency ones with
+// job_latency, else the response-time ones. With the utilization signal
+// the latency is the queue time, and these are the queue-time ones too,
+// though the verdict compares utilization.
 func (s Settings) Thresholds() (lo, hi time.Duration) {
-	if s.Signal == probe.QueueTime || s.Signal == probe.Utilization {
+	switch s.Signal {
+	case probe.QueueTime, probe.Utilization:
 		return s.MinQueueTime, s.MaxQueueTime
+	case probe.JobLatency:
+		return s.MinJobLatency, s.MaxJobLatency
 	}
 	return s.MinResponseTime, s.MaxResponseTime
 }
@@ -173,8 +192,9 @@ func (s Settings) Thresholds() (lo, hi time.Duration) {
 // TargetUtilization is the utilization signal's target as a share, 0–1.
 func (s Settings) TargetUtilization() float64 { return float64(s.TargetUtilizationPct) / 100 }
 
-// LogValue lists the settings for a start-up log line. The API key is only
-// said to be set or not; a password in the heartbeat URL is masked.
+// LogValue lists the settings for a start-up log line. The API key and the
+// heartbeat token are only said to be set or not; a password in the
+// heartbeat URL is masked.
 func (s Settings) LogValue() slog.Value {
 	zone := "UTC"
 	if s.Location != nil {
@@ -187,6 +207,8 @@ func (s Settings) LogValue() slog.Value {
 		slog.Bool(logkey.APIKeySet, !s.APIKey.IsZero()),
 		slog.String(logkey.APIKeyParameter, s.APIKeyParameter),
 		slog.String(logkey.HeartbeatURL, redactURL(s.HeartbeatURL)),
+		slog.Bool(logkey.HeartbeatTokenSet, !s.HeartbeatToken.IsZero()),
+		slog.String(logkey.HeartbeatTokenParameter, s.HeartbeatTokenParameter),
 		slog.String(logkey.HeartbeatTimeout, s.HeartbeatTimeout.String()),
 		slog.String(logkey.HeartbeatInterval, s.HeartbeatInterval.String()),
 		slog.String(logkey.MaxResponseTime, s.MaxResponseTime.String()),
@@ -195,6 +217,11 @@ func (s Settings) LogValue() slog.Value {
 		slog.String(logkey.MaxQueueTime, s.MaxQueueTime.String()),
 		slog.String(logkey.MinQueueTime, s.MinQueueTime.String()),
 		slog.Int(logkey.TargetUtilization, s.TargetUtilizationPct),
+		slog.String(logkey.JobQueues, strings.Join(s.JobQueues, ",")),
+		slog.String(logkey.MaxJobLatency, s.MaxJobLatency.String()),
+		slog.String(logkey.MinJobLatency, s.MinJobLatency.String()),
+		slog.Int(logkey.JobsPerDyno, s.JobsPerDyno),
+		slog.Bool(logkey.LongJobs, s.LongJobs),
 		slog.Int(logkey.FailsToScaleUp, s.FailsToScaleUp),
 		slog.Int(logkey.PassesToScaleDown, s.PassesToScaleDown),
 		slog.String(logkey.MaxDynos, s.MaxDynos.String()),

@@ -3,6 +3,7 @@ package settings
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
@@ -80,6 +81,13 @@ func TestLoadDefaults(t *testing.T) {
 		{EnvMaxQueueTime, s.MaxQueueTime, 100 * time.Millisecond},
 		{EnvMinQueueTime, s.MinQueueTime, 10 * time.Millisecond},
 		{EnvTargetUtilization, s.TargetUtilizationPct, 70},
+		{EnvJobQueues, s.JobQueues, []string(nil)},
+		{EnvMaxJobLatency, s.MaxJobLatency, 10 * time.Second},
+		{EnvMinJobLatency, s.MinJobLatency, time.Second},
+		{EnvJobsPerDyno, s.JobsPerDyno, 0},
+		{EnvLongJobs, s.LongJobs, false},
+		{EnvHeartbeatToken, s.HeartbeatToken.IsZero(), true},
+		{EnvHeartbeatTokenParameter, s.HeartbeatTokenParameter, ""},
 		{EnvFailsToScaleUp, s.FailsToScaleUp, 3},
 		{EnvPassesToScaleDown, s.PassesToScaleDown, 5},
 		{EnvMaxDynos, s.MaxDynos, Fixed(3)},
@@ -141,6 +149,15 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{EnvSignal, "utilization", func(s Settings) any { return s.Signal }, probe.Utilization},
 		{EnvTargetUtilization, "85", func(s Settings) any { return s.TargetUtilizationPct }, 85},
 		{EnvTargetUtilization, "100", func(s Settings) any { return s.TargetUtilization() }, 1.0},
+		{EnvSignal, "job_latency", func(s Settings) any { return s.Signal }, probe.JobLatency},
+		{EnvJobQueues, " mailers, default,critical:high ", func(s Settings) any { return s.JobQueues }, []string{"critical:high", "default", "mailers"}},
+		{EnvJobQueues, "q.1_a-b", func(s Settings) any { return s.JobQueues }, []string{"q.1_a-b"}},
+		{EnvMaxJobLatency, "86400000", func(s Settings) any { return s.MaxJobLatency }, 24 * time.Hour},
+		{EnvMinJobLatency, "0", func(s Settings) any { return s.MinJobLatency }, time.Duration(0)},
+		{EnvJobsPerDyno, "25", func(s Settings) any { return s.JobsPerDyno }, 25},
+		{EnvLongJobs, "true", func(s Settings) any { return s.LongJobs }, true},
+		{EnvHeartbeatToken, " tok-123 ", func(s Settings) any { return s.HeartbeatToken.Reveal() }, "tok-123"},
+		{EnvHeartbeatTokenParameter, "/autoscalebot/hb-token", func(s Settings) any { return s.HeartbeatTokenParameter }, "/autoscalebot/hb-token"},
 		{EnvFailsToScaleUp, "7", func(s Settings) any { return s.FailsToScaleUp }, 7},
 		{EnvPassesToScaleDown, "11", func(s Settings) any { return s.PassesToScaleDown }, 11},
 		{EnvMaxDynos, "10", func(s Settings) any { return s.MaxDynos }, Fixed(10)},
@@ -182,6 +199,12 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		s := mustLoad(t, map[string]string{EnvScaleDiffThreshold: "4", EnvScaleDiffPeriod: "60"})
 		if s.ScaleDiffThreshold != 4 || s.ScaleDiffPeriod != time.Hour {
 			t.Errorf("scale diff = %d within %v, want 4 within 1h", s.ScaleDiffThreshold, s.ScaleDiffPeriod)
+		}
+	})
+	t.Run("a job_latency worker may stop", func(t *testing.T) {
+		s := mustLoad(t, map[string]string{EnvProcessType: "worker", EnvSignal: "job_latency", EnvMinDynos: "0", EnvJobQueues: "default"})
+		if !reflect.DeepEqual(s.MinDynos, Fixed(0)) || s.Signal != probe.JobLatency {
+			t.Errorf("min %v on %s, want 0 on job_latency", s.MinDynos, s.Signal)
 		}
 	})
 	t.Run("non-web process may have zero dynos", func(t *testing.T) {
@@ -226,7 +249,7 @@ func TestLoadRejects(t *testing.T) {
 		{"zero max response time", map[string]string{EnvMaxResponseTime: "0", EnvMinResponseTime: "0"}, EnvMaxResponseTime, "must be at least 1"},
 		{"negative min response time", map[string]string{EnvMinResponseTime: "-1"}, EnvMinResponseTime, "must be at least 0"},
 		{"min response time above max", map[string]string{EnvMinResponseTime: "1200"}, EnvMinResponseTime, `"1200": must not exceed ` + EnvMaxResponseTime},
-		{"unknown signal", map[string]string{EnvSignal: "cpu"}, EnvSignal, `"cpu": not a signal (one of response_time, queue_time, utilization)`},
+		{"unknown signal", map[string]string{EnvSignal: "cpu"}, EnvSignal, `"cpu": not a signal (one of response_time, queue_time, utilization, job_latency)`},
 		{"zero target utilization", map[string]string{EnvTargetUtilization: "0"}, EnvTargetUtilization, `"0": must be at least 1`},
 		{"target utilization over 100", map[string]string{EnvTargetUtilization: "101"}, EnvTargetUtilization, `"101": must be at most 100`},
 		{"target utilization a fraction", map[string]string{EnvTargetUtilization: "0.7"}, EnvTargetUtilization, "not a whole number"},
@@ -296,6 +319,23 @@ func TestLoadRejects(t *testing.T) {
 		{"negative fan-out threshold", map[string]string{EnvFanOutAbove: "-1"}, EnvFanOutAbove, "must be at least 0"},
 		{"fan-out threshold too high", map[string]string{EnvFanOutAbove: "10001"}, EnvFanOutAbove, "must be at most 10000"},
 		{"per-formation metrics not a boolean", map[string]string{EnvPerFormationMetrics: "yes"}, EnvPerFormationMetrics, "not a boolean"},
+		{"a job queue with a space", map[string]string{EnvJobQueues: "default,low priority"}, EnvJobQueues,
+			`"default,low priority": "low priority" is not a queue name (letters, digits, _ . : and -)`},
+		{"job queues with a stray comma", map[string]string{EnvJobQueues: "default,,mailers"}, EnvJobQueues, "an empty name (a stray comma?)"},
+		{"a job queue twice, and a bad one", map[string]string{EnvJobQueues: "a,b,a,c/d"}, EnvJobQueues, `"a" is named twice; "c/d" is not a queue name`},
+		{"more job queues than the kit reports", map[string]string{EnvJobQueues: manyQueues(51)}, EnvJobQueues, "51 queues: the heartbeat kit reports 50 at most"},
+		{"zero max job latency", map[string]string{EnvMaxJobLatency: "0", EnvMinJobLatency: "0"}, EnvMaxJobLatency, "must be at least 1"},
+		{"max job latency over a day", map[string]string{EnvMaxJobLatency: "86400001"}, EnvMaxJobLatency, "must be at most 86400000"},
+		{"min job latency above the max", map[string]string{EnvMinJobLatency: "20000"}, EnvMinJobLatency,
+			`"20000": must not exceed AUTOSCALE_MAX_JOB_LATENCY_IN_MS (10000 ms)`},
+		{"min job latency above the default max", map[string]string{EnvMaxJobLatency: "500"}, EnvMinJobLatency,
+			`"1000" (default): must not exceed AUTOSCALE_MAX_JOB_LATENCY_IN_MS (500 ms)`},
+		{"zero jobs per dyno", map[string]string{EnvJobsPerDyno: "0"}, EnvJobsPerDyno, `"0": must be at least 1`},
+		{"jobs per dyno a fraction", map[string]string{EnvJobsPerDyno: "2.5"}, EnvJobsPerDyno, "not a whole number"},
+		{"long jobs not a boolean", map[string]string{EnvLongJobs: "yes"}, EnvLongJobs, "not a boolean"},
+		{"proportional on job latency", map[string]string{EnvPolicy: "proportional", EnvSignal: "job_latency"}, EnvPolicy,
+			`"proportional": works on response_time only; with AUTOSCALE_SIGNAL=job_latency use original`},
+		{"zero web dynos on job latency too", map[string]string{EnvSignal: "job_latency", EnvMinDynos: "0"}, EnvMinDynos, "must be at least 1"},
 		{"timeout does not fit the function", map[string]string{EnvFunctionTimeout: "12"}, EnvHeartbeatTimeout,
 			`"10000" (default): the probe must end at least 5s before the function timeout (` + EnvFunctionTimeout + "=12)"},
 	}
@@ -456,6 +496,9 @@ func TestLoadNeverShowsTheAPIKey(t *testing.T) {
 		{"key pasted into the URL", map[string]string{EnvAPIKey: testKey, EnvHeartbeatURL: "ftp://u:" + testKey + "@x/"}, Load},
 		{"key pasted into a query", map[string]string{EnvAPIKey: testKey, EnvHeartbeatURL: "/hb?key=" + testKey}, Load},
 		{"key pasted into another setting", map[string]string{EnvAPIKey: testKey, EnvAppName: testKey}, Load},
+		{"token pasted into the job queues", map[string]string{EnvHeartbeatToken: testKey, EnvJobQueues: "a," + testKey + " x"}, Load},
+		{"token pasted into the URL", map[string]string{EnvHeartbeatToken: testKey, EnvHeartbeatURL: "/hb?token=" + testKey}, Load},
+		{"token given twice in Lambda", map[string]string{EnvHeartbeatToken: testKey, EnvHeartbeatTokenParameter: "/p", EnvTableName: "t", EnvAPIKeyParameter: "/k"}, LoadLambda},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -492,6 +535,9 @@ func TestLoadLambda(t *testing.T) {
 		{"default interval without a queue", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvTickQueueURL: ""}, []string{EnvTickQueueURL}},
 		{"interval the minute cannot divide", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "25"}, []string{EnvHeartbeatInterval}},
 		{"interval above the minute", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatInterval: "120"}, []string{EnvHeartbeatInterval}},
+		{"a heartbeat token parameter", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatTokenParameter: "/t"}, nil},
+		{"a heartbeat token given both ways", map[string]string{EnvAPIKeyParameter: "/p", EnvTableName: "t", EnvHeartbeatToken: "tok",
+			EnvHeartbeatTokenParameter: "/t"}, []string{EnvHeartbeatTokenParameter}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -514,6 +560,12 @@ func TestLoadLambda(t *testing.T) {
 		})
 	}
 
+	t.Run("the command takes the token given and ignores its parameter, as the key's", func(t *testing.T) {
+		s, err := Load(envOf(t, map[string]string{EnvHeartbeatToken: "tok", EnvHeartbeatTokenParameter: "/t"}))
+		if err != nil || s.HeartbeatToken.Reveal() != "tok" {
+			t.Errorf("Load = %v, %v; want the token given", s.HeartbeatToken, err)
+		}
+	})
 	t.Run("Load does not need them", func(t *testing.T) {
 		if _, err := Load(envOf(t, nil)); err != nil {
 			t.Errorf("Load: %v", err)
@@ -598,6 +650,8 @@ func TestThresholds(t *testing.T) {
 		{"queue time, set", map[string]string{EnvSignal: "queue_time", EnvMinQueueTime: "5", EnvMaxQueueTime: "50"}, 5 * time.Millisecond, 50 * time.Millisecond},
 		{"utilization: the latency is the queue time", map[string]string{EnvSignal: "utilization"}, 10 * time.Millisecond, 100 * time.Millisecond},
 		{"queue settings unused with response time", map[string]string{EnvMaxQueueTime: "50"}, 200 * time.Millisecond, time.Second},
+		{"job latency", map[string]string{EnvSignal: "job_latency"}, time.Second, 10 * time.Second},
+		{"job latency, set", map[string]string{EnvSignal: "job_latency", EnvMinJobLatency: "0", EnvMaxJobLatency: "60000"}, 0, time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -611,9 +665,11 @@ func TestThresholds(t *testing.T) {
 
 func TestLogValue(t *testing.T) {
 	s := mustLoad(t, map[string]string{
-		EnvAPIKey:       testKey,
-		EnvHeartbeatURL: "https://user:hunter2@example.com/hb",
-		EnvMaxDynos:     `{"9:00":5}`,
+		EnvAPIKey:         testKey,
+		EnvHeartbeatToken: "hb-token-0451",
+		EnvHeartbeatURL:   "https://user:hunter2@example.com/hb",
+		EnvMaxDynos:       `{"9:00":5}`,
+		EnvJobQueues:      "mailers,default",
 	})
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", slog.Any(logkey.Settings, s))
@@ -621,12 +677,13 @@ func TestLogValue(t *testing.T) {
 		t.Errorf("want one log line: %s", buf.Bytes())
 	}
 	out := buf.String()
-	for _, secret := range []string{testKey, "hunter2"} {
+	for _, secret := range []string{testKey, "hunter2", "hb-token-0451"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log line shows %q: %s", secret, out)
 		}
 	}
-	for _, want := range []string{`"app":"my-app"`, `"processType":"web"`, `"apiKeySet":true`, `"maxDynos":"{\"9:00\":5}"`, `"heartbeatTimeout":"10s"`, `"timeZone":"UTC"`, `"dryRun":false`} {
+	for _, want := range []string{`"app":"my-app"`, `"processType":"web"`, `"apiKeySet":true`, `"maxDynos":"{\"9:00\":5}"`, `"heartbeatTimeout":"10s"`, `"timeZone":"UTC"`, `"dryRun":false`,
+		`"heartbeatTokenSet":true`, `"jobQueues":"default,mailers"`, `"maxJobLatency":"10s"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log line lacks %s: %s", want, out)
 		}
@@ -690,7 +747,17 @@ var knownVars = map[string]bool{
 	EnvNotifyOnEveryScale: true, EnvNotifyOnEveryPing: true, EnvDryRun: true, EnvTableName: true,
 	EnvTopicARN: true, EnvHistoryTTL: true, EnvFunctionTimeout: true, EnvSignal: true, EnvMaxQueueTime: true,
 	EnvMinQueueTime: true, EnvTargetUtilization: true, EnvPolicy: true, EnvTargetResponseTime: true, EnvBootTime: true, EnvScaleDownWindow: true, EnvTickQueueURL: true,
-	EnvFanOutAbove: true, EnvPerFormationMetrics: true,
+	EnvFanOutAbove: true, EnvPerFormationMetrics: true, EnvJobQueues: true, EnvMaxJobLatency: true, EnvMinJobLatency: true,
+	EnvJobsPerDyno: true, EnvLongJobs: true, EnvHeartbeatToken: true, EnvHeartbeatTokenParameter: true,
+}
+
+// manyQueues is n queue names, comma-separated.
+func manyQueues(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("q%d", i)
+	}
+	return strings.Join(names, ",")
 }
 
 func checkInvariants(t *testing.T, s Settings) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"time"
 
@@ -65,6 +66,11 @@ type State struct {
 	// Proportional is what the proportional policy carries from tick to
 	// tick (nil until it runs).
 	Proportional *Proportional `json:"proportional,omitempty"`
+
+	// IdleBeats counts the job_latency signal's heartbeats in a row whose
+	// job report had no job waiting or running (a probe error neither
+	// counts nor breaks the run): the scale-down window to zero.
+	IdleBeats int `json:"idleBeats,omitempty"`
 
 	// EventIDs remember the most recent scheduler events handled, newest
 	// last, so that a duplicated delivery is processed once: each as its
@@ -143,16 +149,54 @@ type Config struct {
 	MaxQueueMS           int64        `json:"maxQueueMs,omitempty"`
 	MinQueueMS           int64        `json:"minQueueMs,omitempty"`
 	TargetUtilizationPct int          `json:"targetUtilizationPct,omitempty"`
+	// With the job_latency signal: its thresholds, the queues worked
+	// (comma-separated; empty: every queue reported), the jobs a dyno
+	// takes (0: unset) and whether busy jobs hold every dyno.
+	MaxJobLatencyMS int64  `json:"maxJobLatencyMs,omitempty"`
+	MinJobLatencyMS int64  `json:"minJobLatencyMs,omitempty"`
+	JobQueues       string `json:"jobQueues,omitempty"`
+	JobsPerDyno     int    `json:"jobsPerDyno,omitempty"`
+	LongJobs        bool   `json:"longJobs,omitempty"`
 }
 
 // Thresholds are the latencies beats were compared with, in ms: the
 // queue-time ones with the queue_time signal (and with utilization, whose
-// latency is the queue time), else the response-time ones.
+// latency is the queue time), the job latency ones with job_latency, else
+// the response-time ones.
 func (c Config) Thresholds() (minMS, maxMS int64) {
-	if c.Signal == probe.QueueTime || c.Signal == probe.Utilization {
+	switch c.Signal {
+	case probe.QueueTime, probe.Utilization:
 		return c.MinQueueMS, c.MaxQueueMS
+	case probe.JobLatency:
+		return c.MinJobLatencyMS, c.MaxJobLatencyMS
 	}
 	return c.MinResponseMS, c.MaxResponseMS
+}
+
+// JobCounts are a job report's totals as records keep them (the
+// job_latency signal): the report's latency is the record's.
+type JobCounts struct {
+	Waiting int    `json:"waiting"`          // jobs ready to run
+	Busy    int    `json:"busy"`             // jobs running
+	Queues  int    `json:"queues"`           // queues reported
+	Oldest  string `json:"oldest,omitempty"` // the queue whose job has waited longest; empty when none waits
+}
+
+// JobCountsOf are the totals of a probe's job report; nil without one.
+func JobCountsOf(r probe.Result) *JobCounts {
+	if r.Jobs == nil {
+		return nil
+	}
+	return &JobCounts{Waiting: r.Jobs.Depth(), Busy: r.Jobs.Busy(), Queues: len(r.Jobs.Queues), Oldest: r.Jobs.Oldest()}
+}
+
+// String is "12 waiting, 3 busy, oldest in default".
+func (j JobCounts) String() string {
+	s := fmt.Sprintf("%d waiting, %d busy", j.Waiting, j.Busy)
+	if j.Oldest != "" {
+		s += ", oldest in " + j.Oldest
+	}
+	return s
 }
 
 // Reason says why a tick chose its target. Its values are internal/decision's
@@ -170,6 +214,8 @@ type ProbeRecord struct {
 	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time and utilization signals
 	// UtilizationPct is what the heartbeat reported with the utilization signal.
 	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
+	// Jobs is what the heartbeat reported with the job_latency signal.
+	Jobs *JobCounts `json:"jobs,omitempty"`
 }
 
 // ScaleEvent is one completed attempt to change the formation.
@@ -199,15 +245,17 @@ type Record struct {
 	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time and utilization signals
 	// UtilizationPct is what the heartbeat reported with the utilization signal.
 	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
-	Status         int      `json:"status,omitempty"`
-	Current        int      `json:"current"`
-	Target         int      `json:"target"`
-	Min            int      `json:"min"`
-	Max            int      `json:"max"`
-	Reason         Reason   `json:"reason"`
-	OK             bool     `json:"ok,omitempty"`
-	Error          string   `json:"error,omitempty"`
-	DryRun         bool     `json:"dryRun,omitempty"`
-	Paused         bool     `json:"paused,omitempty"`
-	Policy         string   `json:"policy,omitempty"` // the rules that decided; empty before there was a choice
+	// Jobs is what the heartbeat reported with the job_latency signal.
+	Jobs    *JobCounts `json:"jobs,omitempty"`
+	Status  int        `json:"status,omitempty"`
+	Current int        `json:"current"`
+	Target  int        `json:"target"`
+	Min     int        `json:"min"`
+	Max     int        `json:"max"`
+	Reason  Reason     `json:"reason"`
+	OK      bool       `json:"ok,omitempty"`
+	Error   string     `json:"error,omitempty"`
+	DryRun  bool       `json:"dryRun,omitempty"`
+	Paused  bool       `json:"paused,omitempty"`
+	Policy  string     `json:"policy,omitempty"` // the rules that decided; empty before there was a choice
 }

@@ -139,8 +139,12 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 		"sns:Publish":             map[string]any{"Ref": "NotificationTopic"},
 		// The stack's own key; with a settings file, also its formations'
 		// under the prefix the settings loader holds them to.
-		"ssm:GetParameter": map[string]any{"Fn::If": []any{"HasSettingsFile", []any{ownKey, fleetParameters}, ownKey}},
-		"kms:Decrypt":      map[string]any{"Ref": "HerokuApiKeyKmsKeyArn"},
+		// And the heartbeat token's parameter, when there is one.
+		"ssm:GetParameter": []any{
+			map[string]any{"Fn::If": []any{"HasSettingsFile", []any{ownKey, fleetParameters}, ownKey}},
+			map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${HeartbeatTokenParameterName}"},
+		},
+		"kms:Decrypt": map[string]any{"Ref": "HerokuApiKeyKmsKeyArn"},
 		// The scheduled invocation sends the minute's later slots; the
 		// event source mapping polls under the same role.
 		"sqs:SendMessage":        queue,
@@ -151,6 +155,10 @@ func checkFunctionGrants(t *testing.T, doc map[string]any) {
 	got := map[string]any{}
 	for _, s := range allStatements(doc)["AutoscalerFunctionRole"] {
 		for _, a := range templatetest.AsList(templatetest.Dig(s, "Action")) {
+			if prev, twice := got[a.(string)]; twice {
+				got[a.(string)] = []any{prev, templatetest.Dig(s, "Resource")}
+				continue
+			}
 			got[a.(string)] = templatetest.Dig(s, "Resource")
 		}
 	}

@@ -261,9 +261,10 @@ func TestParameterPatternsAreTheSettings(t *testing.T) {
 	}
 }
 
-// TestSSMParameterName: the key's parameter name must start with "/" so that
-// the role's ARN (…:parameter${Name}) names it exactly, and must not hold a
-// wildcard.
+// TestSSMParameterName: the key's parameter name, and the heartbeat
+// token's, must start with "/" so that the role's ARN (…:parameter${Name})
+// names it exactly, and must not hold a wildcard. The token's may be empty
+// (no token).
 func TestSSMParameterName(t *testing.T) {
 	tests := []struct {
 		name, value string
@@ -277,17 +278,44 @@ func TestSSMParameterName(t *testing.T) {
 		{"double slash", "/a//b", false},
 		{"wildcard", "/autoscalebot/*", false},
 	}
-	pattern, ok := Dig(loadRepoTemplate(t).Doc, "Parameters", "HerokuApiKeyParameterName", "AllowedPattern").(string)
+	for param, empty := range map[string]bool{"HerokuApiKeyParameterName": false, "HeartbeatTokenParameterName": true} {
+		pattern, ok := Dig(loadRepoTemplate(t).Doc, "Parameters", param, "AllowedPattern").(string)
+		if !ok {
+			t.Fatalf("%s has no AllowedPattern", param)
+		}
+		re := regexp.MustCompile(pattern)
+		for _, tt := range append(tests, struct {
+			name, value string
+			ok          bool
+		}{"empty", "", empty}) {
+			t.Run(param+"/"+tt.name, func(t *testing.T) {
+				if got := re.MatchString(tt.value); got != tt.ok {
+					t.Fatalf("%s=%q matches %s: %v, want %v", param, tt.value, pattern, got, tt.ok)
+				}
+			})
+		}
+	}
+}
+
+// TestJobQueuesPatternIsTheLoaders: the queue lists the template admits
+// are those the settings loader reads, so a deploy cannot pass one that
+// fails every invocation.
+func TestJobQueuesPatternIsTheLoaders(t *testing.T) {
+	pattern, ok := Dig(loadRepoTemplate(t).Doc, "Parameters", "JobQueues", "AllowedPattern").(string)
 	if !ok {
-		t.Fatal("HerokuApiKeyParameterName has no AllowedPattern")
+		t.Fatal("JobQueues has no AllowedPattern")
 	}
 	re := regexp.MustCompile(pattern)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := re.MatchString(tt.value); got != tt.ok {
-				t.Fatalf("HerokuApiKeyParameterName=%q matches %s: %v, want %v", tt.value, pattern, got, tt.ok)
-			}
-		})
+	for _, value := range []string{"", "default", "default,mailers", "a, b ,c", "critical:high.1_x-y", "a,", ",a", "a,,b",
+		"low priority", "a/b", "a;b", "é", "a,b,a"} {
+		env := map[string]string{settings.EnvAppName: "app", settings.EnvHeartbeatURL: "https://app.example.com/hb",
+			settings.EnvJobQueues: value}
+		_, err := settings.Load(func(k string) string { return env[k] })
+		// The pattern cannot see a name given twice; the loader refuses it.
+		loads := err == nil || value == "a,b,a"
+		if got := re.MatchString(value); got != loads {
+			t.Errorf("JobQueues=%q: the template admits it %v, the loader %v (%v)", value, got, loads, err)
+		}
 	}
 }
 

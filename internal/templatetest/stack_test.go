@@ -229,6 +229,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_HEROKU_API_URL":                                 "https://api.heroku.com",
 		"AUTOSCALE_HEROKU_PROCESS_TYPE":                            "web",
 		"AUTOSCALE_HEARTBEAT_URL":                                  "https://my-app.herokuapp.com/heartbeat",
+		"AUTOSCALE_HEARTBEAT_TOKEN_PARAMETER":                      "",
 		"AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS":                        "10000",
 		"AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS":                  "30",
 		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":                        "1000",
@@ -237,6 +238,11 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_MAX_QUEUE_TIME_IN_MS":                           "100",
 		"AUTOSCALE_MIN_QUEUE_TIME_IN_MS":                           "10",
 		"AUTOSCALE_TARGET_UTILIZATION_PCT":                         "70",
+		"AUTOSCALE_JOB_QUEUES":                                     "",
+		"AUTOSCALE_MAX_JOB_LATENCY_IN_MS":                          "10000",
+		"AUTOSCALE_MIN_JOB_LATENCY_IN_MS":                          "1000",
+		"AUTOSCALE_JOBS_PER_DYNO":                                  "",
+		"AUTOSCALE_LONG_JOBS":                                      "false",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":              "3",
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER":           "5",
 		"AUTOSCALE_MAX_DYNOS":                                      "3",
@@ -525,7 +531,8 @@ func TestChatbotNameIsUniquePerAccount(t *testing.T) {
 }
 
 // TestDashboardFollowsTheSignal: with AutoscaleSignal=queue_time the
-// latency widget is the queue time against the queue-time thresholds.
+// latency widget is the queue time against the queue-time thresholds; with
+// job_latency, the oldest job's wait against the job latency ones.
 func TestDashboardFollowsTheSignal(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -535,6 +542,8 @@ func TestDashboardFollowsTheSignal(t *testing.T) {
 	}{
 		{"response time", nil, []float64{200, 1000}, "Heartbeat latency against the thresholds"},
 		{"queue time", map[string]string{"AutoscaleSignal": "queue_time", "MaxQueueTimeInMs": "150"}, []float64{10, 150}, "Queue time (heartbeat) against the thresholds"},
+		{"job latency", map[string]string{"AutoscaleSignal": "job_latency", "HerokuProcessType": "worker", "MinDynos": "0", "MaxJobLatencyInMs": "30000"},
+			[]float64{1000, 30000}, "Job latency (oldest job waiting) against the thresholds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // With the queue_time signal, the tick says which signal and which source
@@ -112,4 +115,54 @@ func targetIf(utilization bool) int {
 		return 70
 	}
 	return 0
+}
+
+// With the job_latency signal the job report's totals go everywhere the
+// utilization does: summary, log line, history, last probe; the snapshot
+// keeps the signal's settings; and a waiting job at zero dynos scales.
+func TestTickCarriesTheJobReport(t *testing.T) {
+	h := slowAtStreak2(t)
+	s := &h.ticker.Settings
+	s.ProcessType, s.Signal, s.MinDynos = "worker", probe.JobLatency, settings.Fixed(0)
+	s.MinJobLatency, s.MaxJobLatency, s.JobQueues, s.JobsPerDyno, s.LongJobs = time.Second, 10*time.Second, []string{"default", "mailers"}, 20, true
+	h.formation.qty = 0
+	jobs := probe.Jobs{Queues: []probe.Queue{{Name: "default", Latency: time.Minute, Depth: 12}, {Name: "mailers", Busy: 2}}}
+	h.prober.result = probe.AnsweredJobs(200, jobs, time.Second, 10*time.Second)
+	sum, err := h.ticker.Tick(context.Background(), "evt-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := state.JobCounts{Waiting: 12, Busy: 2, Queues: 2, Oldest: "default"}
+	if sum.Jobs == nil || *sum.Jobs != want || sum.LatencyMS != 60000 || sum.LatencySource != probe.SourceJobLatency ||
+		sum.Signal != probe.JobLatency || !sum.Scaled || sum.Target != 1 || sum.Reason != decision.JobsWaiting {
+		t.Errorf("summary %+v (jobs %v); want %v, 60000 ms, scaled 0 → 1 for JobsWaiting", sum, sum.Jobs, want)
+	}
+	if rec := h.store.record[0]; rec.Jobs == nil || *rec.Jobs != want {
+		t.Errorf("history record %+v; want jobs %v", rec, want)
+	}
+	final := h.store.saved[len(h.store.saved)-1]
+	if p := final.LastProbe; p.Jobs == nil || *p.Jobs != want {
+		t.Errorf("last probe %+v; want jobs %v", p, want)
+	}
+	c := final.Config
+	if lo, hi := c.Thresholds(); lo != 1000 || hi != 10000 || c.JobQueues != "default,mailers" || c.JobsPerDyno != 20 || !c.LongJobs ||
+		c.MaxQueueMS != 0 || c.TargetUtilizationPct != 0 {
+		t.Errorf("snapshot %+v; want the job settings and thresholds 1000–10000 ms only", c)
+	}
+	for _, w := range []string{`"jobsWaiting":12`, `"jobsBusy":2`, `"oldestQueue":"default"`, `"latencyMs":60000`} {
+		if !strings.Contains(h.logs.String(), w) {
+			t.Errorf("log line lacks %s:\n%s", w, h.logs)
+		}
+	}
+}
+
+// The prober of a job_latency formation reads its queues and sends its token.
+func TestNewProberTakesTheJobSettings(t *testing.T) {
+	s := settings.Settings{HeartbeatURL: "http://127.0.0.1:9/hb", HeartbeatTimeout: time.Second, Signal: probe.JobLatency,
+		MinJobLatency: time.Second, MaxJobLatency: time.Minute, JobQueues: []string{"a", "b"}, HeartbeatToken: secret.New("tok")}
+	p := NewProber(s)
+	if p.Signal != probe.JobLatency || p.MinResponse != time.Second || p.MaxResponse != time.Minute ||
+		strings.Join(p.JobQueues, ",") != "a,b" || p.Token.Reveal() != "tok" {
+		t.Errorf("prober %+v", p)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
@@ -108,6 +109,9 @@ type Summary struct {
 	LatencySource probe.Source `json:"latencySource,omitempty"`
 	// UtilizationPct is what the heartbeat reported with the utilization signal.
 	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
+	// Jobs is what the heartbeat reported with the job_latency signal
+	// (LatencyMS is then the highest queue latency).
+	Jobs *state.JobCounts `json:"jobs,omitempty"`
 }
 
 // Tick runs one beat. eventID, when not empty, identifies the scheduler
@@ -157,7 +161,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	}
 	result := <-probed
 	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
-	sum.LatencySource, sum.UtilizationPct = result.Source, result.UtilizationPct()
+	sum.LatencySource, sum.UtilizationPct, sum.Jobs = result.Source, result.UtilizationPct(), state.JobCountsOf(result)
 	if c := cause(readErr); c.NeedsPerson() {
 		return t.refused(ctx, log, key, loaded, result, eventID, sum, readErr, c)
 	}
@@ -170,12 +174,9 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	sum.Current, sum.Target, sum.Min, sum.Max, sum.Reason = d.Current, d.Target, d.Min, d.Max, d.Reason
 	sum.Policy = d.Policy
 
-	rec := state.Record{
-		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
-		UtilizationPct: result.UtilizationPct(), Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
-		DryRun: s.DryRun, Paused: loaded.Paused, Policy: string(d.Policy),
-	}
+	rec := decisionRecord(now, key, result)
+	rec.Current, rec.Target, rec.Min, rec.Max, rec.Reason = d.Current, d.Target, d.Min, d.Max, d.Reason
+	rec.DryRun, rec.Paused, rec.Policy = s.DryRun, loaded.Paused, string(d.Policy)
 	d.Next.LastDecision = &rec
 	t.stamp(&d.Next, loaded, result, eventID, now)
 
@@ -259,6 +260,12 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	if sum.UtilizationPct != nil {
 		attrs = append(attrs, slog.Float64(logkey.UtilizationPct, *sum.UtilizationPct))
 	}
+	if j := sum.Jobs; j != nil {
+		attrs = append(attrs, slog.Int(logkey.JobsWaiting, j.Waiting), slog.Int(logkey.JobsBusy, j.Busy))
+		if j.Oldest != "" {
+			attrs = append(attrs, slog.String(logkey.OldestQueue, j.Oldest))
+		}
+	}
 	if sum.ScaleError != "" {
 		attrs = append(attrs, slog.String(logkey.ScaleError, sum.ScaleError))
 	}
@@ -280,11 +287,8 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, loaded state.State, result probe.Result, eventID string, sum Summary, readErr error, c decision.Cause) (Summary, error) {
 	now := t.Now()
 	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr, c)
-	rec := state.Record{
-		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
-		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
-		UtilizationPct: result.UtilizationPct(), Reason: decision.HerokuRefused, Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
-	}
+	rec := decisionRecord(now, key, result)
+	rec.Reason, rec.Error, rec.DryRun, rec.Paused = decision.HerokuRefused, readErr.Error(), t.Settings.DryRun, loaded.Paused
 	next.LastDecision = &rec
 	t.stamp(&next, loaded, result, eventID, now)
 	sum.Reason, sum.HerokuRefused = decision.HerokuRefused, true
@@ -309,12 +313,22 @@ func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Resul
 	next.LastProbe = &state.ProbeRecord{
 		At: now, Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(),
 		Status: result.Status, Detail: result.Detail, Source: result.Source, UtilizationPct: result.UtilizationPct(),
+		Jobs: state.JobCountsOf(result),
 	}
 	next.Config = configSnapshot(t.Settings)
 	if eventID != "" {
 		next.EventIDs = appendBounded(loaded.EventIDs, state.EventKey(eventID), eventIDLimit)
 	}
 	next.RateLimitRemaining = t.remaining(loaded.RateLimitRemaining)
+}
+
+// decisionRecord is a tick's history record as far as the probe says.
+func decisionRecord(now time.Time, key state.Key, result probe.Result) state.Record {
+	return state.Record{
+		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
+		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
+		UtilizationPct: result.UtilizationPct(), Jobs: state.JobCountsOf(result),
+	}
 }
 
 // report writes the history records and sends the notices at the same time:
@@ -433,19 +447,27 @@ func configSnapshot(s settings.Settings) *state.Config {
 		DryRun: s.DryRun, Policy: s.Policy.String(),
 	}
 	if s.Signal != probe.ResponseTime {
-		c.Signal, c.MaxQueueMS, c.MinQueueMS = s.Signal, s.MaxQueueTime.Milliseconds(), s.MinQueueTime.Milliseconds()
+		c.Signal = s.Signal
 	}
-	if s.Signal == probe.Utilization {
-		c.TargetUtilizationPct = s.TargetUtilizationPct
+	switch s.Signal {
+	case probe.QueueTime, probe.Utilization:
+		c.MaxQueueMS, c.MinQueueMS = s.MaxQueueTime.Milliseconds(), s.MinQueueTime.Milliseconds()
+		if s.Signal == probe.Utilization {
+			c.TargetUtilizationPct = s.TargetUtilizationPct
+		}
+	case probe.JobLatency:
+		c.MaxJobLatencyMS, c.MinJobLatencyMS = s.MaxJobLatency.Milliseconds(), s.MinJobLatency.Milliseconds()
+		c.JobQueues, c.JobsPerDyno, c.LongJobs = strings.Join(s.JobQueues, ","), s.JobsPerDyno, s.LongJobs
 	}
 	return c
 }
 
 // NewProber returns the heartbeat prober the settings describe: their URL,
-// timeout, signal, and that signal's thresholds (and utilization target).
+// timeout, token, signal, and that signal's thresholds (and utilization
+// target, or job queues).
 func NewProber(s settings.Settings) *probe.Prober {
 	lo, hi := s.Thresholds()
 	p := probe.New(s.HeartbeatURL, s.HeartbeatTimeout, lo, hi)
-	p.Signal, p.TargetUtilization = s.Signal, s.TargetUtilization()
+	p.Signal, p.TargetUtilization, p.JobQueues, p.Token = s.Signal, s.TargetUtilization(), s.JobQueues, s.HeartbeatToken
 	return p
 }
