@@ -31,6 +31,7 @@ var simulateSettings = []string{
 	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,
 	settings.EnvNotifyOnScaleFails, settings.EnvNotifyOnEveryScale, settings.EnvNotifyOnEveryPing, settings.EnvHistoryTTL,
 	settings.EnvPolicy, settings.EnvTargetResponseTime, settings.EnvBootTime, settings.EnvScaleDownWindow,
+	settings.EnvMaxJobLatency, settings.EnvMinJobLatency, settings.EnvJobsPerDyno, settings.EnvLongJobs,
 }
 
 // chartPoints is how many buckets a chart draws at most: about one a pixel.
@@ -89,6 +90,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 		first = variants[0].Settings
 	}
 	m := f.model(startAt.UTC(), first, tr.Jobs)
+	problems = append(problems, signalProblems(variants, tr, f.fromHistory)...)
 	if len(variants) > 0 {
 		check := m
 		if check.Interval == 0 {
@@ -107,6 +109,21 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 		return errors.New(redactKey(strings.Join(problems, "\n"), env.Getenv))
 	}
 	return f.report(ctx, variants, m, tr, traffic, h, env)
+}
+
+// signalProblems name the runs whose signal does not fit the traffic:
+// jobs want job_latency, and requests (a history too) any other.
+func signalProblems(variants []simulation.Variant, tr simulation.Trace, fromHistory bool) []string {
+	if tr.Minutes() == 0 && !fromHistory {
+		return nil // no traffic read: said already
+	}
+	var problems []string
+	for _, v := range variants {
+		if err := simulation.SignalFits(v.Settings, tr.Jobs); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", v.Label, err))
+		}
+	}
+	return problems
 }
 
 func checkModel(m simulation.Model, jobs bool) error {

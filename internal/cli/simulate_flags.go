@@ -42,7 +42,7 @@ func parseSimulateFlags(args []string, env Env) (*simulateFlags, error) {
 	fs.IntVar(&f.boot, "boot-seconds", simulation.DefaultBootSeconds, "seconds from a scale call until a new dyno serves")
 	fs.Float64Var(&f.noise, "noise", simulation.DefaultNoise, "sigma of the log-normal noise on each probe (0: exact); with jobs, above 0: Poisson arrivals and exponential run times")
 	fs.Uint64Var(&f.seed, "seed", simulation.DefaultSeed, "seed of the noise and the noisy profiles")
-	fs.Float64Var(&f.slo, "slo-ms", 0, "latency target, in ms (default "+settings.EnvMaxResponseTime+")")
+	fs.Float64Var(&f.slo, "slo-ms", 0, "latency target, in ms (default "+settings.EnvMaxResponseTime+"; with jobs, "+settings.EnvMaxJobLatency+")")
 	fs.IntVar(&f.interval, "interval", 0, "seconds between ticks (default "+settings.EnvHeartbeatInterval+" of each run; with -history, the recorded cadence)")
 	fs.IntVar(&f.initial, "initial", 0, "dynos at the start (default the minimum in force then, for each run; with -history, the first record's)")
 	fs.StringVar(&f.start, "start", simulation.DefaultStart.Format(time.RFC3339), "RFC 3339 time of minute 0; schedules are read in "+settings.EnvTimeZone)
@@ -118,7 +118,8 @@ func (f *simulateFlags) modelProblems(jobs bool) []string {
 }
 
 // model is the model the flags describe, for traffic of jobs or requests,
-// starting at start; its SLO is by default the first run's maximum.
+// starting at start; its SLO is by default the first run's maximum
+// response time, or with jobs its maximum job latency.
 func (f *simulateFlags) model(start time.Time, first settings.Settings, jobs bool) simulation.Model {
 	m := simulation.Model{
 		BootSeconds: f.boot, Noise: f.noise, Seed: f.seed, SLOMS: f.slo, Interval: f.interval, Initial: f.initial,
@@ -129,7 +130,11 @@ func (f *simulateFlags) model(start time.Time, first settings.Settings, jobs boo
 	} else {
 		m.CapacityRPM, m.BaseMS = f.capacity, f.base
 	}
-	if !f.set["slo-ms"] {
+	switch {
+	case f.set["slo-ms"]:
+	case jobs:
+		m.SLOMS = float64(first.MaxJobLatency.Milliseconds())
+	default:
 		m.SLOMS = float64(first.MaxResponseTime.Milliseconds())
 	}
 	return m

@@ -14,15 +14,19 @@ import (
 )
 
 // workerEnv is the worker formation of the README's job runs: from zero
-// to ten dynos on the queue's latency, 10 s and 1 s its thresholds.
+// to ten dynos on the queue's latency (10 s and 1 s its thresholds, the
+// defaults).
 var workerEnv = map[string]string{
-	settings.EnvProcessType: "worker", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
-	settings.EnvMaxResponseTime: "10000", settings.EnvMinResponseTime: "1000",
+	settings.EnvProcessType: "worker", settings.EnvSignal: "job_latency", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
 }
 
-// alwaysOn is the variant the job runs are compared with: a worker that
-// never goes below one dyno.
-const alwaysOn = "AUTOSCALE_MIN_DYNOS=1"
+// The variants the job runs are compared with: sized from the jobs
+// waiting and running, a dyno for each 5 (the default model's slots), and
+// a worker that never goes below one dyno.
+const (
+	sized    = "AUTOSCALE_JOBS_PER_DYNO=5"
+	alwaysOn = "AUTOSCALE_MIN_DYNOS=1"
+)
 
 // envPrefix is env as a shell would take it before a command, sorted.
 func envPrefix(env map[string]string) string {
@@ -38,13 +42,13 @@ func envPrefix(env map[string]string) string {
 }
 
 // TestSimulateJobDocs keeps the README's job model examples real: a night
-// of the nightly profile from zero and back beside an always-on worker
-// (the table and the chart), and every job profile scored from zero and
-// always on, with what each costs a day and a month, are this command's
-// output, rewritten with -update (go test ./internal/cli -run
-// TestSimulateJobDocs -update).
+// of the nightly profile from zero and back, sized by latency alone and by
+// the jobs, beside an always-on worker (the table and the chart), and
+// every job profile scored so, with what each costs a day and a month,
+// are this command's output, rewritten with -update (go test
+// ./internal/cli -run TestSimulateJobDocs -update).
 func TestSimulateJobDocs(t *testing.T) {
-	night := []string{"simulate", "-profile", "nightly", "-noise", "0", "-interval", "60", "-with", alwaysOn}
+	night := []string{"simulate", "-profile", "nightly", "-noise", "0", "-interval", "60", "-with", sized, "-with", alwaysOn}
 	code, stdout, stderr := runCLI(t, workerEnv, night...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -64,7 +68,7 @@ func TestSimulateJobDocs(t *testing.T) {
 	table.WriteString("| profile | worker | dyno-hours (ideal) | a day | 30 days | SLO missed | ups / downs (ideal) | reaction |\n")
 	table.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, p := range simulation.JobProfiles {
-		code, stdout, stderr := runCLI(t, workerEnv, "simulate", "-profile", p.Name, "-interval", "60", "-json", "-with", alwaysOn)
+		code, stdout, stderr := runCLI(t, workerEnv, "simulate", "-profile", p.Name, "-interval", "60", "-json", "-with", sized, "-with", alwaysOn)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -72,7 +76,7 @@ func TestSimulateJobDocs(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatal(err)
 		}
-		for i, worker := range []string{"from zero", "always on"} {
+		for i, worker := range []string{"from zero", "from zero, 5 jobs a dyno", "always on"} {
 			r := rep.Runs[i]
 			fmt.Fprintf(&table, "| %s | %s | %.1f (%.1f) | $%.2f | $%.2f | %.0f min | %d / %d (%d / %d) | %.0f s |\n",
 				p.Name, worker, r.DynoHours, rep.Ideal.DynoHours, r.CostUSD, 30*r.CostUSD, r.SLOViolationMinutes,

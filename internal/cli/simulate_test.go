@@ -169,6 +169,11 @@ func TestSimulateBadInput(t *testing.T) {
 				"-job-seconds 0: must be more than 0", "-job-concurrency 0: must be 1 to 1000"}},
 		{name: "job flags with requests", args: []string{"-profile", "step", "-job-seconds", "10", "-job-concurrency", "2"},
 			want: []string{"-job-seconds applies to a trace of jobs (minute,jobs, or a job profile) only", "-job-concurrency applies to a trace of jobs"}},
+		{name: "jobs on another signal", args: []string{"-profile", "trickle", "-with", "AUTOSCALE_SIGNAL=job_latency", "-with", "AUTOSCALE_SIGNAL=queue_time"},
+			want: []string{"as given: a trace of jobs runs a worker formation on its queue: set AUTOSCALE_SIGNAL=job_latency (it is response_time)",
+				"AUTOSCALE_SIGNAL=queue_time: a trace of jobs runs"}},
+		{name: "requests on job latency", env: map[string]string{settings.EnvSignal: "job_latency", settings.EnvProcessType: "worker"},
+			args: []string{"-profile", "step"}, want: []string{"as given: AUTOSCALE_SIGNAL=job_latency scales on a job queue: replay a trace of jobs"}},
 		{name: "two sources", args: []string{"-profile", "step", "-trace", gap}, want: []string{"give only one of -trace, -profile and -history"}},
 		{name: "missing minute names the line", args: []string{"-trace", gap}, want: []string{gap + " line 4: minute 2 is missing (the next row is minute 3)"}},
 		{name: "no such file", args: []string{"-trace", filepath.Join(dir, "none.csv")}, want: []string{"-trace: open " + filepath.Join(dir, "none.csv")}},
@@ -438,8 +443,8 @@ func TestSimulateFrontier(t *testing.T) {
 // does; the table states the job model, the JSON says jobs and has no
 // frontier (the request model's), the chart speaks of jobs.
 func TestSimulateJobs(t *testing.T) {
-	env := map[string]string{settings.EnvProcessType: "worker", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
-		settings.EnvMaxResponseTime: "60000", settings.EnvMinResponseTime: "1000"}
+	env := map[string]string{settings.EnvProcessType: "worker", settings.EnvSignal: "job_latency", settings.EnvMinDynos: "0",
+		settings.EnvMaxDynos: "10", settings.EnvMaxJobLatency: "60000"}
 	tr, err := simulation.ProfileTrace("nightly", 1, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -39,14 +39,13 @@ func defaultModel(s settings.Settings) Model {
 	}
 }
 
-// workerSettings are a worker formation's, from zero to ten dynos, its
-// queue latency failing over 10 s and passing under 1 s, with env's
-// changes.
+// workerSettings are a worker formation's on its queue's latency, from
+// zero to ten dynos (its latency failing over 10 s and passing under 1 s,
+// the defaults), with env's changes.
 func workerSettings(t testing.TB, env map[string]string) settings.Settings {
 	t.Helper()
 	all := map[string]string{
-		settings.EnvProcessType: "worker", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
-		settings.EnvMaxResponseTime: "10000", settings.EnvMinResponseTime: "1000",
+		settings.EnvProcessType: "worker", settings.EnvSignal: "job_latency", settings.EnvMinDynos: "0", settings.EnvMaxDynos: "10",
 	}
 	maps.Copy(all, env)
 	return loadSettings(t, all)

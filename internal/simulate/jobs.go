@@ -2,11 +2,13 @@ package simulate
 
 import (
 	"container/heap"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
 // jobShutdownSeconds is how long a stopped dyno's running jobs have to
@@ -225,17 +227,29 @@ func (q *jobQueue) busy() int { return len(q.running) }
 // jobQueueName is the model's one queue, named as Sidekiq's default is.
 const jobQueueName = "default"
 
-// jobsAnswer is the heartbeat's answer about the job model's queue. The
-// heartbeat is the web app's, so it answers whether or not a worker runs,
-// and reports the queue exactly, in whole milliseconds as its header
-// does: the job libraries count their queues, nothing is sampled. Until
-// the probe has the job_latency signal, the verdict compares the queue's
-// latency with the signal's thresholds as it would a response time.
+// jobsAnswer is the heartbeat's answer about the job model's queue, as
+// the job_latency probe reads it. The heartbeat is the web app's, so it
+// answers whether or not a worker runs, and reports the queue exactly, in
+// whole milliseconds as its header does: the job libraries count their
+// queues, nothing is sampled.
 func (p *prober) jobsAnswer() probe.Result {
 	q := p.world.jobs
 	latency := time.Duration(math.Round(1000*q.latency)) * time.Millisecond
-	p.last = probe.Answered(200, latency, p.minResponse, p.maxResponse)
-	p.last.Jobs = &probe.Jobs{Queues: []probe.Queue{{Name: jobQueueName, Latency: latency, Depth: q.waiting.depth, Busy: q.busy()}}}
+	report := probe.Jobs{Queues: []probe.Queue{{Name: jobQueueName, Latency: latency, Depth: q.waiting.depth, Busy: q.busy()}}}
+	p.last = probe.AnsweredJobs(200, report, p.minResponse, p.maxResponse)
 	p.response = latency
 	return p.last
+}
+
+// SignalFits says whether settings s can run a trace of jobs (jobs true)
+// or of requests: the job model answers the job_latency signal's report,
+// and that signal reads nothing else.
+func SignalFits(s settings.Settings, jobs bool) error {
+	switch {
+	case jobs && s.Signal != probe.JobLatency:
+		return fmt.Errorf("a trace of jobs runs a worker formation on its queue: set %s=%s (it is %s)", settings.EnvSignal, probe.JobLatency, s.Signal)
+	case !jobs && s.Signal == probe.JobLatency:
+		return fmt.Errorf("%s=%s scales on a job queue: replay a trace of jobs (minute,jobs) or a job profile", settings.EnvSignal, probe.JobLatency)
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
 // jobSecond is the queue as read at one second.
@@ -119,23 +120,27 @@ func TestJobQueueByHand(t *testing.T) {
 // zero dynos and back, at -noise 0.
 //
 // Model: 30 s jobs, 5 at once a dyno, boot 30 s, SLO 20 s, a tick every
-// 10 s. Settings: a worker formation of 0–2 dynos; a queue latency over
-// 10 s fails, under 1 s passes; 1 fail scales up, 2 passes down. Traffic:
-// ten jobs in minute 0 (at 3, 9, … 57), then nothing for three minutes.
+// 10 s. Settings: a worker formation of 0–2 dynos on the job_latency
+// signal: a queue latency over 10 s fails, under 1 s passes; 1 fail scales
+// up, 2 passes down, 2 idle beats to zero. Traffic: ten jobs in minute 0
+// (at 3, 9, … 57), then nothing for three minutes.
 //
 //	s 0    nothing waits: latency 0, pass.
-//	s 10   job 0 (3) has waited 7 s: ok.
-//	s 20   17 s: fail → 0 → 1, ready at 50.   s 30: 27 s: fail → 2, ready at 60.
-//	s 40   37 s: fail, at max.
-//	s 50   dyno 1 serves: jobs 0–4 start (to end at 80); jobs 5–7 wait
-//	       from 33: 17 s, fail, at max.
-//	s 60   dyno 2 serves: jobs 5–9 start (to 90). Nothing waits: pass.
-//	s 70   pass → 2 → 1: dyno 2 stops; its jobs end at 90, within 25 s.
-//	s 80   pass (the scale reset the streak).   s 90: pass → 1 → 0.
+//	s 10   job 0 (3) has waited 7 s: ok, but at zero a waiting job scales
+//	       at once: → 1, ready at 40.
+//	s 20   17 s: fail → 2, ready at 50.    s 30: 27 s: fail, at max.
+//	s 40   dyno 1 serves: jobs 0–4 start (to 70); jobs 5–6 wait from 33: 7 s, ok.
+//	s 50   dyno 2 serves: jobs 5–7 start (to 80); jobs 8 (51) and 9 (57)
+//	       start as they come, on dyno 2 (to 81 and 87). Nothing waits: pass.
+//	s 60   pass → 2 → 1: dyno 2 stops; jobs 5–8 end within its 25 s, job
+//	       9 does not and goes back at 85, to run again on dyno 1 (to 115).
+//	s 70   jobs 0–4 have ended: 5 busy (dyno 2's). s 80: 2 busy (jobs 8, 9).
+//	s 90–110  job 9's second run: 1 busy; passes, but one dyno stays for it.
+//	s 120  idle: the first idle beat.      s 130: the second → 0.
 //
-// Over the SLO: s 24–49 (job 0's wait) and 54–59 (job 5's): minute 0, one
-// minute in all. Supply: 1 dyno for 10 s, 2 for 40, 1 for 20: 110
-// dyno-seconds; the ideal: 1 dyno in minute 0 (10 × 30 / 60 / 5), 60.
+// Over the SLO: s 24–39 (job 0's wait): minute 0, one minute in all.
+// Supply: 1 dyno for 10 s, 2 for 40, 1 for 70: 160 dyno-seconds; the
+// ideal: 1 dyno in minute 0 (10 × 30 / 60 / 5), 60.
 func TestJobsThroughTheTick(t *testing.T) {
 	s := workerSettings(t, map[string]string{"AUTOSCALE_MAX_DYNOS": "2",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER": "1", "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "2"})
@@ -155,15 +160,20 @@ func TestJobsThroughTheTick(t *testing.T) {
 	}
 	want := []tk{
 		{0, 0, 0, 0, probe.Pass, "Steady", 0},
-		{10, 7 * time.Second, 2, 0, probe.OK, "Steady", 0},
-		{20, 17 * time.Second, 3, 0, probe.Fail, "SlowStreak", 1},
-		{30, 27 * time.Second, 5, 0, probe.Fail, "SlowStreak", 2},
-		{40, 37 * time.Second, 7, 0, probe.Fail, "AtMax", 2},
-		{50, 17 * time.Second, 3, 5, probe.Fail, "AtMax", 2},
-		{60, 0, 0, 10, probe.Pass, "Steady", 2},
-		{70, 0, 0, 10, probe.Pass, "FastStreak", 1},
-		{80, 0, 0, 5, probe.Pass, "Steady", 1},
-		{90, 0, 0, 0, probe.Pass, "FastStreak", 0},
+		{10, 7 * time.Second, 2, 0, probe.OK, "JobsWaiting", 1},
+		{20, 17 * time.Second, 3, 0, probe.Fail, "SlowStreak", 2},
+		{30, 27 * time.Second, 5, 0, probe.Fail, "AtMax", 2},
+		{40, 7 * time.Second, 2, 5, probe.OK, "Steady", 2},
+		{50, 0, 0, 8, probe.Pass, "Steady", 2},
+		{60, 0, 0, 10, probe.Pass, "FastStreak", 1},
+		{70, 0, 0, 5, probe.Pass, "Steady", 1},
+		{80, 0, 0, 2, probe.Pass, "Steady", 1},
+		{90, 0, 0, 1, probe.Pass, "Steady", 1},
+		{100, 0, 0, 1, probe.Pass, "Steady", 1},
+		{110, 0, 0, 1, probe.Pass, "Steady", 1},
+		{120, 0, 0, 0, probe.Pass, "Steady", 1},
+		{130, 0, 0, 0, probe.Pass, "NoJobs", 0},
+		{140, 0, 0, 0, probe.Pass, "AtMin", 0},
 	}
 	for i, w := range want {
 		g := res.Ticks[i]
@@ -174,8 +184,8 @@ func TestJobsThroughTheTick(t *testing.T) {
 		}
 	}
 	sc := res.Scores
-	if sc.SLOViolationMinutes != 1 || sc.DynoHours != 110.0/3600 || sc.IdealDynoHours != 60.0/3600 || sc.ScaleUps != 2 || sc.ScaleDowns != 2 {
-		t.Errorf("scores %+v; want 1 SLO minute, 110/3600 dyno-hours against 60/3600, 2 ups and 2 downs", sc)
+	if sc.SLOViolationMinutes != 1 || sc.DynoHours != 160.0/3600 || sc.IdealDynoHours != 60.0/3600 || sc.ScaleUps != 2 || sc.ScaleDowns != 2 {
+		t.Errorf("scores %+v; want 1 SLO minute, 160/3600 dyno-hours against 60/3600, 2 ups and 2 downs", sc)
 	}
 }
 
@@ -357,5 +367,31 @@ func TestJobRunsDeterministic(t *testing.T) {
 	}
 	if a.DynoHours == 0 || a.ScaleUps == 0 || a.ScaleDowns == 0 {
 		t.Errorf("a day of bursts never scaled: %+v", a.Scores)
+	}
+}
+
+// TestSignalFits: the job model runs on the job_latency signal only, and
+// that signal on the job model only.
+func TestSignalFits(t *testing.T) {
+	m := defaultJobModel()
+	web := defaultModel(loadSettings(t, nil))
+	web.Interval = 60
+	for _, tt := range []struct {
+		name string
+		s    settings.Settings
+		m    Model
+		tr   Trace
+		want string
+	}{
+		{"jobs on response time", loadSettings(t, map[string]string{"AUTOSCALE_HEROKU_PROCESS_TYPE": "worker"}), m, JobsPerMinute(1),
+			"a trace of jobs runs a worker formation on its queue: set AUTOSCALE_SIGNAL=job_latency (it is response_time)"},
+		{"requests on job latency", workerSettings(t, nil), web, PerMinute(600),
+			"AUTOSCALE_SIGNAL=job_latency scales on a job queue: replay a trace of jobs (minute,jobs) or a job profile"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Run(context.Background(), tt.s, tt.m, tt.tr, Options{}); err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

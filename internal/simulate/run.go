@@ -54,6 +54,9 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	if err := m.validateFor(tr); err != nil {
 		return Result{}, err
 	}
+	if err := SignalFits(s, tr.Jobs); err != nil {
+		return Result{}, err
+	}
 	if tr.Minutes() == 0 {
 		return Result{}, fmt.Errorf("no traffic to simulate")
 	}
