@@ -19,7 +19,9 @@ var loadHeaders = []string{"x-queue-time-ms", "x-queue-time-p95-ms", "x-queue-ti
 // app's answer and no-store, and no token configured withholds them from all.
 func TestRecipesToken(t *testing.T) {
 	jobs := &jobsSpec{Queues: []jobQueue{{Name: "default", LatencyMS: 1500, Depth: 3, Busy: 1}}}
-	stamp := func(s *script, at float64) string { return fmt.Sprint(s.time(at).Add(-20 * time.Millisecond).UnixMilli()) }
+	stamp := func(s *script, at float64) string {
+		return fmt.Sprint(s.time(at).Add(-20 * time.Millisecond).UnixMilli())
+	}
 	tests := []struct {
 		name     string
 		token    string
