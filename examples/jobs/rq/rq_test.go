@@ -1,0 +1,29 @@
+// Package rq tests the README's RQ recipe (rq_queues.py) with the real RQ
+// and Redis.
+package rq
+
+import (
+	"os/exec"
+	"testing"
+
+	"github.com/autoscalebot/autoscalebot/examples/jobs/jobstest"
+)
+
+const install = "apt-get install redis-server python3-rq"
+
+// Debian's interpreter, which has Debian's python3-rq, whatever python3 is
+// first on PATH.
+const python = "/usr/bin/python3"
+
+func TestRQRecipe(t *testing.T) {
+	jobstest.Need(t, install, "redis-server", exec.Command(python, "-c", "import rq"))
+	redis := jobstest.Redis(t)
+	for _, queue := range []string{"busy", "done"} { // an RQ worker runs one job at a time
+		worker := exec.Command(python, "-m", "rq.cli", "worker", "--url", redis, queue)
+		worker.Dir = "testdata" // where rqtasks is
+		jobstest.Start(t, "rq worker "+queue, worker)
+	}
+	harness := exec.Command(python, "testdata/harness.py")
+	harness.Env = jobstest.Env("REDIS_URL="+redis, "AUTOSCALEBOT_HEARTBEAT_TOKEN="+jobstest.Token)
+	jobstest.CheckReport(t, jobstest.StartHarness(t, harness))
+}
