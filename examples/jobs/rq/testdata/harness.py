@@ -1,4 +1,4 @@
-# The RQ recipe's heartbeat for the test (see jobstest/harness.py); Redis is
+# The RQ recipe's heartbeat for the test (see jobstest/kitharness.py); Redis is
 # REDIS_URL's.
 import os, sys
 
@@ -6,7 +6,7 @@ here = os.path.dirname(__file__)
 sys.path[:0] = [os.path.join(here, ".."), os.path.join(here, "..", "..", "jobstest")]
 from redis import Redis
 from rq import Queue
-from harness import run
+from kitharness import run
 from rq_queues import rq_queues
 
 redis = Redis.from_url(os.environ["REDIS_URL"])

@@ -1,0 +1,28 @@
+// Package celery tests the README's Celery recipe (celery_queues.py) with
+// the real Celery, its Redis broker and a worker.
+package celery
+
+import (
+	"os/exec"
+	"testing"
+
+	"github.com/autoscalebot/autoscalebot/examples/jobs/jobstest"
+)
+
+const install = "apt-get install redis-server python3-celery python3-redis"
+
+// Debian's interpreter, which has Debian's python3-celery, whatever python3
+// is first on PATH.
+const python = "/usr/bin/python3"
+
+func TestCeleryRecipe(t *testing.T) {
+	jobstest.Need(t, install, "redis-server", exec.Command(python, "-c", "import celery, redis"))
+	redis := jobstest.Redis(t)
+	worker := exec.Command(python, "-m", "celery", "-A", "celerytasks", "worker", "-Q", "busy,done", "-c", "2", "--loglevel", "INFO")
+	worker.Dir = "testdata" // where celerytasks is
+	worker.Env = jobstest.Env("REDIS_URL=" + redis)
+	jobstest.Start(t, "celery worker", worker)
+	harness := exec.Command(python, "testdata/harness.py")
+	harness.Env = jobstest.Env("REDIS_URL="+redis, "AUTOSCALEBOT_HEARTBEAT_TOKEN="+jobstest.Token)
+	jobstest.CheckReport(t, jobstest.StartHarness(t, harness))
+}
