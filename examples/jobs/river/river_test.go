@@ -22,7 +22,9 @@ type blockArgs struct{}
 func (blockArgs) Kind() string { return "block" }
 
 // blockWorker runs until its client is stopped.
-type blockWorker struct{ river.WorkerDefaults[blockArgs] }
+type blockWorker struct {
+	river.WorkerDefaults[blockArgs]
+}
 
 func (blockWorker) Work(ctx context.Context, _ *river.Job[blockArgs]) error {
 	<-ctx.Done()
