@@ -11,12 +11,10 @@ import (
 	"github.com/autoscalebot/autoscalebot/examples/jobs/jobstest"
 )
 
-const install = "apt-get install redis-server nodejs npm; cd examples/jobs/bullmq && npm ci"
-
 func TestBullMQRecipe(t *testing.T) {
-	jobstest.Need(t, install, "redis-server", "node")
+	jobstest.Require(t, jobstest.RedisServer, jobstest.Node)
 	if _, err := os.Stat("node_modules/bullmq"); err != nil {
-		t.Fatalf("BullMQ is not installed here (%v); install it: %s (or make test-tools)", err, install)
+		t.Fatalf("BullMQ is not installed here (%v): install it with cd examples/jobs/bullmq && npm ci (make test-tools does)", err)
 	}
 	redis := jobstest.Redis(t)
 	worker := exec.Command("node", "testdata/worker.js")

@@ -9,14 +9,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/examples/jobs/jobstest"
 )
 
-const install = "apt-get install redis-server python3-celery python3-redis"
-
-// Debian's interpreter, which has Debian's python3-celery, whatever python3
-// is first on PATH.
-const python = "/usr/bin/python3"
-
 func TestCeleryRecipe(t *testing.T) {
-	jobstest.Need(t, install, "redis-server", exec.Command(python, "-c", "import celery, redis"))
+	python := jobstest.Require(t, jobstest.RedisServer, jobstest.Celery)
 	redis := jobstest.Redis(t)
 	worker := exec.Command(python, "-m", "celery", "-A", "celerytasks", "worker", "-Q", "busy,done", "-c", "2", "--loglevel", "INFO")
 	worker.Dir = "testdata" // where celerytasks is

@@ -7,6 +7,7 @@ package jobstest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,32 +19,50 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
-// Need skips the test under -short, and otherwise fails it, naming install,
-// when any of the tools is missing: a tool is a command on PATH or a check
-// to run. `make test-tools` installs them where it can.
-func Need(t testing.TB, install string, tools ...any) {
+// The programs the recipes' tests need, for tooltest.Require: under -short
+// the tests skip naming them, otherwise a missing one fails its test with
+// the command that installs it (`make test-tools` installs them all).
+var (
+	RedisServer = tooltest.Tool{Name: "redis-server", Install: "apt-get install redis-server"}
+	Sidekiq     = tooltest.Tool{Name: "sidekiq", Install: "apt-get install ruby-sidekiq",
+		Check: runs("ruby", "-e", `require "sidekiq/api"`)}
+	// Python is Debian's interpreter, which has Debian's python3-celery and
+	// python3-rq, whatever python3 comes first on PATH.
+	Python = "/usr/bin/python3"
+	Celery = tooltest.Tool{Name: Python, Install: "apt-get install python3-celery python3-redis",
+		Check: runs(Python, "-c", "import celery, redis")}
+	RQ   = tooltest.Tool{Name: Python, Install: "apt-get install python3-rq", Check: runs(Python, "-c", "import rq")}
+	Node = tooltest.Tool{Name: "node", Install: "apt-get install nodejs npm; cd examples/jobs/bullmq && npm ci"}
+)
+
+// Require is tooltest.Require for each tool, the -short skip naming them all
+// with their installs; it returns the last one's path.
+func Require(t testing.TB, tools ...tooltest.Tool) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skipf("a test with real job queues, not run under -short (it needs: %s)", install)
-	}
+	var installs []string
 	for _, tool := range tools {
-		var err error
-		switch tool := tool.(type) {
-		case string:
-			_, err = exec.LookPath(tool)
-		case *exec.Cmd:
-			var out []byte
-			if out, err = tool.CombinedOutput(); err != nil {
-				err = fmt.Errorf("%s: %w: %s", strings.Join(tool.Args, " "), err, bytes.TrimSpace(out))
-			}
-		default:
-			t.Fatalf("jobstest.Need: a tool is a command name or an *exec.Cmd, not %T", tool)
+		installs = append(installs, tool.Install)
+	}
+	tooltest.SkipShort(t, "needs "+strings.Join(installs, "; "))
+	var path string
+	for _, tool := range tools {
+		path = tooltest.Require(t, tool)
+	}
+	return path
+}
+
+// runs is a tool check: the command succeeds.
+func runs(name string, args ...string) func(ctx context.Context, _ string) error {
+	return func(ctx context.Context, _ string) error {
+		if out, err := exec.CommandContext(ctx, name, args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
 		}
-		if err != nil {
-			t.Fatalf("missing what this test needs (%v); install it: %s (or make test-tools)", err, install)
-		}
+		return nil
 	}
 }
 
@@ -88,8 +107,9 @@ func Redis(t testing.TB) string {
 
 // Start runs cmd in its own process group until the test ends, then stops
 // the group: SIGTERM (a job library's warm shutdown), again 2 s later (RQ's
-// cold shutdown, which kills its work horse, a session of its own), and
-// SIGKILL 5 s later. Its output is shown if the test fails.
+// cold shutdown, which kills its work horse, a session of its own that a
+// kill of the group would miss), and SIGKILL 2 s after that. Its output is
+// shown if the test fails.
 func Start(t testing.TB, name string, cmd *exec.Cmd) {
 	t.Helper()
 	var out syncBuffer
@@ -99,29 +119,27 @@ func Start(t testing.TB, name string, cmd *exec.Cmd) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = &out
 	}
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	attr := proctest.SysProcAttr()
+	if cmd.SysProcAttr != nil { // a user to run as
+		attr.Credential = cmd.SysProcAttr.Credential
 	}
-	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr = attr
 	cmd.WaitDelay = 2 * time.Second // a child left holding the output must not hold the test
-	if err := cmd.Start(); err != nil {
+	p, err := proctest.Start(cmd)
+	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		syscall.Kill(-pgid, syscall.SIGTERM)
-		for _, next := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		for range 2 {
+			syscall.Kill(-p.Pid(), syscall.SIGTERM)
 			select {
-			case <-done:
+			case <-p.Exited():
 			case <-time.After(2 * time.Second):
-				syscall.Kill(-pgid, next)
 				continue
 			}
 			break
 		}
-		<-done
+		p.Stop(5 * time.Second)
 		if t.Failed() && out.Len() > 0 {
 			t.Logf("%s's output:\n%s", name, out.String())
 		}

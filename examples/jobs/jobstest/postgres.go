@@ -11,9 +11,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
-// PostgresInstall is how to get what Postgres needs.
+// PostgresInstall is how to get Postgres's server programs.
 const PostgresInstall = "apt-get install postgresql"
 
 // PostgresBin is the directory of Postgres's server programs (initdb,
@@ -42,12 +44,14 @@ func version(binDir string) int {
 // Postgres starts a throwaway cluster of its own (initdb in a temporary
 // directory, trust authentication, no fsync) on a free loopback port and
 // returns a URL for its superuser. Postgres refuses to run as root: as root,
-// the cluster belongs to and runs as the postgres user (or nobody).
+// the cluster belongs to and runs as the postgres user (or nobody). Under
+// -short the test is skipped; without Postgres it fails naming the install.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	tooltest.SkipShort(t, "needs Postgres ("+PostgresInstall+")")
 	bin := PostgresBin()
 	if bin == "" {
-		t.Fatalf("no initdb; install Postgres: %s", PostgresInstall)
+		t.Fatalf("initdb not found on PATH nor in /usr/lib/postgresql/*/bin: install it with %s", PostgresInstall)
 	}
 	dir, err := os.MkdirTemp("", "jobstest-pg-")
 	if err != nil {

@@ -74,7 +74,6 @@ func (a *app) Probe(t testing.TB, auth string) (int, map[string]string) {
 }
 
 func TestRiverRecipe(t *testing.T) {
-	jobstest.Need(t, jobstest.PostgresInstall)
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, jobstest.Postgres(t))
 	if err != nil {

@@ -9,14 +9,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/examples/jobs/jobstest"
 )
 
-const install = "apt-get install redis-server python3-rq"
-
-// Debian's interpreter, which has Debian's python3-rq, whatever python3 is
-// first on PATH.
-const python = "/usr/bin/python3"
-
 func TestRQRecipe(t *testing.T) {
-	jobstest.Need(t, install, "redis-server", exec.Command(python, "-c", "import rq"))
+	python := jobstest.Require(t, jobstest.RedisServer, jobstest.RQ)
 	redis := jobstest.Redis(t)
 	for _, queue := range []string{"busy", "done"} { // an RQ worker runs one job at a time
 		worker := exec.Command(python, "-m", "rq.cli", "worker", "--url", redis, queue)

@@ -9,10 +9,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/examples/jobs/jobstest"
 )
 
-const install = "apt-get install redis-server ruby-sidekiq"
-
 func TestSidekiqRecipe(t *testing.T) {
-	jobstest.Need(t, install, "redis-server", "sidekiq", exec.Command("ruby", "-e", `require "sidekiq/api"`))
+	jobstest.Require(t, jobstest.RedisServer, jobstest.Sidekiq)
 	redis := jobstest.Redis(t)
 	worker := exec.Command("sidekiq", "-r", "./testdata/worker.rb", "-q", "busy", "-q", "done", "-c", "2", "-t", "1")
 	worker.Env = jobstest.Env("REDIS_URL=" + redis)
