@@ -309,19 +309,24 @@ func TestRecipesUtilization(t *testing.T) {
 	}
 }
 
-// The README quotes each recipe whole, so what is tested is what is shown.
+// The README quotes each recipe whole, so what is tested is what is shown:
+// the kits here and the job-queue recipes of examples/jobs, tested there.
 func TestREADMEQuotesTheRecipes(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"heartbeat_kit.rb", "heartbeat_kit.py", "heartbeat_kit.js"} {
-		src, err := os.ReadFile(f)
+	for _, f := range []string{
+		"heartbeat/recipes/heartbeat_kit.rb", "heartbeat/recipes/heartbeat_kit.py", "heartbeat/recipes/heartbeat_kit.js",
+		"jobs/sidekiq/sidekiq_queues.rb", "jobs/celery/celery_queues.py", "jobs/rq/rq_queues.py",
+		"jobs/bullmq/bullmq_queues.js", "jobs/river/river_queues.go",
+	} {
+		src, err := os.ReadFile(filepath.Join("..", "..", f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(string(readme), string(src)) {
-			t.Errorf("README.md does not quote examples/heartbeat/recipes/%s as it is now", f)
+			t.Errorf("README.md does not quote examples/%s as it is now", f)
 		}
 	}
 }
