@@ -6,9 +6,10 @@
 // not yet due and prioritized jobs (kept apart by BullMQ) are not counted.
 function bullmqQueues(queues) {
   return () => Promise.all(queues.map(async (queue) => {
-    const [[oldest], depth, busy] = await Promise.all([queue.getWaiting(0, 0), queue.getWaitingCount(), queue.getActiveCount()]);
-    const since = oldest ? oldest.timestamp + (oldest.delay || 0) : Date.now();
-    return { name: queue.name, latencyMs: Math.max(0, Date.now() - since), depth, busy };
+    const [depth, busy] = await Promise.all([queue.getWaitingCount(), queue.getActiveCount()]);
+    const [oldest] = depth ? await queue.getWaiting(0, 0) : []; // a queue read empty has no latency
+    const latencyMs = oldest ? Math.max(0, Date.now() - oldest.timestamp - (oldest.delay || 0)) : 0;
+    return { name: queue.name, latencyMs, depth, busy };
   }));
 }
 module.exports = { bullmqQueues };

@@ -29,10 +29,11 @@ def celery_queues(app, names, inspect_timeout=0.5):
         with app.connection_for_read() as conn:
             redis = conn.default_channel.client
             for name in names:
-                oldest = redis.lindex(name, -1)  # kombu pushes on the left; workers pop on the right
+                depth = redis.llen(name)  # first: a queue read empty has no latency, whatever a worker takes meanwhile
+                oldest = redis.lindex(name, -1) if depth else None  # kombu pushes on the left; workers pop on the right
                 published = json.loads(oldest)["headers"].get("published_at") if oldest else None
                 latency = time.time() - published if published else 0
-                out.append({"name": name, "latency": max(latency, 0), "depth": redis.llen(name), "busy": busy.get(name, 0)})
+                out.append({"name": name, "latency": max(latency, 0), "depth": depth, "busy": busy.get(name, 0)})
         return out
 
     return report

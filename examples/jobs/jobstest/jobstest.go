@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoscalebot/autoscalebot/heartbeat"
 	"github.com/autoscalebot/autoscalebot/internal/proctest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
@@ -188,9 +189,14 @@ type Harness struct {
 	err *syncBuffer
 }
 
-// StartHarness starts cmd as a harness, stopped when the test ends.
+// StartHarness starts cmd as a harness, stopped when the test ends, with
+// Token as the app's heartbeat token.
 func StartHarness(t testing.TB, cmd *exec.Cmd) *Harness {
 	t.Helper()
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, heartbeat.TokenEnv+"="+Token)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -14,11 +14,12 @@ def rq_queues(redis):
         now = datetime.now(timezone.utc).replace(tzinfo=None)  # RQ keeps UTC without a zone
         out = []
         for q in Queue.all(connection=redis):
-            oldest = q.get_job_ids(0, 1)
+            depth = q.count  # first: a queue read empty has no latency, whatever a worker takes meanwhile
+            oldest = q.get_job_ids(0, 1) if depth else []
             job = q.fetch_job(oldest[0]) if oldest else None
             latency = (now - job.enqueued_at).total_seconds() if job and job.enqueued_at else 0
             busy = redis.zcount(q.started_job_registry.key, time.time(), "+inf")
-            out.append({"name": q.name, "latency": max(latency, 0), "depth": q.count, "busy": busy})
+            out.append({"name": q.name, "latency": max(latency, 0), "depth": depth, "busy": busy})
         return out
 
     return report

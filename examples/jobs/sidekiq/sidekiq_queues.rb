@@ -8,7 +8,10 @@ require "sidekiq/api"
 SIDEKIQ_QUEUES = lambda do
   busy = Hash.new(0)
   Sidekiq::Workers.new.each { |_process, _thread, work| busy[work["queue"]] += 1 }
-  queues = Sidekiq::Queue.all.to_h { |q| [q.name, { name: q.name, latency: q.latency, depth: q.size, busy: 0 }] }
+  queues = Sidekiq::Queue.all.to_h do |q|
+    depth = q.size # first: a queue read empty has no latency, whatever a worker takes meanwhile
+    [q.name, { name: q.name, latency: depth.zero? ? 0 : q.latency, depth: depth, busy: 0 }]
+  end
   busy.each { |name, n| (queues[name] ||= { name: name, latency: 0, depth: 0 })[:busy] = n }
   queues.values
 end

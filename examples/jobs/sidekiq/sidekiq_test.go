@@ -16,6 +16,6 @@ func TestSidekiqRecipe(t *testing.T) {
 	worker.Env = jobstest.Env("REDIS_URL=" + redis)
 	jobstest.Start(t, "sidekiq", worker)
 	harness := exec.Command("ruby", "testdata/harness.rb")
-	harness.Env = jobstest.Env("REDIS_URL="+redis, "AUTOSCALEBOT_HEARTBEAT_TOKEN="+jobstest.Token)
+	harness.Env = jobstest.Env("REDIS_URL=" + redis)
 	jobstest.CheckReport(t, jobstest.StartHarness(t, harness))
 }
