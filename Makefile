@@ -46,7 +46,11 @@ test: test-tools
 
 # The Go tools come from the module proxy, pinned; the Python ones must be on the machine. Ruby runs
 # the Rack recipe's test: installed with apt-get when make runs as root (a container), else that
-# test is skipped, saying so.
+# test is skipped, saying so. The job-queue recipes' tests (examples/jobs) run the real libraries
+# and servers: Debian's packages below, installed with apt-get as root (after an apt-get update
+# when the first try fails), and BullMQ from npm, pinned in its package-lock.json; what cannot be
+# installed is named here, and those tests fail naming it too.
+JOB_PACKAGES := redis-server postgresql ruby-sidekiq python3-celery python3-redis python3-rq
 test-tools:
 	@test -x $(TOOLS)/aws-lambda-rie || GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null && python3 -c "import samtranslator" 2>/dev/null || \
@@ -54,6 +58,13 @@ test-tools:
 		{ echo "make test needs moto_server, cfn-lint and aws-sam-translator: pip install \"moto[server]\" cfn-lint aws-sam-translator"; exit 1; }
 	@command -v ruby >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get install -y -qq ruby >/dev/null 2>&1; } || \
 		echo "ruby is not installed: the Rails (Rack) recipe is not tested (apt-get install ruby)"
+	@missing=$$(for p in $(JOB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq $$missing >/dev/null 2>&1; }; }; } || \
+		echo "the job-queue recipes' tests will fail: apt-get install $$missing"
+	@test -d examples/jobs/bullmq/node_modules/bullmq || (cd examples/jobs/bullmq && npm ci --no-audit --no-fund --silent) || \
+		echo "the BullMQ recipe's test will fail: cd examples/jobs/bullmq && npm ci"
 
 ## lint: gofmt, go vet, staticcheck
 lint:

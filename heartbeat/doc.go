@@ -16,7 +16,7 @@
 // min(requests in flight, C) × time, where C is the window's Concurrency
 // (default 1: a single-threaded process is busy as soon as one request is in
 // flight). The heartbeat's answer then carries the window's 95th percentile,
-// request count and utilization, and always the probe's own queue time:
+// request count and utilization, and the probe's own queue time:
 //
 //	X-Queue-Time-Ms:       the heartbeat request's own queue time
 //	X-Queue-Time-P95-Ms:   95th percentile over the window (with Middleware)
@@ -32,6 +32,21 @@
 //	win := heartbeat.NewWindow(heartbeat.DefaultWindow)
 //	win.Concurrency = 8 // requests it serves at once without slowing: its database pool, say
 //	http.ListenAndServe(addr, win.Middleware(mux))
+//
+// Jobs adds a job-queue report, a check run bounded by its timeout like the
+// others, whose answer carries each queue's figures for worker formations
+// (AUTOSCALE_SIGNAL=job_latency), each a list "queue=value, queue=value":
+//
+//	X-Job-Latency-Ms: age of the oldest job ready to run, per queue (0: none)
+//	X-Job-Depth:      jobs ready to run, per queue
+//	X-Job-Busy:       jobs running now, per queue
+//
+// These load headers are business figures and a heartbeat URL is public: the
+// handler sends them, and runs the job report, only for a request carrying
+// the shared token as "Authorization: Bearer <token>" (compared in constant
+// time). The token is Heartbeat.Token, by default the app's
+// AUTOSCALEBOT_HEARTBEAT_TOKEN; while none is set, no request gets them.
+// Any other request gets the health answer alone.
 //
 // The package depends on the standard library only.
 package heartbeat

@@ -2,10 +2,13 @@ package heartbeat
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +24,8 @@ type Check struct {
 	// overruns fails, whether or not its function heeds ctx.
 	Timeout time.Duration
 	Run     func(ctx context.Context) error
+
+	jobs func(ctx context.Context) ([]Queue, error) // a job report (see Jobs), run instead of Run
 }
 
 // Func returns a custom check.
@@ -32,16 +37,32 @@ func Func(name string, timeout time.Duration, run func(ctx context.Context) erro
 // its fields; it must not be changed once it serves. Below a Middleware, its
 // answer carries the window's figures, and its own request is not counted
 // in flight while it is answered (checks included).
+//
+// The load headers (queue time, utilization, the job report) are business
+// figures, and a heartbeat URL is public: they are sent only to a request
+// carrying the Token as "Authorization: Bearer <token>", and the Jobs
+// checks run only for such a request. Any other request, or any request
+// while no token is configured, gets the health answer alone: the status
+// and the body, from the other checks.
 type Heartbeat struct {
 	Checks []Check
 	// OnFailure, when set, is told each failed check and its error (the 503's
 	// body says only "timeout" or "failed", since a heartbeat URL is
-	// public and an error's text may say more about the app than it should).
+	// public and an error's text may say more about the app than it should),
+	// and each Jobs check whose queues the answer left out, with the reason,
+	// though that check passed.
 	OnFailure func(name string, err error)
+	// Token is the secret shared with autoscalebot; empty means the value of
+	// the environment variable TokenEnv when the handler first serves, and
+	// when that is empty too no request gets the load headers. Surrounding
+	// spaces are ignored.
+	Token string
 
-	once sync.Once
-	hung []atomic.Int32 // per check: runs that outlived their timeout and have not returned
-	now  func() time.Time
+	once     sync.Once
+	hasToken bool
+	tokenSum [32]byte       // the token's SHA-256
+	hung     []atomic.Int32 // per check: runs that outlived their timeout and have not returned
+	now      func() time.Time
 }
 
 // Handler returns a heartbeat handler running checks.
@@ -69,20 +90,30 @@ var (
 	errPanicked  = errors.New("panicked")
 )
 
+func (h *Heartbeat) init() {
+	h.hung = make([]atomic.Int32, len(h.Checks))
+	if h.now == nil {
+		h.now = time.Now
+	}
+	token := h.Token
+	if token == "" {
+		token = os.Getenv(TokenEnv)
+	}
+	if token = strings.TrimSpace(token); token != "" {
+		h.hasToken, h.tokenSum = true, sha256.Sum256([]byte(token))
+	}
+}
+
 func (h *Heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.once.Do(func() {
-		h.hung = make([]atomic.Int32, len(h.Checks))
-		if h.now == nil {
-			h.now = time.Now
-		}
-	})
+	h.once.Do(h.init)
 	// Headers first: they describe the wait before the checks ran.
 	hdr := w.Header()
 	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
 	hdr.Set("Pragma", "no-cache")
 	hdr.Set("Expires", "0")
 	hdr.Set("Content-Type", "application/json")
-	if d, ok := QueueTime(r, h.now()); ok {
+	load := h.authorized(r)
+	if d, ok := QueueTime(r, h.now()); ok && load {
 		hdr.Set(QueueTimeHeader, millis(d))
 	}
 	if win := windowFrom(r.Context()); win != nil {
@@ -90,30 +121,30 @@ func (h *Heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// while it is answered, or an idle app would never read 0 %.
 		win.stop()
 		defer win.resume()
-		st := win.Stats()
-		hdr.Set(UtilizationHeader, percent(st.Utilization))
-		hdr.Set(QueueCountHeader, fmt.Sprint(st.Count))
-		hdr.Set(QueueWindowHeader, fmt.Sprint(int64(st.Window/time.Second)))
-		if st.Count > 0 {
-			hdr.Set(QueueP95Header, millis(st.P95))
+		if load {
+			st := win.Stats()
+			hdr.Set(UtilizationHeader, percent(st.Utilization))
+			hdr.Set(QueueCountHeader, fmt.Sprint(st.Count))
+			hdr.Set(QueueWindowHeader, fmt.Sprint(int64(st.Window/time.Second)))
+			if st.Count > 0 {
+				hdr.Set(QueueP95Header, millis(st.P95))
+			}
 		}
 	}
 
-	body := Body{Status: "ok", Checks: make([]CheckResult, len(h.Checks))}
-	var wg sync.WaitGroup
-	for i := range h.Checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body.Checks[i] = h.run(r.Context(), i)
-		}()
-	}
-	wg.Wait()
+	body, reports := h.runChecks(r.Context(), load)
 	status := http.StatusOK
 	for _, c := range body.Checks {
 		if !c.OK {
 			status, body.Status = http.StatusServiceUnavailable, "fail"
 			body.Failed = append(body.Failed, c.Name)
+		}
+	}
+	if len(reports) > 0 && status == http.StatusOK {
+		for i, err := range setJobHeaders(hdr, reports) {
+			if h.OnFailure != nil {
+				h.OnFailure(h.Checks[i].Name, err)
+			}
 		}
 	}
 	w.WriteHeader(status)
@@ -122,12 +153,41 @@ func (h *Heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// runChecks runs the checks at once, the Jobs checks only when load is
+// true, and returns the body listing them in the order given and the job
+// reports by check index (nil when no Jobs check ran).
+func (h *Heartbeat) runChecks(ctx context.Context, load bool) (Body, map[int][]Queue) {
+	var run []int
+	for i, c := range h.Checks {
+		if c.jobs == nil || load {
+			run = append(run, i)
+		}
+	}
+	body := Body{Status: "ok", Checks: make([]CheckResult, len(run))}
+	queues := make([][]Queue, len(run))
+	var wg sync.WaitGroup
+	for k, i := range run {
+		wg.Go(func() { body.Checks[k], queues[k] = h.run(ctx, i) })
+	}
+	wg.Wait()
+	var reports map[int][]Queue
+	for k, i := range run {
+		if h.Checks[i].jobs != nil {
+			if reports == nil {
+				reports = map[int][]Queue{}
+			}
+			reports[i] = queues[k]
+		}
+	}
+	return body, reports
+}
+
 // run runs check i within its timeout. The check runs in its own goroutine
 // so that one ignoring ctx cannot hold the answer; while a run that timed
 // out is still going, later requests fail the check at once instead of
 // starting another, so a hung dependency costs one goroutine per check, not
 // one per probe.
-func (h *Heartbeat) run(ctx context.Context, i int) CheckResult {
+func (h *Heartbeat) run(ctx context.Context, i int) (CheckResult, []Queue) {
 	c := h.Checks[i]
 	res := CheckResult{Name: c.Name}
 	timeout := c.Timeout
@@ -135,7 +195,7 @@ func (h *Heartbeat) run(ctx context.Context, i int) CheckResult {
 		timeout = DefaultCheckTimeout
 	}
 	start := h.now()
-	done := func(err error, shown string) CheckResult {
+	done := func(err error, shown string) (CheckResult, []Queue) {
 		res.DurationMS = float64(h.now().Sub(start).Microseconds()) / 1000
 		res.OK = err == nil
 		if err != nil {
@@ -144,9 +204,10 @@ func (h *Heartbeat) run(ctx context.Context, i int) CheckResult {
 				h.OnFailure(c.Name, err)
 			}
 		}
-		return res
+		return res, nil
 	}
-	if c.Run == nil {
+	call := c.call()
+	if call == nil {
 		return done(errors.New("no function"), "failed")
 	}
 	if h.hung[i].Load() > 0 {
@@ -160,29 +221,35 @@ func (h *Heartbeat) run(ctx context.Context, i int) CheckResult {
 		abandoned
 	)
 	var state atomic.Int32
-	errc := make(chan error, 1) // buffered: a late check must not block
+	type outcome struct {
+		queues []Queue
+		err    error
+	}
+	outc := make(chan outcome, 1) // buffered: a late check must not block
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				errc <- fmt.Errorf("%w: %v", errPanicked, p)
+				outc <- outcome{err: fmt.Errorf("%w: %v", errPanicked, p)}
 			}
 			if !state.CompareAndSwap(running, finished) {
 				h.hung[i].Add(-1) // the waiter gave up on this run
 			}
 		}()
-		errc <- c.Run(cctx)
+		queues, err := call(cctx)
+		outc <- outcome{queues, err}
 	}()
 	select {
-	case err := <-errc:
-		switch {
+	case out := <-outc:
+		switch err := out.err; {
 		case err == nil:
-			return done(nil, "")
+			res, _ := done(nil, "")
+			return res, out.queues
 		case ctx.Err() != nil:
 			return done(err, "canceled")
 		case cctx.Err() != nil:
 			return done(err, "timeout after "+timeout.String())
 		}
-		return done(err, "failed")
+		return done(out.err, "failed")
 	case <-cctx.Done():
 		if state.CompareAndSwap(running, abandoned) {
 			h.hung[i].Add(1)
@@ -192,4 +259,16 @@ func (h *Heartbeat) run(ctx context.Context, i int) CheckResult {
 		}
 		return done(cctx.Err(), "timeout after "+timeout.String())
 	}
+}
+
+// call is what running the check calls: its job report, or Run; nil when
+// it has neither.
+func (c Check) call() func(context.Context) ([]Queue, error) {
+	switch {
+	case c.jobs != nil:
+		return c.jobs
+	case c.Run != nil:
+		return func(ctx context.Context) ([]Queue, error) { return nil, c.Run(ctx) }
+	}
+	return nil
 }

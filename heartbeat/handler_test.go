@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -15,6 +16,15 @@ import (
 	"testing"
 	"time"
 )
+
+// testToken is the token of every handler in these tests (read from the
+// environment, as in an app) unless a test says otherwise; get sends it.
+const testToken = "test-token-6f1c"
+
+func TestMain(m *testing.M) {
+	os.Setenv(TokenEnv, testToken)
+	os.Exit(m.Run())
+}
 
 func pass(context.Context) error { return nil }
 
@@ -34,9 +44,19 @@ func hang(release <-chan struct{}) func(context.Context) error {
 	return func(context.Context) error { <-release; return nil }
 }
 
+// get probes h with the test token and the given X-Request-Start.
 func get(t *testing.T, h http.Handler, header string) (*httptest.ResponseRecorder, Body) {
 	t.Helper()
+	return getAs(t, h, header, "Bearer "+testToken)
+}
+
+// getAs probes h with the given Authorization ("" for none).
+func getAs(t *testing.T, h http.Handler, header, auth string) (*httptest.ResponseRecorder, Body) {
+	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "/heartbeat", nil)
+	if auth != "" {
+		r.Header.Set("Authorization", auth)
+	}
 	if header != "" {
 		r.Header.Set(RequestStartHeader, header)
 	}
@@ -288,6 +308,7 @@ func TestUnderLoad(t *testing.T) {
 					path = "/heartbeat"
 				}
 				req, _ := http.NewRequest("GET", srv.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+testToken)
 				req.Header.Set(RequestStartHeader, strconv.FormatInt(time.Now().Add(-wait).UnixMilli(), 10))
 				resp, err := client.Do(req)
 				if err != nil {
@@ -310,6 +331,7 @@ func TestUnderLoad(t *testing.T) {
 	}
 	// A last probe, which waited 20 ms itself.
 	req, _ := http.NewRequest("GET", srv.URL+"/heartbeat", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	req.Header.Set(RequestStartHeader, strconv.FormatInt(time.Now().Add(-20*time.Millisecond).UnixMilli(), 10))
 	resp, err := client.Do(req)
 	if err != nil {

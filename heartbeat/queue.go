@@ -22,7 +22,10 @@ const (
 	// UtilizationHeader: the window's time-weighted mean of
 	// min(requests in flight, Concurrency) / Concurrency, 0–100.
 	UtilizationHeader = "X-Utilization-Pct"
-	// The job report's headers: lists of queue=value, names sorted.
+	// The job report's headers (see Jobs): each a list "queue=value,
+	// queue=value", names sorted; latency is the age of the queue's oldest
+	// job ready to run in whole milliseconds, depth the jobs ready to run,
+	// busy the jobs running now.
 	JobLatencyHeader = "X-Job-Latency-Ms"
 	JobDepthHeader   = "X-Job-Depth"
 	JobBusyHeader    = "X-Job-Busy"

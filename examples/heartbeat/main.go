@@ -3,9 +3,11 @@
 // (when DATABASE_URL names a driver you have linked in) the database, and
 // every request's router queue time and time in flight are measured, so
 // autoscalebot can scale it with AUTOSCALE_SIGNAL=queue_time or utilization.
+// Those figures go only to a probe carrying the token the app reads from
+// AUTOSCALEBOT_HEARTBEAT_TOKEN; anyone else gets the health answer alone.
 //
-//	go run ./examples/heartbeat          # listens on $PORT, or :8080
-//	curl -i -H "X-Request-Start: $(date +%s%3N)" localhost:8080/autoscalebot/heartbeat/
+//	AUTOSCALEBOT_HEARTBEAT_TOKEN=s3cret go run ./examples/heartbeat   # listens on $PORT, or :8080
+//	curl -i -H "Authorization: Bearer s3cret" -H "X-Request-Start: $(date +%s%3N)" localhost:8080/autoscalebot/heartbeat/
 package main
 
 import (

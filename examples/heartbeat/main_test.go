@@ -23,6 +23,7 @@ func TestExampleApp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(heartbeat.TokenEnv, "s3cret")
 			if tt.broken {
 				t.Setenv("EXAMPLE_BROKEN", "1")
 			}
@@ -37,6 +38,7 @@ func TestExampleApp(t *testing.T) {
 			}
 			req, _ := http.NewRequest("GET", srv.URL+"/autoscalebot/heartbeat/", nil)
 			req.Header.Set(heartbeat.RequestStartHeader, strconv.FormatInt(time.Now().Add(-150*time.Millisecond).UnixMilli(), 10))
+			req.Header.Set("Authorization", "Bearer s3cret")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

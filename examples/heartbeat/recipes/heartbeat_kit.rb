@@ -2,10 +2,19 @@
 # concurrency: 5): measures each request's router queue time from
 # X-Request-Start and how busy the process is, and adds autoscalebot's
 # headers to the heartbeat's answer. concurrency: requests served at once
-# (Puma's threads). No gems needed.
+# (Puma's threads). jobs: a callable listing the job queues, each
+# { name:, latency: (seconds), depth:, busy: }, run bounded by jobs_timeout
+# (seconds). The load headers go only to a probe sending the token
+# (default: ENV["AUTOSCALEBOT_HEARTBEAT_TOKEN"]) as "Authorization: Bearer
+# <token>"; others get the app's answer alone. No gems needed.
+require "json"
+require "openssl"
+
 class HeartbeatKit
-  def initialize(app, path: "/autoscalebot/heartbeat/", window_s: 30, keep: 1000, concurrency: 1)
+  def initialize(app, path: "/autoscalebot/heartbeat/", window_s: 30, keep: 1000, concurrency: 1,
+                 token: ENV["AUTOSCALEBOT_HEARTBEAT_TOKEN"], jobs: nil, jobs_timeout: 2)
     @app, @path, @window_s, @keep, @conc = app, path, window_s, keep, [1, concurrency].max
+    @token, @jobs, @jobs_timeout, @hung = token.to_s.strip, jobs, jobs_timeout, nil
     @samples = [] # [seconds, ms], the newest @keep: bounded memory
     @busy = Array.new(window_s + 1) { [0, 0.0] } # per second: [second, Σ min(in flight, C) × s]
     @inflight, @born = 0, Time.now.to_f
@@ -40,8 +49,15 @@ class HeartbeatKit
       [@samples.select { |s, _| s > now - @window_s }.map(&:last).sort,
        @busy.sum { |s, b| s >= first ? b : 0 }, t - [first, @born].max]
     end
+    load = authorized?(env)
+    queues = run_jobs if load && @jobs # never for an anonymous probe
+    if load && @jobs && !queues
+      return [503, { "content-type" => "application/json", "cache-control" => "no-store" }, [%({"status":"fail","failed":["jobs"]})]]
+    end
     status, headers, body = @app.call(env)
     headers["cache-control"] = "no-store"
+    return [status, headers, body] unless load
+    headers.merge!(job_headers(queues)) if queues
     headers["x-queue-time-ms"] = own.ceil.to_s if own
     headers["x-queue-time-count"] = recent.size.to_s
     headers["x-queue-time-window-s"] = @window_s.to_s
@@ -51,6 +67,37 @@ class HeartbeatKit
   end
 
   private
+
+  def authorized?(env) # compares SHA-256 sums in constant time
+    scheme, cred = env["HTTP_AUTHORIZATION"].to_s.strip.split(" ", 2)
+    !@token.empty? && scheme.to_s.casecmp?("bearer") && OpenSSL.secure_compare(cred.to_s.strip, @token)
+  end
+
+  def run_jobs # the report, or nil when it fails or overruns (a hung run is not started again)
+    return warn("HeartbeatKit: the jobs report is still hung") if @hung&.alive?
+    run = Thread.new { Thread.current.report_on_exception = false; @jobs.call }
+    return run.value if run.join(@jobs_timeout)
+    @hung = run
+    warn("HeartbeatKit: the jobs report took over #{@jobs_timeout} s")
+  rescue StandardError => e
+    warn("HeartbeatKit: the jobs report failed: #{e.class}: #{e.message}")
+  end
+
+  def job_headers(queues) # merged by name, at most 50 (the oldest jobs first), listed by name
+    ok, bad = queues.partition { |q| q[:name].to_s.match?(/\A[A-Za-z0-9_.:-]{1,64}\z/) }
+    warn("HeartbeatKit: queues left out: #{bad.map { |q| q[:name].inspect }.join(", ")}") unless bad.empty?
+    merged = Hash.new { |h, k| h[k] = [0, 0, 0] } # name => [latency ms, depth, busy]
+    ok.each do |q|
+      m = merged[q[:name].to_s]
+      m[0] = [m[0], ((q[:latency].to_f * 1e6).round / 1000.0).ceil].max
+      m[1] += [q[:depth].to_i, 0].max
+      m[2] += [q[:busy].to_i, 0].max
+    end
+    kept = merged.sort_by { |n, (l, d, b)| [-l, -b, -d, n] }.first(50).sort_by(&:first)
+    %w[x-job-latency-ms x-job-depth x-job-busy].each_with_index.to_h do |h, i|
+      [h, kept.map { |n, v| "#{n}=#{v[i]}" }.join(", ")]
+    end
+  end
 
   def tick(now) # with the lock: adds the busy time since the last call, second by second
     now, t = [@last, now].max, [@last, now.floor - @window_s].max

@@ -27,13 +27,42 @@ var recipes = []struct {
 // then "start" a request and "end" the one started last of those in flight.
 // At, in ms since the epoch, is the recipe's clock.
 type event struct {
-	Op          string `json:"op"`
-	At          int64  `json:"at"`
-	ID          int    `json:"id"`
-	Path        string `json:"path"`
-	Start       string `json:"start"` // X-Request-Start; "" for none
-	Concurrency int    `json:"concurrency"`
+	Op          string    `json:"op"`
+	At          int64     `json:"at"`
+	ID          int       `json:"id"`
+	Path        string    `json:"path"`
+	Start       string    `json:"start"` // X-Request-Start; "" for none
+	Auth        string    `json:"auth,omitempty"`
+	Concurrency int       `json:"concurrency"`
+	Token       string    `json:"token,omitempty"` // the kit's token, in "init"
+	Jobs        *jobsSpec `json:"jobs,omitempty"`  // the kit's jobs report, in "init"
 }
+
+// jobsSpec is what the harness's jobs report does: return Queues, raise, or
+// hang for HangMS; the kit bounds it by TimeoutMS when set.
+type jobsSpec struct {
+	Queues    []jobQueue `json:"queues"`
+	Error     bool       `json:"error,omitempty"`
+	HangMS    int        `json:"hang_ms,omitempty"`
+	TimeoutMS int        `json:"timeout_ms,omitempty"`
+}
+
+type jobQueue struct {
+	Name      string  `json:"name"`
+	LatencyMS float64 `json:"latency_ms"`
+	Depth     int     `json:"depth"`
+	Busy      int     `json:"busy"`
+}
+
+// answer is a harness's account of one request.
+type answer struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Calls   int               `json:"calls"` // job reports run so far
+}
+
+// recipeToken is the kits' token in these tests; probe sends it.
+const recipeToken = "s3cret-7d2a"
 
 const heartbeatPath = "/autoscalebot/heartbeat/"
 
@@ -45,7 +74,7 @@ type script struct {
 
 func newScript(concurrency int) *script {
 	s := &script{t0: time.Unix(1796047200, 0)}
-	s.events = append(s.events, event{Op: "init", At: s.t0.UnixMilli(), Concurrency: concurrency})
+	s.events = append(s.events, event{Op: "init", At: s.t0.UnixMilli(), Concurrency: concurrency, Token: recipeToken})
 	return s
 }
 
@@ -72,13 +101,33 @@ func (s *script) request(at, dur float64, path, stamp string) int {
 	return id
 }
 
+// probe is a heartbeat request with the token.
 func (s *script) probe(at, dur float64, stamp string) int {
-	return s.request(at, dur, heartbeatPath, stamp)
+	return s.probeAs(at, dur, stamp, "Bearer "+recipeToken)
+}
+
+// probeAs is a heartbeat request with the given Authorization ("" for none).
+func (s *script) probeAs(at, dur float64, stamp, auth string) int {
+	id := s.start(at, heartbeatPath, stamp)
+	s.events[len(s.events)-1].Auth = auth
+	s.end(at + dur)
+	return id
 }
 
 // run feeds each recipe the script and checks the headers each set, by
 // request id; a recipe whose runtime is missing is skipped, saying so.
 func (s *script) run(t *testing.T, check func(t *testing.T, got map[int]map[string]string)) {
+	s.runAnswers(t, func(t *testing.T, got map[int]answer) {
+		headers := map[int]map[string]string{}
+		for id, a := range got {
+			headers[id] = a.Headers
+		}
+		check(t, headers)
+	})
+}
+
+// runAnswers is run, checking whole answers.
+func (s *script) runAnswers(t *testing.T, check func(t *testing.T, got map[int]answer)) {
 	for _, r := range recipes {
 		t.Run(r.name, func(t *testing.T) {
 			bin, err := exec.LookPath(r.runtime)
@@ -96,21 +145,22 @@ func (s *script) run(t *testing.T, check func(t *testing.T, got map[int]map[stri
 			if err != nil {
 				t.Fatalf("%s %s: %v\n%s", r.runtime, r.script, err, stderr.String())
 			}
-			got := map[int]map[string]string{}
+			got := map[int]answer{}
 			sc := bufio.NewScanner(bytes.NewReader(out))
 			for sc.Scan() {
-				var answer struct {
-					ID      int               `json:"id"`
-					Headers map[string]string `json:"headers"`
+				var a struct {
+					ID int `json:"id"`
+					answer
 				}
-				if err := json.Unmarshal(sc.Bytes(), &answer); err != nil {
+				if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 					t.Fatalf("%q: %v", sc.Text(), err)
 				}
 				h := map[string]string{}
-				for k, v := range answer.Headers {
+				for k, v := range a.Headers {
 					h[strings.ToLower(k)] = v
 				}
-				got[answer.ID] = h
+				a.Headers = h
+				got[a.ID] = a.answer
 			}
 			if want := (len(s.events) - 1) / 2; len(got) != want {
 				t.Fatalf("%d answers; want %d: %v", len(got), want, got)
@@ -259,19 +309,24 @@ func TestRecipesUtilization(t *testing.T) {
 	}
 }
 
-// The README quotes each recipe whole, so what is tested is what is shown.
+// The README quotes each recipe whole, so what is tested is what is shown:
+// the kits here and the job-queue recipes of examples/jobs, tested there.
 func TestREADMEQuotesTheRecipes(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"heartbeat_kit.rb", "heartbeat_kit.py", "heartbeat_kit.js"} {
-		src, err := os.ReadFile(f)
+	for _, f := range []string{
+		"heartbeat/recipes/heartbeat_kit.rb", "heartbeat/recipes/heartbeat_kit.py", "heartbeat/recipes/heartbeat_kit.js",
+		"jobs/sidekiq/sidekiq_queues.rb", "jobs/celery/celery_queues.py", "jobs/rq/rq_queues.py",
+		"jobs/bullmq/bullmq_queues.js", "jobs/river/river_queues.go",
+	} {
+		src, err := os.ReadFile(filepath.Join("..", "..", f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(string(readme), string(src)) {
-			t.Errorf("README.md does not quote examples/heartbeat/recipes/%s as it is now", f)
+			t.Errorf("README.md does not quote examples/%s as it is now", f)
 		}
 	}
 }
