@@ -29,15 +29,24 @@ type queueApp struct {
 // requests age out instead of waiting the default 30 s.
 const window = 2 * time.Second
 
+// queueToken is the token the app's kit and the command share: without it
+// the kit withholds its load headers.
+const queueToken = "queue-token"
+
+func withToken(h *hb.Heartbeat) *hb.Heartbeat {
+	h.Token = queueToken
+	return h
+}
+
 func newQueueApp(t *testing.T) *queueApp {
 	t.Helper()
 	a := &queueApp{}
-	check := hb.Handler(hb.Func("db", time.Second, func(context.Context) error {
+	check := withToken(hb.Handler(hb.Func("db", time.Second, func(context.Context) error {
 		if a.broken.Load() {
 			return errors.New("db down")
 		}
 		return nil
-	}))
+	})))
 	mux := http.NewServeMux()
 	mux.Handle("/heartbeat", check)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
@@ -82,6 +91,7 @@ func TestOnceOnQueueTimeEndToEnd(t *testing.T) {
 	app := newQueueApp(t)
 	w.env["AUTOSCALE_HEARTBEAT_URL"] = app.url + "/heartbeat"
 	w.env["AUTOSCALE_SIGNAL"] = "queue_time"
+	w.env["AUTOSCALE_HEARTBEAT_TOKEN"] = queueToken
 	w.env["AUTOSCALE_MAX_QUEUE_TIME_IN_MS"] = "100"
 	w.env["AUTOSCALE_MIN_QUEUE_TIME_IN_MS"] = "20"
 	// Response-time thresholds that would decide the opposite way each time.
@@ -165,8 +175,8 @@ func TestOnceOnQueueTimeFallsBack(t *testing.T) {
 		stamp      bool
 		wantSource string
 	}{
-		{"handler without the middleware: the probe's own queue time", hb.Handler(), true, "queue_probe"},
-		{"no router stamp: the response time", hb.Middleware(hb.Handler()), false, "response_time"},
+		{"handler without the middleware: the probe's own queue time", withToken(hb.Handler()), true, "queue_probe"},
+		{"no router stamp: the response time", hb.Middleware(withToken(hb.Handler())), false, "response_time"},
 		{"an app without the kit: the response time", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }), true, "response_time"},
 	}
 	for _, tt := range tests {
@@ -181,6 +191,7 @@ func TestOnceOnQueueTimeFallsBack(t *testing.T) {
 			defer srv.Close()
 			w.env["AUTOSCALE_HEARTBEAT_URL"] = srv.URL
 			w.env["AUTOSCALE_SIGNAL"] = "queue_time"
+			w.env["AUTOSCALE_HEARTBEAT_TOKEN"] = queueToken
 			code, out, errOut := w.cmd(t, "once")
 			if code != 0 || !strings.Contains(out, "("+tt.wantSource+")") {
 				t.Errorf("exit %d, output %q %q; want the source %s named", code, out, errOut, tt.wantSource)

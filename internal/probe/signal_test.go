@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/heartbeat"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
 func TestQueueLatency(t *testing.T) {
@@ -83,6 +84,7 @@ func TestProbeQueueTime(t *testing.T) {
 				time.Sleep(tt.app.delay)
 				return nil
 			}))
+			hb.Token = "shared" // without it the kit withholds its load headers
 			inner := heartbeat.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if tt.app.status != 200 {
 					w.Header().Set(heartbeat.QueueTimeHeader, "0")
@@ -103,6 +105,7 @@ func TestProbeQueueTime(t *testing.T) {
 			defer srv.Close()
 			p := New(srv.URL, 5*time.Second, 10*time.Millisecond, 100*time.Millisecond)
 			p.Signal = tt.signal
+			p.Token = secret.New("shared")
 			res := p.Probe(context.Background())
 			if res.Verdict != tt.want || res.Source != tt.source || res.Latency < tt.latency[0] || res.Latency > tt.latency[1] ||
 				!strings.Contains(res.Detail, tt.detail) {
