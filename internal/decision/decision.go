@@ -113,68 +113,20 @@ func observe(in Input, policy settings.Policy) (Decision, state.State, noticer) 
 func original(in Input) Decision {
 	s := in.Settings
 	d, next, n := observe(in, settings.PolicyOriginal)
-	lo, hi := d.Min, d.Max
-
 	slow := next.SlowStreak >= s.FailsToScaleUp
-	fast := next.FastStreak >= s.PassesToScaleDown
-	// An episode ends when its condition clears, so the next one notifies again.
-	if !fast || in.Current > lo {
-		next.Episodes.BelowMin = false
+	step := s.Increment
+	if !slow {
+		step = -step
 	}
-	if next.Episodes.ScaleDiff && !scaleDiffExceeded(s, next.Recent, in.Current, in.Now) {
-		next.Episodes.ScaleDiff = false
-	}
-
-	// Heroku refused a quantity as over the plan while the app wanted more:
-	// until it stops wanting more (an in-range or fast heartbeat, with the
-	// minimum met), PlanLimit is the most to ask for, so one refusal does
-	// not become one a minute. The ceiling only stops moves up: one below
-	// the current quantity holds it where it is, never scales it down.
-	wantsMore := in.Current < lo || in.Probe.Verdict == probe.Fail || in.Probe.Verdict == probe.Error
-	capHi, heldByPlan := ceilingNow(&next, hi, in.Current, wantsMore, slow)
-
-	coolingDown := coolingDown(s, next, in.Now)
-	switch {
-	case next.Paused:
-		d.Reason = Paused
-	case in.Current < lo && in.Current < capHi:
-		d.Target, d.Reason = min(lo, capHi), OutsideBounds
-	case in.Current < lo:
-		d.Reason = AtMax // the minimum is more than the plan allows; said when Heroku refused it
-	case in.Current > hi:
-		d.Target, d.Reason = hi, OutsideBounds
-	case in.Probe.Verdict == probe.Error:
-		d.Reason = ProbeError
-	case slow && in.Current >= capHi:
-		d.Reason = AtMax
-		// Held below max by the plan: the 422's notice already said so.
-		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax && !heldByPlan {
-			d.Notices = append(d.Notices, n.needsAboveMax(streakWhy(next.SlowStreak, "slow")))
-		}
-		next.Episodes.AboveMax = true
-	case slow && coolingDown:
-		d.Reason = CoolingDown
-	case slow:
-		d.Target, d.Reason = min(in.Current+s.Increment, capHi), SlowStreak
-	case fast && in.Current <= lo:
-		d.Reason = AtMin
-		// At one dyno there is nowhere lower to go, so there is nothing to tell.
-		if s.NotifyIfNeedsBelowMin && !next.Episodes.BelowMin && in.Current > 1 {
-			d.Notices = append(d.Notices, n.needsBelowMin(streakWhy(next.FastStreak, "fast")))
-		}
-		next.Episodes.BelowMin = true
-	case fast && coolingDown:
-		d.Reason = CoolingDown
-	case fast:
-		d.Target, d.Reason = max(in.Current-s.Increment, lo), FastStreak
-	}
-	if !d.Scales() {
-		// The formation was read and nothing needs writing: Heroku answers
-		// again. (A refused write ends its episode only when a write succeeds.)
-		next.Episodes.HerokuError = false
-	}
-	d.Next = next
-	return d
+	return carry(in, d, next, n, wish{
+		up:         slow,
+		down:       next.FastStreak >= s.PassesToScaleDown,
+		target:     in.Current + step,
+		upReason:   SlowStreak,
+		downReason: FastStreak,
+		whyUp:      func() string { return streakWhy(next.SlowStreak, "slow") },
+		whyDown:    func() string { return streakWhy(next.FastStreak, "fast") },
+	})
 }
 
 // Cause is why a Heroku call failed, as far as the rules care.

@@ -57,10 +57,6 @@ func proportional(in Input) Decision {
 	// The streaks move as under the original (status shows them); this
 	// policy decides on the smoothed latency instead.
 	d, next, n := observe(in, settings.PolicyProportional)
-	lo, hi := d.Min, d.Max
-	if next.Episodes.ScaleDiff && !scaleDiffExceeded(s, next.Recent, in.Current, in.Now) {
-		next.Episodes.ScaleDiff = false
-	}
 
 	// What the heartbeat says: a broken probe says nothing, so the memory
 	// stays as it was and nothing is wanted.
@@ -108,58 +104,29 @@ func proportional(in Input) Decision {
 	next.Proportional = &mem
 	held := windowMax(mem.Wanted, wanted)
 
-	slow := wantKnown && want > in.Current
-	wantsMore := in.Current < lo || in.Probe.Verdict == probe.Error || in.Probe.Verdict == probe.Fail || slow
-	capHi, heldByPlan := ceilingNow(&next, hi, in.Current, wantsMore, slow)
-	fast := wantKnown && held < in.Current
-	if !fast || in.Current > lo {
-		next.Episodes.BelowMin = false
+	upWhy := func() string {
+		return fmt.Sprintf("averaging %.0f ms; %d dynos would bring it to the %d ms target",
+			mem.LatencyMS, want, s.TargetResponseTime.Milliseconds())
 	}
-
-	coolingDown := coolingDown(s, next, in.Now)
+	w := wish{
+		up:         wantKnown && want > in.Current,
+		down:       wantKnown && held < in.Current,
+		target:     want,
+		upReason:   AboveTarget,
+		downReason: BelowTarget,
+		whyUp:      upWhy,
+		whyDown:    func() string { return fmt.Sprintf("at most %d dynos wanted in the last %s", held, s.ScaleDownWindow) },
+	}
 	switch {
-	case next.Paused:
-		d.Reason = Paused
-	case in.Current < lo && in.Current < capHi:
-		d.Target, d.Reason = min(lo, capHi), OutsideBounds
-	case in.Current < lo:
-		d.Reason = AtMax
-	case in.Current > hi:
-		d.Target, d.Reason = hi, OutsideBounds
-	case in.Probe.Verdict == probe.Error:
-		d.Reason = ProbeError
-	case slow && in.Current >= capHi:
-		d.Reason = AtMax
-		if s.NotifyIfNeedsExceedMax && !next.Episodes.AboveMax && !heldByPlan {
-			d.Notices = append(d.Notices, n.needsAboveMax(fmt.Sprintf("averaging %.0f ms; %d dynos would bring it to the %d ms target",
-				mem.LatencyMS, want, s.TargetResponseTime.Milliseconds())))
-		}
-		next.Episodes.AboveMax = true
-	case slow && coolingDown:
-		d.Reason = CoolingDown
-	case slow:
-		d.Target, d.Reason = min(want, capHi), AboveTarget
-	case wantKnown && (booting > 0 || draining) && mem.LatencyMS > float64(s.MaxResponseTime.Milliseconds()):
-		d.Reason = Booting
-	case fast && in.Current <= lo:
-		d.Reason = AtMin
-		if s.NotifyIfNeedsBelowMin && !next.Episodes.BelowMin && in.Current > 1 {
-			d.Notices = append(d.Notices, n.needsBelowMin(fmt.Sprintf("at most %d dynos wanted in the last %s", held, s.ScaleDownWindow)))
-		}
-		next.Episodes.BelowMin = true
-	case fast && coolingDown:
-		d.Reason = CoolingDown
-	case fast:
+	case w.down:
 		step := max(s.Increment, int(math.Ceil(float64(in.Current)*stepDownShare)))
-		d.Target, d.Reason = max(held, in.Current-step, lo), BelowTarget
+		w.target = max(held, in.Current-step)
+	case wantKnown && (booting > 0 || draining) && mem.LatencyMS > float64(s.MaxResponseTime.Milliseconds()):
+		w.otherwise = Booting
 	case wantKnown && want < in.Current:
-		d.Reason = Stabilizing
+		w.otherwise = Stabilizing
 	}
-	if !d.Scales() {
-		next.Episodes.HerokuError = false
-	}
-	d.Next = next
-	return d
+	return carry(in, d, next, n, w)
 }
 
 // effectiveLatency is the heartbeat's latency in ms; a fail without one
