@@ -41,8 +41,8 @@ func (p policyTotals) row(profile, every string, policy settings.Policy) string 
 }
 
 // TestPolicyDocs keeps the README's policy table real: every built-in
-// profile, seeds 1–5, one day each, at -interval 60 and 30, under the
-// original and the proportional policy (both with a maximum of 12 dynos),
+// profile, seeds 1–5, one day each, at -interval 60 and 30, under every
+// policy (each with its defaults and a maximum of 12 dynos),
 // run through the real command; rewritten with -update (go test
 // ./internal/cli -run TestPolicyDocs -update).
 func TestPolicyDocs(t *testing.T) {
@@ -55,8 +55,11 @@ func TestPolicyDocs(t *testing.T) {
 		for _, p := range simulation.Profiles {
 			per := map[settings.Policy]*policyTotals{}
 			for seed := 1; seed <= policySeeds; seed++ {
-				args := []string{"simulate", "-profile", p.Name, "-interval", interval, "-seed", strconv.Itoa(seed), "-json",
-					"-with", settings.EnvPolicy + "=" + string(settings.PolicyProportional)}
+				// The default runs as given, then every other policy.
+				args := []string{"simulate", "-profile", p.Name, "-interval", interval, "-seed", strconv.Itoa(seed), "-json"}
+				for _, policy := range settings.Policies()[1:] {
+					args = append(args, "-with", settings.EnvPolicy+"="+string(policy))
+				}
 				code, stdout, stderr := runCLI(t, env, args...)
 				if code != 0 {
 					t.Fatalf("%v: exit %d: %s", args, code, stderr)
