@@ -44,12 +44,16 @@ test: test-tools
 	$(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_BRIEF)
 
-# The Go tools come from the module proxy, pinned; the Python ones must be on the machine.
+# The Go tools come from the module proxy, pinned; the Python ones must be on the machine. Ruby runs
+# the Rack recipe's test: installed with apt-get when make runs as root (a container), else that
+# test is skipped, saying so.
 test-tools:
 	@test -x $(TOOLS)/aws-lambda-rie || GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null && python3 -c "import samtranslator" 2>/dev/null || \
 		python3 -m pip install --quiet "moto[server]" cfn-lint aws-sam-translator || \
 		{ echo "make test needs moto_server, cfn-lint and aws-sam-translator: pip install \"moto[server]\" cfn-lint aws-sam-translator"; exit 1; }
+	@command -v ruby >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get install -y -qq ruby >/dev/null 2>&1; } || \
+		echo "ruby is not installed: the Rails (Rack) recipe is not tested (apt-get install ruby)"
 
 ## lint: gofmt, go vet, staticcheck
 lint:
@@ -80,17 +84,18 @@ fuzz:
 	done
 
 # sam build calls this target (template.yaml: Metadata BuildMethod makefile). A fleet's settings
-# file, when the repository root has one, is checked and compiled beside the bootstrap as
-# autoscalebot.json, which the function reads without linking a YAML library; Lambda unpacks
-# both in /var/task, where the template's SettingsFile points AUTOSCALE_SETTINGS_FILE. A file
-# with bad YAML or a bad key fails the build, naming the line.
+# file, when the repository root has one, is checked as the function will load it (`autoscalebot
+# check`: a file with any problem fails the build, naming each by line) and put beside the bootstrap
+# as autoscalebot.yaml, readable by the function's user; Lambda unpacks both in /var/task, where the
+# template's SettingsFile points AUTOSCALE_SETTINGS_FILE.
 SETTINGS_FILE ?= autoscalebot.yaml
-COMPILED_SETTINGS := autoscalebot.json
+PACKAGED_SETTINGS := autoscalebot.yaml
 build-AutoscalerFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set"; exit 1; }
+	@rm -f "$(ARTIFACTS_DIR)/$(PACKAGED_SETTINGS)"
+	@if [ -f "$(SETTINGS_FILE)" ]; then $(GO) run ./cmd/autoscalebot check -settings "$(SETTINGS_FILE)"; fi
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/autoscaler
-	@rm -f "$(ARTIFACTS_DIR)/$(COMPILED_SETTINGS)" "$(ARTIFACTS_DIR)/autoscalebot.yaml"
-	@if [ -f "$(SETTINGS_FILE)" ]; then $(GO) run ./cmd/autoscalebot compile -settings "$(SETTINGS_FILE)" -o "$(ARTIFACTS_DIR)/$(COMPILED_SETTINGS)"; fi
+	@if [ -f "$(SETTINGS_FILE)" ]; then install -m 644 "$(SETTINGS_FILE)" "$(ARTIFACTS_DIR)/$(PACKAGED_SETTINGS)"; fi
 
 clean:
 	rm -rf bin .tools

@@ -24,6 +24,19 @@ func BenchmarkMiddleware(b *testing.B) {
 	})
 }
 
+// BenchmarkWindowRequest is the window's own part of that cost: a request
+// counted into flight with its queue time, and out again.
+func BenchmarkWindowRequest(b *testing.B) {
+	w := NewWindow(0)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w.start(w.now(), 20*time.Millisecond, true)
+			w.stop()
+		}
+	})
+}
+
 // BenchmarkStats is the cost of the window's figures on each heartbeat.
 func BenchmarkStats(b *testing.B) {
 	w := NewWindow(0)

@@ -12,15 +12,26 @@
 // "t=" and microseconds as nginx-style routers send) and keeps the queue time
 // of the requests of the last 30 seconds in a fixed ring of per-second
 // histograms, so its memory is the same at one request a minute or at ten
-// thousand a second. The heartbeat's answer then carries the window's 95th
-// percentile and request count, and always the probe's own queue time:
+// thousand a second. Each second also accumulates how busy the process was:
+// min(requests in flight, C) × time, where C is the window's Concurrency
+// (default 1: a single-threaded process is busy as soon as one request is in
+// flight). The heartbeat's answer then carries the window's 95th percentile,
+// request count and utilization, and always the probe's own queue time:
 //
 //	X-Queue-Time-Ms:       the heartbeat request's own queue time
 //	X-Queue-Time-P95-Ms:   95th percentile over the window (with Middleware)
 //	X-Queue-Time-Count:    requests in the window (with Middleware)
 //	X-Queue-Time-Window-S: the window's length in seconds (with Middleware)
+//	X-Utilization-Pct:     time-weighted mean of min(in flight, C) / C over
+//	                       the window, 0–100 (with Middleware); the probe
+//	                       itself is not counted in flight
 //
-// autoscalebot, with AUTOSCALE_SIGNAL=queue_time, scales on these headers.
+// autoscalebot, with AUTOSCALE_SIGNAL=queue_time or utilization, scales on
+// these headers. A process whose requests run several at once sets C:
+//
+//	win := heartbeat.NewWindow(heartbeat.DefaultWindow)
+//	win.Concurrency = 8 // requests it serves at once without slowing: its database pool, say
+//	http.ListenAndServe(addr, win.Middleware(mux))
 //
 // The package depends on the standard library only.
 package heartbeat

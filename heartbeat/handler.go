@@ -29,7 +29,9 @@ func Func(name string, timeout time.Duration, run func(ctx context.Context) erro
 }
 
 // Heartbeat is the heartbeat's http.Handler. Build it with Handler, or set
-// its fields; it must not be changed once it serves.
+// its fields; it must not be changed once it serves. Below a Middleware, its
+// answer carries the window's figures, and its own request is not counted
+// in flight while it is answered (checks included).
 type Heartbeat struct {
 	Checks []Check
 	// OnFailure, when set, is told each failed check and its error (the 503's
@@ -84,7 +86,12 @@ func (h *Heartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set(QueueTimeHeader, millis(d))
 	}
 	if win := windowFrom(r.Context()); win != nil {
+		// The probe is no load of the app's: it leaves the in-flight count
+		// while it is answered, or an idle app would never read 0 %.
+		win.stop()
+		defer win.resume()
 		st := win.Stats()
+		hdr.Set(UtilizationHeader, percent(st.Utilization))
 		hdr.Set(QueueCountHeader, fmt.Sprint(st.Count))
 		hdr.Set(QueueWindowHeader, fmt.Sprint(int64(st.Window/time.Second)))
 		if st.Count > 0 {

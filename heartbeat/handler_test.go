@@ -209,12 +209,12 @@ func TestHandlerQueueHeaders(t *testing.T) {
 		header     string
 		want       map[string]string // "" means absent
 	}{
-		{"no middleware, no header", false, "", map[string]string{QueueTimeHeader: "", QueueP95Header: "", QueueCountHeader: ""}},
+		{"no middleware, no header", false, "", map[string]string{QueueTimeHeader: "", QueueP95Header: "", QueueCountHeader: "", UtilizationHeader: ""}},
 		{"no middleware: the probe's own wait", false, stamp(42 * time.Millisecond), map[string]string{QueueTimeHeader: "42", QueueP95Header: "", QueueCountHeader: ""}},
 		{"clock skew counts as 0", false, stamp(-3 * time.Second), map[string]string{QueueTimeHeader: "0"}},
 		{"malformed header: no queue time", false, "t=soon", map[string]string{QueueTimeHeader: ""}},
 		{"middleware: window figures including the probe", true, stamp(42 * time.Millisecond),
-			map[string]string{QueueTimeHeader: "42", QueueP95Header: "878", QueueCountHeader: "21", QueueWindowHeader: "30"}},
+			map[string]string{QueueTimeHeader: "42", QueueP95Header: "878", QueueCountHeader: "21", QueueWindowHeader: "30", UtilizationHeader: "0"}},
 		{"middleware, probe without a stamp", true, "",
 			map[string]string{QueueTimeHeader: "", QueueP95Header: "878", QueueCountHeader: "20", QueueWindowHeader: "30"}},
 	}

@@ -19,8 +19,13 @@ const (
 	QueueP95Header     = "X-Queue-Time-P95-Ms"
 	QueueCountHeader   = "X-Queue-Time-Count"
 	QueueWindowHeader  = "X-Queue-Time-Window-S"
-	// UtilizationHeader: the share of the window with a request in flight, 0–100.
+	// UtilizationHeader: the window's time-weighted mean of
+	// min(requests in flight, Concurrency) / Concurrency, 0–100.
 	UtilizationHeader = "X-Utilization-Pct"
+	// The job report's headers: lists of queue=value, names sorted.
+	JobLatencyHeader = "X-Job-Latency-Ms"
+	JobDepthHeader   = "X-Job-Depth"
+	JobBusyHeader    = "X-Job-Busy"
 )
 
 // DefaultWindow is how far back Middleware's statistics reach.
@@ -101,28 +106,45 @@ func QueueTime(r *http.Request, now time.Time) (time.Duration, bool) {
 	return d, true
 }
 
-// Stats summarises the queue times of a window.
+// Stats summarises a window: the queue times of its requests and how busy
+// the process was.
 type Stats struct {
 	Count  int64         // requests with a readable X-Request-Start
 	P95    time.Duration // 95th percentile, to within the histogram's resolution (see Window)
 	Window time.Duration
+	// Utilization is the time-weighted mean of min(requests in flight,
+	// Concurrency) / Concurrency, 0–1, over the window's length in whole
+	// seconds before the current second and the current second so far
+	// (from the window's first use, when that is later).
+	Utilization float64
 }
 
 // Window keeps the queue times of the recent past in constant memory: a ring
 // of per-second histograms. A histogram's buckets are 1 ms wide up to 10 ms,
 // then about 10 % wide up to a minute (one more holds anything longer), so
 // P95 is the upper edge of the bucket holding the 95th percentile: at most
-// 1 ms or 10 % above the exact figure. Safe for concurrent use.
+// 1 ms or 10 % above the exact figure. Each second also accumulates its busy
+// time, min(requests in flight, Concurrency) × time, for Utilization.
+// Safe for concurrent use.
 type Window struct {
-	mu      sync.Mutex
-	length  int // seconds
-	seconds []second
-	now     func() time.Time
+	// Concurrency is how many requests the process serves at once (its
+	// threads or workers); ≤ 0 means 1: a single-threaded process is busy as
+	// soon as one request is in flight. Set it before the window serves.
+	Concurrency int
+
+	mu       sync.Mutex
+	length   int      // seconds
+	seconds  []second // length+1: the seconds of the window and the one before its start
+	now      func() time.Time
+	base     time.Time // the window's first use: its time line starts here
+	last     int64     // when the in-flight count last changed or was read, ns on the time line
+	inflight int
 }
 
 type second struct {
 	unix   int64 // the second this slot holds; slots of older seconds are stale
 	count  int64
+	busy   int64 // Σ min(in flight, Concurrency) × ns within this second
 	counts [numBuckets]uint32
 }
 
@@ -154,49 +176,70 @@ func NewWindow(length time.Duration) *Window {
 		length = DefaultWindow
 	}
 	n := int((length + time.Second - 1) / time.Second)
-	return &Window{length: n, seconds: make([]second, n), now: time.Now}
+	return &Window{length: n, seconds: make([]second, n+1), now: time.Now}
 }
 
 // Observe records one request's queue time.
 func (w *Window) Observe(d time.Duration) {
-	ms := float64(max(d, 0)) / float64(time.Millisecond)
-	b := min(sort.SearchFloat64s(bucketEdges, ms), numBuckets-1) // the first edge ≥ ms
+	b := bucket(d)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	s := w.slot(w.now().Unix())
+	w.record(w.tick(w.now()), b)
+}
+
+// bucket is the histogram bucket of a queue time: the first edge ≥ d.
+func bucket(d time.Duration) int {
+	ms := float64(max(d, 0)) / float64(time.Millisecond)
+	return min(sort.SearchFloat64s(bucketEdges, ms), numBuckets-1)
+}
+
+// record counts a queue time in bucket b at t (ns on the time line); w.mu held.
+func (w *Window) record(t int64, b int) {
+	s := w.slot(t / nsPerSecond)
 	s.count++
 	if s.counts[b] < math.MaxUint32 {
 		s.counts[b]++
 	}
 }
 
-// slot returns the current second's slot, clearing it if it held an older second.
+// slot returns the slot of the given second, clearing it if it held an older second.
 func (w *Window) slot(unix int64) *second {
-	s := &w.seconds[int(uint64(unix)%uint64(w.length))]
+	s := &w.seconds[int(uint64(unix)%uint64(len(w.seconds)))]
 	if s.unix != unix {
 		*s = second{unix: unix}
 	}
 	return s
 }
 
-// Stats returns the count and 95th percentile of the window's queue times.
+// Stats returns the count and 95th percentile of the window's queue times,
+// and its utilization up to now, requests still in flight included.
 func (w *Window) Stats() Stats {
 	var counts [numBuckets]uint64
-	var total int64
+	var total, busy int64
 	w.mu.Lock()
-	now := w.now().Unix()
+	t := w.tick(w.now())
+	now := t / nsPerSecond
 	for i := range w.seconds {
 		s := &w.seconds[i]
-		if s.count == 0 || s.unix <= now-int64(w.length) || s.unix > now {
+		if s.unix < now-int64(w.length) || s.unix > now {
 			continue
+		}
+		busy += s.busy
+		if s.count == 0 || s.unix == now-int64(w.length) {
+			continue // the oldest second is in the utilization window only
 		}
 		total += s.count
 		for b, c := range s.counts {
 			counts[b] += uint64(c)
 		}
 	}
+	span := t - max(w.base.UnixNano(), (now-int64(w.length))*nsPerSecond)
+	conc := w.concurrency()
 	w.mu.Unlock()
 	st := Stats{Count: total, Window: time.Duration(w.length) * time.Second}
+	if span > 0 {
+		st.Utilization = min(1, float64(busy)/(float64(conc)*float64(span)))
+	}
 	if total == 0 {
 		return st
 	}
@@ -222,20 +265,24 @@ func (w *Window) Stats() Stats {
 
 type windowKey struct{}
 
-// Middleware records every request's queue time in a window of
-// DefaultWindow, and makes the window known to a Handler below it.
+// Middleware records every request's queue time and time in flight in a
+// window of DefaultWindow and a Concurrency of 1, and makes the window known
+// to a Handler below it.
 func Middleware(next http.Handler) http.Handler {
 	return NewWindow(DefaultWindow).Middleware(next)
 }
 
-// Middleware records every request's queue time in w, and makes w known to
-// a Handler below it. Requests without a readable X-Request-Start are not
-// counted.
+// Middleware records every request's queue time and time in flight in w,
+// and makes w known to a Handler below it. Requests without a readable
+// X-Request-Start are not counted in the queue times; every request is
+// counted in flight until next returns, but a Handler's own request is not
+// (see Handler).
 func (w *Window) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if d, ok := QueueTime(r, w.now()); ok {
-			w.Observe(d)
-		}
+		now := w.now()
+		d, queued := QueueTime(r, now)
+		w.start(now, d, queued)
+		defer w.stop()
 		next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), windowKey{}, w)))
 	})
 }

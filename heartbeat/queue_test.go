@@ -179,8 +179,8 @@ func TestWindowObserveAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(10000, func() { i++; w.Observe(i * time.Microsecond) }); n != 0 {
 		t.Fatalf("Observe allocates %v times per call; want 0", n)
 	}
-	if len(w.seconds) != int(DefaultWindow/time.Second) {
-		t.Fatalf("ring of %d seconds; want %d", len(w.seconds), int(DefaultWindow/time.Second))
+	if want := int(DefaultWindow/time.Second) + 1; len(w.seconds) != want {
+		t.Fatalf("ring of %d seconds; want %d (the window's and the one before it)", len(w.seconds), want)
 	}
 }
 
@@ -198,8 +198,9 @@ func TestNewWindowRounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := len(NewWindow(tt.in).seconds); got != tt.want {
-				t.Errorf("NewWindow(%v) keeps %d seconds; want %d", tt.in, got, tt.want)
+			w := NewWindow(tt.in)
+			if w.length != tt.want || len(w.seconds) != tt.want+1 {
+				t.Errorf("NewWindow(%v): %d seconds in a ring of %d; want %d in %d", tt.in, w.length, len(w.seconds), tt.want, tt.want+1)
 			}
 		})
 	}

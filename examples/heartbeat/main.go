@@ -1,8 +1,8 @@
 // Command heartbeat is a small web app with a heartbeat URL built on the
 // heartbeat package: /autoscalebot/heartbeat/ checks the disk, a cache and
 // (when DATABASE_URL names a driver you have linked in) the database, and
-// every request's router queue time is measured, so autoscalebot can scale
-// it with AUTOSCALE_SIGNAL=queue_time.
+// every request's router queue time and time in flight are measured, so
+// autoscalebot can scale it with AUTOSCALE_SIGNAL=queue_time or utilization.
 //
 //	go run ./examples/heartbeat          # listens on $PORT, or :8080
 //	curl -i -H "X-Request-Start: $(date +%s%3N)" localhost:8080/autoscalebot/heartbeat/
@@ -32,7 +32,7 @@ func main() {
 }
 
 // newApp is the whole app: its pages and its heartbeat, behind the
-// middleware that measures queue time.
+// middleware that measures queue time and utilization.
 func newApp() http.Handler {
 	hb := heartbeat.Handler(
 		heartbeat.Disk("disk", "", time.Second),

@@ -55,6 +55,10 @@ func TestExampleApp(t *testing.T) {
 			if own < 150 || own > 1000 || resp.Header.Get(heartbeat.QueueCountHeader) != "1" || resp.Header.Get(heartbeat.QueueP95Header) == "" {
 				t.Fatalf("queue headers %v; want the probe's own 150 ms and a window of 1", resp.Header)
 			}
+			// How busy five pages kept it depends on the machine; the figure is there.
+			if pct, err := strconv.Atoi(resp.Header.Get(heartbeat.UtilizationHeader)); err != nil || pct < 0 || pct > 100 {
+				t.Fatalf("%s %q; want a percentage", heartbeat.UtilizationHeader, resp.Header.Get(heartbeat.UtilizationHeader))
+			}
 		})
 	}
 }

@@ -60,7 +60,8 @@ func BenchmarkColdStart(b *testing.B) {
 // process, so what the emulator and the stand-ins cost cancels out; and
 // the same on the bootstrap processes' own CPU time. The
 // bootstrap's first tick also reads the API key from SSM and opens its
-// connections. The target ratio is at most 1.5.
+// connections. It fails past the budget: a CPU penalty over
+// maxPenaltyRatio times the minimal function's.
 func BenchmarkColdStartPenalty(b *testing.B) {
 	s, env := benchStack(b)
 	hello := filepath.Join(filepath.Dir(s.bootstrap), "hellofn")
@@ -111,9 +112,24 @@ func BenchmarkColdStartPenalty(b *testing.B) {
 	b.ReportMetric(cpuPenalty(boot), "bootstrap-cpu-penalty-ms")
 	b.ReportMetric(cpuPenalty(min), "hello-cpu-penalty-ms")
 	if p := cpuPenalty(min); p > 0 {
-		b.ReportMetric(cpuPenalty(boot)/p, "cpu-penalty-ratio")
+		ratio := cpuPenalty(boot) / p
+		b.ReportMetric(ratio, "cpu-penalty-ratio")
+		if ratio > maxPenaltyRatio {
+			b.Errorf("cold-start CPU penalty %.1f ms is %.2f× the minimal function's %.1f ms; the budget is %.1f×",
+				cpuPenalty(boot), ratio, p, maxPenaltyRatio)
+		}
 	}
 }
+
+// The cold-start budget: a guard rail, not a goal. A function that runs
+// every minute is cold a few times a day; what the SDK's clients cost there
+// buys every region, partition, FIPS endpoint and credential source. The
+// ratio is above the 2.5 first planned: the README's benchmark table says
+// why.
+const (
+	maxPenaltyRatio = 6.0
+	maxZipBytes     = 6_000_000
+)
 
 func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
@@ -141,7 +157,8 @@ func BenchmarkWarmInvoke(b *testing.B) {
 // BenchmarkBootstrapSize reports the size of the bootstrap as deployed: built
 // by the Makefile's build-AutoscalerFunction target (linux/arm64, stripped)
 // and zipped as SAM uploads it; and of the host test build (not stripped).
-// The time per operation is the time to zip the arm64 bootstrap.
+// The time per operation is the time to zip the arm64 bootstrap. It fails
+// past the budget, maxZipBytes zipped.
 func BenchmarkBootstrapSize(b *testing.B) {
 	tooltest.SkipShort(b, "builds the bootstrap")
 	root, err := templatetest.RepoRoot()
@@ -171,6 +188,9 @@ func BenchmarkBootstrapSize(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(arm64))/(1<<20), "arm64-MiB")
 	b.ReportMetric(float64(zipped)/(1<<20), "arm64-zip-MiB")
+	if zipped > maxZipBytes {
+		b.Errorf("the zipped bootstrap is %d bytes; the budget is %d", zipped, maxZipBytes)
+	}
 	b.ReportMetric(float64(len(host))/(1<<20), "host-MiB")
 	b.ReportMetric(float64(zipSize(b, host))/(1<<20), "host-zip-MiB")
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
@@ -125,23 +124,23 @@ func fleetParams() map[string]string {
 	return p
 }
 
-// writeSettings compiles a settings file for the emulator's bootstrap, as
-// the build does.
+// writeSettings writes a settings file for the emulator's bootstrap, as
+// the build ships it.
 func writeSettings(t *testing.T, text string) string {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "autoscalebot.json")
-	if err := os.WriteFile(file, settingstest.Compile(t, text), 0o600); err != nil {
+	file := filepath.Join(t.TempDir(), "autoscalebot.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return file
 }
 
 // fleetEnv is the stack's function environment with the settings file at
-// file: the stack points the variable at the package's compiled file in /var/task,
+// file: the stack points the variable at the package's settings file in /var/task,
 // and the emulator runs the bootstrap from here.
 func fleetEnv(t *testing.T, s *stack, file string) []string {
 	t.Helper()
-	if got, want := s.fn.Env[settings.EnvSettingsFile], "/var/task/autoscalebot.json"; got != want {
+	if got, want := s.fn.Env[settings.EnvSettingsFile], "/var/task/autoscalebot.yaml"; got != want {
 		t.Fatalf("the stack's %s = %q, want %q", settings.EnvSettingsFile, got, want)
 	}
 	return s.env(t, nil, map[string]string{settings.EnvSettingsFile: file})

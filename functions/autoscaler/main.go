@@ -2,22 +2,18 @@
 // it once a minute and each invocation ticks every formation (one from the
 // environment, or each of AUTOSCALE_SETTINGS_FILE's); the tick queue invokes
 // it for the minute's later slots and for a large fleet's batches.
-//
-// Every service it calls (AWS's, Heroku's, the heartbeat) is spoken to
-// over HTTP/1.1: with HTTP/2 off, no client sets up an HTTP/2 transport at
-// its first request, which each cold start would pay for.
-//
-//go:debug http2client=0
 package main
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
@@ -30,7 +26,16 @@ import (
 func main() {
 	log := lambdacontext.NewLogger()
 	fleet, settingsErr := settings.LoadFleetLambda(os.Getenv, nil)
-	awsCfg, awsErr := lambdafn.EnvConfig(os.Getenv)
+	// The SDK's default chain: the execution role's credentials, the region,
+	// FIPS and dual-stack switches, AWS_ENDPOINT_URL(_<SERVICE>), and the
+	// standard retryer (3 attempts, jittered backoff, a retry quota).
+	awsCfg, awsErr := config.LoadDefaultConfig(context.Background())
+	if awsErr == nil && awsCfg.Region == "" {
+		awsErr = errors.New("AWS_REGION is not set")
+	}
+	if awsErr != nil {
+		awsErr = fmt.Errorf("aws config: %w", awsErr)
+	}
 	h := lambdafn.New(lambdafn.Config{
 		Formations:   fleet,
 		Fleet:        os.Getenv(settings.EnvSettingsFile) != "",

@@ -157,7 +157,7 @@ func newStack(t testing.TB, params map[string]string) *stack {
 	deployed := stacktest.Deploy(ctx, t, moto, stacktest.Template(t), s.params)
 	s.fn, s.deployed = deployed.Function(ctx, t, functionID), deployed
 	s.table, s.topicARN = deployed.Outputs["TableName"], deployed.Outputs["TopicArn"]
-	s.store = dynamostore.New(dynamostore.NewClient(moto.JSONConfig()), s.table, 0)
+	s.store = dynamostore.New(dynamodb.NewFromConfig(cfg), s.table, 0)
 	// moto's CloudFormation does not apply the table's TimeToLiveSpecification.
 	enableTTL(ctx, t, s.ddb, s.table)
 	// The notices are read back through an SQS queue, with the SNS envelope

@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/proctest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
@@ -162,17 +161,6 @@ func (m *Moto) Config(t testing.TB) aws.Config {
 		t.Fatalf("load aws config for moto: %v", err)
 	}
 	return cfg
-}
-
-// JSONConfig returns the configuration of our own clients (package awsjson)
-// that sends every service to this moto with the same dummy credentials as
-// Config.
-func (m *Moto) JSONConfig() awsjson.Config {
-	return awsjson.Config{
-		Region:       Region,
-		Credentials:  awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}),
-		BaseEndpoint: m.Endpoint,
-	}
 }
 
 // Env returns the environment a child process (the function's bootstrap)

@@ -38,15 +38,19 @@ Usage:
   autoscalebot simulate (-profile NAME [-days N] | -trace FILE.csv | -history [-app A] [-type T] [-since 7d] [-table|-stack|-state])
                         [-settings FILE [-app A] [-type T]] [-with 'KEY=VALUE ...']... [-json] [-chart FILE.svg] [model flags: see simulate -h]
                                                        replay traffic through these settings and score them against the ideal
-  autoscalebot compile -settings FILE.yaml -o FILE.json  check a settings file and write it as the Lambda function reads it
-                                                       (sam build runs it: make build-AutoscalerFunction)
+  autoscalebot check -settings FILE                    name every problem the Lambda function would meet with this settings
+                                                       file (exit 1), else print one line per formation; sam build runs it
 
 Settings come from AUTOSCALE_* environment variables (see the README), or from
 a settings file of many formations (-settings FILE, or AUTOSCALE_SETTINGS_FILE):
 run and once then tick every formation of the file at once; simulate takes the
 one -app and -type choose (the file's first by default); status, history, pause
-and resume take -settings for the state file or table the file names. Without
-AUTOSCALE_HEARTBEAT_URL, "run" starts a demo against a simulated app.
+and resume take -settings for the state file or table the file names; check
+reads the file as the Lambda function does, in the environment a fleet's stack
+gives it: each variable the template sets, from this environment when set here,
+else as the template's defaults set it (the API key and the other variables the
+stack does not set are ignored). Without AUTOSCALE_HEARTBEAT_URL, "run" starts
+a demo against a simulated app.
 Without AUTOSCALE_HEROKU_API_KEY it is a dry run: it decides and records, and changes nothing.
 Ctrl-C lets the tick in flight finish, then exits; a second Ctrl-C abandons it.
 `
@@ -138,8 +142,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = withTimeout(ctx, func(ctx context.Context) error { return history(ctx, args[1:], env) })
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], env)
-	case "compile":
-		err = compile(args[1:], env)
+	case "check":
+		err = check(args[1:], env)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -7,14 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/runner"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingsyaml"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
@@ -37,7 +35,7 @@ func loadFleet(getenv func(string) string, path string) ([]settings.Formation, e
 		}
 		return getenv(name)
 	}
-	return settings.LoadFleet(withFile, settingsyaml.Reader(os.ReadFile))
+	return settings.LoadFleet(withFile, nil)
 }
 
 // fleetFromFlags loads the file and settles the state file: -state when

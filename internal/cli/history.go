@@ -67,8 +67,10 @@ type historyProbe struct {
 	Verdict   probe.Verdict `json:"verdict"`
 	LatencyMS int64         `json:"latencyMs"`
 	Status    int           `json:"status"` // HTTP status; 0 when no response
-	// LatencySource, with the queue_time signal: what LatencyMS measured.
+	// LatencySource, with the queue_time and utilization signals: what LatencyMS measured.
 	LatencySource probe.Source `json:"latencySource,omitempty"`
+	// UtilizationPct, with the utilization signal: what the heartbeat reported.
+	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
 }
 
 // history prints the decisions and scale events of a window, newest first,
@@ -219,7 +221,7 @@ func historyRecordOf(r state.Record) historyRecord {
 		At: r.At.UTC(), App: r.App, ProcessType: r.Type, Kind: r.Kind,
 		From: r.Current, To: r.Target, Min: r.Min, Max: r.Max, Reason: r.Reason,
 		Error: r.Error, DryRun: r.DryRun, Paused: r.Paused, Policy: r.Policy,
-		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status, LatencySource: r.Source},
+		Probe: historyProbe{Verdict: r.Verdict, LatencyMS: r.LatencyMS, Status: r.Status, LatencySource: r.Source, UtilizationPct: r.UtilizationPct},
 	}
 	if r.Kind == state.KindScale {
 		ok := r.OK
@@ -281,7 +283,7 @@ func historyProbeText(p historyProbe) string {
 	if p.Status == 0 {
 		return fmt.Sprintf("%s no answer", p.Verdict)
 	}
-	return fmt.Sprintf("%s %s HTTP %d", p.Verdict, latencyText(p.LatencyMS, p.LatencySource), p.Status)
+	return fmt.Sprintf("%s %s HTTP %d", p.Verdict, figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct), p.Status)
 }
 
 // writeChart draws key's records, with the thresholds from its stored
@@ -295,6 +297,10 @@ func writeChart(ctx context.Context, store stateStore, key state.Key, recs []sta
 	if st.Config != nil {
 		opt.MinResponseMS, opt.MaxResponseMS = st.Config.Thresholds()
 		opt.Signal = st.Config.Signal
+		if opt.Signal == probe.Utilization {
+			// The latency drawn is the queue time, and no threshold of it decides.
+			opt.Signal, opt.MinResponseMS, opt.MaxResponseMS = probe.QueueTime, 0, 0
+		}
 	}
 	// The axis starts at the oldest record read rather than at -since, so
 	// that a short history is not squeezed into a corner of a long window.

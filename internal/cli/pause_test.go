@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson/awssdk"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 func TestPauseAndResume(t *testing.T) {
@@ -29,7 +29,7 @@ func TestPauseAndResume(t *testing.T) {
 			name: "table",
 			args: func(t *testing.T) []string { return []string{"-table", seededTable(t, seedState)} },
 			store: func(t *testing.T, args []string) stateStore {
-				return dynamostore.New(dynamostore.NewClient(awssdk.From(useMoto(t))), args[1], 0)
+				return dynamostore.New(dynamodb.NewFromConfig(useMoto(t)), args[1], 0)
 			},
 		},
 	}

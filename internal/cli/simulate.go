@@ -26,7 +26,7 @@ import (
 // the tick's decisions, the probe's verdict and the notices depend on.
 var simulateSettings = []string{
 	settings.EnvHeartbeatTimeout, settings.EnvHeartbeatInterval, settings.EnvMaxResponseTime, settings.EnvMinResponseTime,
-	settings.EnvSignal, settings.EnvMaxQueueTime, settings.EnvMinQueueTime,
+	settings.EnvSignal, settings.EnvMaxQueueTime, settings.EnvMinQueueTime, settings.EnvTargetUtilization,
 	settings.EnvFailsToScaleUp, settings.EnvPassesToScaleDown, settings.EnvMaxDynos, settings.EnvMinDynos,
 	settings.EnvTimeZone, settings.EnvIncrement, settings.EnvCooldown, settings.EnvScaleDiffThreshold,
 	settings.EnvScaleDiffPeriod, settings.EnvNotifyIfNeedsExceedMax, settings.EnvNotifyIfNeedsBelowMin,
@@ -51,7 +51,7 @@ func (w *withFlags) Set(v string) error {
 // run against the ideal.
 func simulateCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("simulate", env)
-	tracePath := fs.String("trace", "", "traffic from a CSV file with the header minute,rpm (one row per minute from 0)")
+	tracePath := fs.String("trace", "", "traffic from a CSV file: the header minute,rpm and a row per minute from 0, or second,rps and a row per second")
 	profile := fs.String("profile", "", "a built-in traffic profile: "+simulation.ProfileNames())
 	days := fs.Int("days", 1, "days of the profile")
 	capacity := fs.Float64("capacity-rpm", simulation.DefaultCapacityRPM, "requests per minute one dyno serves at full use")
@@ -312,7 +312,7 @@ func redactKey(text string, getenv func(string) string) string {
 func readTrace(path string) (simulation.Trace, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("-trace: %w", err)
+		return simulation.Trace{}, fmt.Errorf("-trace: %w", err)
 	}
 	defer f.Close()
 	return simulation.ReadCSV(f, path)
@@ -360,7 +360,7 @@ func plural(n int) string {
 }
 
 // writeSimulationTable prints one row per run, what the records show
-// (-history), and the ideal.
+// (-history), the frontier and the ideal, and what limits them.
 func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	m := r.Model
 	fmt.Fprintf(w, "%s: %d minutes from %s\n", r.Traffic, r.Minutes, m.Start.Format(time.RFC3339))
@@ -380,6 +380,9 @@ func writeSimulationTable(w io.Writer, r simulation.Report) error {
 	}
 	if r.Recorded != nil {
 		rows = append(rows, runRow(*r.Recorded, "-")) // notices are not recorded
+	}
+	if f := r.Frontier; f != nil {
+		rows = append(rows, frontierRow(*f, len(rows[0])))
 	}
 	rows = append(rows, []string{"ideal", "-", fmt.Sprintf("%.1f", r.Ideal.DynoHours), fmt.Sprintf("$%.2f", r.Ideal.CostUSD), "-",
 		strconv.Itoa(r.Ideal.ScaleUps), strconv.Itoa(r.Ideal.ScaleDowns), "-", "-", "-", "-", "-", "-", "-", "-"})
@@ -402,7 +405,43 @@ func writeSimulationTable(w io.Writer, r simulation.Report) error {
 			return fmt.Errorf("write table: %w", err)
 		}
 	}
+	if r.Frontier != nil {
+		if _, err := io.WriteString(w, frontierNotes(*r.Frontier)); err != nil {
+			return fmt.Errorf("write table: %w", err)
+		}
+	}
 	return nil
+}
+
+// frontierRow is the frontier's row of columns cells: its policy, cadence,
+// cost and SLO misses.
+func frontierRow(f simulation.Frontier, columns int) []string {
+	row := []string{"frontier", fmt.Sprintf("%ds", f.IntervalSeconds), "-", "-", "-"}
+	if f.Ratio != nil {
+		row[0] = fmt.Sprintf("frontier (u %.2f, hold %d s)", f.Utilization, f.HoldSeconds)
+		row[2], row[3], row[4] = fmt.Sprintf("%.1f", f.DynoHours), fmt.Sprintf("$%.2f", f.CostUSD), fmt.Sprintf("%.1f min", f.SLOViolationMinutes)
+	}
+	for len(row) < columns {
+		row = append(row, "-")
+	}
+	return row
+}
+
+// frontierNotes say what the frontier row is, and when the maximum caps the ideal.
+func frontierNotes(f simulation.Frontier) string {
+	var b strings.Builder
+	b.WriteString("\nfrontier: what a policy that knew each minute's rate could do with the first run's bounds, cadence and the boot\n" +
+		"time: ask for rate / (capacity × u) dynos and keep the most asked within a hold; the cheapest of u 0.95–0.70 ×\n" +
+		"hold 0–600 s over the SLO at most 2% of the time")
+	if f.Ratio != nil {
+		fmt.Fprintf(&b, ": %.2f× the ideal's dyno-hours, %.1f%% of the time over the SLO.\n", *f.Ratio, *f.SLOPct)
+	} else {
+		b.WriteString(": none is, here.\n")
+	}
+	if f.Capped() {
+		fmt.Fprintf(&b, "The ideal needs up to %d dynos; the maximum is %d, which caps every run and the frontier.\n", f.IdealMaxDynos, f.MaxDynos)
+	}
+	return b.String()
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -415,7 +454,7 @@ func writeSimulationChart(path string, r simulation.Report, results []simulation
 		RPM: s0.RPM, Ideal: s0.Ideal, SLOMS: m.SLOMS,
 	}
 	// The chart plots response times, so response-time thresholds only.
-	if first.Signal != probe.QueueTime {
+	if first.Signal == probe.ResponseTime {
 		wi.MinResponseMS, wi.MaxResponseMS = first.MinResponseTime.Milliseconds(), first.MaxResponseTime.Milliseconds()
 	}
 	for i, res := range results {

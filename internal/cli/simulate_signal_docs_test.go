@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
 )
 
@@ -15,32 +16,45 @@ import (
 // and 200 ms response thresholds are 900 ms and 100 ms of queue.
 const queueVariant = "AUTOSCALE_SIGNAL=queue_time AUTOSCALE_MAX_QUEUE_TIME_IN_MS=900 AUTOSCALE_MIN_QUEUE_TIME_IN_MS=100"
 
-// TestSimulateSignalDocs keeps the README's comparison of the two signals
-// real: both run on every built-in profile, and the table is this
-// command's output, rewritten with -update
-// (go test ./internal/cli -run TestSimulateSignalDocs -update).
+// utilizationVariant is the utilization signal at its default target.
+const utilizationVariant = "AUTOSCALE_SIGNAL=utilization"
+
+// TestSimulateSignalDocs keeps the README's comparison of the signals
+// real: all three run on every built-in profile under the original's
+// rules, beside the frontier, and the table is this command's output,
+// rewritten with -update (go test ./internal/cli -run TestSimulateSignalDocs -update).
 func TestSimulateSignalDocs(t *testing.T) {
 	var table strings.Builder
 	table.WriteString("| profile | signal | dyno-hours (ideal) | SLO missed | ups / downs (ideal) | timeshare U / O | jitter |\n")
 	table.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	env := map[string]string{settings.EnvMaxDynos: "12"}
 	for _, p := range simulation.Profiles {
-		for _, signal := range []struct{ name, with string }{
-			{"response_time", tunedMax},
-			{"queue_time", tunedMax + " " + queueVariant},
-		} {
-			code, stdout, stderr := runCLI(t, nil, "simulate", "-profile", p.Name, "-interval", "60", "-json", "-with", signal.with)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr)
-			}
-			var rep simulation.Report
-			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-				t.Fatal(err)
-			}
-			r := rep.Runs[len(rep.Runs)-1] // the -with run, after the settings as given
+		code, stdout, stderr := runCLI(t, env, "simulate", "-profile", p.Name, "-interval", "60", "-json",
+			"-with", queueVariant, "-with", utilizationVariant)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep simulation.Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for i, signal := range []string{"response_time", "queue_time", "utilization"} {
+			r := rep.Runs[i]
 			fmt.Fprintf(&table, "| %s | `%s` | %.1f (%.1f) | %.1f min | %d / %d (%d / %d) | %.0f%% / %.0f%% | %+.2f/h |\n",
-				p.Name, signal.name, r.DynoHours, rep.Ideal.DynoHours, r.SLOViolationMinutes, r.ScaleUps, r.ScaleDowns,
+				p.Name, signal, r.DynoHours, rep.Ideal.DynoHours, r.SLOViolationMinutes, r.ScaleUps, r.ScaleDowns,
 				rep.Ideal.ScaleUps, rep.Ideal.ScaleDowns, 100*r.TimeshareU, 100*r.TimeshareO, r.Jitter)
 		}
+		table.WriteString(frontierDocsRow(p.Name, rep))
 	}
-	docsQuoted(t, "simulate-signals.md", table.String(), "Scaling on queue time")
+	docsQuoted(t, "simulate-signals.md", table.String(), "Scaling on utilization")
+}
+
+// frontierDocsRow is the frontier's row of a docs table: its policy, dyno-hours and SLO misses.
+func frontierDocsRow(profile string, rep simulation.Report) string {
+	f := rep.Frontier
+	if f.Ratio == nil {
+		return fmt.Sprintf("| %s | frontier: none within 2%% | - | - | - | - | - |\n", profile)
+	}
+	return fmt.Sprintf("| %s | frontier (u %.2f, hold %d s) | %.1f (%.1f) | %.1f min | - | - | - |\n",
+		profile, f.Utilization, f.HoldSeconds, f.DynoHours, rep.Ideal.DynoHours, f.SLOViolationMinutes)
 }

@@ -70,19 +70,20 @@ func TestSimulationDecidesAsOnce(t *testing.T) {
 		CapacityRPM: 600, BaseMS: 30, BootSeconds: 90, Noise: 0.3, Seed: 3, SLOMS: 250, Interval: 60,
 		Start: time.Date(2026, 1, 5, 8, 20, 0, 0, time.UTC), DynoPrice: 0.035,
 	}
-	var tr simulation.Trace
+	var rpm []float64
 	for minute := range 50 {
 		switch {
 		case minute < 6:
-			tr = append(tr, 250) // one dyno, ρ ≈ 0.4: fast
+			rpm = append(rpm, 250) // one dyno, ρ ≈ 0.4: fast
 		case minute < 14:
-			tr = append(tr, 1500) // a rush: fails, timeouts, scale ups
+			rpm = append(rpm, 1500) // a rush: fails, timeouts, scale ups
 		case minute < 40:
-			tr = append(tr, 250) // back down to one; at 9:00 the minimum becomes 2
+			rpm = append(rpm, 250) // back down to one; at 9:00 the minimum becomes 2
 		default:
-			tr = append(tr, 700)
+			rpm = append(rpm, 700)
 		}
 	}
+	tr := simulation.PerMinute(rpm...)
 	res, err := simulation.Run(context.Background(), s, m, tr, simulation.Options{Ticks: true})
 	if err != nil {
 		t.Fatal(err)
@@ -373,5 +374,52 @@ func TestSimulateTrace(t *testing.T) {
 	fromTrace = strings.Replace(fromTrace, `"traffic": "trace `+path+`"`, `"traffic": "profile ramp, 1 day"`, 1)
 	if fromTrace != fromProfile {
 		t.Errorf("the trace replayed differently from its profile:\n%s\n%s", fromTrace, fromProfile)
+	}
+}
+
+// TestSimulateFrontier: the table has a frontier row and says when the
+// maximum caps the ideal; -json has the frontier object.
+func TestSimulateFrontier(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+		not  string
+	}{
+		{"capped by the default maximum", nil, []string{
+			"\nfrontier  ", "none is, here.",
+			"The ideal needs up to 12 dynos; the maximum is 3, which caps every run and the frontier.",
+		}, ""},
+		{"room enough", map[string]string{settings.EnvMaxDynos: "12"}, []string{
+			"\nfrontier (u 0.", "× the ideal's dyno-hours, ",
+		}, "caps every run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runCLI(t, tt.env, "simulate", "-profile", "spike", "-interval", "30")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("table lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.not != "" && strings.Contains(out, tt.not) {
+				t.Errorf("table says %q:\n%s", tt.not, out)
+			}
+			code, out, stderr = runCLI(t, tt.env, "simulate", "-profile", "spike", "-interval", "30", "-json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep simulation.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Frontier
+			if f == nil || f.IdealMaxDynos != 12 || f.IntervalSeconds != 30 || (f.Ratio == nil) != f.Capped() {
+				t.Errorf("frontier %+v; want the ideal's 12 dynos at 30 s, a policy unless capped", f)
+			}
+		})
 	}
 }

@@ -47,14 +47,16 @@ type statusRecord struct {
 	// MinResponseMS and MaxResponseMS are the latency thresholds (0: unknown).
 	MinResponseMS int64 `json:"minResponseMs"`
 	MaxResponseMS int64 `json:"maxResponseMs"`
-	// Signal is what the beats are: "response_time", or "queue_time" (the
-	// router queue time, compared with MinQueueMS and MaxQueueMS); absent
-	// when the state holds no settings snapshot.
-	Signal     probe.Signal `json:"signal,omitempty"`
-	MinQueueMS int64        `json:"minQueueMs,omitempty"`
-	MaxQueueMS int64        `json:"maxQueueMs,omitempty"`
-	SlowStreak int          `json:"slowStreak"`
-	FastStreak int          `json:"fastStreak"`
+	// Signal is what the beats are: "response_time", "queue_time" (the
+	// router queue time, compared with MinQueueMS and MaxQueueMS) or
+	// "utilization" (compared with TargetUtilizationPct); absent when the
+	// state holds no settings snapshot.
+	Signal               probe.Signal `json:"signal,omitempty"`
+	MinQueueMS           int64        `json:"minQueueMs,omitempty"`
+	MaxQueueMS           int64        `json:"maxQueueMs,omitempty"`
+	TargetUtilizationPct int          `json:"targetUtilizationPct,omitempty"`
+	SlowStreak           int          `json:"slowStreak"`
+	FastStreak           int          `json:"fastStreak"`
 	// LastProbe is the last heartbeat; null before the first tick.
 	LastProbe *statusProbe `json:"lastProbe"`
 	// LastScale is the last successful scale; null when there was none.
@@ -83,9 +85,11 @@ type statusProbe struct {
 	LatencyMS  int64         `json:"latencyMs"`
 	Status     int           `json:"status"` // HTTP status; 0 when no response
 	Detail     string        `json:"detail"`
-	// LatencySource, with the queue_time signal: queue_p95, queue_probe, or
-	// response_time when the heartbeat sent no queue-time header.
+	// LatencySource, with the queue_time and utilization signals: queue_p95,
+	// queue_probe, or response_time when the heartbeat sent no queue-time header.
 	LatencySource probe.Source `json:"latencySource,omitempty"`
+	// UtilizationPct, with the utilization signal: what the heartbeat reported.
+	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
 }
 
 type statusScale struct {
@@ -189,6 +193,7 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.TimeZone = cfg.TimeZone
 		r.MinResponseMS, r.MaxResponseMS = cfg.MinResponseMS, cfg.MaxResponseMS
 		r.Signal, r.MinQueueMS, r.MaxQueueMS = cmp.Or(cfg.Signal, probe.ResponseTime), cfg.MinQueueMS, cfg.MaxQueueMS
+		r.TargetUtilizationPct = cfg.TargetUtilizationPct
 		if err := r.setBounds(cfg, now); err != nil {
 			r.ConfigError = err.Error()
 		}
@@ -199,7 +204,7 @@ func statusOf(key state.Key, st state.State, now time.Time) statusRecord {
 		r.LastProbe = &statusProbe{
 			At: p.At.UTC(), AgeSeconds: ageSeconds(now, p.At),
 			Verdict: p.Verdict, LatencyMS: p.LatencyMS, Status: p.Status, Detail: p.Detail,
-			LatencySource: p.Source,
+			LatencySource: p.Source, UtilizationPct: p.UtilizationPct,
 		}
 	}
 	r.LastScale = lastScale(st, now)
@@ -300,11 +305,20 @@ func probeText(p *statusProbe) string {
 	if p == nil {
 		return "never"
 	}
-	what := latencyText(p.LatencyMS, p.LatencySource)
+	what := figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct)
 	if p.Status == 0 || p.Verdict == probe.Error {
 		what = cmp.Or(p.Detail, "no answer")
 	}
 	return fmt.Sprintf("%s %s, %s", p.Verdict, what, ago(time.Duration(p.AgeSeconds)*time.Second))
+}
+
+// figuresText is latencyText, after the utilization when the heartbeat
+// reported one: "utilization 85%, queue p95 250 ms".
+func figuresText(ms int64, src probe.Source, utilizationPct *float64) string {
+	if utilizationPct == nil {
+		return latencyText(ms, src)
+	}
+	return fmt.Sprintf("utilization %g%%, %s", *utilizationPct, latencyText(ms, src))
 }
 
 // latencyText is "1210 ms", or with the queue_time signal what the figure

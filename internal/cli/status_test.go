@@ -23,7 +23,6 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson/awssdk"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
@@ -301,7 +300,7 @@ func seededTable(t *testing.T, formations []formation) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	awstest.CreateTable(ctx, t, client, table)
-	seed(t, dynamostore.New(dynamostore.NewClient(awssdk.From(cfg)), table, 0), formations)
+	seed(t, dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), formations)
 	return table
 }
 
@@ -355,7 +354,7 @@ func seededStack(t *testing.T, formations []formation) string {
 	if table == "" {
 		t.Fatalf("stack has no TableName output: %+v", out.Stacks[0].Outputs)
 	}
-	seed(t, dynamostore.New(dynamostore.NewClient(awssdk.From(cfg)), table, 0), formations)
+	seed(t, dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), formations)
 	return name
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson/awssdk"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -92,7 +92,7 @@ func (f *storeFlags) open(ctx context.Context) (stateStore, string, error) {
 			return nil, "", err
 		}
 	}
-	return dynamostore.New(dynamostore.NewClient(awssdk.From(cfg)), table, 0), "table " + table, nil
+	return dynamostore.New(dynamodb.NewFromConfig(cfg), table, 0), "table " + table, nil
 }
 
 // formationFlags choose formations for status and history: where the state

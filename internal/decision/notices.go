@@ -49,6 +49,9 @@ func (n noticer) facts() string {
 
 func (n noticer) heartbeat() string {
 	p := n.in.Probe
+	if p.HasUtilization && p.Verdict != probe.Error {
+		return utilizationText(p, n.in.Settings.TargetUtilizationPct)
+	}
 	lo, hi := n.in.Settings.Thresholds()
 	slower, faster, noun := "slower than", "faster than", ""
 	if n.in.Settings.Signal == probe.QueueTime {
@@ -155,6 +158,19 @@ func (n noticer) probeError() notify.Notice {
 			n.in.Probe.Detail))
 }
 
+// utilizationText is a beat of the utilization signal, against the target.
+func utilizationText(p probe.Result, targetPct int) string {
+	pct := *p.UtilizationPct()
+	switch p.Verdict {
+	case probe.Fail:
+		return fmt.Sprintf("utilization %g%%, over the %d%% target", pct, targetPct)
+	case probe.Pass:
+		return fmt.Sprintf("utilization %g%%, under %g%% (half the target)", pct, float64(targetPct)/2)
+	default:
+		return fmt.Sprintf("utilization %g%%, in range", pct)
+	}
+}
+
 // explain turns a decision's reason into the clause a notice uses.
 func explain(d Decision, in Input) string {
 	s := in.Settings
@@ -164,12 +180,18 @@ func explain(d Decision, in Input) string {
 		return fmt.Sprintf("%d dynos is outside the bounds %d–%d in force now", in.Current, lo, hi)
 	case SlowStreak:
 		_, hi := s.Thresholds()
+		if s.Signal == probe.Utilization {
+			return fmt.Sprintf("the utilization was over %d%% %d times in a row", s.TargetUtilizationPct, s.FailsToScaleUp)
+		}
 		if s.Signal == probe.QueueTime {
 			return fmt.Sprintf("the queue time was over %d ms %d times in a row", hi.Milliseconds(), s.FailsToScaleUp)
 		}
 		return fmt.Sprintf("the heartbeat was slower than %d ms %d times in a row", hi.Milliseconds(), s.FailsToScaleUp)
 	case FastStreak:
 		lo, _ := s.Thresholds()
+		if s.Signal == probe.Utilization {
+			return fmt.Sprintf("the utilization was under %g%% (half the target) %d times in a row", float64(s.TargetUtilizationPct)/2, s.PassesToScaleDown)
+		}
 		if s.Signal == probe.QueueTime {
 			return fmt.Sprintf("the queue time was under %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
 		}

@@ -20,23 +20,28 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
-// API lists the DynamoDB calls the store makes. A write whose condition
-// fails returns an *APIError with Code ConditionalCheckFailedException.
+// API lists the DynamoDB calls the store makes.
 type API interface {
-	GetItem(ctx context.Context, in *GetItemInput) (*GetItemOutput, error)
-	PutItem(ctx context.Context, in *PutItemInput) error
-	Query(ctx context.Context, in *QueryInput) (*Page, error)
-	Scan(ctx context.Context, in *ScanInput) (*Page, error)
-	BatchWriteItem(ctx context.Context, in *BatchWriteItemInput) (*BatchWriteItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
-var _ API = (*Client)(nil)
+var _ API = (*dynamodb.Client)(nil)
 
 const (
 	// DefaultHistoryTTL is how long history items live when New gets no TTL.
@@ -72,14 +77,29 @@ type Store struct {
 	ttl    time.Duration
 }
 
-// New returns a store on table through client (a NewClient). historyTTL is
-// how long history items are kept (DynamoDB deletes them afterwards); zero
-// or less means DefaultHistoryTTL.
+// New returns a store on table. historyTTL is how long history items are
+// kept (DynamoDB deletes them afterwards); zero or less means DefaultHistoryTTL.
 func New(client API, table string, historyTTL time.Duration) *Store {
 	if historyTTL <= 0 {
 		historyTTL = DefaultHistoryTTL
 	}
 	return &Store{client: client, table: table, ttl: historyTTL}
+}
+
+// Items use the json tags of the state package, so the console shows the
+// same names as the logs; times are stored as UTC RFC 3339 strings.
+func encodeOptions(o *attributevalue.EncoderOptions) {
+	o.TagKey = "json"
+	o.EncodeTime = func(t time.Time) (types.AttributeValue, error) {
+		return &types.AttributeValueMemberS{Value: t.UTC().Format(time.RFC3339Nano)}, nil
+	}
+}
+
+func decodeOptions(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
 func partitionKey(key state.Key) string { return key.App + "#" + key.ProcessType }
@@ -102,10 +122,10 @@ func (s *Store) Load(ctx context.Context, key state.Key) (state.State, error) {
 	if err := checkKey(key); err != nil {
 		return state.State{}, fmt.Errorf("load state %s: %w", key, err)
 	}
-	out, err := s.client.GetItem(ctx, &GetItemInput{
-		TableName:      s.table,
-		Key:            Item{attrPK: str(partitionKey(key)), attrSK: str(skState)},
-		ConsistentRead: true,
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{attrPK: str(partitionKey(key)), attrSK: str(skState)},
+		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return state.State{}, fmt.Errorf("load state %s: %w", key, err)
@@ -114,7 +134,7 @@ func (s *Store) Load(ctx context.Context, key state.Key) (state.State, error) {
 		return state.State{}, nil
 	}
 	var st state.State
-	if err := unmarshalItem(out.Item, &st); err != nil {
+	if err := attributevalue.UnmarshalMapWithOptions(out.Item, &st, decodeOptions); err != nil {
 		return state.State{}, fmt.Errorf("load state %s: decode: %w", key, err)
 	}
 	return st, nil
@@ -128,7 +148,7 @@ func (s *Store) Save(ctx context.Context, key state.Key, st state.State) (state.
 	if err := checkKey(key); err != nil {
 		return state.State{}, fmt.Errorf("save state %s: %w", key, err)
 	}
-	item, err := marshalItem(st)
+	item, err := attributevalue.MarshalMapWithOptions(st, encodeOptions)
 	if err != nil {
 		return state.State{}, fmt.Errorf("save state %s: encode: %w", key, err)
 	}
@@ -140,17 +160,17 @@ func (s *Store) Save(ctx context.Context, key state.Key, st state.State) (state.
 	item["app"] = str(key.App)
 	item["processType"] = str(key.ProcessType)
 
-	in := &PutItemInput{TableName: s.table, Item: item}
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}
 	if st.Version == 0 {
-		in.ConditionExpression = "attribute_not_exists(#pk)"
+		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
 		in.ExpressionAttributeNames = map[string]string{"#pk": attrPK}
 	} else {
-		in.ConditionExpression = "#v = :v"
+		in.ConditionExpression = aws.String("#v = :v")
 		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
-		in.ExpressionAttributeValues = Item{":v": num(st.Version)}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(st.Version)}
 	}
-	if err := s.client.PutItem(ctx, in); err != nil {
-		if ae, ok := errors.AsType[*APIError](err); ok && ae.Code == codeConditionFailed {
+	if _, err := s.client.PutItem(ctx, in); err != nil {
+		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 			return state.State{}, fmt.Errorf("save state %s at version %d: %w", key, st.Version, state.ErrConflict)
 		}
 		return state.State{}, fmt.Errorf("save state %s: %w", key, err)
@@ -165,7 +185,7 @@ func (s *Store) Append(ctx context.Context, key state.Key, recs ...state.Record)
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("append history %s: %w", key, err)
 	}
-	writes := make([]WriteRequest, 0, len(recs))
+	writes := make([]types.WriteRequest, 0, len(recs))
 	for i, rec := range recs {
 		if rec.At.IsZero() {
 			return fmt.Errorf("append history %s: record %d has no time", key, i)
@@ -176,14 +196,14 @@ func (s *Store) Append(ctx context.Context, key state.Key, recs ...state.Record)
 		if rec.Type == "" {
 			rec.Type = key.ProcessType
 		}
-		item, err := marshalItem(rec)
+		item, err := attributevalue.MarshalMapWithOptions(rec, encodeOptions)
 		if err != nil {
 			return fmt.Errorf("append history %s: encode: %w", key, err)
 		}
 		item[attrPK] = str(partitionKey(key))
 		item[attrSK] = str(recordSortKey(rec))
 		item[attrExpiresAt] = num(rec.At.Add(s.ttl).Unix())
-		writes = append(writes, WriteRequest{PutRequest: &PutRequest{Item: item}})
+		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	for chunk := range slices.Chunk(writes, batchSize) {
 		if err := s.batchWrite(ctx, chunk); err != nil {
@@ -203,10 +223,10 @@ func recordSortKey(rec state.Record) string {
 
 // batchWrite writes up to 25 items, resending what DynamoDB left unprocessed
 // (throttling) a bounded number of times.
-func (s *Store) batchWrite(ctx context.Context, writes []WriteRequest) error {
-	pending := map[string][]WriteRequest{s.table: writes}
+func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{s.table: writes}
 	for attempt := 1; ; attempt++ {
-		out, err := s.client.BatchWriteItem(ctx, &BatchWriteItemInput{RequestItems: pending})
+		out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 		if err != nil {
 			return err
 		}
@@ -235,32 +255,31 @@ func (s *Store) History(ctx context.Context, key state.Key, since time.Time, lim
 	if limit <= 0 || limit > MaxHistoryLimit {
 		limit = MaxHistoryLimit
 	}
-	forward := false // newest first
-	in := &QueryInput{
-		TableName:              s.table,
-		KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lo AND :hi",
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
 		ExpressionAttributeNames: map[string]string{
 			"#pk": attrPK,
 			"#sk": attrSK,
 		},
-		ExpressionAttributeValues: Item{
+		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(partitionKey(key)),
 			":lo": str(skRecord + since.UTC().Format(skTimeLayout)),
 			":hi": str(skRecords),
 		},
-		ScanIndexForward: &forward,
-		ConsistentRead:   true,
+		ScanIndexForward: aws.Bool(false),
+		ConsistentRead:   aws.Bool(true),
 	}
 	var recs []state.Record
 	for len(recs) < limit {
-		in.Limit = int32(limit - len(recs))
+		in.Limit = aws.Int32(int32(limit - len(recs)))
 		out, err := s.client.Query(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("query history %s: %w", key, err)
 		}
 		for _, item := range out.Items {
 			var rec state.Record
-			if err := unmarshalItem(item, &rec); err != nil {
+			if err := attributevalue.UnmarshalMapWithOptions(item, &rec, decodeOptions); err != nil {
 				return nil, fmt.Errorf("query history %s: decode: %w", key, err)
 			}
 			recs = append(recs, rec)
@@ -276,12 +295,14 @@ func (s *Store) History(ctx context.Context, key state.Key, since time.Time, lim
 // Keys returns every formation that has a saved state, sorted by app and
 // process type. It scans the table: meant for status commands, not for ticks.
 func (s *Store) Keys(ctx context.Context) ([]state.Key, error) {
-	in := &ScanInput{
-		TableName:                 s.table,
-		FilterExpression:          "#sk = :state",
-		ProjectionExpression:      "#app, #type",
-		ExpressionAttributeNames:  map[string]string{"#sk": attrSK, "#app": "app", "#type": "processType"},
-		ExpressionAttributeValues: Item{":state": str(skState)},
+	in := &dynamodb.ScanInput{
+		TableName:                aws.String(s.table),
+		FilterExpression:         aws.String("#sk = :state"),
+		ProjectionExpression:     aws.String("#app, #type"),
+		ExpressionAttributeNames: map[string]string{"#sk": attrSK, "#app": "app", "#type": "processType"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":state": str(skState),
+		},
 	}
 	var keys []state.Key
 	for {
@@ -291,7 +312,7 @@ func (s *Store) Keys(ctx context.Context) ([]state.Key, error) {
 		}
 		for _, item := range out.Items {
 			var k state.Key
-			if err := unmarshalItem(item, &k); err != nil {
+			if err := attributevalue.UnmarshalMapWithOptions(item, &k, decodeOptions); err != nil {
 				return nil, fmt.Errorf("list state keys: decode: %w", err)
 			}
 			keys = append(keys, k)

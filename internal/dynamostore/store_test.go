@@ -36,11 +36,10 @@ func newStore(t *testing.T) (context.Context, *dynamostore.Store, *dynamodb.Clie
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	moto := awstest.SharedMoto(t)
-	client := dynamodb.NewFromConfig(moto.Config(t))
+	client := dynamodb.NewFromConfig(awstest.SharedMoto(t).Config(t))
 	table := awstest.UniqueName(t, "state")
 	awstest.CreateTable(ctx, t, client, table)
-	return ctx, dynamostore.New(dynamostore.NewClient(moto.JSONConfig()), table, historyTTL), client, table
+	return ctx, dynamostore.New(client, table, historyTTL), client, table
 }
 
 func at(sec, nsec int) time.Time {
@@ -463,9 +462,8 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-// TestHistoryLargePage: a page of history can be over 1 MiB on the wire:
-// DynamoDB's (and moto's) 1 MB page is of item data, names and values, and
-// the JSON around each value ({"N":"2"}) adds some 40% to a record.
+// TestHistoryLargePage: a history that fills DynamoDB's 1 MB page comes
+// back whole and newest first.
 func TestHistoryLargePage(t *testing.T) {
 	ctx, store, _, _ := newStore(t)
 	const n = 3000 // 0.9 MB of item data, 1.2 MB on the wire: one page

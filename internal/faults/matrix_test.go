@@ -18,6 +18,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // The tests below are the README's fault matrix, one per row, in its order.
@@ -288,9 +290,11 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	cfg := awstest.SharedMoto(t).JSONConfig()
-	cfg.BaseEndpoint = dead
-	r.ticker.Store = dynamostore.New(dynamostore.NewClient(cfg), r.table, 0)
+	cfg := awstest.SharedMoto(t).Config(t)
+	r.ticker.Store = dynamostore.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(dead)
+		o.RetryMaxAttempts = 1
+	}), r.table, 0)
 	hits := r.beat.hits.Load()
 	_, err = r.tick()
 	if err == nil || !strings.Contains(err.Error(), "load state") {

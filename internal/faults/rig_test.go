@@ -161,9 +161,9 @@ func (r *rig) rewire() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	cfg := awstest.SharedMoto(r.t).JSONConfig()
+	cfg := awstest.SharedMoto(r.t).Config(r.t)
 	r.client = herokuapi.New(s.APIURL, s.APIKey, herokuapi.WithTimeout(500*time.Millisecond))
-	r.store = dynamostore.New(dynamostore.NewClient(cfg), s.TableName, s.HistoryTTL)
+	r.store = dynamostore.New(dynamodb.NewFromConfig(cfg), s.TableName, s.HistoryTTL)
 	// SNS gets its own connections. In AWS every service has its own host,
 	// so no connection is ever shared between them; against one moto they
 	// would be, and a DynamoDB request on a connection an SNS publish had
@@ -171,7 +171,7 @@ func (r *rig) rewire() {
 	// error, 1 in ~3,000 ticks).
 	snsCfg := cfg
 	snsCfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	r.notifier = &recorder{next: snsnotify.New(snsnotify.NewClient(snsCfg), s.TopicARN), notices: r.notices()}
+	r.notifier = &recorder{next: snsnotify.New(sns.NewFromConfig(snsCfg), s.TopicARN), notices: r.notices()}
 	// As the Lambda handler wires it: a dry run reads through the real client.
 	var formation tick.Formation = r.client
 	if s.DryRun {

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -29,7 +31,7 @@ import (
 // scheduleInterval is the schedule's period, which the slots divide.
 const scheduleInterval = time.Minute
 
-// enqueueTimeout bounds sending the slots, awsjson's retries included.
+// enqueueTimeout bounds sending the slots, the SDK's retries included.
 const enqueueTimeout = 5 * time.Second
 
 // Slot is the body of one tick queue message: one slot of the minute for a
@@ -69,47 +71,10 @@ func SlotID(eventID string, n int) string {
 
 // queueSender lists what the handler calls on SQS.
 type queueSender interface {
-	SendMessageBatch(ctx context.Context, in *sendBatchInput) (*sendBatchOutput, error)
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 
-// sendBatchInput and sendBatchOutput are SQS's SendMessageBatch request and
-// answer, as far as the handler uses them.
-type sendBatchInput struct {
-	QueueURL string `json:"QueueUrl"`
-	Entries  []sendBatchEntry
-}
-
-type sendBatchEntry struct {
-	ID           string `json:"Id"`
-	MessageBody  string
-	DelaySeconds int32
-}
-
-type sendBatchOutput struct {
-	Failed []struct {
-		ID      string `json:"Id"`
-		Code    string
-		Message string
-	}
-}
-
-// sqsClient sends to SQS with a small signed client: the SDK's SQS client
-// would add its package start-up (a schema of every SQS operation, an
-// endpoint table) to every cold start, for one call a minute.
-type sqsClient struct{ c *awsjson.Client }
-
-// sqsService is SQS's JSON protocol; AWS_ENDPOINT_URL_SQS points it elsewhere.
-var sqsService = awsjson.Service{Name: "sqs", SDKID: "SQS", TargetPrefix: "AmazonSQS", JSONVersion: "1.0"}
-
-func newSQSClient(cfg awsjson.Config) sqsClient { return sqsClient{c: awsjson.New(cfg, sqsService)} }
-
-func (q sqsClient) SendMessageBatch(ctx context.Context, in *sendBatchInput) (*sendBatchOutput, error) {
-	var out sendBatchOutput
-	if err := q.c.Call(ctx, "SendMessageBatch", in, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
+var _ queueSender = (*sqs.Client)(nil)
 
 // minuteSlots returns the slots of the minute that starts at scheduled which
 // are still ahead of now, without their formations; the scheduled
@@ -211,19 +176,19 @@ func (h *Handler) enqueue(ctx context.Context, q queueSender, msgs []Slot) sendR
 		return sendResult{}
 	}
 	now := h.cfg.Now()
-	var requests []*sendBatchInput
+	var requests []*sqs.SendMessageBatchInput
 	for i, s := range msgs {
 		body, err := json.Marshal(s)
 		if err != nil {
 			return sendResult{err: fmt.Errorf("encode slot %d: %w", s.Slot, err)}
 		}
 		if i%sendBatchLimit == 0 {
-			requests = append(requests, &sendBatchInput{QueueURL: h.shared.TickQueueURL})
+			requests = append(requests, &sqs.SendMessageBatchInput{QueueUrl: aws.String(h.shared.TickQueueURL)})
 		}
 		in := requests[len(requests)-1]
-		in.Entries = append(in.Entries, sendBatchEntry{
-			ID:           "m" + strconv.Itoa(i),
-			MessageBody:  string(body),
+		in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{
+			Id:           aws.String("m" + strconv.Itoa(i)),
+			MessageBody:  aws.String(string(body)),
 			DelaySeconds: delaySeconds(s.Due, now),
 		})
 	}
@@ -254,7 +219,7 @@ func (h *Handler) enqueue(ctx context.Context, q queueSender, msgs []Slot) sendR
 }
 
 // sendBatch sends one request and says how many of its messages SQS took.
-func sendBatch(ctx context.Context, q queueSender, in *sendBatchInput) (int, error) {
+func sendBatch(ctx context.Context, q queueSender, in *sqs.SendMessageBatchInput) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 	defer cancel()
 	out, err := q.SendMessageBatch(ctx, in)
@@ -264,7 +229,7 @@ func sendBatch(ctx context.Context, q queueSender, in *sendBatchInput) (int, err
 	if len(out.Failed) > 0 {
 		f := out.Failed[0]
 		return len(in.Entries) - len(out.Failed), fmt.Errorf("send slots: %d of %d refused, first %s: %s %s",
-			len(out.Failed), len(in.Entries), f.ID, f.Code, f.Message)
+			len(out.Failed), len(in.Entries), aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return len(in.Entries), nil
 }

@@ -14,9 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -28,8 +26,7 @@ import (
 // a heartbeat that answers after delay.
 type fixture struct {
 	ctx    context.Context
-	cfg    aws.Config     // the SDK's, to make the resources
-	fnCfg  awsjson.Config // the function's
+	cfg    aws.Config // the function's, and to make the resources
 	table  string
 	param  string
 	heroku *fakeheroku.Server
@@ -44,7 +41,6 @@ func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 	f := &fixture{
 		ctx:    ctx,
 		cfg:    awstest.SharedMoto(t).Config(t),
-		fnCfg:  awstest.SharedMoto(t).JSONConfig(),
 		table:  awstest.UniqueName(t, "state"),
 		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
 		heroku: herokutest.New(t, fakeheroku.WithToken(key)),
@@ -70,7 +66,7 @@ func (f *fixture) putKey(t *testing.T, value string) {
 	}
 }
 
-func ddb(f *fixture) *dynamostore.Client { return dynamostore.NewClient(f.fnCfg) }
+func ddb(f *fixture) *dynamodb.Client { return dynamodb.NewFromConfig(f.cfg) }
 
 // settings loads a formation of app against the fixture (its key parameter,
 // API, heartbeat and table) with the extra settings given.

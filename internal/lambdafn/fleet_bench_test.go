@@ -123,7 +123,7 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 	}
 	// What CloudWatch Logs would ingest: every log and metrics line.
 	log := slog.New(slog.NewJSONHandler(fb.logBytes, nil))
-	recorded := awstest.SharedMoto(b).JSONConfig()
+	recorded := awstest.SharedMoto(b).Config(b)
 	recorded.HTTPClient = fb.rec
 	fb.newHandler = func() *lambdafn.Handler {
 		return lambdafn.New(lambdafn.Config{Formations: fb.fleet, Fleet: true, FunctionName: "bench",

@@ -63,7 +63,7 @@ func (r *fleetRig) handler(t *testing.T, file string) *lambdafn.Handler {
 		t.Fatalf("settings file: %v", err)
 	}
 	return lambdafn.New(lambdafn.Config{Formations: fleet, Fleet: true, FunctionName: "autoscalebot-fleet",
-		AWS: r.fnCfg, Log: slog.New(slog.NewJSONHandler(r.logs, nil)), Metrics: r.emf})
+		AWS: r.cfg, Log: slog.New(slog.NewJSONHandler(r.logs, nil)), Metrics: r.emf})
 }
 
 func (r *fleetRig) state(t *testing.T, app, processType string) state.State {

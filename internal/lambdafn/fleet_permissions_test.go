@@ -57,7 +57,7 @@ func TestFleetReadsOnlyTheKeysItMayRead(t *testing.T) {
 	}
 
 	rec := newCallRecorder(http.DefaultClient)
-	cfg := f.fnCfg
+	cfg := f.cfg
 	cfg.HTTPClient = rec
 	for _, app := range []string{"shop", "blog"} {
 		f.heroku.SetFormation(app, "web", 1, "")

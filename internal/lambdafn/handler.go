@@ -13,8 +13,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
@@ -43,7 +47,7 @@ type Config struct {
 	FunctionName string
 	Settings     settings.Settings
 	SettingsErr  error
-	AWS          awsjson.Config
+	AWS          aws.Config
 	Log          *slog.Logger
 	Now          func() time.Time // time.Now when nil
 	Metrics      io.Writer        // where EMF lines go; os.Stdout when nil
@@ -95,20 +99,21 @@ func New(cfg Config) *Handler {
 		formations = []settings.Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s}}
 	}
 	h.shared = formations[0].Settings
+	keys := ssm.NewFromConfig(cfg.AWS)
 	for _, f := range formations {
 		m := &member{name: f.Name, s: f.Settings, acct: accountKey(f.Settings)}
 		h.members = append(h.members, m)
 		h.byKey[m.key()] = m
 		if h.accounts[m.acct] == nil {
-			h.accounts[m.acct] = &account{readKey: keySource(f.Settings, cfg.AWS)}
+			h.accounts[m.acct] = &account{readKey: keySource(f.Settings, keys)}
 		}
 	}
-	h.ddb = dynamostore.NewClient(cfg.AWS)
+	h.ddb = dynamodb.NewFromConfig(cfg.AWS)
 	if h.shared.TopicARN != "" {
-		h.notifier = snsnotify.New(snsnotify.NewClient(cfg.AWS), h.shared.TopicARN)
+		h.notifier = snsnotify.New(sns.NewFromConfig(cfg.AWS), h.shared.TopicARN)
 	}
 	if h.shared.TickQueueURL != "" {
-		h.queue = newSQSClient(cfg.AWS)
+		h.queue = sqs.NewFromConfig(cfg.AWS)
 	}
 	return h
 }
@@ -246,7 +251,7 @@ func (h *Handler) herokuOptions() []herokuapi.Option {
 // keySource returns how to read the Heroku API key: from the SSM parameter,
 // or (without one) the key given in the environment, which cannot change
 // while the environment lives.
-func keySource(s settings.Settings, cfg awsjson.Config) func(context.Context) (secret.Value, error) {
+func keySource(s settings.Settings, keys ssmkey.API) func(context.Context) (secret.Value, error) {
 	if s.APIKeyParameter == "" {
 		return func(context.Context) (secret.Value, error) {
 			if s.APIKey.IsZero() {
@@ -255,9 +260,8 @@ func keySource(s settings.Settings, cfg awsjson.Config) func(context.Context) (s
 			return s.APIKey, nil
 		}
 	}
-	client := ssmkey.NewClient(cfg)
 	return func(ctx context.Context) (secret.Value, error) {
-		return ssmkey.Read(ctx, client, s.APIKeyParameter)
+		return ssmkey.Read(ctx, keys, s.APIKeyParameter)
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -23,7 +24,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 // testCredentials let a request get as far as the HTTP client.
-var testCredentials = awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})
+var testCredentials = credentials.NewStaticCredentialsProvider("AKID", "secret", "")
 
 // refusingClient fails every request: an AWS configuration that must not be used.
 type refusingClient struct{ calls atomic.Int64 }
@@ -78,7 +79,7 @@ func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {
 			h := lambdafn.New(lambdafn.Config{
 				Settings:    s,
 				SettingsErr: err,
-				AWS:         awsjson.Config{Region: awstest.Region, Credentials: testCredentials, HTTPClient: client},
+				AWS:         aws.Config{Region: awstest.Region, Credentials: testCredentials, HTTPClient: client},
 				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Metrics:     io.Discard,
 			})
@@ -117,7 +118,7 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs strings.Builder // the decision log and the metrics lines
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.fnCfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
+	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
 	put := func(value string) { t.Helper(); f.putKey(t, value) }
 
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "1"}); err == nil || !strings.Contains(err.Error(), param) {
@@ -195,7 +196,7 @@ func TestKeyReadOverlapsTheStateRead(t *testing.T) {
 	var now, peak int
 	slow := slowCalls{targets: map[string]bool{".GetParameter": true, ".GetItem": true}, delay: 300 * time.Millisecond,
 		next: &http.Client{}, mu: &sync.Mutex{}, now: &now, peak: &peak}
-	cfg := f.fnCfg
+	cfg := f.cfg
 	cfg.HTTPClient = slow
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
 

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -39,14 +38,14 @@ const mappingSid = "TickQueueMappingPolls"
 // function's own small SSM, SQS and SNS clients) is seen. It also notes the
 // name of every SSM parameter read.
 type callRecorder struct {
-	next       awsjson.HTTPClient
+	next       aws.HTTPClient
 	mu         sync.Mutex
 	calls      map[string]int // by action
 	bytes      map[string]int64
 	parameters []string // SSM GetParameter's Name, in order
 }
 
-func newCallRecorder(next awsjson.HTTPClient) *callRecorder {
+func newCallRecorder(next aws.HTTPClient) *callRecorder {
 	return &callRecorder{next: next, calls: map[string]int{}, bytes: map[string]int64{}}
 }
 
@@ -73,11 +72,13 @@ func (r *callRecorder) Do(req *http.Request) (*http.Response, error) {
 		action = alias
 	}
 	var param struct{ Name string }
-	if action == "ssm:GetParameter" && req.GetBody != nil {
-		if body, err := req.GetBody(); err == nil {
-			data, _ := io.ReadAll(body)
-			_ = json.Unmarshal(data, &param)
+	if action == "ssm:GetParameter" && req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
 		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		_ = json.Unmarshal(body, &param)
 	}
 	r.mu.Lock()
 	r.calls[action]++
@@ -134,7 +135,7 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := f.fnCfg
+	cfg := f.cfg
 	rec := newCallRecorder(http.DefaultClient)
 	if cfg.HTTPClient != nil {
 		rec.next = cfg.HTTPClient

@@ -20,7 +20,7 @@ import (
 // 10,000 past the free tier) a month; a refused key is read again at once.
 const KeyRefreshInterval = 5 * time.Minute
 
-// keyReadTimeout bounds one read of the key, awsjson's retries included, so a
+// keyReadTimeout bounds one read of the key, the SDK's retries included, so a
 // slow SSM cannot eat the tick's time.
 const keyReadTimeout = 5 * time.Second
 

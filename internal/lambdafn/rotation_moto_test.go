@@ -44,7 +44,7 @@ func TestWarmHandlerFollowsKeyRotation(t *testing.T) {
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 			var logs strings.Builder
-			h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.fnCfg, Now: clock,
+			h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Now: clock,
 				Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
 
 			ticks := 0

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/awsjson"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // memoryAWS answers the function's AWS calls from memory, as the services
@@ -87,8 +88,8 @@ func BenchmarkWarmInvocationOwnWork(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := awsjson.Config{Region: "us-east-1", HTTPClient: memoryAWS{},
-		Credentials: awsjson.StaticCredentials(awsjson.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"})}
+	cfg := aws.Config{Region: "us-east-1", HTTPClient: memoryAWS{},
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
 	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Transport: memoryHTTP{},
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
 	event, _ := json.Marshal(map[string]any{"id": "e", "source": "aws.events", "detail-type": "Scheduled Event",

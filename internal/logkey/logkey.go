@@ -27,6 +27,7 @@ const (
 	QuantityFromState  = "quantityFromState"
 	HerokuRefused      = "herokuRefused"
 	RateLimitRemaining = "rateLimitRemaining"
+	UtilizationPct     = "utilizationPct"
 	LatencySource      = "latencySource" // what the latency measured, with the queue_time signal
 )
 
@@ -63,6 +64,7 @@ const (
 	Signal                 = "signal"
 	MaxQueueTime           = "maxQueueTime"
 	MinQueueTime           = "minQueueTime"
+	TargetUtilization      = "targetUtilizationPct"
 	FailsToScaleUp         = "failsToScaleUp"
 	PassesToScaleDown      = "passesToScaleDown"
 	MaxDynos               = "maxDynos"
@@ -94,11 +96,11 @@ const (
 var all = []string{
 	App, ProcessType, EventID, DryRun, Paused, Verdict, LatencyMS, ProbeDetail, Current, Target, Min, Max,
 	Reason, Scaled, ScaleError, SlowStreak, FastStreak, Notices, QuantityFromState, HerokuRefused,
-	RateLimitRemaining, LatencySource,
+	RateLimitRemaining, LatencySource, UtilizationPct,
 	Error, Detail, Event, Title, Text, Settings, Trigger, Slot, DueAt, Late, Slots,
 	Formation, Formations, Failed, Messages,
 	APIURL, APIKeySet, APIKeyParameter, HeartbeatURL, HeartbeatTimeout, HeartbeatInterval, MaxResponseTime,
-	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
+	MinResponseTime, Signal, MaxQueueTime, MinQueueTime, TargetUtilization, FailsToScaleUp, PassesToScaleDown, MaxDynos, MinDynos, TimeZone, Increment, Cooldown,
 	ScaleDiffThreshold, ScaleDiffPeriod, NotifyIfNeedsExceedMax, NotifyIfNeedsBelowMin, NotifyOnScaleFails,
 	NotifyOnEveryScale, NotifyOnEveryPing, Table, Topic, TickQueue, FanOutAbove, PerFormationMetrics, HistoryTTL, FunctionTimeout,
 	Policy, TargetResponseTime, BootTime, ScaleDownWindow,

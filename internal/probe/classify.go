@@ -20,16 +20,11 @@ import (
 // latency: a 4xx means the probe itself is wrong (bug 8 of the original scaled
 // to max on a 404), and a 5xx fails however fast it came.
 func classify(status int, latency, minResponse, maxResponse time.Duration) (Verdict, string) {
+	if v, d, decided := classifyStatus(status); decided {
+		return v, d
+	}
 	d := httpPrefix(status)
 	switch {
-	case status < 100 || status > 599:
-		// Go accepts any three digits; anything outside the defined classes is
-		// a broken answer, like a non-HTTP one.
-		return Fail, d + ": not a valid status"
-	case status >= 500:
-		return Fail, d
-	case status >= 400:
-		return Error, d
 	case latency > maxResponse:
 		return Fail, fmt.Sprintf("%s, slower than %s", d, maxResponse)
 	case status >= 200 && status < 300 && latency < minResponse:
@@ -37,6 +32,23 @@ func classify(status int, latency, minResponse, maxResponse time.Duration) (Verd
 	default:
 		return OK, d
 	}
+}
+
+// classifyStatus decides the answers whose status alone decides, whatever
+// the signal: decided is false for the others.
+func classifyStatus(status int) (v Verdict, detail string, decided bool) {
+	d := httpPrefix(status)
+	switch {
+	case status < 100 || status > 599:
+		// Go accepts any three digits; anything outside the defined classes is
+		// a broken answer, like a non-HTTP one.
+		return Fail, d + ": not a valid status", true
+	case status >= 500:
+		return Fail, d, true
+	case status >= 400:
+		return Error, d, true
+	}
+	return "", "", false
 }
 
 func httpPrefix(status int) string { return fmt.Sprintf("HTTP %03d", status) }

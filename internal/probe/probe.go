@@ -27,9 +27,14 @@ type Prober struct {
 	MinResponse time.Duration // a 2xx strictly faster than this passes
 	MaxResponse time.Duration // anything strictly slower than this fails
 	// Signal is what the latency compared with MinResponse and MaxResponse
-	// is; with QueueTime it is read from the heartbeat's headers.
-	Signal  Signal
-	MaxBody int64 // body bytes read at most; ≤0 means DefaultMaxBody
+	// is; with QueueTime it is read from the heartbeat's headers. With
+	// Utilization the verdict compares the reported utilization with
+	// TargetUtilization instead, and the latency is the queue time.
+	Signal Signal
+	// TargetUtilization is the utilization signal's target, 0–1: above it
+	// a beat fails, below half of it a 2xx passes.
+	TargetUtilization float64
+	MaxBody           int64 // body bytes read at most; ≤0 means DefaultMaxBody
 
 	now func() time.Time // latency clock; tests replace it to hit the boundaries exactly
 }
@@ -155,15 +160,26 @@ func (p *Prober) Probe(ctx context.Context) Result {
 	// first; errors here are ignored because the verdict is already known.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 
+	return p.answer(resp.StatusCode, resp.Header, latency)
+}
+
+// answer classifies an answer that came in time, by the prober's signal.
+func (p *Prober) answer(status int, h http.Header, latency time.Duration) Result {
 	var src Source
-	if p.Signal == QueueTime {
-		latency, src = queueLatency(resp.Header, latency)
+	if p.Signal == QueueTime || p.Signal == Utilization {
+		latency, src = queueLatency(h, latency)
 	}
-	v, d := classify(resp.StatusCode, latency, p.MinResponse, p.MaxResponse)
-	if src != "" {
-		d += "; " + sourceDetail(src, latency, resp.Header)
+	var res Result
+	if p.Signal == Utilization {
+		res = p.utilizationResult(status, h, latency)
+	} else {
+		res = Answered(status, latency, p.MinResponse, p.MaxResponse)
 	}
-	return Result{Verdict: v, Latency: latency, Status: resp.StatusCode, Detail: d, Source: src}
+	res.Source = src
+	if src != "" && res.Verdict != Error {
+		res.Detail += "; " + sourceDetail(src, latency, h)
+	}
+	return res
 }
 
 // firstByte reads until at least one body byte or the end of the body and

@@ -554,8 +554,7 @@ func nxdomain(q []byte) []byte {
 }
 
 // TestProbeSpeaksHTTP1: a heartbeat that offers HTTP/2 is probed over
-// HTTP/1.1, as the original's urllib2 did, from the command as from the
-// Lambda function (which speaks nothing else: //go:debug http2client=0).
+// HTTP/1.1, as the original's urllib2 did.
 func TestProbeSpeaksHTTP1(t *testing.T) {
 	var proto string
 	var mu sync.Mutex

@@ -26,10 +26,14 @@ const (
 	// QueueTime: how long requests waited for a dyno, as the heartbeat
 	// reports it in the heartbeat package's headers.
 	QueueTime Signal = "queue_time"
+	// Utilization: the share of time the app's dyno had a request in
+	// flight, as the heartbeat kit's Middleware reports it; the latency is
+	// then the queue time, as with QueueTime.
+	Utilization Signal = "utilization"
 )
 
 // Signals lists the valid signals, the default first.
-func Signals() []Signal { return []Signal{ResponseTime, QueueTime} }
+func Signals() []Signal { return []Signal{ResponseTime, QueueTime, Utilization} }
 
 // Source says where a queue_time beat's latency came from. Empty with the
 // response_time signal.

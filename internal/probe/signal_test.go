@@ -112,20 +112,27 @@ func TestProbeQueueTime(t *testing.T) {
 	}
 }
 
-func TestProbeQueueTimeTimeoutFails(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(heartbeat.QueueTimeHeader, "0")
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-time.After(5 * time.Second):
-		}
-	}))
-	defer srv.Close()
-	p := New(srv.URL, 200*time.Millisecond, 10*time.Millisecond, 100*time.Millisecond)
-	p.Signal = QueueTime
-	if res := p.Probe(context.Background()); res.Verdict != Fail || !strings.Contains(res.Detail, "timeout") {
-		t.Fatalf("Probe = %+v; want a timeout fail even though a queue header came", res)
+// A heartbeat whose headers come in time but whose body does not fails,
+// whatever its headers say, with every signal that reads them.
+func TestProbeHeaderSignalTimeoutFails(t *testing.T) {
+	for _, signal := range []Signal{QueueTime, Utilization} {
+		t.Run(string(signal), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set(heartbeat.QueueTimeHeader, "0")
+				w.Header().Set(heartbeat.UtilizationHeader, "10")
+				w.WriteHeader(200)
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+			}))
+			defer srv.Close()
+			p := New(srv.URL, 200*time.Millisecond, 10*time.Millisecond, 100*time.Millisecond)
+			p.Signal, p.TargetUtilization = signal, 0.7
+			if res := p.Probe(context.Background()); res.Verdict != Fail || !strings.Contains(res.Detail, "timeout") || res.HasUtilization {
+				t.Fatalf("Probe = %+v; want a timeout fail even though the headers came", res)
+			}
+		})
 	}
 }

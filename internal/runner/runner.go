@@ -64,6 +64,9 @@ func Line(at time.Time, s tick.Summary, err error) string {
 		if s.LatencySource != "" {
 			fmt.Fprintf(&b, "(%s)  ", s.LatencySource)
 		}
+		if s.UtilizationPct != nil {
+			fmt.Fprintf(&b, "utilization %g%%  ", *s.UtilizationPct)
+		}
 	}
 	switch {
 	case err != nil:

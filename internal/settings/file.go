@@ -4,11 +4,10 @@ package settings
 // environment variables' names without the AUTOSCALE_ prefix, derived from
 // vars, so a setting added there works in the file with no change here.
 //
-// The file's YAML is read by package settingsyaml into a Document (see
-// document.go); this file checks and loads it.
+// The file's YAML is read by parseYAML (yaml.go); this file checks and
+// loads it.
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -17,7 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // EnvSettingsFile names the settings file; Vars lists it with the others.
@@ -67,26 +67,26 @@ type Formation struct {
 	Getenv func(string) string
 }
 
-// LoadFleet reads every formation: those of the file AUTOSCALE_SETTINGS_FILE
-// names, read with read (settingsyaml.Reader reads the YAML; nil reads a
-// compiled file, see ReadCompiled), or else the single formation of the
-// environment, as Load. A bad file is an *FileError listing every problem
-// in it.
-func LoadFleet(getenv func(string) string, read FileReader) ([]Formation, error) {
-	return loadFleet(getenv, read, false)
+// LoadFleet reads every formation: those of the YAML file
+// AUTOSCALE_SETTINGS_FILE names, read with readFile (os.ReadFile when nil),
+// or else the single formation of the environment, as Load. A bad file is
+// a *FileError listing every problem in it.
+func LoadFleet(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
+	return loadFleet(getenv, readFile, false)
 }
 
-// LoadFleetLambda is LoadFleet with LoadLambda's checks on each formation.
-func LoadFleetLambda(getenv func(string) string, read FileReader) ([]Formation, error) {
-	return loadFleet(getenv, read, true)
+// LoadFleetLambda is LoadFleet with LoadLambda's checks on each formation:
+// the Lambda function's loader, which `autoscalebot check` runs too.
+func LoadFleetLambda(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
+	return loadFleet(getenv, readFile, true)
 }
 
-func loadFleet(getenv func(string) string, read FileReader, lambda bool) ([]Formation, error) {
+func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error), lambda bool) ([]Formation, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if read == nil {
-		read = ReadCompiled(nil)
+	if readFile == nil {
+		readFile = os.ReadFile
 	}
 	path := strings.TrimSpace(getenv(EnvSettingsFile))
 	if path == "" {
@@ -96,18 +96,18 @@ func loadFleet(getenv func(string) string, read FileReader, lambda bool) ([]Form
 		}
 		return []Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s, Getenv: getenv}}, nil
 	}
-	doc, problems, err := read(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read settings file (%s): %w", EnvSettingsFile, err)
 	}
-	fl := &fileLoader{file: doc.Name, getenv: getenv, lambda: lambda, problems: problems}
-	return fl.load(doc.Root)
+	root, problems := parseYAML(data)
+	fl := &fileLoader{file: path, getenv: getenv, lambda: lambda, problems: problems}
+	return fl.load(root)
 }
 
 // FileProblem is one thing wrong in a settings file.
 type FileProblem struct {
-	Line   int // 1-based; 0 when no line of the file is to blame
-	Column int // 1-based, for syntax errors; 0 when not known
+	Line int // 1-based; 0 when no line of the file is to blame
 	// Formation is "FORMATIONS[2] (blog/web)" when the problem is one
 	// formation's; "" when it is the file's (its top level, its syntax).
 	Formation string
@@ -119,10 +119,7 @@ type FileProblem struct {
 
 func (p FileProblem) String() string {
 	var b strings.Builder
-	switch {
-	case p.Line > 0 && p.Column > 0:
-		fmt.Fprintf(&b, "line %d, column %d: ", p.Line, p.Column)
-	case p.Line > 0:
+	if p.Line > 0 {
 		fmt.Fprintf(&b, "line %d: ", p.Line)
 	}
 	if p.Formation != "" {
@@ -183,7 +180,7 @@ func (fl *fileLoader) problem(line int, formation, key, msg string) {
 	fl.problems = append(fl.problems, FileProblem{Line: line, Formation: formation, Key: key, Msg: msg})
 }
 
-func (fl *fileLoader) load(root *Node) ([]Formation, error) {
+func (fl *fileLoader) load(root *yaml.Node) ([]Formation, error) {
 	top, entries, hasList := fl.read(root)
 	formations := fl.validate(top, entries, hasList)
 	if len(fl.problems) > 0 {
@@ -213,7 +210,7 @@ func (fl *fileLoader) finish() {
 // FORMATIONS list (or the top level as the one formation, as a file of the
 // original was). A formation's problems wait in its entry until validate
 // can name the formation.
-func (fl *fileLoader) read(root *Node) (top entry, entries []entry, hasList bool) {
+func (fl *fileLoader) read(root *yaml.Node) (top entry, entries []entry, hasList bool) {
 	root = fl.root(root)
 	top = entry{line: 1, values: map[string]fileValue{}}
 	if root == nil {
@@ -234,30 +231,6 @@ func (fl *fileLoader) read(root *Node) (top entry, entries []entry, hasList bool
 	return top, entries, hasList
 }
 
-// CheckDocument returns what is wrong with a settings file whatever the
-// environment: problems (the reader's: its syntax), then its shape and its
-// keys. `autoscalebot compile` refuses a file that has any, so that the
-// build, not the deployed function, finds them. Values are checked when
-// the file is loaded, with the environment they fill in. The API key in
-// getenv, if any, is taken out of the problems.
-func CheckDocument(doc Document, problems []FileProblem, getenv func(string) string) []FileProblem {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	fl := &fileLoader{file: doc.Name, getenv: getenv, problems: slices.Clone(problems)}
-	_, entries, hasList := fl.read(doc.Root)
-	for i, e := range entries {
-		for _, p := range e.problems {
-			if hasList {
-				p.Formation = fmt.Sprintf("%s[%d]", formationsKey, i)
-			}
-			fl.problems = append(fl.problems, p)
-		}
-	}
-	fl.finish()
-	return fl.problems
-}
-
 func lineOrder(line int) int {
 	if line == 0 {
 		return math.MaxInt32
@@ -266,13 +239,13 @@ func lineOrder(line int) int {
 }
 
 // root returns the document's root, or nil after reporting why there is
-// none to read (unless the reader has: a syntax error, say).
-func (fl *fileLoader) root(root *Node) *Node {
+// none to read (unless parseYAML has: a syntax error, say).
+func (fl *fileLoader) root(root *yaml.Node) *yaml.Node {
 	switch {
 	case root == nil && len(fl.problems) == 0:
 		fl.problem(0, "", "", "the file is empty: give settings, and a "+formationsKey+" list for more than one formation")
 	case root == nil:
-	case root.Kind != MapNode:
+	case root.Kind != yaml.MappingNode:
 		fl.problem(root.Line, "", "", "the file must be a map of settings (KEY: value), not "+kindName(root))
 	default:
 		return root
@@ -283,14 +256,14 @@ func (fl *fileLoader) root(root *Node) *Node {
 // mapping reads a map of settings into e, reporting bad keys and values.
 // At the top level it also returns the FORMATIONS list, and whether the
 // key is present (with a list or not).
-func (fl *fileLoader) mapping(n *Node, e *entry, topLevel bool) (list *Node, hasList bool) {
+func (fl *fileLoader) mapping(n *yaml.Node, e *entry, topLevel bool) (list *yaml.Node, hasList bool) {
 	seen := map[string]int{}
 	problem := func(line int, key, msg string) {
 		e.problems = append(e.problems, FileProblem{Line: line, Key: key, Msg: msg})
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != ScalarNode {
+		if k.Kind != yaml.ScalarNode {
 			problem(k.Line, "", "a key must be a setting's name, not "+kindName(k))
 			continue
 		}
@@ -307,7 +280,7 @@ func (fl *fileLoader) mapping(n *Node, e *entry, topLevel bool) (list *Node, has
 			}
 			v = resolveAlias(v)
 			hasList = true
-			if v.Kind != ListNode {
+			if v.Kind != yaml.SequenceNode {
 				problem(v.Line, key, "must be a list of formations (- HEROKU_APP_NAME: …), not "+kindName(v))
 				continue
 			}
@@ -331,14 +304,14 @@ func (fl *fileLoader) mapping(n *Node, e *entry, topLevel bool) (list *Node, has
 			fl.problem(v.Line, "", key, fmt.Sprintf("the file's values add up to more than %d MiB (an alias repeats all it names): read no further", maxFileValueBytes>>20))
 			break
 		}
-		e.values[name] = fileValue{value: value, line: k.Line, structured: resolveAlias(v).Kind != ScalarNode}
+		e.values[name] = fileValue{value: value, line: k.Line, structured: resolveAlias(v).Kind != yaml.ScalarNode}
 	}
 	return list, hasList
 }
 
 // formations reads the FORMATIONS list; an item that is not a map is
 // reported and left out.
-func (fl *fileLoader) formations(list *Node) []entry {
+func (fl *fileLoader) formations(list *yaml.Node) []entry {
 	if len(list.Content) == 0 {
 		fl.problem(list.Line, "", formationsKey, "empty: give at least one formation")
 		return nil
@@ -351,7 +324,7 @@ func (fl *fileLoader) formations(list *Node) []entry {
 		item = resolveAlias(item)
 		where := fmt.Sprintf("%s[%d]", formationsKey, i)
 		e := entry{line: item.Line, values: map[string]fileValue{}}
-		if item.Kind != MapNode {
+		if item.Kind != yaml.MappingNode {
 			fl.problem(item.Line, where, "", "a formation must be a map of settings (HEROKU_APP_NAME: …), not "+kindName(item))
 			entries = append(entries, entry{}) // keeps the indexes; skipped below
 			continue
@@ -559,14 +532,13 @@ func unquoteJSON(top, e entry, p Problem) string {
 	return strings.Replace(p.Msg, strconv.Quote(shown), shown, 1)
 }
 
-// envName is compiled at first use: only a file with problems needs it,
-// and the function's cold start would pay for it every time.
-var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(envPrefix + `[A-Z0-9_]+`) })
+// envName finds the environment spelling of a setting in a message.
+var envName = regexp.MustCompile(envPrefix + `[A-Z0-9_]+`)
 
 // rename spells the settings a message mentions as the file does, when
 // the file gives them.
 func (fl *fileLoader) rename(top, e entry, msg string) string {
-	return envName().ReplaceAllStringFunc(msg, func(name string) string {
+	return envName.ReplaceAllStringFunc(msg, func(name string) string {
 		if _, ok := e.values[name]; ok {
 			return strings.TrimPrefix(name, envPrefix)
 		}
@@ -636,108 +608,6 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-// valueText renders a YAML value as the environment would hold it: a
-// scalar as written (numbers, booleans and strings alike), a map or a list
-// as compact JSON in the file's order (a schedule such as
-// {"0:00": 2, "9:00": 5}), which the loader then checks like any value.
-func valueText(n *Node) (string, string) {
-	n = resolveAlias(n)
-	if n.Kind == ScalarNode {
-		if n.Null {
-			return "", `no value (write "" for the built-in default)`
-		}
-		return n.Value, ""
-	}
-	var b strings.Builder
-	if msg := writeJSON(&b, n, 0); msg != "" {
-		return "", msg
-	}
-	return b.String(), ""
-}
-
-func writeJSON(b *strings.Builder, n *Node, depth int) string {
-	if depth > maxValueDepth {
-		return "nested too deeply"
-	}
-	if b.Len() > maxValueBytes {
-		return "too long"
-	}
-	n = resolveAlias(n)
-	switch n.Kind {
-	case MapNode:
-		b.WriteByte('{')
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(jsonString(resolveAlias(n.Content[i]).Value))
-			b.WriteByte(':')
-			if msg := writeJSON(b, n.Content[i+1], depth+1); msg != "" {
-				return msg
-			}
-		}
-		b.WriteByte('}')
-	case ListNode:
-		b.WriteByte('[')
-		for i, c := range n.Content {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if msg := writeJSON(b, c, depth+1); msg != "" {
-				return msg
-			}
-		}
-		b.WriteByte(']')
-	case ScalarNode:
-		b.WriteString(scalarJSON(n))
-	default:
-		return "not a value: " + kindName(n)
-	}
-	return ""
-}
-
-// scalarJSON is the number, boolean or null the reader found the scalar to
-// be, else the scalar as a JSON string.
-func scalarJSON(n *Node) string {
-	if j := n.JSON; j != "" && json.Valid([]byte(j)) && !strings.ContainsAny(j[:1], `{["`) {
-		return j
-	}
-	return jsonString(n.Value)
-}
-
-func jsonString(s string) string {
-	out, _ := json.Marshal(s) // a string always encodes
-	return string(out)
-}
-
-// resolveAlias follows *anchor references to the node they name.
-func resolveAlias(n *Node) *Node {
-	for i := 0; n.Kind == AliasNode && n.Alias != nil && i < maxValueDepth; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func kindName(n *Node) string {
-	switch n.Kind {
-	case MapNode:
-		return "a map"
-	case ListNode:
-		return "a list"
-	case ScalarNode:
-		if n.Null {
-			return "an empty value"
-		}
-		return fmt.Sprintf("the value %s", strconv.Quote(truncate(n.Value, 40)))
-	case AliasNode:
-		if n.Alias == nil {
-			return "an alias inside the value it names"
-		}
-		return "an alias"
-	}
-	return "something else"
 }
 
 func truncate(s string, n int) string {

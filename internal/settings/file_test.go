@@ -2,19 +2,16 @@ package settings_test
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingsyaml"
 )
 
 const fileTestKey = "hrku-FILE-SECRET-0123456789"
@@ -31,83 +28,14 @@ func fleetEnv(file string, vars map[string]string) func(string) string {
 	return func(name string) string { return env[name] }
 }
 
-// readers are the two ways a file reaches the loader: its YAML, read by
-// the command, and its compiled form, which the Lambda function reads.
-var readers = map[string]settings.FileReader{"yaml": settingsyaml.Reader(nil), "compiled": compiledReader(nil, nil)}
-
-// errNotCompiled: the file did not compile (wrapping the *FileError).
-var errNotCompiled = errors.New("not compiled")
-
-// compiledReader compiles the YAML readFile reads, as the build does, and
-// reads it back as the function does. getenv is the build's environment.
-func compiledReader(readFile func(string) ([]byte, error), getenv func(string) string) settings.FileReader {
-	if readFile == nil {
-		readFile = os.ReadFile
-	}
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	return func(path string) (settings.Document, []settings.FileProblem, error) {
-		data, err := readFile(path)
-		if err != nil {
-			return settings.Document{}, nil, err
-		}
-		out, err := settingsyaml.Compile(path, data, getenv)
-		if err != nil {
-			return settings.Document{}, nil, fmt.Errorf("%w: %w", errNotCompiled, err)
-		}
-		return settings.ReadCompiled(func(string) ([]byte, error) { return out, nil })(path)
-	}
-}
-
-// sameAsCompiled checks that the compiled file loads as the YAML did (the
-// same formations, or the same error) or, when the file does not compile,
-// that the YAML does not load either, and that each problem compiling
-// names is one loading it names too (a formation's label aside: without
-// the environment it is FORMATIONS[i]).
-func sameAsCompiled(t *testing.T, fleet []settings.Formation, err error, cfleet []settings.Formation, cerr error) {
-	t.Helper()
-	if !errors.Is(cerr, errNotCompiled) {
-		if fmt.Sprint(err) != fmt.Sprint(cerr) || !sameFleet(fleet, cfleet) {
-			t.Errorf("the compiled file reads otherwise:\n%v\nwant:\n%v", cerr, err)
-		}
-		return
-	}
-	var compileErr, loadErr *settings.FileError
-	if !errors.As(cerr, &compileErr) || !errors.As(err, &loadErr) {
-		t.Fatalf("the file did not compile (%v) but loads: %v", cerr, err)
-	}
-	for _, p := range compileErr.Problems {
-		if !slices.ContainsFunc(loadErr.Problems, func(q settings.FileProblem) bool {
-			return q.Line == p.Line && q.Column == p.Column && q.Key == p.Key && q.Msg == p.Msg
-		}) {
-			t.Errorf("compiling says %q; loading does not:\n%v", p, err)
-		}
-	}
-}
-
-// loadFleetFile loads testdata/fleet/file with each reader; they must agree.
+// loadFleetFile loads testdata/fleet/file.
 func loadFleetFile(t *testing.T, file string, vars map[string]string) []settings.Formation {
 	t.Helper()
-	var fleet []settings.Formation
-	for name, read := range readers {
-		got, err := settings.LoadFleet(fleetEnv(file, vars), read)
-		if err != nil {
-			t.Fatalf("LoadFleet(%s) reading the %s: %v", file, name, err)
-		}
-		if fleet != nil && !sameFleet(fleet, got) {
-			t.Fatalf("LoadFleet(%s): the readers disagree:\n%+v\n%+v", file, fleet, got)
-		}
-		fleet = got
+	fleet, err := settings.LoadFleet(fleetEnv(file, vars), nil)
+	if err != nil {
+		t.Fatalf("LoadFleet(%s): %v", file, err)
 	}
 	return fleet
-}
-
-// sameFleet compares two loads of one file: names and settings.
-func sameFleet(a, b []settings.Formation) bool {
-	return slices.EqualFunc(a, b, func(x, y settings.Formation) bool {
-		return x.Name == y.Name && reflect.DeepEqual(x.Settings, y.Settings)
-	})
 }
 
 func fileProblems(t *testing.T, err error) []string {
@@ -280,20 +208,20 @@ func TestLoadFleetErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "YAML syntax error with its line and column",
+			name: "YAML syntax error at its line",
 			file: "syntax.yaml",
-			want: []string{`line 4, column 3: YAML syntax: ',' or ']' must be specified`},
+			want: []string{`line 3: YAML syntax: did not find expected ',' or ']'`},
 		},
 		{
-			// go.yaml.in/yaml/v3 alone says line 3, where the list began.
+			// yaml.v3 says line 3, where the list began.
 			name: "an indentation slip on its own line",
 			file: "indentation.yaml",
-			want: []string{`line 6, column 4: YAML syntax: value is not allowed in this context`},
+			want: []string{`line 6: YAML syntax: did not find expected '-' indicator`},
 		},
 		{
 			name: "an unclosed quote where it opens",
 			file: "unclosed-quote.yaml",
-			want: []string{`line 5, column 20: YAML syntax: could not find end character of double-quoted text`},
+			want: []string{`line 5: YAML syntax: found unexpected end of stream (a quoted value is never closed)`},
 		},
 		{
 			name: "a second document",
@@ -453,9 +381,7 @@ func TestLoadFleetErrors(t *testing.T) {
 			if tt.lambda {
 				load = settings.LoadFleetLambda
 			}
-			fleet, err := load(fleetEnv(tt.file, tt.env), readers["yaml"])
-			cfleet, cerr := load(fleetEnv(tt.file, tt.env), readers["compiled"])
-			sameAsCompiled(t, fleet, err, cfleet, cerr)
+			fleet, err := load(fleetEnv(tt.file, tt.env), nil)
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("LoadFleet: %v", err)
@@ -490,7 +416,7 @@ func TestEverySettingIsAFileKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := map[string]string{settings.EnvSettingsFile: path}
-			_, err := settings.LoadFleet(func(k string) string { return env[k] }, readers["yaml"])
+			_, err := settings.LoadFleet(func(k string) string { return env[k] }, nil)
 			if err == nil {
 				return
 			}
@@ -516,19 +442,18 @@ func TestLoadFleetRedactsKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	env[settings.EnvSettingsFile] = path
-	getenv := func(k string) string { return env[k] }
-	for name, read := range map[string]settings.FileReader{"yaml": readers["yaml"], "compiled": compiledReader(nil, getenv)} {
-		_, err := settings.LoadFleet(func(k string) string { return env[k] }, read)
+	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
+		"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
+	} {
+		_, err := load(func(k string) string { return env[k] }, nil)
 		if err == nil {
 			t.Fatalf("%s: want problems", name)
 		}
 		if strings.Contains(err.Error(), fileTestKey) {
 			t.Errorf("%s: the API key is in the error:\n%v", name, err)
 		}
-		// Compiling stops at the bad key; loading names the values too.
-		want := map[string]int{"yaml": 3, "compiled": 1}[name]
-		if n := strings.Count(err.Error(), "[redacted]"); n < want {
-			t.Errorf("%s: want the key redacted in each of %d messages, got:\n%v", name, want, err)
+		if n := strings.Count(err.Error(), "[redacted]"); n < 3 {
+			t.Errorf("%s: want the key redacted in each of 3 messages, got:\n%v", name, err)
 		}
 	}
 }
@@ -542,9 +467,9 @@ func TestLoadFleetWithoutFile(t *testing.T) {
 		settings.EnvMaxDynos:     `{"0:00":2,"9:00":5}`,
 	}
 	getenv := func(k string) string { return env[k] }
-	fleet, err := settings.LoadFleet(getenv, func(string) (settings.Document, []settings.FileProblem, error) {
+	fleet, err := settings.LoadFleet(getenv, func(string) ([]byte, error) {
 		t.Error("read a file without " + settings.EnvSettingsFile)
-		return settings.Document{}, nil, fs.ErrNotExist
+		return nil, fs.ErrNotExist
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -577,7 +502,7 @@ func TestLoadRefusesSettingsFile(t *testing.T) {
 }
 
 func TestLoadFleetMissingFile(t *testing.T) {
-	_, err := settings.LoadFleet(fleetEnv("nope.yaml", nil), readers["yaml"])
+	_, err := settings.LoadFleet(fleetEnv("nope.yaml", nil), nil)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nope.yaml") || !strings.Contains(err.Error(), settings.EnvSettingsFile) {
 		t.Errorf("missing file: %v", err)
 	}
@@ -589,14 +514,10 @@ func TestExampleFileLoads(t *testing.T) {
 	path := repoFile(t, "autoscalebot.example.yaml")
 	env := map[string]string{settings.EnvSettingsFile: path, settings.EnvTableName: "autoscalebot",
 		settings.EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/autoscalebot-ticks"}
-	for name, load := range map[string]func(func(string) string, settings.FileReader) ([]settings.Formation, error){
+	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
 		"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
 	} {
-		read := readers["yaml"]
-		if name == "lambda" {
-			read = readers["compiled"]
-		}
-		fleet, err := load(func(k string) string { return env[k] }, read)
+		fleet, err := load(func(k string) string { return env[k] }, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -607,8 +528,8 @@ func TestExampleFileLoads(t *testing.T) {
 }
 
 // FuzzLoadFleet: any file ends in formations or a *FileError, never a
-// panic; problems name something, and the API key never shows. Its
-// compiled form loads the same.
+// panic, locally and in Lambda; problems name something, and the API key
+// never shows.
 func FuzzLoadFleet(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "fleet", "*"))
 	for _, path := range seeds {
@@ -624,26 +545,18 @@ func FuzzLoadFleet(f *testing.F) {
 		settings.EnvSettingsFile: "fuzz.yaml",
 		settings.EnvAPIKey:       fileTestKey,
 		settings.EnvHeartbeatURL: "https://example.com/up",
+		settings.EnvTableName:    "t",
+		settings.EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/ticks",
 	}
 	getenv := func(k string) string { return env[k] }
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readFile := func(string) ([]byte, error) { return data, nil }
-		fleet, err := settings.LoadFleet(getenv, settingsyaml.Reader(readFile))
-		cfleet, cerr := settings.LoadFleet(getenv, compiledReader(readFile, getenv))
-		sameAsCompiled(t, fleet, err, cfleet, cerr)
+		if _, err := settings.LoadFleetLambda(getenv, readFile); err != nil {
+			checkFileError(t, err)
+		}
+		fleet, err := settings.LoadFleet(getenv, readFile)
 		if err != nil {
-			var fe *settings.FileError
-			if !errors.As(err, &fe) || len(fe.Problems) == 0 {
-				t.Fatalf("error %v (%T) is not a *FileError with problems", err, err)
-			}
-			for _, p := range fe.Problems {
-				if p.Msg == "" {
-					t.Errorf("a problem without a message: %+v", p)
-				}
-			}
-			if strings.Contains(err.Error(), fileTestKey) {
-				t.Errorf("the API key is in the error: %v", err)
-			}
+			checkFileError(t, err)
 			return
 		}
 		if len(fleet) == 0 {
@@ -660,39 +573,20 @@ func FuzzLoadFleet(f *testing.F) {
 	})
 }
 
-// FuzzLoadCompiled: whatever the function finds in its compiled settings
-// file (a hand-edited one, a truncated one), it loads formations or says
-// what is wrong, never panics.
-func FuzzLoadCompiled(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "fleet", "*"))
-	for _, path := range seeds {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if out, err := settingsyaml.Compile(path, data, nil); err == nil {
-			f.Add(out)
+// checkFileError: a bad file is a *FileError whose every problem says
+// something, without the API key.
+func checkFileError(t *testing.T, err error) {
+	t.Helper()
+	var fe *settings.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) == 0 {
+		t.Fatalf("error %v (%T) is not a *FileError with problems", err, err)
+	}
+	for _, p := range fe.Problems {
+		if p.Msg == "" {
+			t.Errorf("a problem without a message: %+v", p)
 		}
 	}
-	f.Add([]byte(`{"format":"autoscalebot-settings/1","root":{"k":2,"c":[{"k":1,"v":"MAX_DYNOS"},{"k":4}]}}`))
-	f.Add([]byte(`{"format":"autoscalebot-settings/1","root":{"k":9}}`))
-	env := map[string]string{
-		settings.EnvSettingsFile: "/var/task/autoscalebot.json",
-		settings.EnvHeartbeatURL: "https://example.com/up",
-		settings.EnvTableName:    "t",
+	if strings.Contains(err.Error(), fileTestKey) {
+		t.Errorf("the API key is in the error: %v", err)
 	}
-	getenv := func(k string) string { return env[k] }
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fleet, err := settings.LoadFleetLambda(getenv, settings.ReadCompiled(func(string) ([]byte, error) { return data, nil }))
-		if err != nil {
-			var fe *settings.FileError
-			if !errors.As(err, &fe) || len(fe.Problems) == 0 {
-				t.Fatalf("error %v (%T) is not a *FileError with problems", err, err)
-			}
-			return
-		}
-		if len(fleet) == 0 {
-			t.Fatal("no error and no formation")
-		}
-	})
 }

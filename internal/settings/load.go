@@ -29,6 +29,7 @@ const (
 	EnvSignal                 = "AUTOSCALE_SIGNAL"
 	EnvMaxQueueTime           = "AUTOSCALE_MAX_QUEUE_TIME_IN_MS"
 	EnvMinQueueTime           = "AUTOSCALE_MIN_QUEUE_TIME_IN_MS"
+	EnvTargetUtilization      = "AUTOSCALE_TARGET_UTILIZATION_PCT"
 	EnvFailsToScaleUp         = "AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER"
 	EnvPassesToScaleDown      = "AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER"
 	EnvMaxDynos               = "AUTOSCALE_MAX_DYNOS"
@@ -145,13 +146,7 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
 	}
 
-	s.Signal = l.signal()
-	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
-	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
-	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
-		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
-			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
-	}
+	l.signalSettings(&s)
 
 	s.FailsToScaleUp = l.integer(EnvFailsToScaleUp, 1, maxStreak)
 	s.PassesToScaleDown = l.integer(EnvPassesToScaleDown, 1, maxStreak)
@@ -176,10 +171,10 @@ func load(getenv func(string) string, lambda bool) (Settings, error) {
 	s.NotifyOnEveryPing = l.boolean(EnvNotifyOnEveryPing)
 	s.DryRun = l.boolean(EnvDryRun)
 	s.Policy = l.policy()
-	if s.Policy == PolicyProportional && s.Signal == probe.QueueTime && l.ok(EnvPolicy, EnvSignal) {
+	if s.Policy == PolicyProportional && s.Signal != probe.ResponseTime && l.ok(EnvPolicy, EnvSignal) {
 		// Its target and boot arithmetic are response times; queue time
 		// would be read against them as if it were one.
-		l.cross(EnvPolicy, string(s.Policy), "works on "+string(probe.ResponseTime)+" only; with "+EnvSignal+"="+string(probe.QueueTime)+" use "+string(PolicyOriginal))
+		l.cross(EnvPolicy, string(s.Policy), "works on "+string(probe.ResponseTime)+" only; with "+EnvSignal+"="+string(s.Signal)+" use "+string(PolicyOriginal))
 	}
 	s.TargetResponseTime = time.Duration(l.integer(EnvTargetResponseTime, 1, maxMillis)) * time.Millisecond
 	if s.TargetResponseTime == 0 {
@@ -382,6 +377,18 @@ func (l *loader) processType() string {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
 	}
 	return v
+}
+
+// signalSettings reads the signal and its thresholds.
+func (l *loader) signalSettings(s *Settings) {
+	s.Signal = l.signal()
+	s.MaxQueueTime = time.Duration(l.integer(EnvMaxQueueTime, 1, maxMillis)) * time.Millisecond
+	s.MinQueueTime = time.Duration(l.integer(EnvMinQueueTime, 0, maxMillis)) * time.Millisecond
+	if s.MinQueueTime > s.MaxQueueTime && l.ok(EnvMinQueueTime, EnvMaxQueueTime) {
+		l.cross(EnvMinQueueTime, strconv.FormatInt(s.MinQueueTime.Milliseconds(), 10),
+			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxQueueTime, s.MaxQueueTime.Milliseconds()))
+	}
+	s.TargetUtilizationPct = l.integer(EnvTargetUtilization, 1, 100)
 }
 
 func (l *loader) signal() probe.Signal {

@@ -35,6 +35,9 @@ type Settings struct {
 	Signal       probe.Signal
 	MaxQueueTime time.Duration // with queue_time: strictly longer is a fail
 	MinQueueTime time.Duration // with queue_time: strictly shorter is a pass
+	// TargetUtilizationPct is the utilization signal's target, 1–100: a
+	// beat above it fails, below half of it passes.
+	TargetUtilizationPct int
 
 	FailsToScaleUp    int
 	PassesToScaleDown int
@@ -157,13 +160,18 @@ func (s Settings) Bounds(now time.Time) (lo, hi int) {
 }
 
 // Thresholds are the latencies a beat is compared with: the queue-time
-// ones when the signal is queue time, else the response-time ones.
+// ones when the signal is queue time, else the response-time ones. With
+// the utilization signal the latency is the queue time, and these are the
+// queue-time ones too, though the verdict compares utilization.
 func (s Settings) Thresholds() (lo, hi time.Duration) {
-	if s.Signal == probe.QueueTime {
+	if s.Signal == probe.QueueTime || s.Signal == probe.Utilization {
 		return s.MinQueueTime, s.MaxQueueTime
 	}
 	return s.MinResponseTime, s.MaxResponseTime
 }
+
+// TargetUtilization is the utilization signal's target as a share, 0–1.
+func (s Settings) TargetUtilization() float64 { return float64(s.TargetUtilizationPct) / 100 }
 
 // LogValue lists the settings for a start-up log line. The API key is only
 // said to be set or not; a password in the heartbeat URL is masked.
@@ -186,6 +194,7 @@ func (s Settings) LogValue() slog.Value {
 		slog.String(logkey.Signal, string(s.Signal)),
 		slog.String(logkey.MaxQueueTime, s.MaxQueueTime.String()),
 		slog.String(logkey.MinQueueTime, s.MinQueueTime.String()),
+		slog.Int(logkey.TargetUtilization, s.TargetUtilizationPct),
 		slog.Int(logkey.FailsToScaleUp, s.FailsToScaleUp),
 		slog.Int(logkey.PassesToScaleDown, s.PassesToScaleDown),
 		slog.String(logkey.MaxDynos, s.MaxDynos.String()),

@@ -32,9 +32,10 @@ var vars = []Var{
 	{EnvHeartbeatInterval, "30", "HeartbeatIntervalInSeconds", "time between two ticks; in Lambda 10, 15, 20, 30 or 60"},
 	{EnvMaxResponseTime, "1000", "MaxResponseTimeInMs", "strictly slower is a fail (too slow)"},
 	{EnvMinResponseTime, "200", "MinResponseTimeInMs", "strictly faster is a pass (fast enough to shrink)"},
-	{EnvSignal, "response_time", "AutoscaleSignal", "what a beat's latency is: `response_time` (to the first byte) or `queue_time` (router queue time, from the heartbeat's headers)"},
+	{EnvSignal, "response_time", "AutoscaleSignal", "what a beat measures: `response_time` (to the first byte), `queue_time` (router queue time, from the heartbeat's headers) or `utilization` (the share of time a dyno is busy, from the heartbeat kit's `X-Utilization-Pct`; see [Scaling on utilization](#scaling-on-utilization))"},
 	{EnvMaxQueueTime, "100", "MaxQueueTimeInMs", "with `queue_time`: strictly longer is a fail"},
 	{EnvMinQueueTime, "10", "MinQueueTimeInMs", "with `queue_time`: strictly shorter is a pass"},
+	{EnvTargetUtilization, "70", "TargetUtilizationPct", "with `utilization`: the busy share to run at, 1–100; a beat above it fails, under half of it passes. At 70 a single-threaded dyno answers in about 3× its idle time, and traffic can grow 28 % while a new dyno boots before 90 % (10× idle)"},
 	{EnvFailsToScaleUp, "3", "NumberOfFailsToScaleUpAfter", "consecutive fails that scale up"},
 	{EnvPassesToScaleDown, "5", "NumberOfPassesToScaleDownAfter", "consecutive passes that scale down"},
 	{EnvMaxDynos, "3", "MaxDynos", "a number, or a schedule such as `{\"0:00\":2,\"9:00\":5,\"17:00\":3}`"},
@@ -62,7 +63,7 @@ var vars = []Var{
 	{EnvHistoryTTL, "30", "HistoryTtlInDays", "how long history items are kept"},
 	{EnvFunctionTimeout, "", "FunctionTimeoutInSeconds", "the Lambda timeout; the probe timeout must fit in it with 5 s to spare"},
 	{EnvStateFile, ".autoscalebot/state.json", "", "local state file"},
-	{EnvSettingsFile, "", "", "a YAML file of many formations (see Many formations from one settings file); in Lambda, the file the build compiles from it"},
+	{EnvSettingsFile, "", "", "a YAML file of many formations (see Many formations from one settings file); in Lambda, the copy of it the build puts in the package"},
 }
 
 // Vars returns every variable, in the README's order.

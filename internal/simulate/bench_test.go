@@ -29,5 +29,25 @@ func BenchmarkYearOfMinutes(b *testing.B) {
 		}
 	}
 	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/year")
-	b.ReportMetric(float64(len(tr))*float64(b.N)/time.Since(start).Seconds(), "ticks/s")
+	b.ReportMetric(float64(tr.Minutes())*float64(b.N)/time.Since(start).Seconds(), "ticks/s")
+}
+
+// BenchmarkFrontierYear: the frontier's 24 candidate runs over a year of
+// minutes, which every `simulate` adds to its runs.
+func BenchmarkFrontierYear(b *testing.B) {
+	tr, err := ProfileTrace("noisy", 365, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := loadSettings(b, map[string]string{"AUTOSCALE_MAX_DYNOS": "12"})
+	m := defaultModel(s)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		f, err := FrontierOf(context.Background(), s, m, tr)
+		if err != nil || f.Ratio == nil {
+			b.Fatalf("%+v, %v", f, err)
+		}
+	}
+	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/year")
 }

@@ -12,6 +12,7 @@ func FuzzReadCSV(f *testing.F) {
 	for _, seed := range []string{
 		"minute,rpm\n0,600\n1,700\n", "minute,rpm\r\n0, 1e3\r\n", "minute,rpm\n1,5\n", "minute,rpm\n0,-1\n",
 		"\ufeffminute,rpm\n0,0.5\n", "minute,rpm\n0,NaN\n", "minute,rpm\n0,600,\n", "",
+		"\"minute\",\"rpm\"\r\n\"0\",\"5\"\r\n", "second,rps\n" + secondsRows(60, 2), "second,rps\n0,1\n1,\"2\n",
 	} {
 		f.Add(seed)
 	}

@@ -54,7 +54,7 @@ func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Inferred, 
 		sum[k] += inferRPM(m, r.Current, latency, dt)
 		count[k]++
 	}
-	tr := make(Trace, minutes)
+	tr := make([]float64, minutes)
 	for k := range tr {
 		switch {
 		case count[k] > 0:
@@ -72,7 +72,7 @@ func InferTrace(recs []state.Record, m Model, timeout time.Duration) (Inferred, 
 		slices.Sort(gaps)
 		interval = int(gaps[len(gaps)/2].Round(time.Second) / time.Second)
 	}
-	return Inferred{Trace: tr, Start: start, Dynos: ticks[0].Current, Ticks: len(ticks), IntervalSeconds: interval}, nil
+	return Inferred{Trace: PerMinute(tr...), Start: start, Dynos: ticks[0].Current, Ticks: len(ticks), IntervalSeconds: interval}, nil
 }
 
 // Inferred is the traffic of a recorded history.
@@ -114,7 +114,7 @@ func ScoreRecorded(recs []state.Record, inf Inferred, m Model, timeout time.Dura
 	supply, latency := inf.Dynos, 0.0
 	timeoutMS := float64(timeout) / float64(time.Millisecond)
 	next := 0
-	for minute, rpm := range inf.Trace {
+	for minute, rpm := range inf.Trace.RPM {
 		demand := m.Ideal(rpm)
 		for sec := minute * 60; sec < minute*60+60; sec++ {
 			now := inf.Start.Add(time.Duration(sec) * time.Second)
@@ -137,7 +137,7 @@ func ScoreRecorded(recs []state.Record, inf Inferred, m Model, timeout time.Dura
 			sc.second(supply, demand, latency > m.SLOMS)
 		}
 	}
-	return sc.scores(len(inf.Trace) * 60)
+	return sc.scores(inf.Trace.Minutes() * 60)
 }
 
 // recordedLatency is a record's latency as the model's L: a queue time

@@ -40,7 +40,7 @@ func TestStepLoadWithBootDelay(t *testing.T) {
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "5",
 	})
 	m := Model{CapacityRPM: 60, BaseMS: 100, BootSeconds: 20, SLOMS: 1000, Interval: 10, Start: DefaultStart, DynoPrice: 0.036}
-	res, err := Run(context.Background(), s, m, Trace{30, 120, 0}, Options{Ticks: true})
+	res, err := Run(context.Background(), s, m, PerMinute(30, 120, 0), Options{Ticks: true})
 	if err != nil {
 		t.Fatal(err)
 	}

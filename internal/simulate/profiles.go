@@ -63,16 +63,16 @@ func ProfileTrace(name string, days int, seed uint64) (Trace, error) {
 		problems = append(problems, fmt.Errorf("-days %d: must be 1 to %d", days, maxMinutes/minutesPerDay))
 	}
 	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
+		return Trace{}, errors.Join(problems...)
 	}
 	// A stream of its own, apart from the probe noise's.
 	rng := rand.New(rand.NewPCG(seed, 0x70726f66696c65)) // "profile"
-	tr := make(Trace, 0, days*minutesPerDay)
+	rpm := make([]float64, 0, days*minutesPerDay)
 	for range days {
 		day := Profiles[i].day(rng)
-		tr = append(tr, day[:]...)
+		rpm = append(rpm, day[:]...)
 	}
-	return tr, nil
+	return PerMinute(rpm...), nil
 }
 
 func flat(rpm float64) func(*rand.Rand) [minutesPerDay]float64 {

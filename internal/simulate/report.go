@@ -26,9 +26,12 @@ type Report struct {
 	// counts and probe latencies scored against the same ideal.
 	Recorded *RunReport  `json:"recorded,omitempty"`
 	Ideal    IdealScores `json:"ideal"`
-	Model    Model       `json:"model"`
-	Traffic  string      `json:"traffic"` // what was replayed: a profile, a trace file, a history
-	Minutes  int         `json:"minutes"`
+	// Frontier is the perfect-information limit, with the first run's
+	// bounds and cadence.
+	Frontier *Frontier `json:"frontier,omitempty"`
+	Model    Model     `json:"model"`
+	Traffic  string    `json:"traffic"` // what was replayed: a profile, a trace file, a history
+	Minutes  int       `json:"minutes"`
 }
 
 // RunReport is one run's scores under its label.
@@ -41,14 +44,14 @@ type RunReport struct {
 }
 
 // Compare runs tr under every variant, the first being the settings as
-// given, and reports them beside the ideal. An m.Interval of 0 takes each
+// given, and reports them beside the ideal and the frontier. An m.Interval of 0 takes each
 // run's heartbeat interval setting (the report's model shows the first's).
 // Results keep what opt asks for.
 func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic string, opt Options) (Report, []Result, error) {
 	if len(variants) == 0 {
 		return Report{}, nil, errors.New("no settings to simulate")
 	}
-	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: len(tr)}
+	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: tr.Minutes()}
 	results := make([]Result, 0, len(variants))
 	for i, v := range variants {
 		mv := m
@@ -71,6 +74,13 @@ func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic
 		})
 		results = append(results, res)
 	}
+	model := m
+	model.Interval = rep.Model.Interval
+	f, err := FrontierOf(ctx, variants[0].Settings, model, tr)
+	if err != nil {
+		return Report{}, nil, err
+	}
+	rep.Frontier = &f
 	return rep, results, nil
 }
 

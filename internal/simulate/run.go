@@ -53,11 +53,47 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 	if err := m.Validate(); err != nil {
 		return Result{}, err
 	}
-	if len(tr) == 0 {
+	if tr.Minutes() == 0 {
 		return Result{}, fmt.Errorf("no traffic to simulate")
 	}
 	// The simulated formation always scales: dry run is a production switch.
 	s.DryRun = false
+	r := newRun(s, m, tr, opt)
+	for minute, rpm := range tr.RPM {
+		demand := m.Ideal(rpm)
+		for sec := minute * 60; sec < minute*60+60; sec++ {
+			if err := r.second(ctx, sec, demand); err != nil {
+				return Result{}, err
+			}
+		}
+		if r.series != nil {
+			r.series.minute(minute, rpm, demand, r.w.formation.requested)
+		}
+	}
+	res := r.res
+	res.Scores = r.sc.scores(tr.Minutes() * 60)
+	res.Notices = r.w.notices.n
+	res.Records = r.store.records
+	if r.series != nil {
+		res.Series = r.series.build(tr.Minutes())
+	}
+	return res, nil
+}
+
+// run is one Run in progress.
+type run struct {
+	w         *world
+	t         *tick.Ticker
+	store     *memStore
+	sc        *scorer
+	series    *seriesBuilder
+	keepTicks bool
+	res       Result
+	tr        Trace
+	nextTick  int
+}
+
+func newRun(s settings.Settings, m Model, tr Trace, opt Options) *run {
 	initial := m.Initial
 	if initial == 0 {
 		initial, _ = s.Bounds(m.Start)
@@ -73,91 +109,87 @@ func Run(ctx context.Context, s settings.Settings, m Model, tr Trace, opt Option
 		w.rng = rand.New(rand.NewPCG(m.Seed, 0x70726f6265)) // "probe"
 	}
 	lo, hi := s.Thresholds()
-	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi}
+	w.prober = prober{world: w, signal: s.Signal, minResponse: lo, maxResponse: hi, target: s.TargetUtilization()}
 	w.formation.requested = initial
-	store := &memStore{keep: opt.Records}
-	t := &tick.Ticker{
+	r := &run{w: w, store: &memStore{keep: opt.Records}, sc: newScorer(m.DynoPrice), keepTicks: opt.Ticks, tr: tr}
+	r.res.InitialDynos = initial
+	r.t = &tick.Ticker{
 		Settings:  s,
-		Store:     store,
+		Store:     r.store,
 		Formation: &w.formation,
 		Prober:    &w.prober,
 		Notifier:  &w.notices,
 		Log:       discard,
 		Now:       func() time.Time { return m.Start.Add(time.Duration(w.second) * time.Second) },
 	}
-
-	sc := newScorer(m.DynoPrice)
-	var series *seriesBuilder
 	if opt.Points > 0 {
-		series = newSeriesBuilder(len(tr), opt.Points)
+		r.series = newSeriesBuilder(tr.Minutes(), opt.Points)
 	}
-	res := Result{InitialDynos: initial}
+	return r
+}
+
+// second steps the model through second sec, whose minute's ideal is demand.
+func (r *run) second(ctx context.Context, sec, demand int) error {
+	w, m := r.w, r.w.model
+	w.second = sec
+	lambda := r.tr.lambda(sec)
 	mu := m.CapacityRPM / 60 // requests per second one dyno serves
-	timeoutMS := float64(s.HeartbeatTimeout) / float64(time.Millisecond)
-	total := len(tr) * 60
-	nextTick := 0
-	for minute, rpm := range tr {
-		lambda := rpm / 60
-		demand := m.Ideal(rpm)
-		for sec := minute * 60; sec < minute*60+60; sec++ {
-			w.second = sec
-			// 1. Dynos that have finished booting start serving.
-			for len(w.booting) > 0 && w.booting[0] <= sec {
-				w.booting = w.booting[1:]
-				w.serving++
-			}
-			// 2. The latency an arriving request sees.
-			w.latency = timeoutMS
-			if w.serving > 0 {
-				capacity := float64(w.serving) * mu
-				w.latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*w.backlog/capacity
-			}
-			// 3. The real tick, every interval.
-			if sec == nextTick {
-				nextTick += m.Interval
-				if err := ctx.Err(); err != nil {
-					return Result{}, err
-				}
-				serving, backlog := w.serving, w.backlog
-				sum, err := t.Tick(ctx, "")
-				if err != nil {
-					return Result{}, fmt.Errorf("tick at second %d: %w", sec, err)
-				}
-				if sum.Scaled {
-					sc.scaled(sum.Current, sum.Target)
-				}
-				if series != nil {
-					ms := timeoutMS
-					if w.prober.last.Status != 0 {
-						// The response time users saw, whatever the signal,
-						// so that runs of either signal share the chart's axis.
-						ms = float64(w.prober.response) / float64(time.Millisecond)
-					}
-					series.tick(minute, ms, w.formation.requested)
-				}
-				if opt.Ticks {
-					res.Ticks = append(res.Ticks, Tick{
-						Second: sec, LatencyMS: w.latency, Probe: w.prober.last, Serving: serving,
-						Summary: sum, Backlog: backlog, Requested: w.formation.requested, At: t.Now(),
-					})
-				}
-			}
-			// 4. Account the second.
-			sc.second(w.formation.requested, demand, w.latency > m.SLOMS)
-			// 5. The backlog moves on.
-			w.backlog = max(0, w.backlog+lambda-float64(w.serving)*mu)
-		}
-		if series != nil {
-			series.minute(minute, rpm, demand, w.formation.requested)
+	// 1. Dynos that have finished booting start serving.
+	for len(w.booting) > 0 && w.booting[0] <= sec {
+		w.booting = w.booting[1:]
+		w.serving++
+	}
+	// 2. The latency an arriving request sees, and how busy a dyno is.
+	w.latency = float64(w.timeout) / float64(time.Millisecond)
+	if w.serving > 0 {
+		capacity := float64(w.serving) * mu
+		w.latency = m.BaseMS/(1-min(lambda/capacity, 0.95)) + 1000*w.backlog/capacity
+	}
+	w.recordBusy(lambda, mu)
+	// 3. The real tick, every interval.
+	if sec == r.nextTick {
+		r.nextTick += m.Interval
+		if err := r.tick(ctx, sec); err != nil {
+			return err
 		}
 	}
-	res.Scores = sc.scores(total)
-	res.Notices = w.notices.n
-	res.Records = store.records
-	if series != nil {
-		res.Series = series.build(len(tr))
+	// 4. Account the second.
+	r.sc.second(w.formation.requested, demand, w.latency > m.SLOMS)
+	// 5. The backlog moves on.
+	w.backlog = max(0, w.backlog+lambda-float64(w.serving)*mu)
+	return nil
+}
+
+// tick runs the real tick at second sec and keeps what the options ask.
+func (r *run) tick(ctx context.Context, sec int) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return res, nil
+	w := r.w
+	serving, backlog := w.serving, w.backlog
+	sum, err := r.t.Tick(ctx, "")
+	if err != nil {
+		return fmt.Errorf("tick at second %d: %w", sec, err)
+	}
+	if sum.Scaled {
+		r.sc.scaled(sum.Current, sum.Target)
+	}
+	if r.series != nil {
+		ms := float64(w.timeout) / float64(time.Millisecond)
+		if w.prober.last.Status != 0 {
+			// The response time users saw, whatever the signal,
+			// so that runs of either signal share the chart's axis.
+			ms = float64(w.prober.response) / float64(time.Millisecond)
+		}
+		r.series.tick(sec/60, ms, w.formation.requested)
+	}
+	if r.keepTicks {
+		r.res.Ticks = append(r.res.Ticks, Tick{
+			Second: sec, LatencyMS: w.latency, Probe: w.prober.last, Serving: serving,
+			Summary: sum, Backlog: backlog, Requested: w.formation.requested, At: r.t.Now(),
+		})
+	}
+	return nil
 }
 
 // world is the model's state, shared by the stand-ins.
@@ -167,6 +199,7 @@ type world struct {
 	second    int
 	latency   float64 // L(second), ms
 	backlog   float64 // requests waiting
+	busy      [utilizationWindow]busySecond
 	serving   int
 	booting   []int // ready times of the dynos still booting, earliest first
 	rng       *rand.Rand
@@ -214,10 +247,14 @@ func (f *formation) RefreshRateLimit(context.Context) (int, error) {
 // wait before a dyno takes the request (the backlog's, and the queueing at
 // the current load), without the service time and so without its noise,
 // as the heartbeat package's headers would report it.
+//
+// With the utilization signal it answers the utilization the heartbeat kit
+// would report (see utilization) beside that queue time.
 type prober struct {
 	world                    *world
 	signal                   probe.Signal
 	minResponse, maxResponse time.Duration // the signal's thresholds
+	target                   float64       // the utilization signal's
 	last                     probe.Result
 	response                 time.Duration // the last answer's response time, whatever the signal
 }
@@ -225,10 +262,14 @@ type prober struct {
 func (p *prober) Probe(context.Context) probe.Result {
 	w := p.world
 	ms := w.latency
+	var z float64 // the utilization's noise
 	if w.rng != nil {
 		// Drawn on every tick, answered or not, so that runs of different
 		// settings see the same noise at the same tick.
 		ms *= math.Exp(w.model.Noise * w.rng.NormFloat64())
+		if p.signal == probe.Utilization {
+			z = w.rng.NormFloat64()
+		}
 	}
 	timeoutMS := float64(w.timeout) / float64(time.Millisecond)
 	if w.serving == 0 || ms > timeoutMS {
@@ -237,10 +278,14 @@ func (p *prober) Probe(context.Context) probe.Result {
 		return p.last
 	}
 	p.response = millis(ms)
-	if p.signal == probe.QueueTime {
+	switch p.signal {
+	case probe.QueueTime:
 		p.last = probe.Answered(200, millis(w.queueMS()), p.minResponse, p.maxResponse)
 		p.last.Source = probe.SourceQueueP95
-	} else {
+	case probe.Utilization:
+		p.last = probe.AnsweredUtilization(200, w.utilization(z), millis(w.queueMS()), p.target)
+		p.last.Source = probe.SourceQueueP95
+	default:
 		p.last = probe.Answered(200, p.response, p.minResponse, p.maxResponse)
 	}
 	return p.last

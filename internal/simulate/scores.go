@@ -118,11 +118,11 @@ func (s *scorer) scores(seconds int) Scores {
 func IdealOf(m Model, tr Trace) IdealScores {
 	var sum int64
 	var out IdealScores
-	for i, rpm := range tr {
+	for i, rpm := range tr.RPM {
 		d := m.Ideal(rpm)
 		sum += int64(d) * 60
 		if i > 0 {
-			switch prev := m.Ideal(tr[i-1]); {
+			switch prev := m.Ideal(tr.RPM[i-1]); {
 			case d > prev:
 				out.ScaleUps++
 			case d < prev:

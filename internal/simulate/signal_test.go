@@ -69,9 +69,9 @@ func TestInferTraceFromQueueTimeRecords(t *testing.T) {
 		"AUTOSCALE_SIGNAL": "queue_time", "AUTOSCALE_MAX_QUEUE_TIME_IN_MS": "900", "AUTOSCALE_MIN_QUEUE_TIME_IN_MS": "100"})
 	m := defaultModel(s)
 	m.Noise, m.Interval = 0, 60
-	tr := make(Trace, 180)
-	for i := range tr {
-		tr[i] = float64(300 + 5*i)
+	tr := PerMinute(make([]float64, 180)...)
+	for i := range tr.RPM {
+		tr.RPM[i] = float64(300 + 5*i)
 	}
 	res, err := Run(context.Background(), s, m, tr, Options{Records: true})
 	if err != nil {
@@ -87,9 +87,9 @@ func TestInferTraceFromQueueTimeRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range tr {
-		if math.Abs(inf.Trace[i]-tr[i]) > 8 {
-			t.Errorf("minute %d: inferred %v rpm, replayed %v", i, inf.Trace[i], tr[i])
+	for i := range tr.RPM {
+		if math.Abs(inf.Trace.RPM[i]-tr.RPM[i]) > 8 {
+			t.Errorf("minute %d: inferred %v rpm, replayed %v", i, inf.Trace.RPM[i], tr.RPM[i])
 		}
 	}
 }

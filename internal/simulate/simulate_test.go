@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -72,8 +73,8 @@ func TestProfiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(tr) != 2*1440 {
-				t.Fatalf("%d minutes, want two days", len(tr))
+			if tr.Minutes() != 2*1440 {
+				t.Fatalf("%d minutes, want two days", tr.Minutes())
 			}
 			other, _ := ProfileTrace(tt.name, 2, 2)
 			if reflect.DeepEqual(tr, other) != !tt.seedMatters {
@@ -83,14 +84,14 @@ func TestProfiles(t *testing.T) {
 				return
 			}
 			lo, hi := math.MaxInt, 0
-			for _, rpm := range tr {
+			for _, rpm := range tr.RPM {
 				lo, hi = min(lo, m.Ideal(rpm)), max(hi, m.Ideal(rpm))
 			}
 			if lo != tt.lowest || hi != tt.highest {
 				t.Errorf("ideal %d–%d dynos, want %d–%d", lo, hi, tt.lowest, tt.highest)
 			}
-			if tr[600] != tt.minuteAt10 || tr[720] != tt.at12 || tr[1440+720] != tt.at12 {
-				t.Errorf("10:00 %v rpm, 12:00 %v and %v; want %v and %v", tr[600], tr[720], tr[1440+720], tt.minuteAt10, tt.at12)
+			if tr.RPM[600] != tt.minuteAt10 || tr.RPM[720] != tt.at12 || tr.RPM[1440+720] != tt.at12 {
+				t.Errorf("10:00 %v rpm, 12:00 %v and %v; want %v and %v", tr.RPM[600], tr.RPM[720], tr.RPM[1440+720], tt.minuteAt10, tt.at12)
 			}
 		})
 	}
@@ -107,12 +108,21 @@ func TestReadCSV(t *testing.T) {
 		want    Trace
 		wantErr string
 	}{
-		{name: "good", in: "minute,rpm\n0,600\n1,1200.5\n2,0\n", want: Trace{600, 1200.5, 0}},
-		{name: "blank lines and CRLF", in: "minute,rpm\r\n\r\n0, 600\r\n1,700\r\n", want: Trace{600, 700}},
+		{name: "good", in: "minute,rpm\n0,600\n1,1200.5\n2,0\n", want: PerMinute(600, 1200.5, 0)},
+		{name: "blank lines and CRLF", in: "minute,rpm\r\n\r\n0, 600\r\n1,700\r\n", want: PerMinute(600, 700)},
 		{name: "missing minute", in: "minute,rpm\n0,600\n1,600\n3,600\n", wantErr: "trace.csv line 4: minute 2 is missing (the next row is minute 3)"},
 		{name: "repeated minute", in: "minute,rpm\n0,600\n0,600\n", wantErr: "trace.csv line 3: minute 0 is out of order or repeated (minute 1 expected)"},
 		{name: "not starting at 0", in: "minute,rpm\n1,600\n", wantErr: "line 2: minute 0 is missing"},
-		{name: "bad header", in: "time,requests\n0,600\n", wantErr: `trace.csv line 1: the header must be "minute,rpm", got "time,requests"`},
+		{name: "bad header", in: "time,requests\n0,600\n", wantErr: `trace.csv line 1: the header must be "minute,rpm" or "second,rps", got "time,requests"`},
+		{name: "a spreadsheet's quoting, BOM and empty columns", in: "\ufeff\"Minute\",\"RPM\",\n\"0\",\"600\",\n\"1\",\"700.5\",\n",
+			want: PerMinute(600, 700.5)},
+		{name: "seconds", in: "second,rps\n" + secondsRows(60, 10), want: PerSecond(constant(60, 10))},
+		{name: "seconds end inside a minute", in: "second,rps\n" + secondsRows(61, 1), wantErr: "trace.csv: 61 seconds end inside minute 1: give whole minutes"},
+		{name: "missing second", in: "second,rps\n0,1\n2,1\n", wantErr: "trace.csv line 3: second 1 is missing (the next row is second 2)"},
+		{name: "rps beyond the bound", in: "second,rps\n0,1e300\n", wantErr: "line 2: rps 1e+300 must be 0 to"},
+		{name: "thousands separator", in: "minute,rpm\n0,\"1,200\"\n", wantErr: `line 2: rpm "1,200" is not a number (no thousands separators)`},
+		{name: "broken quoting names its line", in: "minute,rpm\n0,600\n1,\"700\n", wantErr: "trace.csv line 3: extraneous or missing \" in quoted-field"},
+		{name: "a quote inside a bare field", in: "minute,rpm\n0,600\n1,7\"00\n", wantErr: "trace.csv line 3: bare \" in non-quoted-field"},
 		{name: "three fields", in: "minute,rpm\n0,600,1\n", wantErr: `line 2: want two fields, minute and rpm, got "0,600,1"`},
 		{name: "bad rpm", in: "minute,rpm\n0,lots\n", wantErr: `line 2: rpm "lots" is not a number`},
 		{name: "negative rpm", in: "minute,rpm\n0,-5\n", wantErr: "line 2: rpm -5 must be 0 to"},
@@ -145,6 +155,23 @@ func TestReadCSV(t *testing.T) {
 	}
 }
 
+// secondsRows are n rows "i,rps" from second 0.
+func secondsRows(n int, rps float64) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%d,%v\n", i, rps)
+	}
+	return b.String()
+}
+
+func constant(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 func TestModelValidate(t *testing.T) {
 	m := Model{CapacityRPM: 0, BaseMS: 1200, BootSeconds: -1, Noise: -0.1, SLOMS: 1000, Interval: 0, Initial: -1, DynoPrice: -1}
 	err := m.Validate()
@@ -169,9 +196,9 @@ func TestInferTraceRoundTrip(t *testing.T) {
 	s := loadSettings(t, map[string]string{"AUTOSCALE_MAX_DYNOS": "10", "AUTOSCALE_MIN_DYNOS": "2"})
 	m := defaultModel(s)
 	m.Noise, m.Interval = 0, 60
-	tr := make(Trace, 180)
-	for i := range tr {
-		tr[i] = float64(300 + 5*i) // 300 → 1195 rpm: two dynos' 0.95 is passed near the end
+	tr := PerMinute(make([]float64, 180)...)
+	for i := range tr.RPM {
+		tr.RPM[i] = float64(300 + 5*i) // 300 → 1195 rpm: two dynos' 0.95 is passed near the end
 	}
 	res, err := Run(context.Background(), s, m, tr, Options{Records: true})
 	if err != nil {
@@ -186,17 +213,17 @@ func TestInferTraceRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, start := inf.Trace, inf.Start
-	if inf.Dynos != 2 || inf.Ticks != len(tr) {
-		t.Errorf("first tick found %d dynos, %d ticks; want 2 and %d", inf.Dynos, inf.Ticks, len(tr))
+	if inf.Dynos != 2 || inf.Ticks != tr.Minutes() {
+		t.Errorf("first tick found %d dynos, %d ticks; want 2 and %d", inf.Dynos, inf.Ticks, tr.Minutes())
 	}
-	if !start.Equal(m.Start) || len(got) != len(tr) {
-		t.Fatalf("start %s, %d minutes; want %s, %d", start, len(got), m.Start, len(tr))
+	if !start.Equal(m.Start) || got.Minutes() != tr.Minutes() {
+		t.Fatalf("start %s, %d minutes; want %s, %d", start, got.Minutes(), m.Start, tr.Minutes())
 	}
-	for i := range tr {
+	for i := range tr.RPM {
 		// The records keep whole milliseconds, and near idle one
 		// millisecond is n·capacity·base/L² ≈ 7 rpm here.
-		if math.Abs(got[i]-tr[i]) > 8 {
-			t.Errorf("minute %d: inferred %v rpm, replayed %v", i, got[i], tr[i])
+		if math.Abs(got.RPM[i]-tr.RPM[i]) > 8 {
+			t.Errorf("minute %d: inferred %v rpm, replayed %v", i, got.RPM[i], tr.RPM[i])
 		}
 	}
 }
@@ -225,7 +252,7 @@ func TestInferTraceByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, start := inf.Trace, inf.Start
-	want := Trace{600, 600, 1230, 1230, 1920, 0}
+	want := PerMinute(600, 600, 1230, 1230, 1920, 0)
 	if !start.Equal(DefaultStart) || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v from %s, want %v", got, start, want)
 	}
@@ -314,7 +341,7 @@ func TestScoreRecordedByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(inf.Trace, Trace{600, 1120, 1200}) || inf.Dynos != 2 || inf.IntervalSeconds != 60 {
+	if !reflect.DeepEqual(inf.Trace, PerMinute(600, 1120, 1200)) || inf.Dynos != 2 || inf.IntervalSeconds != 60 {
 		t.Fatalf("inferred %+v", inf)
 	}
 	assertScores(t, ScoreRecorded(recs, inf, m, 10*time.Second), Scores{

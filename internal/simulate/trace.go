@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"bufio"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -10,79 +11,177 @@ import (
 	"strings"
 )
 
-// Trace is traffic: requests per minute, one entry per minute from minute 0.
-type Trace []float64
+// Trace is traffic from minute 0: each minute's rate and, when the source
+// gave them, each second's.
+type Trace struct {
+	// RPM is each minute's requests (with RPS, the sum of its seconds: the
+	// minute's mean rate). The ideal is computed from it.
+	RPM []float64
+	// RPS, when not nil, is each second's requests, 60 a minute: real
+	// traffic varies inside a minute, and the model steps with it. Nil:
+	// every second runs at its minute's rate.
+	RPS []float64
+}
 
-// maxMinutes bounds a trace: ten years of minutes.
-const maxMinutes = 10 * 366 * 24 * 60
+// PerMinute is a trace of these minute rates.
+func PerMinute(rpm ...float64) Trace { return Trace{RPM: rpm} }
+
+// PerSecond is a trace of these second rates, len(rps) a multiple of 60.
+func PerSecond(rps []float64) Trace {
+	tr := Trace{RPM: make([]float64, len(rps)/60), RPS: rps}
+	for i, r := range rps {
+		tr.RPM[i/60] += r
+	}
+	return tr
+}
+
+// Minutes is the trace's length.
+func (tr Trace) Minutes() int { return len(tr.RPM) }
+
+// lambda is the arrival rate at second sec, in requests per second.
+func (tr Trace) lambda(sec int) float64 {
+	if tr.RPS != nil {
+		return tr.RPS[sec]
+	}
+	return tr.RPM[sec/60] / 60
+}
+
+// Bounds of a trace: ten years of minutes; a year and a day of seconds.
+const (
+	maxMinutes = 10 * 366 * 24 * 60
+	maxSeconds = 366 * 24 * 3600
+)
+
+// traceFormat is one of the two layouts ReadCSV reads.
+type traceFormat struct {
+	index, rate string // the header's two names
+	limit       int    // most rows
+	span        string // the limit in words
+	scale       float64
+}
+
+var (
+	minuteFormat = traceFormat{index: "minute", rate: "rpm", limit: maxMinutes, span: "ten years", scale: 1}
+	secondFormat = traceFormat{index: "second", rate: "rps", limit: maxSeconds, span: "a year and a day", scale: 60}
+)
 
 // ReadCSV reads a trace with the header "minute,rpm" and one row per
-// minute, in order from 0. name is used in errors, which give the line.
+// minute, or "second,rps" and one row per second, in order from 0; a
+// spreadsheet's quoting is fine. name is used in errors, which give the line.
 func ReadCSV(r io.Reader, name string) (Trace, error) {
-	sc := bufio.NewScanner(r)
-	var tr Trace
-	line := 0
-	header := false
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if text == "" {
-			continue
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		br.Discard(3) // a spreadsheet's byte-order mark, before any quote
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1 // counted here, to name the line's fields
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+	var (
+		format *traceFormat
+		rates  []float64
+	)
+	for {
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
 		}
+		if pe, ok := errors.AsType[*csv.ParseError](err); ok {
+			return Trace{}, fmt.Errorf("%s line %d: %w", name, pe.Line, pe.Err)
+		}
+		if err != nil {
+			return Trace{}, fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		fields = trimFields(fields)
 		at := func(format string, args ...any) error {
 			return fmt.Errorf("%s line %d: %s", name, line, fmt.Sprintf(format, args...))
 		}
-		fields := strings.Split(text, ",")
-		if !header {
-			if len(fields) != 2 || strings.TrimSpace(fields[0]) != "minute" || strings.TrimSpace(fields[1]) != "rpm" {
-				return nil, at("the header must be \"minute,rpm\", got %q", text)
+		if format == nil {
+			if format = headerFormat(fields); format == nil {
+				return Trace{}, at(`the header must be "minute,rpm" or "second,rps", got %q`, strings.Join(fields, ","))
 			}
-			header = true
 			continue
 		}
-		if len(fields) != 2 {
-			return nil, at("want two fields, minute and rpm, got %q", text)
-		}
-		minute, err := strconv.Atoi(strings.TrimSpace(fields[0]))
+		rate, err := format.row(fields, len(rates))
 		if err != nil {
-			return nil, at("minute %q is not a whole number", strings.TrimSpace(fields[0]))
+			return Trace{}, at("%v", err)
 		}
-		switch want := len(tr); {
-		case minute > want:
-			return nil, at("minute %d is missing (the next row is minute %d)", want, minute)
-		case minute < want:
-			return nil, at("minute %d is out of order or repeated (minute %d expected)", minute, want)
-		}
-		rpm, err := strconv.ParseFloat(strings.TrimSpace(fields[1]), 64)
-		if err != nil || math.IsNaN(rpm) || math.IsInf(rpm, 0) {
-			return nil, at("rpm %q is not a number", strings.TrimSpace(fields[1]))
-		}
-		if rpm < 0 || rpm > maxRPM {
-			return nil, at("rpm %v must be 0 to %g", rpm, float64(maxRPM))
-		}
-		if len(tr) >= maxMinutes {
-			return nil, at("more than %d minutes (ten years)", maxMinutes)
-		}
-		tr = append(tr, rpm)
+		rates = append(rates, rate)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	switch {
+	case format == nil:
+		return Trace{}, fmt.Errorf(`%s: empty; want the header "minute,rpm" (or "second,rps") and one row per minute (second)`, name)
+	case len(rates) == 0:
+		return Trace{}, errors.New(name + ": no rows after the header")
+	case format == &secondFormat && len(rates)%60 != 0:
+		return Trace{}, fmt.Errorf("%s: %d seconds end inside minute %d: give whole minutes (a multiple of 60 rows)",
+			name, len(rates), len(rates)/60)
+	case format == &secondFormat:
+		return PerSecond(rates), nil
 	}
-	if !header {
-		return nil, fmt.Errorf("%s: empty; want the header \"minute,rpm\" and one row per minute", name)
-	}
-	if len(tr) == 0 {
-		return nil, errors.New(name + ": no rows after the header")
-	}
-	return tr, nil
+	return PerMinute(rates...), nil
 }
 
-// WriteCSV writes tr in the format ReadCSV reads.
+// trimFields drops spaces, and empty fields at the end (a spreadsheet's
+// unused columns).
+func trimFields(fields []string) []string {
+	for i := range fields {
+		fields[i] = strings.TrimSpace(fields[i])
+	}
+	for len(fields) > 0 && fields[len(fields)-1] == "" {
+		fields = fields[:len(fields)-1]
+	}
+	return fields
+}
+
+func headerFormat(fields []string) *traceFormat {
+	for _, f := range []*traceFormat{&minuteFormat, &secondFormat} {
+		if len(fields) == 2 && strings.EqualFold(fields[0], f.index) && strings.EqualFold(fields[1], f.rate) {
+			return f
+		}
+	}
+	return nil
+}
+
+// row reads one row, which must be number want.
+func (f *traceFormat) row(fields []string, want int) (float64, error) {
+	if len(fields) != 2 {
+		return 0, fmt.Errorf("want two fields, %s and %s, got %q", f.index, f.rate, strings.Join(fields, ","))
+	}
+	index, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0, fmt.Errorf("%s %q is not a whole number", f.index, fields[0])
+	}
+	switch {
+	case index > want:
+		return 0, fmt.Errorf("%s %d is missing (the next row is %s %d)", f.index, want, f.index, index)
+	case index < want:
+		return 0, fmt.Errorf("%s %d is out of order or repeated (%s %d expected)", f.index, index, f.index, want)
+	}
+	rate, err := strconv.ParseFloat(fields[1], 64)
+	if err != nil || math.IsNaN(rate) || math.IsInf(rate, 0) {
+		return 0, fmt.Errorf("%s %q is not a number (no thousands separators)", f.rate, fields[1])
+	}
+	if limit := maxRPM / f.scale; rate < 0 || rate > limit {
+		return 0, fmt.Errorf("%s %v must be 0 to %g", f.rate, rate, limit)
+	}
+	if want >= f.limit {
+		return 0, fmt.Errorf("more than %d rows (%s)", f.limit, f.span)
+	}
+	return rate, nil
+}
+
+// WriteCSV writes tr in the format ReadCSV reads: per second when it has seconds.
 func (tr Trace) WriteCSV(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString("minute,rpm\n")
-	for i, rpm := range tr {
-		fmt.Fprintf(bw, "%d,%s\n", i, strconv.FormatFloat(rpm, 'f', -1, 64))
+	header, rates := "minute,rpm\n", tr.RPM
+	if tr.RPS != nil {
+		header, rates = "second,rps\n", tr.RPS
+	}
+	bw.WriteString(header)
+	for i, r := range rates {
+		fmt.Fprintf(bw, "%d,%s\n", i, strconv.FormatFloat(r, 'f', -1, 64))
 	}
 	return bw.Flush()
 }

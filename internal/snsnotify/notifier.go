@@ -10,24 +10,19 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 )
 
 // Publisher lists the SNS call the notifier makes.
 type Publisher interface {
-	Publish(ctx context.Context, in *PublishInput) error
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-var _ Publisher = (*Client)(nil)
-
-// PublishInput is SNS's Publish request as the notifier makes it.
-type PublishInput struct {
-	TopicARN         string
-	Subject          string
-	MessageStructure string
-	Message          string
-	Attributes       map[string]string // String message attributes, by name
-}
+var _ Publisher = (*sns.Client)(nil)
 
 // Message attribute names subscribers can filter on.
 const (
@@ -67,12 +62,12 @@ func (n *Notifier) Notify(ctx context.Context, notice notify.Notice) error {
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", notice.Event, err)
 	}
-	err = n.client.Publish(ctx, &PublishInput{
-		TopicARN:         n.topicARN,
-		Subject:          subject(notice),
-		MessageStructure: "json",
-		Message:          msg,
-		Attributes:       attributes(notice),
+	_, err = n.client.Publish(ctx, &sns.PublishInput{
+		TopicArn:          aws.String(n.topicARN),
+		Subject:           aws.String(subject(notice)),
+		MessageStructure:  aws.String("json"),
+		Message:           aws.String(msg),
+		MessageAttributes: attributes(notice),
 	})
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", notice.Event, err)
@@ -148,15 +143,15 @@ func subject(notice notify.Notice) string {
 
 // attributes returns the String message attributes; SNS rejects empty values,
 // so empty fields are left out.
-func attributes(notice notify.Notice) map[string]string {
-	attrs := map[string]string{}
+func attributes(notice notify.Notice) map[string]types.MessageAttributeValue {
+	attrs := map[string]types.MessageAttributeValue{}
 	for name, value := range map[string]string{
 		AttrEvent:       string(notice.Event),
 		AttrApp:         notice.App,
 		AttrProcessType: notice.ProcessType,
 	} {
 		if value != "" {
-			attrs[name] = value
+			attrs[name] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(value)}
 		}
 	}
 	return attrs

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
@@ -33,7 +34,7 @@ const noticeWait = 30 * time.Second
 type fixture struct {
 	ctx   context.Context
 	cfg   aws.Config
-	sns   *snsnotify.Client
+	sns   *sns.Client
 	topic string
 }
 
@@ -41,9 +42,8 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	moto := awstest.SharedMoto(t)
-	cfg := moto.Config(t)
-	return fixture{ctx: ctx, cfg: cfg, sns: snsnotify.NewClient(moto.JSONConfig()), topic: awstest.CreateTopic(ctx, t, cfg)}
+	cfg := awstest.SharedMoto(t).Config(t)
+	return fixture{ctx: ctx, cfg: cfg, sns: sns.NewFromConfig(cfg), topic: awstest.CreateTopic(ctx, t, cfg)}
 }
 
 // receiveUntil reads envelopes from the queue until one satisfies last, and
@@ -133,11 +133,11 @@ func TestNotifyMissingTopicFails(t *testing.T) {
 
 // recorder keeps the input of each Publish, to check what only an email
 // subscriber would see.
-type recorder struct{ inputs []*snsnotify.PublishInput }
+type recorder struct{ inputs []*sns.PublishInput }
 
-func (r *recorder) Publish(_ context.Context, in *snsnotify.PublishInput) error {
+func (r *recorder) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	r.inputs = append(r.inputs, in)
-	return nil
+	return &sns.PublishOutput{}, nil
 }
 
 func TestMessageBodies(t *testing.T) {
@@ -187,14 +187,14 @@ func TestMessageBodies(t *testing.T) {
 				t.Fatalf("%d publishes, want 1", len(r.inputs))
 			}
 			in := r.inputs[0]
-			if got := in.Subject; got != tc.wantSubject {
+			if got := aws.ToString(in.Subject); got != tc.wantSubject {
 				t.Errorf("Subject = %q, want %q", got, tc.wantSubject)
 			}
-			if got := in.MessageStructure; got != "json" {
+			if got := aws.ToString(in.MessageStructure); got != "json" {
 				t.Errorf("MessageStructure = %q, want json", got)
 			}
 			var bodies map[string]string
-			if err := json.Unmarshal([]byte(in.Message), &bodies); err != nil {
+			if err := json.Unmarshal([]byte(aws.ToString(in.Message)), &bodies); err != nil {
 				t.Fatalf("Message is not JSON: %v", err)
 			}
 			if len(bodies) != 2 || bodies["default"] == "" || bodies["email"] == "" {
@@ -216,10 +216,10 @@ func TestMessageBodies(t *testing.T) {
 				t.Errorf("chat description has %d characters, Chatbot allows 8000", n)
 			}
 			var names []string
-			for name, v := range in.Attributes {
+			for name, v := range in.MessageAttributes {
 				names = append(names, name)
-				if v == "" {
-					t.Errorf("attribute %s is empty, want a non-empty String", name)
+				if aws.ToString(v.DataType) != "String" || aws.ToString(v.StringValue) == "" {
+					t.Errorf("attribute %s = %s %q, want a non-empty String", name, aws.ToString(v.DataType), aws.ToString(v.StringValue))
 				}
 			}
 			if got := strings.Join(slices.Sorted(slices.Values(names)), ","); got != strings.Join(tc.wantAttrs, ",") {

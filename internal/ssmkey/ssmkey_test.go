@@ -40,9 +40,8 @@ func TestReadFromMoto(t *testing.T) {
 	tooltest.Require(t, tooltest.Moto)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	moto := awstest.SharedMoto(t)
-	stored := putKey(ctx, t, ssm.NewFromConfig(moto.Config(t)))
-	client := ssmkey.NewClient(moto.JSONConfig())
+	client := ssm.NewFromConfig(awstest.SharedMoto(t).Config(t))
+	stored := putKey(ctx, t, client)
 
 	tests := []struct {
 		name    string
@@ -90,41 +89,42 @@ func TestReadFromMoto(t *testing.T) {
 
 // fakeSSM answers GetParameter with get.
 type fakeSSM struct {
-	get func(name string) (string, error)
+	get func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
 }
 
-func (f fakeSSM) GetParameter(_ context.Context, name string) (string, error) {
-	return f.get(name)
+func (f fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	return f.get(in)
 }
 
 var _ ssmkey.API = fakeSSM{}
 
 func TestReadAnswers(t *testing.T) {
 	const name = "/autoscalebot/heroku-api-key"
-	throttled := &ssmkey.APIError{Code: "ThrottlingException", Message: "rate exceeded", Status: 400}
+	throttled := errors.New("ThrottlingException: rate exceeded")
 	tests := []struct {
 		name    string
-		out     string
+		out     *ssm.GetParameterOutput
 		err     error
 		want    string
 		wantErr []string
 		wrapped error
 	}{
-		{"value", apiKey, nil, apiKey, nil, nil},
-		{"empty value", "", nil, "", []string{name, "empty"}, nil},
-		{"not found", "", &ssmkey.APIError{Code: "ParameterNotFound", Status: 400}, "", []string{name, "does not exist"}, nil},
-		{"other failure is wrapped", "", throttled, "", []string{name, "rate exceeded"}, throttled},
+		{"value", &ssm.GetParameterOutput{Parameter: &types.Parameter{Value: aws.String(apiKey)}}, nil, apiKey, nil, nil},
+		{"empty value", &ssm.GetParameterOutput{Parameter: &types.Parameter{Value: aws.String("")}}, nil, "", []string{name, "empty"}, nil},
+		{"no parameter in the answer", &ssm.GetParameterOutput{}, nil, "", []string{name, "empty"}, nil},
+		{"not found", nil, &types.ParameterNotFound{Message: aws.String("not found")}, "", []string{name, "does not exist"}, nil},
+		{"other failure is wrapped", nil, throttled, "", []string{name, "rate exceeded"}, throttled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var asked string
-			client := fakeSSM{get: func(n string) (string, error) {
-				asked = n
+			var asked *ssm.GetParameterInput
+			client := fakeSSM{get: func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+				asked = in
 				return tt.out, tt.err
 			}}
 			got, err := ssmkey.Read(context.Background(), client, name)
-			if asked != name {
-				t.Errorf("GetParameter asked for %q, want %s", asked, name)
+			if asked == nil || aws.ToString(asked.Name) != name || !aws.ToBool(asked.WithDecryption) {
+				t.Errorf("GetParameter input = %+v, want %s with decryption", asked, name)
 			}
 			if got.Reveal() != tt.want {
 				t.Errorf("Read revealed %q, want %q", got.Reveal(), tt.want)

@@ -157,17 +157,20 @@ type Config struct {
 	MinResponseMS int64  `json:"minResponseMs"`
 	DryRun        bool   `json:"dryRun,omitempty"`
 	Policy        string `json:"policy,omitempty"` // AUTOSCALE_POLICY; empty in items written before there was a choice
-	// Signal is set with the queue_time signal only (absent: response_time,
-	// as before it existed), with the queue thresholds then in force.
-	Signal     probe.Signal `json:"signal,omitempty"`
-	MaxQueueMS int64        `json:"maxQueueMs,omitempty"`
-	MinQueueMS int64        `json:"minQueueMs,omitempty"`
+	// Signal is set with the queue_time and utilization signals only
+	// (absent: response_time, as before they existed), with the queue
+	// thresholds then in force, and the utilization target with that signal.
+	Signal               probe.Signal `json:"signal,omitempty"`
+	MaxQueueMS           int64        `json:"maxQueueMs,omitempty"`
+	MinQueueMS           int64        `json:"minQueueMs,omitempty"`
+	TargetUtilizationPct int          `json:"targetUtilizationPct,omitempty"`
 }
 
 // Thresholds are the latencies beats were compared with, in ms: the
-// queue-time ones with the queue_time signal, else the response-time ones.
+// queue-time ones with the queue_time signal (and with utilization, whose
+// latency is the queue time), else the response-time ones.
 func (c Config) Thresholds() (minMS, maxMS int64) {
-	if c.Signal == probe.QueueTime {
+	if c.Signal == probe.QueueTime || c.Signal == probe.Utilization {
 		return c.MinQueueMS, c.MaxQueueMS
 	}
 	return c.MinResponseMS, c.MaxResponseMS
@@ -185,7 +188,9 @@ type ProbeRecord struct {
 	LatencyMS int64         `json:"latencyMs"`
 	Status    int           `json:"status,omitempty"`
 	Detail    string        `json:"detail,omitempty"`
-	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time signal
+	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time and utilization signals
+	// UtilizationPct is what the heartbeat reported with the utilization signal.
+	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
 }
 
 // ScaleEvent is one completed attempt to change the formation.
@@ -212,16 +217,18 @@ type Record struct {
 	Type      string        `json:"processType"`
 	Verdict   probe.Verdict `json:"verdict,omitempty"`
 	LatencyMS int64         `json:"latencyMs"`
-	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time signal
-	Status    int           `json:"status,omitempty"`
-	Current   int           `json:"current"`
-	Target    int           `json:"target"`
-	Min       int           `json:"min"`
-	Max       int           `json:"max"`
-	Reason    Reason        `json:"reason"`
-	OK        bool          `json:"ok,omitempty"`
-	Error     string        `json:"error,omitempty"`
-	DryRun    bool          `json:"dryRun,omitempty"`
-	Paused    bool          `json:"paused,omitempty"`
-	Policy    string        `json:"policy,omitempty"` // the rules that decided; empty before there was a choice
+	Source    probe.Source  `json:"latencySource,omitempty"` // with the queue_time and utilization signals
+	// UtilizationPct is what the heartbeat reported with the utilization signal.
+	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
+	Status         int      `json:"status,omitempty"`
+	Current        int      `json:"current"`
+	Target         int      `json:"target"`
+	Min            int      `json:"min"`
+	Max            int      `json:"max"`
+	Reason         Reason   `json:"reason"`
+	OK             bool     `json:"ok,omitempty"`
+	Error          string   `json:"error,omitempty"`
+	DryRun         bool     `json:"dryRun,omitempty"`
+	Paused         bool     `json:"paused,omitempty"`
+	Policy         string   `json:"policy,omitempty"` // the rules that decided; empty before there was a choice
 }

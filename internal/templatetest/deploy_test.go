@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingsyaml"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -79,17 +78,17 @@ func TestParameters(t *testing.T) {
 var makeTool = tooltest.Tool{Name: "make", Install: "apt-get install make"}
 
 // TestBuildPackagesSettingsFile runs the target sam build runs: with a
-// settings file at the repository root it compiles it into the package,
-// under the name the template's function reads (AUTOSCALE_SETTINGS_FILE),
-// as a file that loads as the YAML does; without one nothing ships (not
-// even an earlier build's); a file with a bad key fails the build, naming
-// its line.
+// settings file at the repository root it checks it as the function will
+// load it and ships it in the package, readable by the function, under the
+// name the template's function reads (AUTOSCALE_SETTINGS_FILE); without one
+// nothing ships (not even an earlier build's); a file with problems fails
+// the build naming each by its line, a bad value as well as a bad key.
 func TestBuildPackagesSettingsFile(t *testing.T) {
 	bin := tooltest.Require(t, makeTool)
 	root := repoRoot(t)
 	allowed := loadRepoTemplate(t).Parameters()["SettingsFile"].AllowedValues
 	if len(allowed) != 2 || allowed[0] != "" {
-		t.Fatalf("SettingsFile AllowedValues = %q, want empty and the one file the build compiles", allowed)
+		t.Fatalf("SettingsFile AllowedValues = %q, want empty and the one file the build ships", allowed)
 	}
 	source := allowed[1]
 	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
@@ -101,9 +100,9 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^SETTINGS_FILE \?= ` + regexp.QuoteMeta(source) + `$`).Match(makefile) {
 		t.Errorf("the Makefile has no SETTINGS_FILE ?= %s, the file the template's SettingsFile names", source)
 	}
-	m := regexp.MustCompile(`(?m)^COMPILED_SETTINGS := (\S+)$`).FindSubmatch(makefile)
+	m := regexp.MustCompile(`(?m)^PACKAGED_SETTINGS := (\S+)$`).FindSubmatch(makefile)
 	if m == nil {
-		t.Fatal("the Makefile names no COMPILED_SETTINGS")
+		t.Fatal("the Makefile names no PACKAGED_SETTINGS")
 	}
 	packaged := string(m[1])
 	template, err := os.ReadFile(filepath.Join(root, "template.yaml"))
@@ -111,25 +110,31 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(template, []byte("AUTOSCALE_SETTINGS_FILE: !If [HasSettingsFile, /var/task/"+packaged+",")) {
-		t.Errorf("the template's function does not read /var/task/%s, the file the build writes", packaged)
+		t.Errorf("the template's function does not read /var/task/%s, the file the build ships", packaged)
 	}
 
 	dir := t.TempDir()
 	good, bad := filepath.Join(dir, "fleet.yaml"), filepath.Join(dir, "bad.yaml")
-	content := "FORMATIONS:\n  - HEROKU_APP_NAME: shop\n    HEARTBEAT_URL: https://shop.example.com/up\n    MAX_DYNOS: 4\n"
-	for path, text := range map[string]string{good: content, bad: content + "    MAX_DYNSO: 5\n"} {
+	content := "FORMATIONS:\n  - HEROKU_APP_NAME: shop\n    HEARTBEAT_URL: https://shop.example.com/up\n    MAX_DYNOS: {0:00: 2, 9:00: 4}\n"
+	for path, text := range map[string]string{
+		good: content,
+		bad:  content + "    MAX_DYNSO: 5\n  - HEROKU_APP_NAME: blog\n    HEARTBEAT_URL: /relative\n",
+	} {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	tests := []struct {
 		name, settings string
-		fails          string // the build's error: none when it succeeds
-		compiled       bool
+		fails          []string // the build's errors: none when it succeeds
+		shipped        bool
 	}{
-		{name: "with a settings file", settings: good, compiled: true},
+		{name: "with a settings file", settings: good, shipped: true},
 		{name: "without one", settings: filepath.Join(dir, "absent.yaml")},
-		{name: "with a bad key", settings: bad, fails: "line 5: FORMATIONS[0]: MAX_DYNSO: unknown setting; did you mean MAX_DYNOS?"},
+		{name: "with a bad key and a bad value", settings: bad, fails: []string{
+			"line 5: FORMATIONS[0] (shop/web): MAX_DYNSO: unknown setting; did you mean MAX_DYNOS?",
+			`line 7: FORMATIONS[1] (blog/web): HEARTBEAT_URL: "/relative": not an absolute URL`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,9 +149,18 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 				"ARTIFACTS_DIR="+artifacts, "SETTINGS_FILE="+tt.settings)
 			cmd.Dir = root
 			out, err := cmd.CombinedOutput()
-			if tt.fails != "" {
-				if err == nil || !strings.Contains(string(out), tt.fails) {
-					t.Fatalf("make build-AutoscalerFunction: %v\n%s\nwant it to fail with %q", err, out, tt.fails)
+			path := filepath.Join(artifacts, packaged)
+			if len(tt.fails) > 0 {
+				if err == nil {
+					t.Fatalf("make build-AutoscalerFunction succeeded:\n%s\nwant it to fail naming:\n%s", out, strings.Join(tt.fails, "\n"))
+				}
+				for _, want := range tt.fails {
+					if !strings.Contains(string(out), want) {
+						t.Errorf("make build-AutoscalerFunction: %v\n%s\nwant it to name %q", err, out, want)
+					}
+				}
+				if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("a failed build left %s in the package (%v)", packaged, err)
 				}
 				return
 			}
@@ -156,26 +170,45 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 			if info, err := os.Stat(filepath.Join(artifacts, "bootstrap")); err != nil || info.Size() == 0 {
 				t.Fatalf("no bootstrap in the package: %v", err)
 			}
-			path := filepath.Join(artifacts, packaged)
-			if _, err := os.Stat(path); !tt.compiled {
+			info, err := os.Stat(path)
+			if !tt.shipped {
 				if !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("the package holds %s (%v), want none", packaged, err)
 				}
 				return
 			}
-			load := func(file string, read settings.FileReader) []settings.Formation {
-				t.Helper()
-				fleet, err := settings.LoadFleet(func(k string) string {
-					return map[string]string{settings.EnvSettingsFile: file}[k]
-				}, read)
-				if err != nil {
-					t.Fatalf("load %s: %v", file, err)
-				}
-				return fleet
+			if err != nil {
+				t.Fatalf("the package has no %s: %v", packaged, err)
 			}
-			got, want := load(path, settings.ReadCompiled(nil)), load(tt.settings, settingsyaml.Reader(nil))
-			if len(got) != 1 || got[0].Name != want[0].Name || !reflect.DeepEqual(got[0].Settings, want[0].Settings) {
-				t.Errorf("the package's %s loads %+v, want the settings file's %+v", packaged, got, want)
+			// Lambda runs the function as a user other than the package's owner.
+			if info.Mode().Perm()&0o004 == 0 {
+				t.Errorf("%s has mode %v: the function's user could not read it", packaged, info.Mode().Perm())
+			}
+			shipped, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(shipped) != content {
+				t.Errorf("the package's %s holds %q, want the settings file", packaged, shipped)
+			}
+			// The function's own loader, with the stack's environment.
+			env := map[string]string{
+				settings.EnvSettingsFile:    "/var/task/" + packaged,
+				settings.EnvTableName:       "autoscalebot",
+				settings.EnvAPIKeyParameter: "/autoscalebot/heroku-api-key",
+				settings.EnvTickQueueURL:    "https://sqs.us-east-1.amazonaws.com/123456789012/ticks",
+			}
+			fleet, err := settings.LoadFleetLambda(func(k string) string { return env[k] }, func(name string) ([]byte, error) {
+				if name != env[settings.EnvSettingsFile] {
+					return nil, fmt.Errorf("read %s, want the template's %s", name, env[settings.EnvSettingsFile])
+				}
+				return os.ReadFile(path)
+			})
+			if err != nil {
+				t.Fatalf("the function loads the package's %s: %v", packaged, err)
+			}
+			if len(fleet) != 1 || fleet[0].Name != "FORMATIONS[0] (shop/web)" || fleet[0].Settings.MaxDynos.String() != `{"0:00":2,"9:00":4}` {
+				t.Errorf("the package's %s loads %+v, want shop/web with its schedule", packaged, fleet)
 			}
 		})
 	}

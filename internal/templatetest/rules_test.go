@@ -213,7 +213,7 @@ func TestSingleFormationRuleFollowsTheSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fleetEnv[settings.EnvSettingsFile] = "/var/task/autoscalebot.json"
+	fleetEnv[settings.EnvSettingsFile] = "/var/task/autoscalebot.yaml"
 	if _, err := settings.LoadFleetLambda(func(k string) string { return fleetEnv[k] }, settingstest.Reader(t, string(example))); err != nil {
 		t.Errorf("a fleet with %v empty: %v", want, err)
 	}

@@ -160,7 +160,7 @@ func TestStack(t *testing.T) {
 			fleet := tt.params["SettingsFile"] != ""
 			wantFile, wantPerFormation := "", "false"
 			if fleet {
-				wantFile, wantPerFormation = "/var/task/autoscalebot.json", "true"
+				wantFile, wantPerFormation = "/var/task/autoscalebot.yaml", "true"
 			}
 			if got := []string{fn.Env[settings.EnvSettingsFile], fn.Env[settings.EnvPerFormationMetrics]}; !slices.Equal(got, []string{wantFile, wantPerFormation}) {
 				t.Errorf("%s, %s = %q, want %q (Lambda unpacks the package in /var/task)", settings.EnvSettingsFile,
@@ -236,6 +236,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		"AUTOSCALE_SIGNAL":                                         "response_time",
 		"AUTOSCALE_MAX_QUEUE_TIME_IN_MS":                           "100",
 		"AUTOSCALE_MIN_QUEUE_TIME_IN_MS":                           "10",
+		"AUTOSCALE_TARGET_UTILIZATION_PCT":                         "70",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":              "3",
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER":           "5",
 		"AUTOSCALE_MAX_DYNOS":                                      "3",

@@ -102,10 +102,12 @@ type Summary struct {
 	// HerokuRefused: Heroku refused the key or the account, or knew no such
 	// app or process type: a person must act.
 	HerokuRefused bool `json:"herokuRefused,omitempty"`
-	// Signal is set with the queue_time signal (absent: response_time), and
-	// LatencySource then says what LatencyMS measured.
+	// Signal is set with the queue_time and utilization signals (absent:
+	// response_time), and LatencySource then says what LatencyMS measured.
 	Signal        probe.Signal `json:"signal,omitempty"`
 	LatencySource probe.Source `json:"latencySource,omitempty"`
+	// UtilizationPct is what the heartbeat reported with the utilization signal.
+	UtilizationPct *float64 `json:"utilizationPct,omitempty"`
 }
 
 // Tick runs one beat. eventID, when not empty, identifies the scheduler
@@ -119,7 +121,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	s := t.Settings
 	key := state.Key{App: s.AppName, ProcessType: s.ProcessType}
 	sum := Summary{App: key.App, ProcessType: key.ProcessType, EventID: eventID, DryRun: s.DryRun}
-	if s.Signal == probe.QueueTime {
+	if s.Signal != probe.ResponseTime {
 		sum.Signal = s.Signal
 	}
 	log := t.logger().With(slog.String(logkey.App, key.App), slog.String(logkey.ProcessType, key.ProcessType))
@@ -155,7 +157,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	}
 	result := <-probed
 	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
-	sum.LatencySource = result.Source
+	sum.LatencySource, sum.UtilizationPct = result.Source, result.UtilizationPct()
 	if c := cause(readErr); c.NeedsPerson() {
 		return t.refused(ctx, log, key, loaded, result, eventID, sum, readErr, c)
 	}
@@ -171,7 +173,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
 		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
-		Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
+		UtilizationPct: result.UtilizationPct(), Current: d.Current, Target: d.Target, Min: d.Min, Max: d.Max, Reason: d.Reason,
 		DryRun: s.DryRun, Paused: loaded.Paused, Policy: string(d.Policy),
 	}
 	d.Next.LastDecision = &rec
@@ -254,6 +256,9 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	if sum.LatencySource != "" {
 		attrs = append(attrs, slog.String(logkey.LatencySource, string(sum.LatencySource)))
 	}
+	if sum.UtilizationPct != nil {
+		attrs = append(attrs, slog.Float64(logkey.UtilizationPct, *sum.UtilizationPct))
+	}
 	if sum.ScaleError != "" {
 		attrs = append(attrs, slog.String(logkey.ScaleError, sum.ScaleError))
 	}
@@ -278,7 +283,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 	rec := state.Record{
 		At: now, Kind: state.KindDecision, App: key.App, Type: key.ProcessType,
 		Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(), Source: result.Source, Status: result.Status,
-		Reason: decision.HerokuRefused, Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
+		UtilizationPct: result.UtilizationPct(), Reason: decision.HerokuRefused, Error: readErr.Error(), DryRun: t.Settings.DryRun, Paused: loaded.Paused,
 	}
 	next.LastDecision = &rec
 	t.stamp(&next, loaded, result, eventID, now)
@@ -303,7 +308,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 func (t *Ticker) stamp(next *state.State, loaded state.State, result probe.Result, eventID string, now time.Time) {
 	next.LastProbe = &state.ProbeRecord{
 		At: now, Verdict: result.Verdict, LatencyMS: result.Latency.Milliseconds(),
-		Status: result.Status, Detail: result.Detail, Source: result.Source,
+		Status: result.Status, Detail: result.Detail, Source: result.Source, UtilizationPct: result.UtilizationPct(),
 	}
 	next.Config = configSnapshot(t.Settings)
 	if eventID != "" {
@@ -427,17 +432,20 @@ func configSnapshot(s settings.Settings) *state.Config {
 		MaxResponseMS: s.MaxResponseTime.Milliseconds(), MinResponseMS: s.MinResponseTime.Milliseconds(),
 		DryRun: s.DryRun, Policy: s.Policy.String(),
 	}
-	if s.Signal == probe.QueueTime {
+	if s.Signal != probe.ResponseTime {
 		c.Signal, c.MaxQueueMS, c.MinQueueMS = s.Signal, s.MaxQueueTime.Milliseconds(), s.MinQueueTime.Milliseconds()
+	}
+	if s.Signal == probe.Utilization {
+		c.TargetUtilizationPct = s.TargetUtilizationPct
 	}
 	return c
 }
 
 // NewProber returns the heartbeat prober the settings describe: their URL,
-// timeout, signal, and that signal's thresholds.
+// timeout, signal, and that signal's thresholds (and utilization target).
 func NewProber(s settings.Settings) *probe.Prober {
 	lo, hi := s.Thresholds()
 	p := probe.New(s.HeartbeatURL, s.HeartbeatTimeout, lo, hi)
-	p.Signal = s.Signal
+	p.Signal, p.TargetUtilization = s.Signal, s.TargetUtilization()
 	return p
 }

@@ -1,4 +1,4 @@
-// Package recipes holds the README's queue-time middleware for Rails
+// Package recipes holds the README's heartbeat-kit middleware for Rails
 // (Rack), Django (WSGI) and Express, run here so the snippets do not rot.
 package recipes
 
@@ -15,124 +15,246 @@ import (
 	"time"
 )
 
-type request struct {
-	Path  string `json:"path"`
-	Start string `json:"start"`
+var recipes = []struct {
+	name, runtime, script string
+}{
+	{"express", "node", "testdata/run.js"},
+	{"wsgi (django)", "python3", "testdata/run.py"},
+	{"rack (rails)", "ruby", "testdata/run.rb"},
+}
+
+// event is one line of a harness's input (testdata/run.*): "init" first,
+// then "start" a request and "end" the one started last of those in flight.
+// At, in ms since the epoch, is the recipe's clock.
+type event struct {
+	Op          string `json:"op"`
+	At          int64  `json:"at"`
+	ID          int    `json:"id"`
+	Path        string `json:"path"`
+	Start       string `json:"start"` // X-Request-Start; "" for none
+	Concurrency int    `json:"concurrency"`
 }
 
 const heartbeatPath = "/autoscalebot/heartbeat/"
 
-func ms(wait time.Duration) string {
-	return strconv.FormatInt(time.Now().Add(-wait).UnixMilli(), 10)
+// script builds a harness's input on a clock of seconds after t0, a whole second.
+type script struct {
+	t0     time.Time
+	events []event
 }
 
-// Every recipe, fed the same requests, answers the heartbeat with the same
-// headers as the Go package: the probe's own wait, the window's p95 and
-// count, and no-store; a malformed stamp is not counted; the router's clock
-// ahead counts as 0; t= microseconds are read.
-func TestRecipes(t *testing.T) {
-	recipes := []struct {
-		name, runtime, script, missing string
-	}{
-		{"express", "node", "testdata/run.js", "node is not installed: the Express recipe is not run"},
-		{"wsgi (django)", "python3", "testdata/run.py", "python3 is not installed: the Django (WSGI) recipe is not run"},
-		{"rack (rails)", "ruby", "testdata/run.rb", "ruby is not installed: the Rails (Rack) recipe is not run"},
-	}
+func newScript(concurrency int) *script {
+	s := &script{t0: time.Unix(1796047200, 0)}
+	s.events = append(s.events, event{Op: "init", At: s.t0.UnixMilli(), Concurrency: concurrency})
+	return s
+}
+
+func (s *script) time(at float64) time.Time {
+	return s.t0.Add(time.Duration(at * float64(time.Second)))
+}
+
+// start begins a request at the given second and returns its id.
+func (s *script) start(at float64, path, stamp string) int {
+	id := len(s.events)
+	s.events = append(s.events, event{Op: "start", At: s.time(at).UnixMilli(), ID: id, Path: path, Start: stamp})
+	return id
+}
+
+// end ends the request started last of those in flight.
+func (s *script) end(at float64) {
+	s.events = append(s.events, event{Op: "end", At: s.time(at).UnixMilli()})
+}
+
+// request is a request in flight from at to at+dur, the last started.
+func (s *script) request(at, dur float64, path, stamp string) int {
+	id := s.start(at, path, stamp)
+	s.end(at + dur)
+	return id
+}
+
+func (s *script) probe(at, dur float64, stamp string) int {
+	return s.request(at, dur, heartbeatPath, stamp)
+}
+
+// run feeds each recipe the script and checks the headers each set, by
+// request id; a recipe whose runtime is missing is skipped, saying so.
+func (s *script) run(t *testing.T, check func(t *testing.T, got map[int]map[string]string)) {
 	for _, r := range recipes {
 		t.Run(r.name, func(t *testing.T) {
 			bin, err := exec.LookPath(r.runtime)
 			if err != nil {
-				t.Skip(r.missing)
+				t.Skipf("%s is not installed: the %s recipe is not run", r.runtime, r.name)
 			}
-			// The interpreter starts first, so that its start-up is not
-			// counted as queue time.
-			cmd := exec.Command(bin, r.script)
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			if !sc.Scan() || sc.Text() != "ready" {
-				cmd.Wait()
-				t.Fatalf("%s %s did not start: %q\n%s", r.runtime, r.script, sc.Text(), stderr.String())
-			}
-			var in bytes.Buffer
+			var in, stderr bytes.Buffer
 			enc := json.NewEncoder(&in)
-			// 17 requests waited 20 ms, 3 waited 500 ms, one had a
-			// malformed stamp and one none; then the probes.
-			for i := range 20 {
-				wait := 20 * time.Millisecond
-				if i%7 == 6 {
-					wait = 500 * time.Millisecond
-				}
-				enc.Encode(request{"/page", ms(wait)})
+			for _, e := range s.events {
+				enc.Encode(e)
 			}
-			enc.Encode(request{"/page", "soon"})
-			enc.Encode(request{"/page", ""})
-			enc.Encode(request{heartbeatPath, ms(40 * time.Millisecond)})
-			enc.Encode(request{heartbeatPath, "t=" + strconv.FormatInt(time.Now().Add(-30*time.Millisecond).UnixMicro(), 10)})
-			enc.Encode(request{heartbeatPath, ms(-5 * time.Second)})
-			enc.Encode(request{heartbeatPath, "garbage"})
-			if _, err := stdin.Write(in.Bytes()); err != nil {
-				t.Fatal(err)
-			}
-			stdin.Close()
-			var answers []map[string]string
-			for sc.Scan() {
-				var h map[string]string
-				if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
-					t.Fatalf("%q: %v", sc.Text(), err)
-				}
-				answers = append(answers, h)
-			}
-			if err := cmd.Wait(); err != nil {
+			cmd := exec.Command(bin, r.script)
+			cmd.Stdin, cmd.Stderr = &in, &stderr
+			out, err := cmd.Output()
+			if err != nil {
 				t.Fatalf("%s %s: %v\n%s", r.runtime, r.script, err, stderr.String())
 			}
-			if len(answers) != 26 {
-				t.Fatalf("%d answers; want 26: %v", len(answers), answers)
-			}
-			for i, h := range answers[:22] {
-				if len(h) != 0 {
-					t.Errorf("page %d got heartbeat headers %v", i, h)
+			got := map[int]map[string]string{}
+			sc := bufio.NewScanner(bytes.NewReader(out))
+			for sc.Scan() {
+				var answer struct {
+					ID      int               `json:"id"`
+					Headers map[string]string `json:"headers"`
 				}
-			}
-			num := func(h map[string]string, k string) int {
-				n, err := strconv.Atoi(h[k])
-				if err != nil {
-					t.Errorf("%s = %q: not a number (%v)", k, h[k], h)
+				if err := json.Unmarshal(sc.Bytes(), &answer); err != nil {
+					t.Fatalf("%q: %v", sc.Text(), err)
 				}
-				return n
-			}
-			probes := answers[22:]
-			// The probes count themselves: 20 pages with a stamp, then 1, 2, 3, 3.
-			for i, want := range []int{21, 22, 23, 23} {
-				if got := num(probes[i], "x-queue-time-count"); got != want {
-					t.Errorf("probe %d: count %d; want %d", i, got, want)
+				h := map[string]string{}
+				for k, v := range answer.Headers {
+					h[strings.ToLower(k)] = v
 				}
-				if p95 := num(probes[i], "x-queue-time-p95-ms"); p95 < 500 || p95 > 800 {
-					t.Errorf("probe %d: p95 %d; want the slow tail, 500 ms and a little", i, p95)
-				}
-				if probes[i]["cache-control"] != "no-store" || probes[i]["x-queue-time-window-s"] != "30" {
-					t.Errorf("probe %d: %v; want no-store and a 30 s window", i, probes[i])
-				}
+				got[answer.ID] = h
 			}
-			for i, want := range [][2]int{{40, 400}, {30, 390}, {0, 0}} {
-				if got := num(probes[i], "x-queue-time-ms"); got < want[0] || got > want[1] {
-					t.Errorf("probe %d: own queue time %d; want %d to %d", i, got, want[0], want[1])
+			if want := (len(s.events) - 1) / 2; len(got) != want {
+				t.Fatalf("%d answers; want %d: %v", len(got), want, got)
+			}
+			check(t, got)
+		})
+	}
+}
+
+func num(t *testing.T, h map[string]string, k string) int {
+	t.Helper()
+	n, err := strconv.Atoi(h[k])
+	if err != nil {
+		t.Errorf("%s = %q: not a number (%v)", k, h[k], h)
+	}
+	return n
+}
+
+// Every recipe, fed the same requests, answers the heartbeat with the same
+// queue-time headers as the Go package: the probe's own wait, the window's
+// p95 and count, and no-store; a malformed stamp is not counted; the
+// router's clock ahead counts as 0; t= microseconds are read. Pages get no
+// heartbeat headers.
+func TestRecipesQueueTime(t *testing.T) {
+	s := newScript(0)
+	ms := func(at float64, wait time.Duration) string {
+		return strconv.FormatInt(s.time(at).Add(-wait).UnixMilli(), 10)
+	}
+	// 17 requests waited 20 ms, 3 waited 500 ms, one had a malformed stamp
+	// and one none; then the probes.
+	var pages []int
+	for i := range 20 {
+		wait := 20 * time.Millisecond
+		if i%7 == 6 {
+			wait = 500 * time.Millisecond
+		}
+		at := 0.01 * float64(i)
+		pages = append(pages, s.request(at, 0, "/page", ms(at, wait)))
+	}
+	pages = append(pages, s.request(0.2, 0, "/page", "soon"), s.request(0.21, 0, "/page", ""))
+	probes := []int{
+		s.probe(0.3, 0, ms(0.3, 40*time.Millisecond)),
+		s.probe(0.31, 0, "t="+strconv.FormatInt(s.time(0.31).Add(-30*time.Millisecond).UnixMicro(), 10)),
+		s.probe(0.32, 0, ms(0.32, -5*time.Second)),
+		s.probe(0.33, 0, "garbage"),
+	}
+	s.run(t, func(t *testing.T, got map[int]map[string]string) {
+		for _, id := range pages {
+			if h := got[id]; len(h) != 0 {
+				t.Errorf("page %d got heartbeat headers %v", id, h)
+			}
+		}
+		// The probes count themselves: 20 pages with a stamp, then 1, 2, 3, 3.
+		for i, want := range []int{21, 22, 23, 23} {
+			h := got[probes[i]]
+			if got := num(t, h, "x-queue-time-count"); got != want {
+				t.Errorf("probe %d: count %d; want %d", i, got, want)
+			}
+			if p95 := num(t, h, "x-queue-time-p95-ms"); p95 < 500 || p95 > 501 {
+				t.Errorf("probe %d: p95 %d; want the slow tail, 500 ms", i, p95)
+			}
+			if h["cache-control"] != "no-store" || h["x-queue-time-window-s"] != "30" {
+				t.Errorf("probe %d: %v; want no-store and a 30 s window", i, h)
+			}
+		}
+		for i, want := range []int{40, 30, 0} {
+			if got := num(t, got[probes[i]], "x-queue-time-ms"); got < want || got > want+1 {
+				t.Errorf("probe %d: own queue time %d; want %d (rounded up)", i, got, want)
+			}
+		}
+		if v, ok := got[probes[3]]["x-queue-time-ms"]; ok {
+			t.Errorf("a malformed stamp gave X-Queue-Time-Ms %q", v)
+		}
+	})
+}
+
+// Every recipe reports X-Utilization-Pct as the Go package measures it: the
+// time-weighted mean of min(in flight, C) / C over the 30 whole seconds
+// before the current one and the current one so far (the process's life,
+// when shorter), the probes themselves not counted. Each figure is worked
+// out by hand and, the clock being the test's, asserted exactly: a recipe
+// that ignored C, counted the probe, left out a request still in flight,
+// reached back before the process started or kept 29 s would miss at
+// least one.
+func TestRecipesUtilization(t *testing.T) {
+	type want struct {
+		id  int
+		pct int
+		why string
+	}
+	tests := []struct {
+		name  string
+		build func(s *script) []want
+		conc  int
+	}{
+		{"C=1, a known pattern", func(s *script) []want {
+			var w []want
+			s.start(10, "/page", "")
+			w = append(w, want{s.probe(15, 0, ""), 33, "window 0–15 (the life so far): busy 10–15, 5 s of 15"})
+			s.end(20)
+			s.start(25, "/page", "")
+			s.end(33)
+			s.start(40, "/page", "")
+			s.start(42, "/page", "") // two in flight count as one
+			s.end(45)
+			s.end(50)
+			s.start(58, "/page", "")
+			w = append(w, want{s.probe(60, 0, ""), 50, "window 30–60: 30–33, 40–50 and 58–60 in flight, 15 s of 30"})
+			s.end(61)
+			w = append(w, want{s.probe(75, 0, ""), 27, "window 45–75: 45–50 and 58–61, 8 s of 30"})
+			s.probe(200, 10, "") // a slow probe: 10 s, not load
+			w = append(w, want{s.probe(215, 0, ""), 0, "window 185–215: only the slow probe, which does not count"})
+			return w
+		}, 0},
+		{"C=4", func(s *script) []want {
+			var w []want
+			for range 6 {
+				s.start(30, "/page", "")
+			}
+			for range 5 {
+				s.end(42)
+			}
+			w = append(w, want{s.probe(60, 0, ""), 55, "window 30–60: 6 in flight count as 4 for 12 s, then 1 for 18 s: 66 of 120"})
+			s.end(60)
+			w = append(w, want{s.probe(66, 0, ""), 35, "window 36–66: 4 for 6 s, then 1 for 18 s: 42 of 120"})
+			s.start(100, "/page", "")
+			s.start(100, "/page", "")
+			w = append(w, want{s.probe(140, 0, ""), 50, "window 110–140: 2 of 4 throughout"})
+			s.end(140)
+			s.end(140)
+			return w
+		}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScript(tt.conc)
+			wants := tt.build(s)
+			s.run(t, func(t *testing.T, got map[int]map[string]string) {
+				for _, w := range wants {
+					if pct := num(t, got[w.id], "x-utilization-pct"); pct != w.pct {
+						t.Errorf("probe %d: X-Utilization-Pct %d; want %d (%s)", w.id, pct, w.pct, w.why)
+					}
 				}
-			}
-			if v, ok := probes[3]["x-queue-time-ms"]; ok {
-				t.Errorf("a malformed stamp gave X-Queue-Time-Ms %q", v)
-			}
+			})
 		})
 	}
 }
@@ -143,7 +265,7 @@ func TestREADMEQuotesTheRecipes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"queue_time.rb", "queue_time.py", "queue_time.js"} {
+	for _, f := range []string{"heartbeat_kit.rb", "heartbeat_kit.py", "heartbeat_kit.js"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

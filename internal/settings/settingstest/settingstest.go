@@ -1,29 +1,21 @@
 // Package settingstest gives tests a settings file as the Lambda function
-// reads it: compiled from its YAML, as the build compiles it.
+// reads it: a file in its package, whatever the path its environment names.
 package settingstest
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
-
-	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingsyaml"
 )
 
-// Compile compiles yaml as `autoscalebot compile` does (under the name
-// autoscalebot.yaml), failing t if it does not compile.
-func Compile(t testing.TB, yaml string) []byte {
-	t.Helper()
-	out, err := settingsyaml.Compile("autoscalebot.yaml", []byte(yaml), func(string) string { return "" })
-	if err != nil {
-		t.Fatalf("compile the settings file: %v", err)
+// Reader reads yaml, written to a file of tb's temporary directory as the
+// build ships it, whatever the path it is asked for; pass it to
+// settings.LoadFleetLambda.
+func Reader(tb testing.TB, yaml string) func(string) ([]byte, error) {
+	tb.Helper()
+	file := filepath.Join(tb.TempDir(), "autoscalebot.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		tb.Fatalf("write the settings file: %v", err)
 	}
-	return out
-}
-
-// Reader reads yaml's compiled form whatever the path, as the function
-// reads the file the build put in its package.
-func Reader(t testing.TB, yaml string) settings.FileReader {
-	t.Helper()
-	out := Compile(t, yaml)
-	return settings.ReadCompiled(func(string) ([]byte, error) { return out, nil })
+	return func(string) ([]byte, error) { return os.ReadFile(file) }
 }
