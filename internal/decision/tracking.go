@@ -10,37 +10,55 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
-// Tuning of the tracking policy, chosen on the public traces and the
-// built-in profiles (README, "Policies"); the knobs a user needs are
-// settings.
+// tuning is what the tracking policy makes of one kind of reading,
+// chosen on the public traces and the built-in profiles (README,
+// "Policies"); the knobs a user needs are settings.
+type tuning struct {
+	// fast and slow are the time constants of the two moving averages of
+	// the load: the fast one decides scaling up, the slow one what the
+	// hold keeps.
+	fast, slow time.Duration
+	// tolerance: no scale up while the load is within this share over
+	// the target (the Kubernetes HPA's is 10 %), so that a count sitting
+	// just above it does not flap.
+	tolerance float64
+	// downShare: scale down only to a count that would run the held load
+	// at no more than this share of the target, so that the count after
+	// a scale down is not one the next busy minute scales up again.
+	downShare float64
+	// sustained: a saturation the heartbeat still shows after this long
+	// is not a busy minute passing: scale up for how fast the backlog grows.
+	sustained time.Duration
+	// blind is the load, in serving dynos, a heartbeat that got no answer
+	// (a timeout, a 5xx) is taken to show where the last one got one:
+	// more than they serve, by an amount it cannot tell.
+	blind float64
+}
+
+var (
+	// latencyTuning: a latency read once every tick scatters by a quarter
+	// (the simulator's noise), and the load inferred from it by as much
+	// again at low utilization; it is averaged over minutes, trusted to
+	// say "saturated" after a minute and a half, and held with a wide margin.
+	latencyTuning = tuning{fast: 2 * time.Minute, slow: 5 * time.Minute, tolerance: 0.1,
+		downShare: 0.76, sustained: 90 * time.Second, blind: 1.5}
+	// utilizationTuning: the kit's utilization is already a 30-second
+	// mean, off by a few points at most; it is used nearly as read, and a
+	// window busy throughout is a saturation at once.
+	utilizationTuning = tuning{fast: 30 * time.Second, slow: 2 * time.Minute, tolerance: 0.05,
+		downShare: 0.9, sustained: 30 * time.Second, blind: 2}
+)
+
+// Constants of the tracking policy whatever the reading.
 const (
-	// trackFast and trackSlow are the time constants of the two moving
-	// averages of the load: the fast one decides scaling up, the slow one
-	// what the hold keeps. One heartbeat's noise moves neither far.
-	trackFast = 2 * time.Minute
-	trackSlow = 5 * time.Minute
 	// trackStale: a memory older than this is started afresh.
 	trackStale = 10 * time.Minute
-	// trackTolerance: no scale up while the load is within this share
-	// over the target (the Kubernetes HPA's 10 %), so a count that sits
-	// just above it does not flap.
-	trackTolerance = 0.1
-	// trackDownShare: scale down only to a count that would run the held
-	// load at no more than this share of the target, so that the count
-	// after a scale down is not one the next busy minute scales up again.
-	trackDownShare = 0.76
 	// trackSaturated: a latency of idle / (1 − this) or more means every
 	// serving dyno is busy, and the load is at least what they serve.
 	trackSaturated = 0.95
-	// trackSustained: a saturation the heartbeat still shows after this
-	// long is not a busy minute passing: scale up for how fast the
-	// backlog grows.
-	trackSustained = 90 * time.Second
-	// trackBlind is the load, in serving dynos, a heartbeat that got no
-	// answer (a timeout, a 5xx) is taken to show: more than they serve,
-	// by an amount it cannot tell.
-	trackBlind = 1.5
-	// trackMaxGrowth caps one scale up at this many times the dynos serving.
+	// trackBusy: a utilization this high means a window busy throughout.
+	trackBusy = 0.98
+	// trackMaxGrowth caps a backlog's growth at doubling the dynos serving.
 	trackMaxGrowth = 2.0
 	// trackIdleShare caps the idle latency the policy assumes, as a share
 	// of the maximum response time; trackIdleRise is how fast the learnt
@@ -50,6 +68,14 @@ const (
 	trackIdleRise  = 24 * time.Hour
 	trackIdleAvg   = 5 * time.Minute
 )
+
+// tuningFor is the tuning of the settings' signal.
+func tuningFor(s settings.Settings) tuning {
+	if s.Signal == probe.Utilization {
+		return utilizationTuning
+	}
+	return latencyTuning
+}
 
 // reading is what one heartbeat shows of the load.
 type reading struct {
@@ -115,7 +141,7 @@ func tracking(in Input) Decision {
 		downReason: BelowTarget,
 		whyUp: func() string {
 			return fmt.Sprintf("the load reads as %.1f dynos' worth; %d dynos would run it at the %.0f %% target",
-				max(v.r.load, mem.Fast), v.want, 100*trackTarget(s, mem.IdleMS))
+				max(v.r.load, mem.Fast), v.want, 100*trackTarget(s, mem))
 		},
 		whyDown: func() string { return fmt.Sprintf("at most %d dynos wanted in the last %s", held, s.ScaleDownWindow) },
 	}
@@ -135,10 +161,16 @@ func tracking(in Input) Decision {
 func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int, now time.Time) view {
 	fresh := !mem.At.IsZero() && now.After(mem.At) && now.Sub(mem.At) <= trackStale
 	gap := now.Sub(mem.At)
-	r := readLatency(s, mem, p, serving, now, fresh)
+	tn := tuningFor(s)
+	var r reading
+	if s.Signal == probe.Utilization {
+		r = readUtilization(s, mem, p, serving, now, fresh)
+	} else {
+		r = readLatency(s, mem, p, serving, now, fresh)
+	}
 	if !r.backlog {
-		mem.Slow = average(mem.Slow, r.load, gap, trackSlow, fresh)
-		mem.Fast = average(mem.Fast, r.load, gap, trackFast, fresh)
+		mem.Slow = average(mem.Slow, r.load, gap, tn.slow, fresh)
+		mem.Fast = average(mem.Fast, r.load, gap, tn.fast, fresh)
 	}
 	switch {
 	case !r.saturated || r.draining:
@@ -148,13 +180,13 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	}
 	mem.At, mem.Serving = now, serving
 
-	u := trackTarget(s, mem.IdleMS)
+	u := trackTarget(s, *mem)
 	up := mem.Fast
 	if !fresh {
 		// One heartbeat is not an average.
 		up = 0
 	}
-	sustain := trackSustained
+	sustain := tn.sustained
 	if blind(s, p) {
 		// No answer at all: the backlog is already longer than the probe waits.
 		sustain = 0
@@ -162,13 +194,17 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	if !mem.SaturatedAt.IsZero() && now.Sub(mem.SaturatedAt) >= sustain {
 		up = max(up, r.surge)
 	}
-	// The tolerance never reaches past the maximum response time.
-	most := 1 - mem.IdleMS/millis(s.MaxResponseTime)
+	// The tolerance never reaches past the maximum response time, nor
+	// saturation.
+	most := trackSaturated
+	if s.Signal != probe.Utilization {
+		most = 1 - mem.IdleMS/millis(s.MaxResponseTime)
+	}
 	v := view{r: r, want: serving}
-	if up > float64(serving)*min(u*(1+trackTolerance), most) {
+	if up > float64(serving)*min(u*(1+tn.tolerance), most) {
 		v.want = dynosFor(up, u)
 	}
-	v.hold = dynosFor(mem.Slow, u*trackDownShare)
+	v.hold = dynosFor(mem.Slow, u*tn.downShare)
 	return v
 }
 
@@ -199,7 +235,7 @@ func readLatency(s settings.Settings, mem *state.Tracking, p probe.Result, servi
 		// (the latency fell) it is draining the backlog.
 		r.draining, r.backlog = true, ms < last
 	case blind(s, p):
-		r.surge = n * trackBlind
+		r.surge = n * latencyTuning.blind
 	case fresh && serving == mem.Serving && last >= sat:
 		growth := (ms - last) / (1000 * gap.Seconds())
 		r.surge = n * min(1+max(growth, 0), trackMaxGrowth)
@@ -208,15 +244,52 @@ func readLatency(s settings.Settings, mem *state.Tracking, p probe.Result, servi
 	return r
 }
 
-// blind reports a heartbeat that got no latency: a timeout or a 5xx.
+// readUtilization reads the load from the utilization the heartbeat kit
+// reports: the serving dynos' share of its window with a request in
+// flight. A window busy throughout is saturated, and the queue time
+// answered beside it grows as a backlog's does.
+func readUtilization(s settings.Settings, mem *state.Tracking, p probe.Result, serving int, now time.Time, fresh bool) reading {
+	n := float64(serving)
+	last, lastBusy := mem.LastMS, mem.LastUtil >= trackBusy
+	mem.LastMS, mem.LastUtil = millis(p.Latency), p.Utilization
+	if blind(s, p) {
+		mem.LastUtil = 1
+		return reading{load: n, saturated: true, surge: n * utilizationTuning.blind, draining: fresh && serving > mem.Serving}
+	}
+	r := reading{load: n * p.Utilization}
+	if p.Utilization < trackBusy {
+		return r
+	}
+	r.saturated, r.surge = true, n
+	switch {
+	case fresh && serving > mem.Serving:
+		r.draining, r.backlog = true, mem.LastMS < last
+	case fresh && serving == mem.Serving && lastBusy:
+		growth := (mem.LastMS - last) / (1000 * now.Sub(mem.At).Seconds())
+		r.surge = n * min(1+max(growth, 0), trackMaxGrowth)
+		// A window busy throughout while the backlog shrinks is the
+		// backlog's, not the load's.
+		r.draining, r.backlog = growth <= 0, growth <= 0
+	}
+	return r
+}
+
+// blind reports a heartbeat that got no reading: a timeout or a 5xx.
 func blind(s settings.Settings, p probe.Result) bool {
+	if s.Signal == probe.Utilization {
+		return p.Verdict == probe.Fail && !p.HasUtilization
+	}
 	return p.Verdict == probe.Fail && p.Latency <= s.MaxResponseTime
 }
 
-// trackTarget is the utilization the policy aims for: what the target
-// response time means for an app whose idle latency is idleMS.
-func trackTarget(s settings.Settings, idleMS float64) float64 {
-	return max(0.05, 1-idleMS/millis(s.TargetResponseTime))
+// trackTarget is the utilization the policy aims for: the target the
+// settings give with the utilization signal, else what the target
+// response time means for an app as fast when idle as mem learnt.
+func trackTarget(s settings.Settings, mem state.Tracking) float64 {
+	if s.Signal == probe.Utilization {
+		return s.TargetUtilization()
+	}
+	return max(0.05, 1-mem.IdleMS/millis(s.TargetResponseTime))
 }
 
 // learnIdle is the idle latency: the least the latency's average has

@@ -116,13 +116,15 @@ type Proportional struct {
 // dyno counts it wanted within the hold (a falling sequence, as
 // Proportional's). Small and bounded.
 type Tracking struct {
-	At      time.Time `json:"at"`             // of the last heartbeat read
-	Fast    float64   `json:"fast"`           // the load, averaged over a couple of minutes
-	Slow    float64   `json:"slow"`           // the load, averaged over five
-	Serving int       `json:"serving"`        // dynos serving at the last heartbeat
-	LastMS  float64   `json:"lastMs"`         // the last heartbeat's latency
-	AvgMS   float64   `json:"avgMs,omitzero"` // the latency's moving average (geometric)
-	IdleMS  float64   `json:"idleMs,omitzero"`
+	At      time.Time `json:"at"`      // of the last heartbeat read
+	Fast    float64   `json:"fast"`    // the load, averaged over a couple of minutes
+	Slow    float64   `json:"slow"`    // the load, averaged over five
+	Serving int       `json:"serving"` // dynos serving at the last heartbeat
+	LastMS  float64   `json:"lastMs"`  // the last heartbeat's latency (queue time with utilization)
+	// LastUtil is the last heartbeat's utilization, with that signal.
+	LastUtil float64 `json:"lastUtil,omitzero"`
+	AvgMS    float64 `json:"avgMs,omitzero"` // the latency's moving average (geometric)
+	IdleMS   float64 `json:"idleMs,omitzero"`
 	// SaturatedAt is the first of the heartbeats in a row that found
 	// every serving dyno busy (zero: the last one did not).
 	SaturatedAt time.Time `json:"saturatedAt,omitzero"`
