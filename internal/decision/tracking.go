@@ -46,7 +46,7 @@ var (
 	// mean, off by a few points at most; it is used nearly as read, and a
 	// window busy throughout is a saturation at once.
 	utilizationTuning = tuning{fast: 30 * time.Second, slow: 2 * time.Minute, tolerance: 0.05,
-		downShare: 0.9, sustained: 30 * time.Second, blind: 2}
+		downShare: 0.92, sustained: 30 * time.Second, blind: 2}
 )
 
 // Constants of the tracking policy whatever the reading.
@@ -93,6 +93,7 @@ type view struct {
 	r    reading
 	want int // dynos to run now
 	hold int // dynos this heartbeat wants kept through the hold
+	keep int // dynos this heartbeat alone says the load needs now
 }
 
 // tracking decides by target tracking: it reads the load from the
@@ -132,7 +133,9 @@ func tracking(in Input) Decision {
 	}
 	mem.Wanted = forget(mem.Wanted, in.Now, s.ScaleDownWindow)
 	next.Tracking = &mem
-	held := windowMax(mem.Wanted, v.hold)
+	// Never below what this heartbeat says the load needs: the averages
+	// lag a rise.
+	held := max(windowMax(mem.Wanted, v.hold), v.keep)
 	w := wish{
 		up:         known && v.want > in.Current,
 		down:       known && held < in.Current,
@@ -204,7 +207,10 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	if up > float64(serving)*min(u*(1+tn.tolerance), most) {
 		v.want = dynosFor(up, u)
 	}
-	v.hold = dynosFor(mem.Slow, u*tn.downShare)
+	// Never below what the recent load needs at the target: the slow
+	// average lags a rise.
+	v.hold = max(dynosFor(mem.Slow, u*tn.downShare), dynosFor(mem.Fast, u))
+	v.keep = dynosFor(r.load, u)
 	return v
 }
 
