@@ -37,7 +37,7 @@ func FuzzTracking(f *testing.F) {
 		playFuzzed(t, s, seq, lo, hi, windowSeconds, func(d Decision) bool {
 			m := d.Next.Tracking
 			return m != nil && len(m.Wanted) <= wantedLimit && finite(m.Fast) && finite(m.Slow) &&
-				finite(m.LastMS) && finite(m.AvgMS) && finite(m.IdleMS) && m.Fast >= 0 && m.Slow >= 0
+				finite(m.LastMS) && finite(m.AvgMS) && finite(m.IdleMS) && finite(m.Load) && m.Fast >= 0 && m.Slow >= 0
 		})
 	})
 }

@@ -46,7 +46,7 @@ var (
 	// mean, off by a few points at most; it is used nearly as read, and a
 	// window busy throughout is a saturation at once.
 	utilizationTuning = tuning{fast: 30 * time.Second, slow: 2 * time.Minute, tolerance: 0.05,
-		downShare: 0.92, sustained: 30 * time.Second, blind: 2}
+		downShare: 0.91, sustained: 30 * time.Second, blind: 2}
 )
 
 // Constants of the tracking policy whatever the reading.
@@ -93,7 +93,7 @@ type view struct {
 	r    reading
 	want int // dynos to run now
 	hold int // dynos this heartbeat wants kept through the hold
-	keep int // dynos this heartbeat alone says the load needs now
+	keep int // dynos this heartbeat and the last say the load needs now
 }
 
 // tracking decides by target tracking: it reads the load from the
@@ -133,8 +133,8 @@ func tracking(in Input) Decision {
 	}
 	mem.Wanted = forget(mem.Wanted, in.Now, s.ScaleDownWindow)
 	next.Tracking = &mem
-	// Never below what this heartbeat says the load needs: the averages
-	// lag a rise.
+	// Never below what the last two heartbeats say the load needs: the
+	// averages lag a rise.
 	held := max(windowMax(mem.Wanted, v.hold), v.keep)
 	w := wish{
 		up:         known && v.want > in.Current,
@@ -181,7 +181,11 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	case mem.SaturatedAt.IsZero() || !fresh:
 		mem.SaturatedAt = now
 	}
-	mem.At, mem.Serving = now, serving
+	last := mem.Load
+	if !fresh || r.backlog {
+		last = 0
+	}
+	mem.At, mem.Serving, mem.Load = now, serving, r.load
 
 	u := trackTarget(s, *mem)
 	up := mem.Fast
@@ -210,7 +214,8 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	// Never below what the recent load needs at the target: the slow
 	// average lags a rise.
 	v.hold = max(dynosFor(mem.Slow, u*tn.downShare), dynosFor(mem.Fast, u))
-	v.keep = dynosFor(r.load, u)
+	// Two heartbeats in a row, not one's noise.
+	v.keep = dynosFor(min(r.load, last), u)
 	return v
 }
 

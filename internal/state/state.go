@@ -120,6 +120,7 @@ type Tracking struct {
 	Fast    float64   `json:"fast"`    // the load, averaged over a couple of minutes
 	Slow    float64   `json:"slow"`    // the load, averaged over five
 	Serving int       `json:"serving"` // dynos serving at the last heartbeat
+	Load    float64   `json:"load"`    // the load the last heartbeat showed
 	LastMS  float64   `json:"lastMs"`  // the last heartbeat's latency (queue time with utilization)
 	// LastUtil is the last heartbeat's utilization, with that signal.
 	LastUtil float64 `json:"lastUtil,omitzero"`
