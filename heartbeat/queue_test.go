@@ -1,6 +1,7 @@
 package heartbeat
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync"
@@ -169,6 +170,57 @@ func TestWindowForgets(t *testing.T) {
 	w.Observe(time.Millisecond)
 	if st := w.Stats(); st.Count != 1 {
 		t.Fatalf("after one new request: %+v; want 1", st)
+	}
+}
+
+// The edge of Middleware's window, as the heartbeat's answer reports it: a
+// request counts until it is DefaultWindow old, and not at that age. The
+// window moves a whole second at a time, so a request of the second that
+// began DefaultWindow before the current one is gone, even a little younger.
+func TestMiddlewareWindowEdge(t *testing.T) {
+	tests := []struct {
+		name      string
+		seen, age float64 // seconds: when the request passed, after a whole second; its age at the probe
+		wantCount string
+	}{
+		{"29 s old: counted", 0, 29, "1"},
+		{"a nanosecond under 30 s old: counted", 0, 30 - 1e-9, "1"},
+		{"exactly 30 s old: forgotten", 0, 30, "0"},
+		{"exactly 30 s old, seen within a second: forgotten", 0.5, 30, "0"},
+		{"a minute old: forgotten", 0, 60, "0"},
+		{"29.5 s old, seen in the second 29 s before: counted", 1, 29.5, "1"},
+		{"29.5 s old, seen in the second 30 s before: forgotten", 0.5, 29.5, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t0 := time.Unix(1796047200, 0)
+			c := &clock{t: t0}
+			w := NewWindow(DefaultWindow)
+			w.now = c.now
+			hb := Handler()
+			hb.now = c.now
+			mux := http.NewServeMux()
+			mux.Handle("/heartbeat", hb)
+			mux.HandleFunc("/", func(http.ResponseWriter, *http.Request) {})
+			app := w.Middleware(mux)
+
+			c.set(t0.Add(seconds(tt.seen)))
+			page := httptest.NewRequest("GET", "/", nil)
+			page.Header.Set(RequestStartHeader, strconv.FormatInt(c.now().Add(-40*time.Millisecond).UnixMilli(), 10))
+			app.ServeHTTP(httptest.NewRecorder(), page)
+			if st := w.Stats(); st.Count != 1 {
+				t.Fatalf("just after the request: %+v; want it counted", st)
+			}
+
+			c.set(t0.Add(seconds(tt.seen + tt.age)))
+			rec, _ := get(t, app, "")
+			if got := rec.Header().Get(QueueCountHeader); got != tt.wantCount {
+				t.Errorf("%s %q at %.9g s old; want %q", QueueCountHeader, got, tt.age, tt.wantCount)
+			}
+			if got, want := rec.Header().Get(QueueWindowHeader), "30"; got != want {
+				t.Errorf("%s %q; want %q", QueueWindowHeader, got, want)
+			}
+		})
 	}
 }
 

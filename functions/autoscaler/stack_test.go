@@ -86,6 +86,7 @@ type heartbeat struct {
 	srv     *httptest.Server
 	latency atomic.Int64 // nanoseconds
 	hits    atomic.Int64
+	gaveUp  atomic.Int64 // probes that hung up before the answer
 }
 
 func newHeartbeat(t testing.TB) *heartbeat {
@@ -96,6 +97,7 @@ func newHeartbeat(t testing.TB) *heartbeat {
 		select {
 		case <-time.After(time.Duration(h.latency.Load())):
 		case <-r.Context().Done():
+			h.gaveUp.Add(1)
 			return
 		}
 		_, _ = w.Write([]byte("ok"))

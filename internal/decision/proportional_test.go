@@ -211,6 +211,30 @@ func TestProportional(t *testing.T) {
 			}},
 			probe: answered(300), current: 6, target: 5, reason: BelowTarget,
 		},
+		// The window's edge: a count wanted exactly one window ago has left
+		// it (the window is the last ScaleDownWindow, its start excluded).
+		{
+			name: "more wanted a second under one window ago: hold",
+			st: state.State{Proportional: &state.Proportional{
+				LatencyMS: 300, At: t0.Add(-time.Minute), Dynos: 6,
+				Wanted: []state.Want{{At: t0.Add(-40*time.Minute + time.Second), Dynos: 6}},
+			}},
+			probe: answered(300), current: 6, target: 6, reason: Stabilizing,
+		},
+		{
+			name: "more wanted exactly one window ago: forgotten, scale down",
+			st: state.State{Proportional: &state.Proportional{
+				LatencyMS: 300, At: t0.Add(-time.Minute), Dynos: 6,
+				Wanted: []state.Want{{At: t0.Add(-40 * time.Minute), Dynos: 6}},
+			}},
+			// 6 × (1 − 150/300) / 0.8 = 3.75 → 4 wanted now.
+			probe: answered(300), current: 6, target: 4, reason: BelowTarget,
+			check: func(t *testing.T, d Decision) {
+				if w := d.Next.Proportional.Wanted; len(w) != 1 || w[0].Dynos != 4 || !w[0].At.Equal(t0) {
+					t.Errorf("remembered %v, want only this tick's 4", w)
+				}
+			},
+		},
 		{
 			name: "no window: scale down at once",
 			set:  func(s *settings.Settings) { s.ScaleDownWindow = 0 },
@@ -383,6 +407,46 @@ func TestProportionalOverTicks(t *testing.T) {
 	}
 	if qty >= 4 {
 		t.Errorf("ended at %d dynos, want fewer than the rush needed", qty)
+	}
+}
+
+// TestProportionalScaleDownWindowEdge plays the scale-down window tick by
+// tick: one slow heartbeat wants more dynos, fast ones follow, and the
+// policy holds the dynos on every tick while that count is younger than the
+// window, then scales down on the tick it is exactly one window old.
+func TestProportionalScaleDownWindowEdge(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		window, every time.Duration
+	}{
+		{name: "a 40-minute window, a tick a minute", window: 40 * time.Minute, every: time.Minute},
+		{name: "a 10-minute window, a tick each 30 s", window: 10 * time.Minute, every: 30 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := proportionalSettings()
+			s.ScaleDownWindow = tt.window
+			st := state.State{Proportional: &state.Proportional{LatencyMS: 300, At: t0.Add(-tt.every), Dynos: 6}}
+			edge := int(tt.window / tt.every)
+			for tick := 0; tick <= edge; tick++ {
+				now := t0.Add(time.Duration(tick) * tt.every)
+				ms := 300
+				if tick == 0 {
+					ms = 1500 // one slow heartbeat: 10 dynos wanted, not scaled to
+				}
+				d := Decide(Input{Settings: s, State: st, Probe: answered(ms), Current: 6, Now: now})
+				switch {
+				case tick == 0 && windowMax(d.Next.Proportional.Wanted, 0) != 10:
+					t.Fatalf("tick 0: remembered %v, want 10 dynos wanted", d.Next.Proportional.Wanted)
+				case tick < edge && (d.Target != 6 || d.Reason != Stabilizing):
+					t.Fatalf("tick %d (%s after the slow heartbeat): %d (%s), want 6 (Stabilizing): 10 were wanted within the window",
+						tick, now.Sub(t0), d.Target, d.Reason)
+				case tick == edge && (d.Target >= 6 || d.Reason != BelowTarget):
+					t.Fatalf("tick %d (exactly the %s window after the slow heartbeat): %d (%s), want a scale down (BelowTarget)",
+						tick, tt.window, d.Target, d.Reason)
+				}
+				st = d.Next
+			}
+		})
 	}
 }
 

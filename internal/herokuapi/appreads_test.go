@@ -85,6 +85,22 @@ func TestAppReads(t *testing.T) {
 			steps: []step{read("web", 2), faultNext(fakeheroku.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
 				scaleErr("web", 4, herokuapi.ErrServer), read("web", 2)},
 			wantLists: map[string]int{app: 2}, wantScale: 1},
+		// After a successful scale, a failed one of the same formation
+		// forgets the success's quantity: the app is read again, and the
+		// round answers what Heroku now holds. Here the failed PATCH
+		// changed nothing: the successful quantity, not the attempt's.
+		{name: "a failed scale after a successful one, nothing changed: the successful quantity",
+			steps: []step{read("web", 2), scale("web", 4), read("web", 4),
+				faultNext(fakeheroku.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
+				scaleErr("web", 6, herokuapi.ErrServer), read("web", 4), read("worker", 1)},
+			wantLists: map[string]int{app: 2}, wantScale: 2},
+		// Here the failed PATCH did change it (its answer was lost): Heroku's
+		// 6, not the earlier success's stale 4.
+		{name: "a failed scale after a successful one that did scale: what Heroku holds",
+			steps: []step{read("web", 2), scale("web", 4), read("web", 4),
+				set("web", 6), faultNext(fakeheroku.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
+				scaleErr("web", 6, herokuapi.ErrServer), read("web", 6), read("worker", 1)},
+			wantLists: map[string]int{app: 2}, wantScale: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
