@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -127,7 +126,7 @@ func TestTrackingOnProfiles(t *testing.T) {
 				add(&d, nil)
 			}
 			calls := func(x totals) int { return x.ScaleUps + x.ScaleDowns }
-			t.Log(fmt.Sprintf("scale calls %d → %d; mean under-provisioned %.0f s → %.0f s", calls(o), calls(d), o.meanUnder(), d.meanUnder()))
+			t.Logf("scale calls %d → %d; mean under-provisioned %.0f s → %.0f s", calls(o), calls(d), o.meanUnder(), d.meanUnder())
 			if p == "step" && d.meanUnder() > 90 {
 				t.Errorf("a mean under-provisioned episode of %.0f s, more than 90 s", d.meanUnder())
 			}
