@@ -18,14 +18,10 @@ import (
 // so a latency L reads as utilization 1 − 100/L: 500 ms is the target's
 // 80 %, 833 ms its 10 % tolerance (88 %), 2000 ms saturation (95 %).
 func trackingSettings() settings.Settings {
-	s := originalSettings()
+	s := proportionalSettings() // the same bounds, boot and timeout
 	s.Policy = settings.PolicyTracking
-	s.MinResponseTime = 200 * time.Millisecond
-	s.MaxDynos = settings.Fixed(10)
-	s.HeartbeatTimeout = 10 * time.Second
 	s.HeartbeatInterval = 30 * time.Second
 	s.TargetResponseTime = 500 * time.Millisecond
-	s.BootTime = time.Minute
 	s.ScaleDownWindow = 2 * time.Minute
 	return s
 }

@@ -13,6 +13,17 @@ type totals struct {
 	underSeconds float64
 }
 
+// add sums one run into the totals.
+func (t *totals) add(r Scores) {
+	t.DynoHours += r.DynoHours
+	t.IdealDynoHours += r.IdealDynoHours
+	t.SLOViolationMinutes += r.SLOViolationMinutes
+	t.ScaleUps += r.ScaleUps
+	t.ScaleDowns += r.ScaleDowns
+	t.UnderProvisionedEpisodes += r.UnderProvisionedEpisodes
+	t.underSeconds += float64(r.UnderProvisionedEpisodes) * r.MeanUnderProvisionedSeconds
+}
+
 // meanUnder is the mean length of an under-provisioned episode, in seconds.
 func (t totals) meanUnder() float64 {
 	if t.UnderProvisionedEpisodes == 0 {
@@ -35,13 +46,7 @@ func sumRuns(t *testing.T, env map[string]string, tr Trace, seeds []uint64) tota
 	}
 	var out totals
 	for _, r := range runCases(t, cases) {
-		out.DynoHours += r.DynoHours
-		out.IdealDynoHours += r.IdealDynoHours
-		out.SLOViolationMinutes += r.SLOViolationMinutes
-		out.ScaleUps += r.ScaleUps
-		out.ScaleDowns += r.ScaleDowns
-		out.UnderProvisionedEpisodes += r.UnderProvisionedEpisodes
-		out.underSeconds += float64(r.UnderProvisionedEpisodes) * r.MeanUnderProvisionedSeconds
+		out.add(r)
 	}
 	return out
 }
@@ -115,15 +120,16 @@ func TestTrackingOnProfiles(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				add := func(sum *totals, env map[string]string) {
-					r := sumRuns(t, env, tr, []uint64{seed})
-					sum.ScaleUps += r.ScaleUps
-					sum.ScaleDowns += r.ScaleDowns
-					sum.UnderProvisionedEpisodes += r.UnderProvisionedEpisodes
-					sum.underSeconds += r.underSeconds
+				for _, run := range []struct {
+					sum *totals
+					env map[string]string
+				}{{&o, map[string]string{settings.EnvPolicy: string(settings.PolicyOriginal)}}, {&d, nil}} {
+					r := sumRuns(t, run.env, tr, []uint64{seed})
+					run.sum.ScaleUps += r.ScaleUps
+					run.sum.ScaleDowns += r.ScaleDowns
+					run.sum.UnderProvisionedEpisodes += r.UnderProvisionedEpisodes
+					run.sum.underSeconds += r.underSeconds
 				}
-				add(&o, map[string]string{settings.EnvPolicy: string(settings.PolicyOriginal)})
-				add(&d, nil)
 			}
 			calls := func(x totals) int { return x.ScaleUps + x.ScaleDowns }
 			t.Logf("scale calls %d → %d; mean under-provisioned %.0f s → %.0f s", calls(o), calls(d), o.meanUnder(), d.meanUnder())

@@ -57,17 +57,6 @@ func TestTuneTable(t *testing.T) {
 
 type tuneKey struct{ variant, traffic, shape string }
 
-// add sums one run into the totals.
-func (t *totals) add(r Scores) {
-	t.DynoHours += r.DynoHours
-	t.IdealDynoHours += r.IdealDynoHours
-	t.SLOViolationMinutes += r.SLOViolationMinutes
-	t.ScaleUps += r.ScaleUps
-	t.ScaleDowns += r.ScaleDowns
-	t.UnderProvisionedEpisodes += r.UnderProvisionedEpisodes
-	t.underSeconds += float64(r.UnderProvisionedEpisodes) * r.MeanUnderProvisionedSeconds
-}
-
 // tuneVariants parses the spec; the original comes first.
 func tuneVariants(spec string) ([]string, map[string]map[string]string) {
 	names := []string{"original"}
