@@ -117,10 +117,16 @@ func tracking(in Input) Decision {
 		mem.Wanted = append([]state.Want(nil), mem.Wanted...)
 	}
 	booting := bootingDynos(s, next.Recent, in.Current, in.Now)
-	known := in.Probe.Verdict != probe.Error
+	// With no dyno serving there is no load to read (a formation at zero,
+	// or all of it booting): only a heartbeat that fails asks for one.
+	serving := in.Current - booting
+	known := in.Probe.Verdict != probe.Error && serving > 0
 	v := view{want: in.Current, hold: in.Current}
+	if serving <= 0 && in.Probe.Verdict == probe.Fail {
+		v.want = max(in.Current, 1)
+	}
 	if known {
-		v = look(s, &mem, in.Probe, max(in.Current-booting, 1), in.Now)
+		v = look(s, &mem, in.Probe, serving, in.Now)
 		if booting > 0 || v.r.draining {
 			// Not felt yet, or draining a backlog: hold them until they are.
 			v.hold = max(v.hold, in.Current)
@@ -137,7 +143,7 @@ func tracking(in Input) Decision {
 	// averages lag a rise.
 	held := max(windowMax(mem.Wanted, v.hold), v.keep)
 	w := wish{
-		up:         known && v.want > in.Current,
+		up:         in.Probe.Verdict != probe.Error && v.want > in.Current,
 		down:       known && held < in.Current,
 		target:     v.want,
 		upReason:   AboveTarget,

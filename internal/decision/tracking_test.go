@@ -148,6 +148,16 @@ func TestTrackingRules(t *testing.T) {
 			target: 4, reason: AtMin,
 		},
 		{
+			name: "at zero, a quiet heartbeat reads no load: stays", set: func(s *settings.Settings) { s.MinDynos = settings.Fixed(0) },
+			probe: answered(150), current: 0,
+			target: 0, reason: Steady,
+		},
+		{
+			name: "at zero, a heartbeat that fails asks for one", set: func(s *settings.Settings) { s.MinDynos = settings.Fixed(0) },
+			probe: probe.TimedOut(10 * time.Second), current: 0,
+			target: 1, reason: AboveTarget,
+		},
+		{
 			name: "cooling down", set: func(s *settings.Settings) { s.Cooldown = 5 * time.Minute },
 			st: state.State{LastScaleAt: t0.Add(-time.Minute)}, mem: warm(4, 3.0, 900), probe: probe.TimedOut(10 * time.Second), current: 4,
 			target: 4, reason: CoolingDown,
