@@ -81,6 +81,7 @@ func newWorld(t *testing.T, heartbeatDelay time.Duration) *world {
 		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS=50",
 		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS=10",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER=1",
+		"AUTOSCALE_POLICY=original", // one slow heartbeat scales: the streaks' story
 		"AUTOSCALE_MAX_DYNOS=3",
 		"AUTOSCALE_STATE_FILE="+w.statePath,
 	)

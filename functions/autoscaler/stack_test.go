@@ -151,6 +151,8 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		"HerokuApiKeyParameterName": s.keyParam,
 		"HerokuApiUrl":              s.heroku.URL,
 		"HeartbeatUrl":              s.beat.srv.URL + "/heartbeat",
+		// The end-to-end stories are the streaks': a slow beat, then another.
+		"Policy": "original",
 	}
 	maps.Copy(s.params, params)
 

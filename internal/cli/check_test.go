@@ -35,7 +35,7 @@ func TestCheckCommand(t *testing.T) {
 	lambdaOnly := write("lambda-only.yaml", "HEROKU_APP_NAME: shop\nHEARTBEAT_URL: https://x.example.com/up\n"+
 		"HEROKU_API_KEY_PARAMETER: /team/shop-key\nHEARTBEAT_TIMEOUT_IN_MS: 28000\n")
 	goodLines := []string{
-		"shop/web: heartbeat https://x.example.com/up, signal response_time, policy original, min 1, max 3, key /autoscalebot/heroku-api-key",
+		"shop/web: heartbeat https://x.example.com/up, signal response_time, policy tracking, min 1, max 3, key /autoscalebot/heroku-api-key",
 		`blog/web: heartbeat https://x.example.com/up, signal response_time, policy proportional, min 1, max {"0:00":2,"9:00":5}, key /autoscalebot/blog-key, dry run`,
 	}
 
@@ -62,16 +62,16 @@ func TestCheckCommand(t *testing.T) {
 		}},
 		{name: "what the stack gives, from the environment", args: []string{"-settings", lambdaOnly},
 			env:    map[string]string{settings.EnvFunctionTimeout: "60", settings.EnvAPIKeyParameter: "/team/shop-key"},
-			stdout: []string{"shop/web: heartbeat https://x.example.com/up, signal response_time, policy original, min 1, max 3, key /team/shop-key"}},
+			stdout: []string{"shop/web: heartbeat https://x.example.com/up, signal response_time, policy tracking, min 1, max 3, key /team/shop-key"}},
 		{name: "a formation without a heartbeat", args: []string{"-settings", noHeartbeat}, code: 1, stderr: []string{
 			"line 1: HEARTBEAT_URL: required"}},
 		{name: "the stack's heartbeat parameter, from the environment", args: []string{"-settings", noHeartbeat},
 			env:    map[string]string{settings.EnvHeartbeatURL: "https://shop.example.com/up"},
-			stdout: []string{"shop/web: heartbeat https://shop.example.com/up, signal response_time, policy original, min 1, max 3, key /autoscalebot/heroku-api-key"}},
+			stdout: []string{"shop/web: heartbeat https://shop.example.com/up, signal response_time, policy tracking, min 1, max 3, key /autoscalebot/heroku-api-key"}},
 		{name: "what the stack does not set is not read", args: []string{"-settings", noHeartbeat},
 			env: map[string]string{settings.EnvHeartbeatURL: "https://shop.example.com/up", settings.EnvFanOutAbove: "x",
 				settings.EnvStateFile: "/nowhere/state.json"},
-			stdout: []string{"shop/web: heartbeat https://shop.example.com/up, signal response_time, policy original, min 1, max 3, key /autoscalebot/heroku-api-key"}},
+			stdout: []string{"shop/web: heartbeat https://shop.example.com/up, signal response_time, policy tracking, min 1, max 3, key /autoscalebot/heroku-api-key"}},
 		{name: "no such file", args: []string{"-settings", filepath.Join(dir, "absent.yaml")}, code: 1, stderr: []string{"read settings file"}},
 		{name: "no file named", args: nil, code: 2, stderr: []string{"usage: autoscalebot check -settings FILE"}},
 		{name: "an argument too many", args: []string{"-settings", good, "extra"}, code: 2, stderr: []string{"usage: autoscalebot check -settings FILE"}},

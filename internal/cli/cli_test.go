@@ -56,6 +56,8 @@ func newWorld(t *testing.T) *world {
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "2",
 		"AUTOSCALE_NOTIFY_ON_EVERY_SCALE":                "true",
 		"AUTOSCALE_STATE_FILE":                           filepath.Join(t.TempDir(), "state.json"),
+		// The command's tests drive its streaks beat by beat.
+		"AUTOSCALE_POLICY": "original",
 	}
 	return w
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,8 +43,8 @@ func (p policyTotals) row(profile, every string, policy settings.Policy) string 
 }
 
 // TestPolicyDocs keeps the README's policy table real: every built-in
-// profile, seeds 1–5, one day each, at -interval 60 and 30, under the
-// original and the proportional policy (both with a maximum of 12 dynos),
+// profile, seeds 1–5, one day each, at -interval 60 and 30, under every
+// policy (each with its defaults and a maximum of 12 dynos),
 // run through the real command; rewritten with -update (go test
 // ./internal/cli -run TestPolicyDocs -update).
 func TestPolicyDocs(t *testing.T) {
@@ -55,8 +57,11 @@ func TestPolicyDocs(t *testing.T) {
 		for _, p := range simulation.Profiles {
 			per := map[settings.Policy]*policyTotals{}
 			for seed := 1; seed <= policySeeds; seed++ {
-				args := []string{"simulate", "-profile", p.Name, "-interval", interval, "-seed", strconv.Itoa(seed), "-json",
-					"-with", settings.EnvPolicy + "=" + string(settings.PolicyProportional)}
+				// The default runs as given, then every other policy.
+				args := []string{"simulate", "-profile", p.Name, "-interval", interval, "-seed", strconv.Itoa(seed), "-json"}
+				for _, policy := range settings.Policies()[1:] {
+					args = append(args, "-with", settings.EnvPolicy+"="+string(policy))
+				}
 				code, stdout, stderr := runCLI(t, env, args...)
 				if code != 0 {
 					t.Fatalf("%v: exit %d: %s", args, code, stderr)
@@ -85,4 +90,74 @@ func TestPolicyDocs(t *testing.T) {
 		}
 	}
 	docsQuoted(t, "policy-compare.md", table.String(), "Policies")
+}
+
+// traceVariants are the rows of the README's public-trace table: each
+// policy on the response-time signal, then the original and the default
+// on utilization.
+var traceVariants = []struct{ policy, signal string }{
+	{"tracking", "response_time"}, {"original", "response_time"}, {"proportional", "response_time"},
+	{"tracking", "utilization"}, {"original", "utilization"},
+}
+
+// TestPolicyTracesDocs keeps the README's table on the public traces real:
+// each row is the real command on a trace of ../shared/traces (beside the
+// module's root), seeds 1–3, 30 s ticks, at most 10 dynos, the policy's
+// defaults, and the frontier the command reports; rewritten with -update
+// (go test ./internal/cli -run TestPolicyTracesDocs -update). Skipped with
+// -short or without the traces.
+func TestPolicyTracesDocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays the public traces; not with -short")
+	}
+	dir := filepath.Join("..", "..", "..", "shared", "traces")
+	traces := []struct{ file, label string }{
+		{"nasa-http-1995-days-21-22.csv", "NASA, 2 days"},
+		{"twitter-stream-days-11-12.csv", "Twitter, 2 days"},
+		{"nasa-http-1995-day-21-seconds.csv", "NASA, day 21 by the second"},
+	}
+	if _, err := os.Stat(filepath.Join(dir, traces[0].file)); err != nil {
+		t.Skip("no ../shared/traces beside the module root (the repository's CI has it)")
+	}
+	var table strings.Builder
+	table.WriteString("| trace | policy | signal | dyno-hours (× ideal) | SLO missed | scale calls |\n")
+	table.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+	env := map[string]string{settings.EnvMaxDynos: "10", settings.EnvHeartbeatInterval: "30"}
+	for _, tr := range traces {
+		type mean struct{ dynoHours, sloMinutes, calls float64 }
+		means := make([]mean, len(traceVariants))
+		var rep simulation.Report
+		for seed := 1; seed <= 3; seed++ {
+			args := []string{"simulate", "-trace", filepath.Join(dir, tr.file), "-seed", strconv.Itoa(seed), "-json"}
+			for _, v := range traceVariants {
+				args = append(args, "-with", settings.EnvPolicy+"="+v.policy+" "+settings.EnvSignal+"="+v.signal)
+			}
+			code, stdout, stderr := runCLI(t, env, args...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, stderr)
+			}
+			rep = simulation.Report{}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			for i := range traceVariants {
+				r := rep.Runs[i+1] // the first run is as given: the defaults
+				means[i].dynoHours += r.DynoHours / 3
+				means[i].sloMinutes += r.SLOViolationMinutes / 3
+				means[i].calls += float64(r.ScaleUps+r.ScaleDowns) / 3
+			}
+		}
+		for i, v := range traceVariants {
+			m := means[i]
+			fmt.Fprintf(&table, "| %s | `%s` | `%s` | %.1f (%.2f×) | %.1f min (%.1f%%) | %.0f |\n", tr.label, v.policy, v.signal,
+				m.dynoHours, m.dynoHours/rep.Ideal.DynoHours, m.sloMinutes, 100*m.sloMinutes/float64(rep.Minutes), m.calls)
+		}
+		if f := rep.Frontier; f != nil && f.Ratio != nil {
+			fmt.Fprintf(&table, "| %s | frontier (u %.2f, hold %d s) | — | %.1f (%.2f×) | %.1f min (%.1f%%) | — |\n", tr.label,
+				f.Utilization, f.HoldSeconds, f.DynoHours, *f.Ratio, f.SLOViolationMinutes, *f.SLOPct)
+		} else {
+			fmt.Fprintf(&table, "| %s | frontier | — | none within %.0f%% of the time | — | — |\n", tr.label, simulation.FrontierLimitPct)
+		}
+	}
+	docsQuoted(t, "policy-traces.md", table.String(), "Policies")
 }

@@ -27,7 +27,7 @@ func TestSimulateSignalDocs(t *testing.T) {
 	var table strings.Builder
 	table.WriteString("| profile | signal | dyno-hours (ideal) | SLO missed | ups / downs (ideal) | timeshare U / O | jitter |\n")
 	table.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
-	env := map[string]string{settings.EnvMaxDynos: "12"}
+	env := map[string]string{settings.EnvMaxDynos: "12", settings.EnvPolicy: string(settings.PolicyOriginal)}
 	for _, p := range simulation.Profiles {
 		code, stdout, stderr := runCLI(t, env, "simulate", "-profile", p.Name, "-interval", "60", "-json",
 			"-with", queueVariant, "-with", utilizationVariant)

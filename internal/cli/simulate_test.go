@@ -61,6 +61,8 @@ func TestSimulationDecidesAsOnce(t *testing.T) {
 		"AUTOSCALE_COOLDOWN_IN_SECONDS":                  "150",
 		"AUTOSCALE_NOTIFY_ON_EVERY_SCALE":                "true",
 		"AUTOSCALE_STATE_FILE":                           filepath.Join(t.TempDir(), "state.json"),
+		// Replayed verdict by verdict: the streaks decide on verdicts alone.
+		"AUTOSCALE_POLICY": "original",
 	}
 	s, err := settings.Load(func(k string) string { return env[k] })
 	if err != nil {

@@ -209,6 +209,8 @@ func simulate() (formation, error) {
 		settings.EnvMinDynos:          `{"0:00":1,"9:00":2,"18:00":1}`,
 		settings.EnvMaxDynos:          `{"0:00":3,"9:00":5}`,
 		settings.EnvTimeZone:          "America/Vancouver",
+		// The scripted latency does not follow the load: a streak's story.
+		settings.EnvPolicy: string(settings.PolicyOriginal),
 	}
 	s, err := settings.Load(func(k string) string { return env[k] })
 	if err != nil {

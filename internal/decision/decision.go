@@ -68,8 +68,11 @@ func Decide(in Input) Decision {
 	if in.Settings.Signal == probe.JobLatency {
 		return jobs(in)
 	}
-	if in.Settings.Policy == settings.PolicyProportional {
+	switch in.Settings.Policy {
+	case settings.PolicyProportional:
 		return proportional(in)
+	case settings.PolicyTracking:
+		return tracking(in)
 	}
 	return original(in)
 }
@@ -113,9 +116,12 @@ func observe(in Input, policy settings.Policy) (Decision, state.State, noticer) 
 // original applies the rules in the original's order: update the streaks, pull
 // the quantity inside the bounds, then scale up on a slow streak or down on a
 // fast one, by INCREMENT and never past a bound.
-func original(in Input) Decision {
+func original(in Input) Decision { return streaks(in, settings.PolicyOriginal) }
+
+// streaks decides by the original's rules on behalf of policy.
+func streaks(in Input, policy settings.Policy) Decision {
 	s := in.Settings
-	d, next, n := observe(in, settings.PolicyOriginal)
+	d, next, n := observe(in, policy)
 	slow := next.SlowStreak >= s.FailsToScaleUp
 	step := s.Increment
 	if !slow {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // noticer writes the notice texts. They keep the original's sentences and add
@@ -239,6 +241,12 @@ func explain(d Decision, in Input) string {
 			return fmt.Sprintf("the queue time was under %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
 		}
 		return fmt.Sprintf("the heartbeat was faster than %d ms %d times in a row", lo.Milliseconds(), s.PassesToScaleDown)
+	case AboveTarget, BelowTarget:
+		if m := d.Next.Tracking; d.Policy == settings.PolicyTracking && m != nil {
+			return trackingWhy(d, in, *m)
+		}
+	}
+	switch d.Reason {
 	case AboveTarget:
 		return fmt.Sprintf("the heartbeat averaged %s, over the maximum of %d ms; %d dynos should bring it to the %d ms target",
 			averaged(d), s.MaxResponseTime.Milliseconds(), d.Target, s.TargetResponseTime.Milliseconds())
@@ -248,6 +256,17 @@ func explain(d Decision, in Input) string {
 	default:
 		return string(d.Reason)
 	}
+}
+
+// trackingWhy is the tracking policy's reason for a scale, as a notice says it.
+func trackingWhy(d Decision, in Input, m state.Tracking) string {
+	target := 100 * trackTarget(in.Settings, m)
+	if d.Reason == AboveTarget {
+		return fmt.Sprintf("the load reads as %.1f dynos' worth (averaged), more than %d dynos run at the %.0f%% target; %d should",
+			max(m.Fast, 0), d.Current, target, d.Target)
+	}
+	return fmt.Sprintf("%d dynos would have run the load under the %.0f%% target, with a margin, all through the last %s",
+		d.Target, target, in.Settings.ScaleDownWindow)
 }
 
 // averaged is the proportional policy's smoothed latency, as a notice says it.

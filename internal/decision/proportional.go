@@ -10,13 +10,13 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
-// Reasons of the proportional policy (with OutsideBounds, AtMax, AtMin,
-// CoolingDown, Steady, ProbeError and Paused, which mean what they mean
-// under the original).
+// Reasons of the proportional and tracking policies (with OutsideBounds,
+// AtMax, AtMin, CoolingDown, Steady, ProbeError and Paused, which mean what
+// they mean under the original).
 const (
-	AboveTarget Reason = "AboveTarget" // the smoothed latency is over the maximum: scale up in proportion
+	AboveTarget Reason = "AboveTarget" // the load (or latency) is over the target: scale up to what it needs
 	BelowTarget Reason = "BelowTarget" // fewer dynos would still meet the target all through the window: scale down
-	Booting     Reason = "Booting"     // would scale up, but the dynos still booting already cover it
+	Booting     Reason = "Booting"     // would scale up, but the dynos still booting (or a draining backlog) cover it
 	Stabilizing Reason = "Stabilizing" // would scale down, but more dynos were wanted within the window
 )
 

@@ -126,15 +126,19 @@ func (e *Env) Close() {
 // the demo does not set (so AUTOSCALE_NOTIFY_* and friends still apply).
 func (e *Env) Getenv(getenv func(string) string) func(string) string {
 	demo := map[string]string{
-		settings.EnvAppName:            AppName,
-		settings.EnvProcessType:        ProcessType,
-		settings.EnvAPIKey:             token,
-		settings.EnvAPIURL:             e.HerokuURL,
-		settings.EnvHeartbeatURL:       e.HeartbeatURL,
-		settings.EnvHeartbeatTimeout:   "2000",
-		settings.EnvHeartbeatInterval:  "1",
-		settings.EnvMaxResponseTime:    "300",
-		settings.EnvMinResponseTime:    "100",
+		settings.EnvAppName:           AppName,
+		settings.EnvProcessType:       ProcessType,
+		settings.EnvAPIKey:            token,
+		settings.EnvAPIURL:            e.HerokuURL,
+		settings.EnvHeartbeatURL:      e.HeartbeatURL,
+		settings.EnvHeartbeatTimeout:  "2000",
+		settings.EnvHeartbeatInterval: "1",
+		settings.EnvMaxResponseTime:   "300",
+		settings.EnvMinResponseTime:   "100",
+		// A minute's day ticking every second: the original's streaks, whose
+		// pace is counted in heartbeats; tracking's averages and hold are
+		// minutes long.
+		settings.EnvPolicy:             string(settings.PolicyOriginal),
 		settings.EnvFailsToScaleUp:     "3",
 		settings.EnvPassesToScaleDown:  "5",
 		settings.EnvMinDynos:           "1",

@@ -139,6 +139,7 @@ func newRig(t testing.TB) *rig {
 		"AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS":              "2000",
 		"AUTOSCALE_MAX_RESPONSE_TIME_IN_MS":              "60",
 		"AUTOSCALE_MIN_RESPONSE_TIME_IN_MS":              "5",
+		"AUTOSCALE_POLICY":                               "original", // the faults are told as the streaks' story
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":    "2",
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "2",
 		"AUTOSCALE_MAX_DYNOS":                            "5",

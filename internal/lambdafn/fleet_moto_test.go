@@ -78,6 +78,7 @@ func (r *fleetRig) state(t *testing.T, app, processType string) state.State {
 // scaleOnASlowBeat is a settings file's top: a heartbeat slower than 200 ms
 // scales up at once.
 const scaleOnASlowBeat = `
+POLICY: original
 MAX_RESPONSE_TIME_IN_MS: 200
 MIN_RESPONSE_TIME_IN_MS: 10
 NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: 1

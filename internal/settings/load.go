@@ -207,14 +207,17 @@ func (l *loader) policySettings(s *Settings) {
 	}
 	s.TargetResponseTime = time.Duration(l.integer(EnvTargetResponseTime, 1, maxMillis)) * time.Millisecond
 	if s.TargetResponseTime == 0 {
-		s.TargetResponseTime = DefaultTarget(s.MaxResponseTime)
+		s.TargetResponseTime = DefaultTarget(s.Policy, s.MaxResponseTime)
 	} else if s.TargetResponseTime > s.MaxResponseTime && l.ok(EnvTargetResponseTime, EnvMaxResponseTime) {
 		// Aiming above "too slow" would hold the app slow.
 		l.cross(EnvTargetResponseTime, strconv.FormatInt(s.TargetResponseTime.Milliseconds(), 10),
 			fmt.Sprintf("must not exceed %s (%d ms)", EnvMaxResponseTime, s.MaxResponseTime.Milliseconds()))
 	}
 	s.BootTime = time.Duration(l.integer(EnvBootTime, 0, 3600)) * time.Second
-	s.ScaleDownWindow = time.Duration(l.integer(EnvScaleDownWindow, 0, 24*3600)) * time.Second
+	s.ScaleDownWindow = DefaultScaleDownWindow(s.Policy)
+	if l.value(EnvScaleDownWindow) != "" {
+		s.ScaleDownWindow = time.Duration(l.integer(EnvScaleDownWindow, 0, 24*3600)) * time.Second
+	}
 }
 
 // credentials reads the API key and the heartbeat token, each given
@@ -478,8 +481,12 @@ func (l *loader) signal() probe.Signal {
 func (l *loader) policy() Policy {
 	v := Policy(l.value(EnvPolicy))
 	if !slices.Contains(Policies(), v) {
-		l.bad(EnvPolicy, string(v), "no such policy (original or proportional)")
-		return PolicyOriginal
+		names := make([]string, len(Policies()))
+		for i, p := range Policies() {
+			names[i] = string(p)
+		}
+		l.bad(EnvPolicy, string(v), "no such policy (one of "+strings.Join(names, ", ")+")")
+		return DefaultPolicy
 	}
 	return v
 }

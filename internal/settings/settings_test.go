@@ -60,6 +60,29 @@ func mustLocation(t *testing.T, name string) *time.Location {
 	return loc
 }
 
+// The target and the scale-down window default by policy: what one
+// policy's rules were tuned with is not the other's.
+func TestPolicyDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		env            map[string]string
+		target, window time.Duration
+	}{
+		{nil, 500 * time.Millisecond, 2 * time.Minute},
+		{map[string]string{EnvPolicy: "tracking", EnvMaxResponseTime: "800"}, 400 * time.Millisecond, 2 * time.Minute},
+		{map[string]string{EnvPolicy: "proportional"}, 750 * time.Millisecond, 40 * time.Minute},
+		{map[string]string{EnvPolicy: "original"}, 750 * time.Millisecond, 40 * time.Minute},
+		{map[string]string{EnvPolicy: "tracking", EnvTargetResponseTime: "300", EnvScaleDownWindow: "600"}, 300 * time.Millisecond, 10 * time.Minute},
+		{map[string]string{EnvPolicy: "proportional", EnvScaleDownWindow: "0"}, 750 * time.Millisecond, 0},
+	} {
+		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
+			s := mustLoad(t, tt.env)
+			if s.TargetResponseTime != tt.target || s.ScaleDownWindow != tt.window {
+				t.Errorf("target %s, window %s; want %s, %s", s.TargetResponseTime, s.ScaleDownWindow, tt.target, tt.window)
+			}
+		})
+	}
+}
+
 func TestLoadDefaults(t *testing.T) {
 	s := mustLoad(t, nil)
 	tests := []struct {
@@ -95,10 +118,10 @@ func TestLoadDefaults(t *testing.T) {
 		{EnvTimeZone, s.Location, time.UTC},
 		{EnvIncrement, s.Increment, 1},
 		{EnvCooldown, s.Cooldown, time.Duration(0)},
-		{EnvPolicy, s.Policy, PolicyOriginal},
-		{EnvTargetResponseTime, s.TargetResponseTime, 750 * time.Millisecond}, // 75 % of the maximum
+		{EnvPolicy, s.Policy, PolicyTracking},
+		{EnvTargetResponseTime, s.TargetResponseTime, 500 * time.Millisecond}, // tracking's: 50 % of the maximum
 		{EnvBootTime, s.BootTime, time.Minute},
-		{EnvScaleDownWindow, s.ScaleDownWindow, 40 * time.Minute},
+		{EnvScaleDownWindow, s.ScaleDownWindow, 2 * time.Minute}, // tracking's
 		{EnvScaleDiffThreshold, s.ScaleDiffThreshold, 0},
 		{EnvScaleDiffPeriod, s.ScaleDiffPeriod, time.Duration(0)},
 		{EnvNotifyIfNeedsExceedMax, s.NotifyIfNeedsExceedMax, true},
@@ -265,7 +288,7 @@ func TestLoadRejects(t *testing.T) {
 		{"zero increment", map[string]string{EnvIncrement: "0"}, EnvIncrement, "must be at least 1"},
 		{"increment not a number", map[string]string{EnvIncrement: "one"}, EnvIncrement, "not a whole number"},
 		{"negative cooldown", map[string]string{EnvCooldown: "-1"}, EnvCooldown, "must be at least 0"},
-		{"unknown policy", map[string]string{EnvPolicy: "hpa"}, EnvPolicy, `"hpa": no such policy (original or proportional)`},
+		{"unknown policy", map[string]string{EnvPolicy: "hpa"}, EnvPolicy, `"hpa": no such policy (one of tracking, original, proportional)`},
 		{"policy in capitals", map[string]string{EnvPolicy: "Proportional"}, EnvPolicy, "no such policy"},
 		{"proportional on queue time", map[string]string{EnvPolicy: "proportional", EnvSignal: "queue_time"}, EnvPolicy, `"proportional": works on response_time only; with AUTOSCALE_SIGNAL=queue_time use original`},
 		{"proportional on utilization", map[string]string{EnvPolicy: "proportional", EnvSignal: "utilization"}, EnvPolicy, `"proportional": works on response_time only; with AUTOSCALE_SIGNAL=utilization use original`},

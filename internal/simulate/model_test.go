@@ -36,6 +36,7 @@ import (
 // one "needs more than max" at s 80.
 func TestStepLoadWithBootDelay(t *testing.T) {
 	s := loadSettings(t, map[string]string{
+		"AUTOSCALE_POLICY": "original", // hand-worked with its streaks
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER":    "1",
 		"AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER": "5",
 	})

@@ -40,6 +40,7 @@ func TestUtilizationSignal(t *testing.T) {
 	s := loadSettings(t, map[string]string{
 		"AUTOSCALE_SIGNAL": "utilization", "AUTOSCALE_TARGET_UTILIZATION_PCT": "50",
 		"AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER": "1", "AUTOSCALE_HEARTBEAT_TIMEOUT_IN_MS": "20000",
+		"AUTOSCALE_POLICY": "original", // hand-worked with its streaks
 	})
 	m := Model{CapacityRPM: 60, BaseMS: 100, BootSeconds: 20, SLOMS: 1000, Interval: 10, Start: DefaultStart, DynoPrice: 0.036}
 	res, err := Run(context.Background(), s, m, PerMinute(30, 120), Options{Ticks: true})

@@ -66,6 +66,8 @@ type State struct {
 	// Proportional is what the proportional policy carries from tick to
 	// tick (nil until it runs).
 	Proportional *Proportional `json:"proportional,omitempty"`
+	// Tracking is what the tracking policy carries (nil until it runs).
+	Tracking *Tracking `json:"tracking,omitempty"`
 
 	// IdleBeats counts the job_latency signal's heartbeats in a row whose
 	// job report had no job waiting or running (a probe error neither
@@ -112,6 +114,28 @@ type Proportional struct {
 	At        time.Time `json:"at"`        // of the last heartbeat smoothed in
 	Dynos     int       `json:"dynos"`     // serving while it was measured
 	Wanted    []Want    `json:"wanted,omitempty"`
+}
+
+// Tracking is the tracking policy's memory: two moving averages of the
+// load in dynos' worth of work, the last heartbeat's latency and dynos
+// serving, the idle latency as learnt, when a saturation began, and the
+// dyno counts it wanted within the hold (a falling sequence, as
+// Proportional's). Small and bounded.
+type Tracking struct {
+	At      time.Time `json:"at"`      // of the last heartbeat read
+	Fast    float64   `json:"fast"`    // the load, averaged over a couple of minutes
+	Slow    float64   `json:"slow"`    // the load, averaged over five
+	Serving int       `json:"serving"` // dynos serving at the last heartbeat
+	Load    float64   `json:"load"`    // the load the last heartbeat showed
+	LastMS  float64   `json:"lastMs"`  // the last heartbeat's latency (queue time with utilization)
+	// LastUtil is the last heartbeat's utilization, with that signal.
+	LastUtil float64 `json:"lastUtil,omitzero"`
+	AvgMS    float64 `json:"avgMs,omitzero"` // the latency's moving average (geometric)
+	IdleMS   float64 `json:"idleMs,omitzero"`
+	// SaturatedAt is the first of the heartbeats in a row that found
+	// every serving dyno busy (zero: the last one did not).
+	SaturatedAt time.Time `json:"saturatedAt,omitzero"`
+	Wanted      []Want    `json:"wanted,omitempty"`
 }
 
 // Want is a dyno count the proportional policy wanted at a time.
