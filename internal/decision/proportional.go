@@ -212,7 +212,7 @@ func remember(wanted []state.Want, dynos int, now time.Time, window time.Duratio
 	return wanted
 }
 
-// forget drops the wanted counts older than the window.
+// forget drops the wanted counts at least one window old.
 func forget(wanted []state.Want, now time.Time, window time.Duration) []state.Want {
 	first := 0
 	for first < len(wanted) && now.Sub(wanted[first].At) >= window {
