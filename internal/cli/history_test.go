@@ -202,7 +202,7 @@ func TestHistoryChart(t *testing.T) {
 	}
 }
 
-// TestDocsExamples keeps the README's examples in docs/ real: they are this
+// TestDocsExamples keeps the examples in docs/ real: they are this
 // seeded data's output, rewritten with -update.
 func TestDocsExamples(t *testing.T) {
 	stack := seededStack(t, seedData(t))
@@ -240,16 +240,17 @@ func docsGolden(t *testing.T, name, got string) {
 	}
 }
 
-// docsQuoted is docsGolden for a table the README quotes whole, in section.
-func docsQuoted(t *testing.T, name, got, section string) {
+// docsQuoted is docsGolden for a table that doc (a path from the
+// repository's root) quotes whole, in section.
+func docsQuoted(t *testing.T, name, got, doc, section string) {
 	t.Helper()
 	docsGolden(t, name, got)
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	text, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(doc)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), got) {
-		t.Errorf("README.md does not quote docs/%s as it is now: paste it into %q", name, section)
+	if !strings.Contains(string(text), got) {
+		t.Errorf("%s does not quote docs/%s as it is now: paste it into %q", doc, name, section)
 	}
 }
 

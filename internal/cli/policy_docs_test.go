@@ -13,7 +13,7 @@ import (
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
 )
 
-// policySeeds are the seeds the README's policy table sums over.
+// policySeeds are the seeds the policy table of docs/policies.md sums over.
 const policySeeds = 5
 
 // policyTotals sums one policy's runs of one profile (or all) at one interval.
@@ -42,7 +42,7 @@ func (p policyTotals) row(profile, every string, policy settings.Policy) string 
 		profile, every, policy, p.dynoHours, p.idealDynoHours, p.sloMinutes, p.actions, p.idealChanges, reaction)
 }
 
-// TestPolicyDocs keeps the README's policy table real: every built-in
+// TestPolicyDocs keeps the policy table of docs/policies.md real: every built-in
 // profile, seeds 1–5, one day each, at -interval 60 and 30, under every
 // policy (each with its defaults and a maximum of 12 dynos),
 // run through the real command; rewritten with -update (go test
@@ -89,10 +89,10 @@ func TestPolicyDocs(t *testing.T) {
 			table.WriteString(all[policy].row("**all**", interval+" s", policy))
 		}
 	}
-	docsQuoted(t, "policy-compare.md", table.String(), "Policies")
+	docsQuoted(t, "policy-compare.md", table.String(), "docs/policies.md", "Policies")
 }
 
-// traceVariants are the rows of the README's public-trace table: each
+// traceVariants are the rows of the public-trace table of docs/policies.md: each
 // policy on the response-time signal, then the original and the default
 // on utilization.
 var traceVariants = []struct{ policy, signal string }{
@@ -100,7 +100,7 @@ var traceVariants = []struct{ policy, signal string }{
 	{"tracking", "utilization"}, {"original", "utilization"},
 }
 
-// TestPolicyTracesDocs keeps the README's table on the public traces real:
+// TestPolicyTracesDocs keeps the table on the public traces of docs/policies.md real:
 // each row is the real command on a trace of ../shared/traces (beside the
 // module's root), seeds 1–3, 30 s ticks, at most 10 dynos, the policy's
 // defaults, and the frontier the command reports; rewritten with -update
@@ -159,5 +159,5 @@ func TestPolicyTracesDocs(t *testing.T) {
 			fmt.Fprintf(&table, "| %s | frontier | — | none within %.0f%% of the time | — | — |\n", tr.label, simulation.FrontierLimitPct)
 		}
 	}
-	docsQuoted(t, "policy-traces.md", table.String(), "Policies")
+	docsQuoted(t, "policy-traces.md", table.String(), "docs/policies.md", "Policies")
 }

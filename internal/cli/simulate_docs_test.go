@@ -60,7 +60,7 @@ func TestSimulateDocs(t *testing.T) {
 				r.Jitter, r.MeanUnderProvisionedSeconds)
 		}
 	}
-	docsQuoted(t, "simulate-defaults.md", table.String(), "Tuning with the simulator")
+	docsQuoted(t, "simulate-defaults.md", table.String(), "README.md", "Tuning with the simulator")
 }
 
 // shellJoin quotes the arguments that need it, as a user would type them.

@@ -53,7 +53,7 @@ func TestSimulateJobDocs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	docsQuoted(t, "simulate-nightly.txt", "$ "+envPrefix(workerEnv)+" \\\n  autoscalebot "+shellJoin(night)+"\n"+stdout, "The job model")
+	docsQuoted(t, "simulate-nightly.txt", "$ "+envPrefix(workerEnv)+" \\\n  autoscalebot "+shellJoin(night)+"\n"+stdout, "README.md", "The job model")
 	chartPath := filepath.Join(t.TempDir(), "nightly.svg")
 	if code, _, stderr := runCLI(t, workerEnv, append(night, "-chart", chartPath)...); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -83,7 +83,7 @@ func TestSimulateJobDocs(t *testing.T) {
 				r.ScaleUps, r.ScaleDowns, rep.Ideal.ScaleUps, rep.Ideal.ScaleDowns, r.MeanUnderProvisionedSeconds)
 		}
 	}
-	docsQuoted(t, "simulate-jobs.md", table.String(), "The job model")
+	docsQuoted(t, "simulate-jobs.md", table.String(), "README.md", "The job model")
 
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {

@@ -46,7 +46,7 @@ func TestSimulateSignalDocs(t *testing.T) {
 		}
 		table.WriteString(frontierDocsRow(p.Name, rep))
 	}
-	docsQuoted(t, "simulate-signals.md", table.String(), "Scaling on utilization")
+	docsQuoted(t, "simulate-signals.md", table.String(), "README.md", "Scaling on utilization")
 }
 
 // frontierDocsRow is the frontier's row of a docs table: its policy, dyno-hours and SLO misses.

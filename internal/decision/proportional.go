@@ -21,7 +21,7 @@ const (
 )
 
 // Tuning of the proportional policy, chosen on the simulator's profiles
-// (README, "Policies"); the knobs a user needs are settings.
+// (docs/policies.md, "Policies"); the knobs a user needs are settings.
 const (
 	// smoothing is the time constant of the latency's exponential moving
 	// average: long enough that a noisy heartbeat or a one-minute burst

@@ -39,7 +39,7 @@ func (p Policy) String() string {
 // target is set. Proportional's is far enough below "too slow" that a
 // noisy heartbeat or a small rush does not cross it; tracking reads the
 // load from the latency, and half the maximum is about 80 % of a
-// single-threaded dyno whose idle latency is a tenth of it (README,
+// single-threaded dyno whose idle latency is a tenth of it (docs/policies.md,
 // "Policies").
 const (
 	proportionalTargetShare = 0.75

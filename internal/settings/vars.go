@@ -58,7 +58,7 @@ var vars = []Var{
 	{EnvNotifyOnEveryScale, "false", "NotifyOnEveryScale", "notice on every scale"},
 	{EnvNotifyOnEveryPing, "false", "NotifyOnEveryPing", "notice on every heartbeat"},
 	{EnvDryRun, "false", "DryRun", "decide and record, never change the formation"},
-	{EnvPolicy, string(DefaultPolicy), "Policy", "the scaling rules: `tracking` (target tracking), `original` (streaks, as above) or `proportional` (see [Policies](#policies))"},
+	{EnvPolicy, string(DefaultPolicy), "Policy", "the scaling rules: `tracking` (target tracking), `original` (streaks, as above) or `proportional` (see [Policies](docs/policies.md#policies))"},
 	{EnvTargetResponseTime, "", "TargetResponseTimeInMs", "latency `tracking` and `proportional` aim for (unset: 50 % of the maximum response time with `tracking`, 75 % with `proportional`)"},
 	{EnvBootTime, "60", "BootTimeInSeconds", "`tracking`, `proportional`: how long a new dyno takes to serve; until then it counts as coming"},
 	{EnvScaleDownWindow, "", "ScaleDownWindowInSeconds", "`tracking`, `proportional`: scales down only to the most dynos wanted within this window (unset: 120 with `tracking`, 2400 with `proportional`)"},

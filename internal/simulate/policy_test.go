@@ -47,7 +47,7 @@ func comparePolicies(t *testing.T, interval int, seeds []uint64) map[settings.Po
 }
 
 // TestProportionalBeatsOriginal recomputes, at a reduced size (three seeds
-// of one day), the comparison the README's policy table makes, and fails
+// of one day), the comparison the policy table of docs/policies.md makes, and fails
 // if the proportional policy stops meeting its three targets against the
 // original on the sum over every profile and seed, at 60 s and at 30 s: at
 // most 5 % more dyno-hours; at least 40 % fewer SLO-violation minutes; on

@@ -12,7 +12,7 @@ import (
 )
 
 // TestTuneTable is the tuning harness the tracking policy was tuned with
-// (README, "Policies"). It asserts nothing and runs only when
+// (docs/policies.md, "Policies"). It asserts nothing and runs only when
 // AUTOSCALEBOT_TUNE names variants, "name:KEY=V,KEY=V;name2:…", each run
 // beside AUTOSCALE_POLICY=original on the public traces (default app and
 // the other shape: boot 60 s, idle 50 ms, 300 rpm a dyno) and the built-in
