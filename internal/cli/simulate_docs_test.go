@@ -15,7 +15,7 @@ import (
 // default maximum of 3 dynos is below most profiles' peak.
 const tunedMax = "AUTOSCALE_MAX_DYNOS=12"
 
-// TestSimulateDocs keeps the README's simulator section real: the example
+// TestSimulateDocs keeps the simulator's page (docs/simulator.md) real: the example
 // output, the chart of every built-in profile and the table of the default
 // settings scored on every profile are this command's output, rewritten
 // with -update (go test ./internal/cli -run TestSimulateDocs -update).
@@ -60,7 +60,7 @@ func TestSimulateDocs(t *testing.T) {
 				r.Jitter, r.MeanUnderProvisionedSeconds)
 		}
 	}
-	docsQuoted(t, "simulate-defaults.md", table.String(), "README.md", "Tuning with the simulator")
+	docsQuoted(t, "simulate-defaults.md", table.String(), "docs/simulator.md", "Tuning with the simulator")
 }
 
 // shellJoin quotes the arguments that need it, as a user would type them.

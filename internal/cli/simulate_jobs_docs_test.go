@@ -13,7 +13,7 @@ import (
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
 )
 
-// workerEnv is the worker formation of the README's job runs: from zero
+// workerEnv is the worker formation of the job runs in docs/simulator.md: from zero
 // to ten dynos on the queue's latency (10 s and 1 s its thresholds, the
 // defaults).
 var workerEnv = map[string]string{
@@ -41,7 +41,7 @@ func envPrefix(env map[string]string) string {
 	return strings.Join(keys, " ")
 }
 
-// TestSimulateJobDocs keeps the README's job model examples real: a night
+// TestSimulateJobDocs keeps the job model's examples in docs/simulator.md real: a night
 // of the nightly profile from zero and back, sized by latency alone and by
 // the jobs, beside an always-on worker (the table and the chart), and
 // every job profile scored so, with what each costs a day and a month,
@@ -53,7 +53,7 @@ func TestSimulateJobDocs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	docsQuoted(t, "simulate-nightly.txt", "$ "+envPrefix(workerEnv)+" \\\n  autoscalebot "+shellJoin(night)+"\n"+stdout, "README.md", "The job model")
+	docsQuoted(t, "simulate-nightly.txt", "$ "+envPrefix(workerEnv)+" \\\n  autoscalebot "+shellJoin(night)+"\n"+stdout, "docs/simulator.md", "The job model")
 	chartPath := filepath.Join(t.TempDir(), "nightly.svg")
 	if code, _, stderr := runCLI(t, workerEnv, append(night, "-chart", chartPath)...); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -83,15 +83,15 @@ func TestSimulateJobDocs(t *testing.T) {
 				r.ScaleUps, r.ScaleDowns, rep.Ideal.ScaleUps, rep.Ideal.ScaleDowns, r.MeanUnderProvisionedSeconds)
 		}
 	}
-	docsQuoted(t, "simulate-jobs.md", table.String(), "README.md", "The job model")
+	docsQuoted(t, "simulate-jobs.md", table.String(), "docs/simulator.md", "The job model")
 
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "simulator.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range simulation.JobProfiles {
-		if line := "- `" + p.Name + "`: " + p.Description + ".\n"; !strings.Contains(string(readme), line) {
-			t.Errorf("README.md does not describe the %s profile as it is: %q", p.Name, line)
+		if line := "- `" + p.Name + "`: " + p.Description + ".\n"; !strings.Contains(string(doc), line) {
+			t.Errorf("docs/simulator.md does not describe the %s profile as it is: %q", p.Name, line)
 		}
 	}
 }
