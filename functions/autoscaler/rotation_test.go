@@ -16,7 +16,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
-// TestKeyRotationInAWarmEnvironment rotates the API key as README's
+// TestKeyRotationInAWarmEnvironment rotates the API key as docs/operating.md's
 // "Rotating the Heroku API key" says (a new key in SSM, the old one revoked
 // at once) between two invocations of the same warm bootstrap under the
 // Lambda emulator: the second invocation must scale with the new key instead

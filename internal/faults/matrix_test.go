@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// The tests below are the README's fault matrix, one per row, in its order.
+// The tests below are the fault matrix of docs/operating.md, one per row, in its order.
 
 func TestHerokuRateLimited(t *testing.T) {
 	r := newRig(t)
