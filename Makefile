@@ -76,8 +76,8 @@ lint:
 ## bench: benchmarks (cold start, warm invocation and bootstrap size under the emulator; two simulated
 ## days of ticks against moto and the fake Platform API; a year of simulated minutes; one probe), then
 ## side by side in one run: the bootstrap's and a minimal aws-lambda-go function's cold-start penalty and
-## their ratio, the zipped arm64 bootstrap, and the warm invocation's own work in process. The README's
-## table says which line gives each figure.
+## their ratio, the zipped arm64 bootstrap, and the warm invocation's own work in process. The benchmark
+## table in CONTRIBUTING.md says which line gives each figure.
 bench: test-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@echo "== side by side: cold-start penalty (bootstrap vs hellofn), arm64 zip, warm own work"

@@ -124,8 +124,8 @@ func BenchmarkColdStartPenalty(b *testing.B) {
 // The cold-start budget: a guard rail, not a goal. A function that runs
 // every minute is cold a few times a day; what the SDK's clients cost there
 // buys every region, partition, FIPS endpoint and credential source. The
-// ratio is above the 2.5 first planned: the README's benchmark table says
-// why.
+// ratio is above the 2.5 first planned: the benchmark table in
+// CONTRIBUTING.md says why.
 const (
 	maxPenaltyRatio = 6.0
 	maxZipBytes     = 6_000_000

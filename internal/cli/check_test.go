@@ -157,8 +157,8 @@ func TestCheckEnvironmentIsTheStacks(t *testing.T) {
 	}
 }
 
-// TestCheckDocs: the README's example of check is its output for the
-// example file, which the README's fleet steps copy to autoscalebot.yaml.
+// TestCheckDocs: the example of check in docs/deploy.md is its output for
+// the example file, which the fleet steps there copy to autoscalebot.yaml.
 func TestCheckDocs(t *testing.T) {
 	code, stdout, stderr := runCLI(t, nil, "check", "-settings", filepath.Join("..", "..", "autoscalebot.example.yaml"))
 	if code != 0 {
@@ -170,12 +170,12 @@ func TestCheckDocs(t *testing.T) {
 			want += "   " + line
 		}
 	}
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), want) {
-		t.Errorf("README.md's example of check is not its output; it should read:\n%s", want)
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("docs/deploy.md's example of check is not its output; it should read:\n%s", want)
 	}
 }
 

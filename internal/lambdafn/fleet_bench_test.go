@@ -216,7 +216,7 @@ func BenchmarkFleet1000(b *testing.B) {
 	b.ReportMetric(slowest.get().Seconds(), "s/slowest-invocation")
 	b.ReportMetric(float64(heroku.Count(http.MethodGet))/float64(b.N), "heroku-reads/fleet")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
-	// Per formation tick, the figures the README's cost row is computed from.
+	// Per formation tick, the figures a fleet's cost (docs/deploy.md) is computed from.
 	ticks := float64(b.N * len(fleet))
 	b.ReportMetric(float64(len(logBytes.String()))/ticks, "log-B/tick")
 	rec.mu.Lock()

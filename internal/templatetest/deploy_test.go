@@ -255,7 +255,7 @@ func TestSamconfig(t *testing.T) {
 		}
 	}
 	// The region is the user's (AWS profile or AWS_REGION), as for the
-	// README's aws commands: a pinned one would deploy where the API key's
+	// aws commands of the README and docs/deploy.md: a pinned one would deploy where the API key's
 	// SSM parameter is not.
 	for _, section := range []string{"global", "deploy", "build"} {
 		if r := Dig(cfg, "default", section, "parameters", "region"); r != nil {
