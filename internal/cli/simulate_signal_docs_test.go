@@ -19,7 +19,7 @@ const queueVariant = "AUTOSCALE_SIGNAL=queue_time AUTOSCALE_MAX_QUEUE_TIME_IN_MS
 // utilizationVariant is the utilization signal at its default target.
 const utilizationVariant = "AUTOSCALE_SIGNAL=utilization"
 
-// TestSimulateSignalDocs keeps the README's comparison of the signals
+// TestSimulateSignalDocs keeps the comparison of the signals in docs/heartbeat.md
 // real: all three run on every built-in profile under the original's
 // rules, beside the frontier, and the table is this command's output,
 // rewritten with -update (go test ./internal/cli -run TestSimulateSignalDocs -update).
@@ -46,7 +46,7 @@ func TestSimulateSignalDocs(t *testing.T) {
 		}
 		table.WriteString(frontierDocsRow(p.Name, rep))
 	}
-	docsQuoted(t, "simulate-signals.md", table.String(), "README.md", "Scaling on utilization")
+	docsQuoted(t, "simulate-signals.md", table.String(), "docs/heartbeat.md", "Scaling on utilization")
 }
 
 // frontierDocsRow is the frontier's row of a docs table: its policy, dyno-hours and SLO misses.

@@ -1,4 +1,4 @@
-// Package recipes holds the README's heartbeat-kit middleware for Rails
+// Package recipes holds docs/heartbeat.md's heartbeat-kit middleware for Rails
 // (Rack), Django (WSGI) and Express, run here so the snippets do not rot.
 package recipes
 
@@ -309,10 +309,10 @@ func TestRecipesUtilization(t *testing.T) {
 	}
 }
 
-// The README quotes each recipe whole, so what is tested is what is shown:
-// the kits here and the job-queue recipes of examples/jobs, tested there.
-func TestREADMEQuotesTheRecipes(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+// docs/heartbeat.md quotes each recipe whole, so what is tested is what is
+// shown: the kits here and the job-queue recipes of examples/jobs, tested there.
+func TestDocsQuoteTheRecipes(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "heartbeat.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,8 +325,8 @@ func TestREADMEQuotesTheRecipes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(readme), string(src)) {
-			t.Errorf("README.md does not quote examples/%s as it is now", f)
+		if !strings.Contains(string(doc), string(src)) {
+			t.Errorf("docs/heartbeat.md does not quote examples/%s as it is now", f)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Package bullmq tests the README's BullMQ recipe (bullmq_queues.js) with
+// Package bullmq tests docs/heartbeat.md's BullMQ recipe (bullmq_queues.js) with
 // the real BullMQ (from npm, pinned in package-lock.json), Redis and
 // workers.
 package bullmq

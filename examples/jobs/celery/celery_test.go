@@ -1,4 +1,4 @@
-// Package celery tests the README's Celery recipe (celery_queues.py) with
+// Package celery tests docs/heartbeat.md's Celery recipe (celery_queues.py) with
 // the real Celery, its Redis broker and a worker.
 package celery
 

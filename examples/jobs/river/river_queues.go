@@ -1,4 +1,4 @@
-// Package riverjobs is the README's River recipe: River's queues for the
+// Package riverjobs is docs/heartbeat.md's River recipe: River's queues for the
 // heartbeat, read from its tables in one query.
 package riverjobs
 

@@ -1,4 +1,4 @@
-// Package rq tests the README's RQ recipe (rq_queues.py) with the real RQ
+// Package rq tests docs/heartbeat.md's RQ recipe (rq_queues.py) with the real RQ
 // and Redis.
 package rq
 

@@ -1,4 +1,4 @@
-// Package sidekiq tests the README's Sidekiq recipe (sidekiq_queues.rb)
+// Package sidekiq tests docs/heartbeat.md's Sidekiq recipe (sidekiq_queues.rb)
 // with the real Sidekiq and Redis.
 package sidekiq
 
