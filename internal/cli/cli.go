@@ -41,7 +41,7 @@ Usage:
   autoscalebot check -settings FILE                    name every problem the Lambda function would meet with this settings
                                                        file (exit 1), else print one line per formation; sam build runs it
 
-Settings come from AUTOSCALE_* environment variables (see the README), or from
+Settings come from AUTOSCALE_* environment variables (see docs/settings.md), or from
 a settings file of many formations (-settings FILE, or AUTOSCALE_SETTINGS_FILE):
 run and once then tick every formation of the file at once; simulate takes the
 one -app and -type choose (the file's first by default); status, history, pause

@@ -277,7 +277,7 @@ func (l *loader) raw(name string) string { return strings.TrimSpace(l.getenv(nam
 
 // value is the setting as given, or its default (Vars) when unset: a
 // default goes through the same parsing as a value, so it cannot drift
-// from what the README and the template say.
+// from what docs/settings.md and the template say.
 func (l *loader) value(name string) string { return Get(l.getenv, name) }
 
 func (l *loader) problem(name, msg string) {

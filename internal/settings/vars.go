@@ -7,7 +7,7 @@ import (
 
 // Var is one environment variable: the single source of its name, its
 // default and its description. The loader takes its defaults from here, the
-// command's flags too, and tests check that the README's settings table and
+// command's flags too, and tests check that the settings table of docs/settings.md and
 // the template's parameters agree.
 type Var struct {
 	Name string
@@ -20,7 +20,7 @@ type Var struct {
 	Description string
 }
 
-// vars is in the README's order.
+// vars is in the order of docs/settings.md.
 var vars = []Var{
 	{EnvAppName, "", "HerokuAppName", "the Heroku app (name or id)"},
 	{EnvAPIKey, "", "", "API key, for local use; a dry run without it"},
@@ -28,17 +28,17 @@ var vars = []Var{
 	{EnvAPIURL, "https://api.heroku.com", "HerokuApiUrl", "Platform API base URL"},
 	{EnvProcessType, "web", "HerokuProcessType", "the formation (process type) to scale"},
 	{EnvHeartbeatURL, "", "HeartbeatUrl", "absolute `http(s)` URL probed each tick"},
-	{EnvHeartbeatToken, "", "", "sent to the heartbeat as `Authorization: Bearer …`: the heartbeat kit answers its load headers only to a request with it (see [The heartbeat token](docs/heartbeat.md#the-heartbeat-token)); never logged"},
+	{EnvHeartbeatToken, "", "", "sent to the heartbeat as `Authorization: Bearer …`: the heartbeat kit answers its load headers only to a request with it (see [The heartbeat token](heartbeat.md#the-heartbeat-token)); never logged"},
 	{EnvHeartbeatTokenParameter, "", "HeartbeatTokenParameterName", "name of an SSM SecureString holding the heartbeat token (Lambda), read and rotated as the key is"},
 	{EnvHeartbeatTimeout, "10000", "HeartbeatTimeoutInMs", "the probe gives up after this; a timeout is a fail"},
 	{EnvHeartbeatInterval, "30", "HeartbeatIntervalInSeconds", "time between two ticks; in Lambda 10, 15, 20, 30 or 60"},
 	{EnvMaxResponseTime, "1000", "MaxResponseTimeInMs", "strictly slower is a fail (too slow)"},
 	{EnvMinResponseTime, "200", "MinResponseTimeInMs", "strictly faster is a pass (fast enough to shrink)"},
-	{EnvSignal, "response_time", "AutoscaleSignal", "what a beat measures: `response_time` (to the first byte), `queue_time` (router queue time, from the heartbeat's headers) or `utilization` (the share of time a dyno is busy, from the heartbeat kit's `X-Utilization-Pct`; see [Scaling on utilization](docs/heartbeat.md#scaling-on-utilization))"},
+	{EnvSignal, "response_time", "AutoscaleSignal", "what a beat measures: `response_time` (to the first byte), `queue_time` (router queue time, from the heartbeat's headers) or `utilization` (the share of time a dyno is busy, from the heartbeat kit's `X-Utilization-Pct`; see [Scaling on utilization](heartbeat.md#scaling-on-utilization))"},
 	{EnvMaxQueueTime, "100", "MaxQueueTimeInMs", "with `queue_time`: strictly longer is a fail"},
 	{EnvMinQueueTime, "10", "MinQueueTimeInMs", "with `queue_time`: strictly shorter is a pass"},
 	{EnvTargetUtilization, "70", "TargetUtilizationPct", "with `utilization`: the busy share to run at, 1–100; a beat above it fails, under half of it passes. At 70 a single-threaded dyno answers in about 3× its idle time, and traffic can grow 28 % while a new dyno boots before 90 % (10× idle)"},
-	{EnvJobQueues, "", "JobQueues", "with `job_latency`: the job queues this process type works, comma-separated, each of which the heartbeat must report (unset: every queue it reports); see [Scaling workers on job queues](docs/heartbeat.md#scaling-workers-on-job-queues)"},
+	{EnvJobQueues, "", "JobQueues", "with `job_latency`: the job queues this process type works, comma-separated, each of which the heartbeat must report (unset: every queue it reports); see [Scaling workers on job queues](heartbeat.md#scaling-workers-on-job-queues)"},
 	{EnvMaxJobLatency, "10000", "MaxJobLatencyInMs", "with `job_latency`: a queue whose oldest waiting job is strictly older is a fail. Jobs run in the background, so seconds of waiting keep nobody at a screen, and a new worker dyno needs tens of seconds to boot: a tighter bound would add dynos for waits they cannot shorten"},
 	{EnvMinJobLatency, "1000", "MinJobLatencyInMs", "with `job_latency`: a 2xx whose oldest waiting job is strictly younger is a pass (fast enough to shrink). A job that starts within a second found a worker free; raise it above your job library's poll interval if it polls"},
 	{EnvJobsPerDyno, "", "JobsPerDyno", "with `job_latency`: size the formation from the jobs waiting and running, one dyno per this many (HireFire's ratio), at once on the way up; unset: by latency alone"},
@@ -46,7 +46,7 @@ var vars = []Var{
 	{EnvFailsToScaleUp, "3", "NumberOfFailsToScaleUpAfter", "consecutive fails that scale up"},
 	{EnvPassesToScaleDown, "5", "NumberOfPassesToScaleDownAfter", "consecutive passes that scale down"},
 	{EnvMaxDynos, "3", "MaxDynos", "a number, or a schedule such as `{\"0:00\":2,\"9:00\":5,\"17:00\":3}`"},
-	{EnvMinDynos, "1", "MinDynos", "likewise; at least 1 for `web`; 0 lets a `job_latency` worker stop when no job waits or runs (see [To zero and back](docs/heartbeat.md#to-zero-and-back))"},
+	{EnvMinDynos, "1", "MinDynos", "likewise; at least 1 for `web`; 0 lets a `job_latency` worker stop when no job waits or runs (see [To zero and back](heartbeat.md#to-zero-and-back))"},
 	{EnvTimeZone, "UTC", "TimeZone", "IANA zone the schedules are read in, e.g. `America/Vancouver`"},
 	{EnvIncrement, "1", "Increment", "dynos added or removed per scale"},
 	{EnvCooldown, "0", "CooldownInSeconds", "least time from the last scale to a streak-driven one (bound corrections ignore it)"},
@@ -58,7 +58,7 @@ var vars = []Var{
 	{EnvNotifyOnEveryScale, "false", "NotifyOnEveryScale", "notice on every scale"},
 	{EnvNotifyOnEveryPing, "false", "NotifyOnEveryPing", "notice on every heartbeat"},
 	{EnvDryRun, "false", "DryRun", "decide and record, never change the formation"},
-	{EnvPolicy, string(DefaultPolicy), "Policy", "the scaling rules: `tracking` (target tracking), `original` (streaks, as above) or `proportional` (see [Policies](docs/policies.md#policies))"},
+	{EnvPolicy, string(DefaultPolicy), "Policy", "the scaling rules: `tracking` (target tracking), `original` (streaks, as above) or `proportional` (see [Policies](policies.md#policies))"},
 	{EnvTargetResponseTime, "", "TargetResponseTimeInMs", "latency `tracking` and `proportional` aim for (unset: 50 % of the maximum response time with `tracking`, 75 % with `proportional`)"},
 	{EnvBootTime, "60", "BootTimeInSeconds", "`tracking`, `proportional`: how long a new dyno takes to serve; until then it counts as coming"},
 	{EnvScaleDownWindow, "", "ScaleDownWindowInSeconds", "`tracking`, `proportional`: scales down only to the most dynos wanted within this window (unset: 120 with `tracking`, 2400 with `proportional`)"},
@@ -73,7 +73,7 @@ var vars = []Var{
 	{EnvSettingsFile, "", "", "a YAML file of many formations (see Many formations from one settings file); in Lambda, the copy of it the build puts in the package"},
 }
 
-// Vars returns every variable, in the README's order.
+// Vars returns every variable, in the order of docs/settings.md.
 func Vars() []Var { return slices.Clone(vars) }
 
 // Lookup returns the variable called name, if there is one.

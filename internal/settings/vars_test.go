@@ -65,17 +65,17 @@ func repoFile(t *testing.T, name string) string {
 	return path
 }
 
-// readmeRow is one row of the README's settings table.
-type readmeRow struct{ name, parameter, def, meaning string }
+// settingsRow is one row of the settings table of docs/settings.md.
+type settingsRow struct{ name, parameter, def, meaning string }
 
-func readmeTable(t *testing.T) []readmeRow {
+func settingsTable(t *testing.T) []settingsRow {
 	t.Helper()
-	f, err := os.Open(repoFile(t, "README.md"))
+	f, err := os.Open(repoFile(t, filepath.Join("docs", "settings.md")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var rows []readmeRow
+	var rows []settingsRow
 	in := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -87,9 +87,9 @@ func readmeTable(t *testing.T) []readmeRow {
 		case in && strings.HasPrefix(line, "| "):
 			cells := strings.Split(strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |"), " | ")
 			if len(cells) != 4 {
-				t.Fatalf("README settings row with %d cells: %s", len(cells), line)
+				t.Fatalf("docs/settings.md: settings row with %d cells: %s", len(cells), line)
 			}
-			rows = append(rows, readmeRow{strings.Trim(cells[0], "`"), cells[1], cells[2], cells[3]})
+			rows = append(rows, settingsRow{strings.Trim(cells[0], "`"), cells[1], cells[2], cells[3]})
 		case in:
 			return rows
 		}
@@ -98,7 +98,7 @@ func readmeTable(t *testing.T) []readmeRow {
 		t.Fatal(err)
 	}
 	if !in {
-		t.Fatal("README.md has no settings table")
+		t.Fatal("docs/settings.md has no settings table")
 	}
 	return rows
 }
@@ -175,25 +175,25 @@ func TestTemplateAgrees(t *testing.T) {
 			t.Errorf("parameter %s defaults to %s, settings to %q", v.Parameter, show(def), v.Default)
 		}
 		// Without a settings default, the template may supply a value (the
-		// README says so), or default to "", which is the variable unset.
+		// settings table says so), or default to "", which is the variable unset.
 	}
 }
 
-// TestREADMEAgrees: the README's settings table lists Vars in order, with
+// TestSettingsDocAgrees: the settings table of docs/settings.md lists Vars in order, with
 // their parameters, defaults and descriptions. A variable without a default
 // may show the template's ("`30` in the template"), which must be the
 // template's; otherwise its default column is a word (required, off, —).
-func TestREADMEAgrees(t *testing.T) {
-	rows := readmeTable(t)
+func TestSettingsDocAgrees(t *testing.T) {
+	rows := settingsTable(t)
 	defaults, _ := template(t)
 	vars := settings.Vars()
 	if len(rows) != len(vars) {
-		t.Errorf("README lists %d settings, settings %d", len(rows), len(vars))
+		t.Errorf("docs/settings.md lists %d settings, settings %d", len(rows), len(vars))
 	}
 	for i := range min(len(rows), len(vars)) {
 		r, v := rows[i], vars[i]
 		if r.name != v.Name {
-			t.Errorf("README row %d is %s, want %s", i+1, r.name, v.Name)
+			t.Errorf("docs/settings.md row %d is %s, want %s", i+1, r.name, v.Name)
 			continue
 		}
 		wantParam := "`" + v.Parameter + "`"
@@ -201,7 +201,7 @@ func TestREADMEAgrees(t *testing.T) {
 			wantParam = r.parameter // free text such as "— (the schedule)"
 		}
 		if r.parameter != wantParam {
-			t.Errorf("README: %s's parameter is %s, want %s", v.Name, r.parameter, wantParam)
+			t.Errorf("docs/settings.md: %s's parameter is %s, want %s", v.Name, r.parameter, wantParam)
 		}
 		var wantDef string
 		switch d := defaults[v.Parameter]; {
@@ -215,10 +215,10 @@ func TestREADMEAgrees(t *testing.T) {
 			wantDef = r.def
 		}
 		if r.def != wantDef {
-			t.Errorf("README: %s's default is %s, want %s", v.Name, r.def, wantDef)
+			t.Errorf("docs/settings.md: %s's default is %s, want %s", v.Name, r.def, wantDef)
 		}
 		if r.meaning != v.Description {
-			t.Errorf("README: %s means %q, settings says %q", v.Name, r.meaning, v.Description)
+			t.Errorf("docs/settings.md: %s means %q, settings says %q", v.Name, r.meaning, v.Description)
 		}
 	}
 }
