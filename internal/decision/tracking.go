@@ -29,6 +29,10 @@ type tuning struct {
 	// sustained: a saturation the heartbeat still shows after this long
 	// is not a busy minute passing: scale up for how fast the backlog grows.
 	sustained time.Duration
+	// downStep: scale down only by at least this share of the current
+	// count (one dyno at least), so that a count is not given up for one
+	// a dyno lower that the load's minute-to-minute scatter reverses.
+	downStep float64
 	// blind is the load, in serving dynos, a heartbeat that got no answer
 	// (a timeout, a 5xx) is taken to show where the last one got one:
 	// more than they serve, by an amount it cannot tell.
@@ -41,7 +45,7 @@ var (
 	// again at low utilization; it is averaged over minutes, trusted to
 	// say "saturated" after a minute and a half, and held with a wide margin.
 	latencyTuning = tuning{fast: 2 * time.Minute, slow: 5 * time.Minute, tolerance: 0.1,
-		downShare: 0.76, sustained: 90 * time.Second, blind: 1.5}
+		downShare: 0.76, downStep: 0.25, sustained: 90 * time.Second, blind: 1.5}
 	// utilizationTuning: the kit's utilization is already a 30-second
 	// mean, off by a few points at most; it is used nearly as read, and a
 	// window busy throughout is a saturation at once.
@@ -67,6 +71,10 @@ const (
 	trackIdleShare = 0.1
 	trackIdleRise  = 24 * time.Hour
 	trackIdleAvg   = 5 * time.Minute
+	// trackDrain: capacity added during a run of saturated heartbeats is
+	// given this share of the run's length to drain the backlog the run
+	// built, before a heartbeat that gets no answer means more load.
+	trackDrain = 0.3
 )
 
 // tuningFor is the tuning of the settings' signal.
@@ -144,7 +152,7 @@ func tracking(in Input) Decision {
 	held := max(windowMax(mem.Wanted, v.hold), v.keep)
 	w := wish{
 		up:         in.Probe.Verdict != probe.Error && v.want > in.Current,
-		down:       known && held < in.Current,
+		down:       known && held <= in.Current-downStep(s, in.Current),
 		target:     v.want,
 		upReason:   AboveTarget,
 		downReason: BelowTarget,
@@ -181,6 +189,7 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 		mem.Slow = average(mem.Slow, r.load, gap, tn.slow, fresh)
 		mem.Fast = average(mem.Fast, r.load, gap, tn.fast, fresh)
 	}
+	drain(mem, &r, serving, now, fresh, blind(s, p))
 	switch {
 	case !r.saturated || r.draining:
 		mem.SaturatedAt = time.Time{}
@@ -223,6 +232,34 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	// Two heartbeats in a row, not one's noise.
 	v.keep = dynosFor(min(r.load, last), u)
 	return v
+}
+
+// drain follows runs of saturated heartbeats. A heartbeat that gets no
+// answer while capacity added during the run is still draining the
+// backlog the run built is that backlog's, not more load: a blind scale
+// up from a guess (the cold start) does not double again before the
+// backlog could show whether the guess was enough.
+func drain(mem *state.Tracking, r *reading, serving int, now time.Time, fresh, noAnswer bool) {
+	switch {
+	case !r.saturated || !fresh:
+		mem.BusySince = time.Time{}
+		if r.saturated {
+			mem.BusySince = now
+		}
+	case mem.BusySince.IsZero():
+		mem.BusySince = now
+	}
+	if r.saturated && fresh && serving > mem.Serving {
+		mem.DrainUntil = now.Add(time.Duration(trackDrain * float64(now.Sub(mem.BusySince))))
+	}
+	if r.saturated && noAnswer && now.Before(mem.DrainUntil) {
+		r.draining = true
+	}
+}
+
+// downStep is the fewest dynos a scale down from current gives up.
+func downStep(s settings.Settings, current int) int {
+	return max(1, int(math.Round(tuningFor(s).downStep*float64(current))))
 }
 
 // readLatency reads the load from the heartbeat's latency, and learns

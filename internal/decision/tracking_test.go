@@ -127,6 +127,29 @@ func TestTrackingRules(t *testing.T) {
 			target: 4, reason: Steady,
 		},
 		{
+			// 10 × (1 − 100/182) = 4.5 dynos' worth runs at 76 % of the
+			// target's on 8: two dynos fewer, not the quarter of ten (3).
+			name: "a scale down gives up a quarter of the count at least: held", mem: warm(10, 4.5, 182), probe: answered(182), current: 10,
+			target: 10, reason: Stabilizing,
+		},
+		{
+			// 10 × (1 − 100/167) = 4.0 dynos' worth: 7 at 76 % of the target's.
+			name: "a scale down gives up a quarter of the count at least: down", mem: warm(10, 4.0, 167), probe: answered(167), current: 10,
+			target: 7, reason: BelowTarget,
+		},
+		{
+			// Capacity added during a saturated run drains its backlog
+			// until 30 s from now.
+			name: "no answer while added capacity drains the backlog: no scale up",
+			mem:  withDrain(warm(4, 3.0, 900), t0.Add(30*time.Second)), probe: probe.TimedOut(10 * time.Second), current: 4,
+			target: 4, reason: Booting,
+		},
+		{
+			name: "no answer once the backlog should have drained: 1.5 times the load again",
+			mem:  withDrain(warm(4, 3.0, 900), t0), probe: probe.TimedOut(10 * time.Second), current: 4,
+			target: 8, reason: AboveTarget,
+		},
+		{
 			name: "a broken probe never scales", mem: warm(4, 3.0, 900), probe: beat(probe.Error), current: 4,
 			target: 4, reason: ProbeError, notices: []notify.Event{notify.ProbeError},
 		},
@@ -218,6 +241,46 @@ func TestTrackingRules(t *testing.T) {
 func withSaturation(m *state.Tracking, since time.Duration) *state.Tracking {
 	m.SaturatedAt = t0.Add(since)
 	return m
+}
+
+func withDrain(m *state.Tracking, until time.Time) *state.Tracking {
+	m.BusySince, m.DrainUntil = t0.Add(-150*time.Second), until
+	return m
+}
+
+// TestTrackingDrainTime: capacity that starts serving during a run of
+// saturated heartbeats is given 0.3 of the run's length to drain the
+// backlog; a run that ends forgets it.
+func TestTrackingDrainTime(t *testing.T) {
+	for _, tt := range []struct {
+		name             string
+		busy             time.Duration // the run's first heartbeat, before t0
+		probe            probe.Result
+		serving          int
+		busySince, drain time.Duration // want, after t0 (0: zero time)
+	}{
+		{name: "2 to 4 serving, 100 s into the run: 30 s", busy: 100 * time.Second, probe: probe.TimedOut(10 * time.Second), serving: 4,
+			busySince: -100 * time.Second, drain: 30 * time.Second},
+		{name: "the same dynos serving: none", busy: 120 * time.Second, probe: probe.TimedOut(10 * time.Second), serving: 2,
+			busySince: -120 * time.Second},
+		{name: "an answer under saturation ends the run", busy: 120 * time.Second, probe: answered(150), serving: 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := warm(2, 1.6, 2500)
+			mem.BusySince = t0.Add(-tt.busy)
+			in := Input{Settings: trackingSettings(), State: state.State{Tracking: mem}, Probe: tt.probe, Current: tt.serving, Now: t0}
+			got := Decide(in).Next.Tracking
+			at := func(d time.Duration) time.Time {
+				if d == 0 {
+					return time.Time{}
+				}
+				return t0.Add(d)
+			}
+			if !got.BusySince.Equal(at(tt.busySince)) || !got.DrainUntil.Equal(at(tt.drain)) {
+				t.Errorf("busy since %v, drained at %v; want %v, %v", got.BusySince, got.DrainUntil, at(tt.busySince), at(tt.drain))
+			}
+		})
+	}
 }
 
 func withUtil(m *state.Tracking, u float64) *state.Tracking {

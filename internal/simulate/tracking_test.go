@@ -110,7 +110,8 @@ func TestTrackingNearTheFrontier(t *testing.T) {
 // TestTrackingOnProfiles holds what the README says of the default on the
 // built-in profiles (seeds 1–3, 30 s ticks, at most 10 dynos): on `step` a
 // mean under-provisioned episode of at most 90 s (the original's: 160 s),
-// and on `noisy` and `steady` fewer scale calls than the original.
+// fewer scale calls than the original, and on `noisy` and `steady` at
+// most half as many (no flapping).
 func TestTrackingOnProfiles(t *testing.T) {
 	for _, p := range []string{"step", "noisy", "steady"} {
 		t.Run(p, func(t *testing.T) {
@@ -138,6 +139,9 @@ func TestTrackingOnProfiles(t *testing.T) {
 			}
 			if calls(d) >= calls(o) {
 				t.Errorf("%d scale calls, not fewer than the original's %d", calls(d), calls(o))
+			}
+			if p != "step" && 2*calls(d) > calls(o) {
+				t.Errorf("%d scale calls, more than half the original's %d", calls(d), calls(o))
 			}
 		})
 	}

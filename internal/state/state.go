@@ -136,6 +136,13 @@ type Tracking struct {
 	// every serving dyno busy (zero: the last one did not).
 	SaturatedAt time.Time `json:"saturatedAt,omitzero"`
 	Wanted      []Want    `json:"wanted,omitempty"`
+	// BusySince is the first of the heartbeats in a row that found the
+	// serving dynos saturated, counting those that found new capacity
+	// draining the backlog (zero: the last one did not). DrainUntil is
+	// when capacity added during such a run is taken to have drained the
+	// backlog the run built.
+	BusySince  time.Time `json:"busySince,omitzero"`
+	DrainUntil time.Time `json:"drainUntil,omitzero"`
 }
 
 // Want is a dyno count the proportional policy wanted at a time.
