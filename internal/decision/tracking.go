@@ -11,7 +11,7 @@ import (
 )
 
 // tuning is what the tracking policy makes of one kind of reading,
-// chosen on the public traces and the built-in profiles (README,
+// chosen on the public traces and the built-in profiles (docs/policies.md,
 // "Policies"); the knobs a user needs are settings.
 type tuning struct {
 	// fast and slow are the time constants of the two moving averages of

@@ -53,7 +53,7 @@ func sumRuns(t *testing.T, env map[string]string, tr Trace, seeds []uint64) tota
 
 var trackingSeeds = []uint64{1, 2, 3}
 
-// TestTrackingBeatsOriginalOnPublicTraces holds the README's public-trace
+// TestTrackingBeatsOriginalOnPublicTraces holds docs/policies.md's public-trace
 // table for the response-time signal: seeds 1–3 of both two-day windows,
 // 30 s ticks, at most 10 dynos, default settings against
 // AUTOSCALE_POLICY=original. On each window the default spends at most 5 %
@@ -80,7 +80,7 @@ func TestTrackingBeatsOriginalOnPublicTraces(t *testing.T) {
 	}
 }
 
-// TestTrackingNearTheFrontier holds the README's public-trace table for
+// TestTrackingNearTheFrontier holds docs/policies.md's public-trace table for
 // the utilization signal: on each two-day window (seeds 1–3, 30 s ticks,
 // at most 10 dynos) the default policy misses the SLO at most 2 % of the
 // time and spends at most 1.25 times the frontier's dyno-hours.
@@ -107,7 +107,7 @@ func TestTrackingNearTheFrontier(t *testing.T) {
 	}
 }
 
-// TestTrackingOnProfiles holds what the README says of the default on the
+// TestTrackingOnProfiles holds what docs/policies.md says of the default on the
 // built-in profiles (seeds 1–3, 30 s ticks, at most 10 dynos): on `step` a
 // mean under-provisioned episode of at most 90 s (the original's: 160 s),
 // fewer scale calls than the original, and on `noisy` and `steady` at
