@@ -65,12 +65,25 @@ func repoFile(t *testing.T, name string) string {
 	return path
 }
 
-// settingsRow is one row of the settings table of docs/settings.md.
+// settingsRow is one row of a settings table.
 type settingsRow struct{ name, parameter, def, meaning string }
+
+// The full table, in docs/settings.md, and the README's table of the
+// settings everyone sets.
+const (
+	settingsHeader = "| variable | template parameter | default | meaning |"
+	commonHeader   = "| setting | template parameter | default | what it is |"
+)
 
 func settingsTable(t *testing.T) []settingsRow {
 	t.Helper()
-	f, err := os.Open(repoFile(t, filepath.Join("docs", "settings.md")))
+	return tableIn(t, filepath.Join("docs", "settings.md"), settingsHeader)
+}
+
+// tableIn reads the settings table under header in the repository's file name.
+func tableIn(t *testing.T, name, header string) []settingsRow {
+	t.Helper()
+	f, err := os.Open(repoFile(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +94,13 @@ func settingsTable(t *testing.T) []settingsRow {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case line == "| variable | template parameter | default | meaning |":
+		case line == header:
 			in = true
 		case in && strings.HasPrefix(line, "| ---"):
 		case in && strings.HasPrefix(line, "| "):
 			cells := strings.Split(strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |"), " | ")
 			if len(cells) != 4 {
-				t.Fatalf("docs/settings.md: settings row with %d cells: %s", len(cells), line)
+				t.Fatalf("%s: settings row with %d cells: %s", name, len(cells), line)
 			}
 			rows = append(rows, settingsRow{strings.Trim(cells[0], "`"), cells[1], cells[2], cells[3]})
 		case in:
@@ -98,9 +111,36 @@ func settingsTable(t *testing.T) []settingsRow {
 		t.Fatal(err)
 	}
 	if !in {
-		t.Fatal("docs/settings.md has no settings table")
+		t.Fatalf("%s has no settings table", name)
 	}
 	return rows
+}
+
+// TestREADMECommonSettings: each of the README's settings everyone sets is
+// a setting, once, with the parameter and default of the full table.
+func TestREADMECommonSettings(t *testing.T) {
+	full := map[string]settingsRow{}
+	for _, r := range settingsTable(t) {
+		full[r.name] = r
+	}
+	rows := tableIn(t, "README.md", commonHeader)
+	if len(rows) == 0 {
+		t.Fatal("README.md's table of common settings is empty")
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		want, ok := full[r.name]
+		switch {
+		case !ok:
+			t.Errorf("README lists %s, which is not a setting", r.name)
+		case seen[r.name]:
+			t.Errorf("README lists %s twice", r.name)
+		case r.parameter != want.parameter || r.def != want.def:
+			t.Errorf("README: %s has parameter %s and default %s; docs/settings.md says %s and %s",
+				r.name, r.parameter, r.def, want.parameter, want.def)
+		}
+		seen[r.name] = true
+	}
 }
 
 // template returns the template's parameter defaults (absent: no default)
