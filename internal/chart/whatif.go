@@ -68,6 +68,15 @@ var runStyles = []struct{ colour, dash string }{
 	{colDynos, ""}, {colUp, "7 3"}, {colLatency, "2 3"}, {colDown, "9 3 2 3"}, {"#b8860b", "4 4"}, {"#c2185b", "1 2"},
 }
 
+// runStyle is run k's colour and its dash pattern as an SVG attribute.
+func runStyle(k int) (colour, dashAttr string) {
+	st := runStyles[k%len(runStyles)]
+	if st.dash == "" {
+		return st.colour, ""
+	}
+	return st.colour, fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
+}
+
 // RenderWhatIf writes the SVG chart of a simulation to w.
 func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	n := len(wi.RPM)
@@ -78,17 +87,52 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	if loc == nil {
 		loc = time.UTC
 	}
-	c := &canvas{from: wi.Start, to: wi.Start.Add(time.Duration(n*wi.BucketMinutes) * time.Minute), loc: loc}
-	x := func(i int) float64 { return c.x(wi.Start.Add(time.Duration(i*wi.BucketMinutes) * time.Minute)) }
+	p := &whatIfPlot{
+		canvas: &canvas{from: wi.Start, to: wi.Start.Add(time.Duration(n*wi.BucketMinutes) * time.Minute), loc: loc},
+		wi:     wi,
+		names:  wi.names(),
+		axes:   newWhatIfAxes(wi),
+	}
+	p.header()
+	p.grids()
+	p.traffic()
+	p.thresholds()
+	p.ideal()
+	p.runs()
+	p.frames()
+	p.whatIfLegend(wi, p.names.legend)
+	p.b.WriteString("</svg>\n")
+	if _, err := io.WriteString(w, p.b.String()); err != nil {
+		return fmt.Errorf("write chart: %w", err)
+	}
+	return nil
+}
 
-	// Axes.
+// whatIfPlot is a what-if chart being drawn: the canvas, the simulation and
+// the scales of its three panels.
+type whatIfPlot struct {
+	*canvas
+	wi    WhatIf
+	names whatIfNames
+	axes  whatIfAxes
+}
+
+// whatIfAxes are the tops and tick steps of the three panels' value axes.
+type whatIfAxes struct {
+	topRPM, rpmTick    float64
+	topLat, latTick    float64
+	topDynos, dynoTick int
+}
+
+// newWhatIfAxes fits each panel's axis to the highest value it shows.
+func newWhatIfAxes(wi WhatIf) whatIfAxes {
+	var a whatIfAxes
 	topRPM := 1.0
 	for _, v := range wi.RPM {
 		topRPM = max(topRPM, v)
 	}
-	rpmTick := niceStep(topRPM*1.05, 4)
-	topRPM = math.Ceil(topRPM*1.05/rpmTick) * rpmTick
-	yRPM := func(v float64) float64 { return wiTrafficBot - v/topRPM*(wiTrafficBot-wiTrafficTop) }
+	a.rpmTick = niceStep(topRPM*1.05, 4)
+	a.topRPM = math.Ceil(topRPM*1.05/a.rpmTick) * a.rpmTick
 
 	var highest float64
 	for _, r := range wi.Runs {
@@ -100,9 +144,8 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 	if wi.MaxResponseMS > 0 {
 		topLat = min(max(topLat, 1.25*float64(wi.MaxResponseMS)), clipFactor*float64(wi.MaxResponseMS))
 	}
-	latTick := niceStep(topLat, 5)
-	topLat = math.Ceil(topLat/latTick) * latTick
-	yLat := func(v float64) float64 { return wiLatencyBot - min(v, topLat)/topLat*(wiLatencyBot-wiLatencyTop) }
+	a.latTick = niceStep(topLat, 5)
+	a.topLat = math.Ceil(topLat/a.latTick) * a.latTick
 
 	topDynos := 1
 	for _, v := range wi.Ideal {
@@ -113,95 +156,135 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 			topDynos = max(topDynos, v)
 		}
 	}
-	dynoTick := max(1, int(niceStep(float64(topDynos+1), 4)))
-	topDynos = (topDynos + 1 + dynoTick - 1) / dynoTick * dynoTick
-	yDyn := func(v int) float64 {
-		return wiDynoBot - float64(v)/float64(topDynos)*(wiDynoBot-wiDynoTop)
-	}
+	a.dynoTick = max(1, int(niceStep(float64(topDynos+1), 4)))
+	a.topDynos = (topDynos + 1 + a.dynoTick - 1) / a.dynoTick * a.dynoTick
+	return a
+}
 
-	// Header.
-	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s" font-size="12" fill="%s">`+"\n",
+// bx is the horizontal position of the start of bucket i.
+func (p *whatIfPlot) bx(i int) float64 {
+	return p.x(p.wi.Start.Add(time.Duration(i*p.wi.BucketMinutes) * time.Minute))
+}
+
+func (p *whatIfPlot) yRPM(v float64) float64 {
+	return wiTrafficBot - v/p.axes.topRPM*(wiTrafficBot-wiTrafficTop)
+}
+
+// yLat clips latencies above the axis to its top.
+func (p *whatIfPlot) yLat(v float64) float64 {
+	return wiLatencyBot - min(v, p.axes.topLat)/p.axes.topLat*(wiLatencyBot-wiLatencyTop)
+}
+
+func (p *whatIfPlot) yDyn(v int) float64 {
+	return wiDynoBot - float64(v)/float64(p.axes.topDynos)*(wiDynoBot-wiDynoTop)
+}
+
+// wiPanels are the three panels' tops and bottoms: traffic, latency, dynos.
+var wiPanels = [][2]float64{{wiTrafficTop, wiTrafficBot}, {wiLatencyTop, wiLatencyBot}, {wiDynoTop, wiDynoBot}}
+
+// header opens the SVG and writes the title and the span it covers.
+func (p *whatIfPlot) header() {
+	p.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s" font-size="12" fill="%s">`+"\n",
 		width, wiHeight, width, wiHeight, esc(fontFamily), colText)
-	title := "What if: " + cmp.Or(wi.Title, "a simulation")
-	c.printf("<title>%s</title>\n", esc(title))
-	c.printf(`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, wiHeight)
-	c.printf(`<text x="%s" y="28" font-size="17" font-weight="600">%s</text>`+"\n", num(plotLeft), esc(title))
+	title := "What if: " + cmp.Or(p.wi.Title, "a simulation")
+	p.printf("<title>%s</title>\n", esc(title))
+	p.printf(`<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, wiHeight)
+	p.printf(`<text x="%s" y="28" font-size="17" font-weight="600">%s</text>`+"\n", num(plotLeft), esc(title))
+	from, to := p.from.In(p.loc), p.to.In(p.loc)
 	layout := "Jan 2 15:04"
-	if c.from.In(loc).Year() != c.to.In(loc).Year() {
+	if from.Year() != to.Year() {
 		layout = "Jan 2 2006 15:04"
 	}
-	names := wi.names()
-	span := names.subject + ", " +
-		c.from.In(loc).Format(layout) + " – " + c.to.In(loc).Format(layout) + " " + zoneName(c.to.In(loc))
-	if wi.BucketMinutes > 1 {
-		span += "; " + per(wi.BucketMinutes) + ": mean traffic and latency, most dynos"
+	span := p.names.subject + ", " + from.Format(layout) + " – " + to.Format(layout) + " " + zoneName(to)
+	if p.wi.BucketMinutes > 1 {
+		span += "; " + per(p.wi.BucketMinutes) + ": mean traffic and latency, most dynos"
 	}
-	c.printf(`<text x="%s" y="46" fill="%s">%s</text>`+"\n", num(plotLeft), colMuted, esc(span))
+	p.printf(`<text x="%s" y="46" fill="%s">%s</text>`+"\n", num(plotLeft), colMuted, esc(span))
+}
 
-	// Grids and value labels.
-	c.printf("<g id=\"grid\">\n")
-	hline := func(y float64, label string) {
-		c.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", num(plotLeft), num(y), num(plotRight), num(y), colGrid)
-		c.printf(`<text x="%s" y="%s" text-anchor="end" fill="%s">%s</text>`+"\n", num(plotLeft-8), num(y+4), colMuted, label)
+// grids draws each panel's value grid and label, then the time grid.
+func (p *whatIfPlot) grids() {
+	p.printf("<g id=\"grid\">\n")
+	a := p.axes
+	for v := 0.0; v <= a.topRPM+a.rpmTick/2; v += a.rpmTick {
+		p.hline(p.yRPM(v), formatMS(v))
 	}
-	for v := 0.0; v <= topRPM+rpmTick/2; v += rpmTick {
-		hline(yRPM(v), formatMS(v))
+	for v := 0.0; v <= a.topLat+a.latTick/2; v += a.latTick {
+		p.hline(p.yLat(v), formatMS(v))
 	}
-	for v := 0.0; v <= topLat+latTick/2; v += latTick {
-		hline(yLat(v), formatMS(v))
+	for v := 0; v <= a.topDynos; v += a.dynoTick {
+		p.hline(p.yDyn(v), strconv.Itoa(v))
 	}
-	for v := 0; v <= topDynos; v += dynoTick {
-		hline(yDyn(v), strconv.Itoa(v))
+	for i, label := range []string{p.names.traffic, p.names.latency, "dynos"} {
+		p.printf(`<text transform="translate(22 %s) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`+"\n",
+			num((wiPanels[i][0]+wiPanels[i][1])/2), colMuted, label)
 	}
-	for _, p := range []struct {
-		top, bot float64
-		label    string
-	}{{wiTrafficTop, wiTrafficBot, names.traffic}, {wiLatencyTop, wiLatencyBot, names.latency}, {wiDynoTop, wiDynoBot, "dynos"}} {
-		c.printf(`<text transform="translate(22 %s) rotate(-90)" text-anchor="middle" fill="%s">%s</text>`+"\n",
-			num((p.top+p.bot)/2), colMuted, p.label)
-	}
-	step := timeStep(c.to.Sub(c.from))
-	if days := c.to.Sub(c.from) / (8 * 24 * time.Hour); step >= 24*time.Hour && days > 0 {
+	p.timeGrid()
+	p.printf(`<text x="%s" y="%s" text-anchor="end" fill="%s">time (%s)</text>`+"\n", num(plotRight), num(wiDateLabelY), colMuted, esc(zoneName(p.to.In(p.loc))))
+	p.printf("</g>\n")
+}
+
+// hline is one value's grid line across the plot, labelled on the left.
+func (p *whatIfPlot) hline(y float64, label string) {
+	p.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", num(plotLeft), num(y), num(plotRight), num(y), colGrid)
+	p.printf(`<text x="%s" y="%s" text-anchor="end" fill="%s">%s</text>`+"\n", num(plotLeft-8), num(y+4), colMuted, label)
+}
+
+// timeGrid draws the vertical time lines through every panel and labels
+// them: times of day with the date under each new day, or dates alone.
+func (p *whatIfPlot) timeGrid() {
+	step := timeStep(p.to.Sub(p.from))
+	if days := p.to.Sub(p.from) / (8 * 24 * time.Hour); step >= 24*time.Hour && days > 0 {
 		step = max(step, (days+1)*24*time.Hour) // past a week: whole days, at most about eight labels
 	}
 	lastDate := ""
-	for _, t := range timeTicks(c.from, c.to, step, loc) {
-		px := num(c.x(t))
-		for _, panel := range [][2]float64{{wiTrafficTop, wiTrafficBot}, {wiLatencyTop, wiLatencyBot}, {wiDynoTop, wiDynoBot}} {
-			c.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", px, num(panel[0]), px, num(panel[1]), colGrid)
+	for _, t := range timeTicks(p.from, p.to, step, p.loc) {
+		px := num(p.x(t))
+		for _, panel := range wiPanels {
+			p.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", px, num(panel[0]), px, num(panel[1]), colGrid)
 		}
-		local := t.In(loc)
+		local := t.In(p.loc)
 		if step >= 24*time.Hour { // whole days: the date is the label
-			c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("Jan 2"))
+			p.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("Jan 2"))
 			continue
 		}
-		c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("15:04"))
+		p.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiAxisLabelY), colMuted, local.Format("15:04"))
 		// The last label would run into "time (zone)".
-		if date := local.Format("Jan 2"); date != lastDate && c.x(t) < plotRight-60 {
-			c.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiDateLabelY), colMuted, date)
+		if date := local.Format("Jan 2"); date != lastDate && p.x(t) < plotRight-60 {
+			p.printf(`<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", px, num(wiDateLabelY), colMuted, date)
 			lastDate = date
 		}
 	}
-	c.printf(`<text x="%s" y="%s" text-anchor="end" fill="%s">time (%s)</text>`+"\n", num(plotRight), num(wiDateLabelY), colMuted, esc(zoneName(c.to.In(loc))))
-	c.printf("</g>\n")
+}
 
-	// Traffic: a filled step area.
-	var p strings.Builder
-	fmt.Fprintf(&p, "M%s %s", num(x(0)), num(wiTrafficBot))
-	for i, v := range wi.RPM {
-		fmt.Fprintf(&p, "V%sH%s", num(yRPM(v)), num(x(i+1)))
-	}
-	fmt.Fprintf(&p, "V%sZ", num(wiTrafficBot))
-	c.printf(`<path id="traffic" d="%s" fill="%s" fill-opacity="0.35" stroke="%s" stroke-width="1"/>`+"\n", p.String(), colTraffic, colTraffic)
+// traffic draws the traffic as a filled step area.
+func (p *whatIfPlot) traffic() {
+	p.printf(`<path id="traffic" d="%s" fill="%s" fill-opacity="0.35" stroke="%s" stroke-width="1"/>`+"\n",
+		p.area(wiTrafficBot, len(p.wi.RPM), func(i int) float64 { return p.yRPM(p.wi.RPM[i]) }), colTraffic, colTraffic)
+}
 
-	// Thresholds.
-	threshold := func(id string, ms float64, colour, dash, label string, labelY float64) {
-		y := yLat(ms)
-		c.printf(`<line id="%s" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"/>`+"\n",
-			id, num(plotLeft), num(y), num(plotRight), num(y), colour, dash)
-		c.printf(`<text x="%s" y="%s" fill="%s">%s</text>`+"\n", num(plotRight+6), num(labelY), colour, esc(label))
+// ideal draws the ideal dyno count as a grey area under the runs' steps.
+func (p *whatIfPlot) ideal() {
+	p.printf(`<path id="ideal" d="%s" fill="%s" stroke="none"/>`+"\n",
+		p.area(wiDynoBot, len(p.wi.Ideal), func(i int) float64 { return p.yDyn(p.wi.Ideal[i]) }), colIdeal)
+}
+
+// area is the path of n buckets' steps at heights y, closed down to bottom.
+func (p *whatIfPlot) area(bottom float64, n int, y func(i int) float64) string {
+	var d strings.Builder
+	fmt.Fprintf(&d, "M%s %s", num(p.bx(0)), num(bottom))
+	for i := range n {
+		fmt.Fprintf(&d, "V%sH%s", num(y(i)), num(p.bx(i+1)))
 	}
-	labelYs := []float64{}
+	fmt.Fprintf(&d, "V%sZ", num(bottom))
+	return d.String()
+}
+
+// thresholds draws the first run's response-time thresholds and the SLO
+// across the latency panel, their labels kept apart on the right.
+func (p *whatIfPlot) thresholds() {
+	wi := p.wi
+	var labelYs []float64
 	place := func(y float64) float64 { // keeps threshold labels 14 apart
 		y += 4
 		for _, other := range labelYs {
@@ -212,60 +295,52 @@ func RenderWhatIf(w io.Writer, wi WhatIf) error {
 		labelYs = append(labelYs, y)
 		return y
 	}
+	threshold := func(id string, ms float64, colour, dash, label string) {
+		y := p.yLat(ms)
+		p.printf(`<line id="%s" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="%s"/>`+"\n",
+			id, num(plotLeft), num(y), num(plotRight), num(y), colour, dash)
+		p.printf(`<text x="%s" y="%s" fill="%s">%s</text>`+"\n", num(plotRight+6), num(place(y)), colour, esc(label))
+	}
 	if wi.MaxResponseMS > 0 {
-		threshold("max-response", float64(wi.MaxResponseMS), colMaxResp, "8 4", fmt.Sprintf("max %d ms", wi.MaxResponseMS), place(yLat(float64(wi.MaxResponseMS))))
+		threshold("max-response", float64(wi.MaxResponseMS), colMaxResp, "8 4", fmt.Sprintf("max %d ms", wi.MaxResponseMS))
 	}
 	if wi.SLOMS > 0 && wi.SLOMS != float64(wi.MaxResponseMS) {
-		threshold("slo", wi.SLOMS, colSLO, "4 2 1 2", "SLO "+formatMS(wi.SLOMS)+" ms", place(yLat(wi.SLOMS)))
+		threshold("slo", wi.SLOMS, colSLO, "4 2 1 2", "SLO "+formatMS(wi.SLOMS)+" ms")
 	}
 	if wi.MinResponseMS > 0 {
-		threshold("min-response", float64(wi.MinResponseMS), colMinResp, "2 3", fmt.Sprintf("min %d ms", wi.MinResponseMS), place(yLat(float64(wi.MinResponseMS))))
+		threshold("min-response", float64(wi.MinResponseMS), colMinResp, "2 3", fmt.Sprintf("min %d ms", wi.MinResponseMS))
 	}
+}
 
-	// The ideal: a grey area under the runs' steps.
-	p.Reset()
-	fmt.Fprintf(&p, "M%s %s", num(x(0)), num(wiDynoBot))
-	for i, v := range wi.Ideal {
-		fmt.Fprintf(&p, "V%sH%s", num(yDyn(v)), num(x(i+1)))
-	}
-	fmt.Fprintf(&p, "V%sZ", num(wiDynoBot))
-	c.printf(`<path id="ideal" d="%s" fill="%s" stroke="none"/>`+"\n", p.String(), colIdeal)
-
-	// Each run: its latency line and its dyno steps, in its own style.
-	for k, r := range wi.Runs {
-		st := runStyles[k%len(runStyles)]
-		dash := ""
-		if st.dash != "" {
-			dash = fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
-		}
+// runs draws each run's latency line and dyno steps, in its own style.
+func (p *whatIfPlot) runs() {
+	for k, r := range p.wi.Runs {
+		colour, dash := runStyle(k)
 		points := make([]string, len(r.LatencyMS))
 		for i, v := range r.LatencyMS {
-			points[i] = num((x(i)+x(i+1))/2) + "," + num(yLat(v))
+			points[i] = num((p.bx(i)+p.bx(i+1))/2) + "," + num(p.yLat(v))
 		}
-		c.printf(`<polyline class="latency" id="latency-%d" points="%s" fill="none" stroke="%s" stroke-width="1.2" stroke-linejoin="round"%s/>`+"\n",
-			k+1, strings.Join(points, " "), st.colour, dash)
-		p.Reset()
+		p.printf(`<polyline class="latency" id="latency-%d" points="%s" fill="none" stroke="%s" stroke-width="1.2" stroke-linejoin="round"%s/>`+"\n",
+			k+1, strings.Join(points, " "), colour, dash)
+		var d strings.Builder
 		for i, v := range r.Dynos {
 			if i == 0 {
-				fmt.Fprintf(&p, "M%s %s", num(x(0)), num(yDyn(v)))
+				fmt.Fprintf(&d, "M%s %s", num(p.bx(0)), num(p.yDyn(v)))
 			} else {
-				fmt.Fprintf(&p, "V%s", num(yDyn(v)))
+				fmt.Fprintf(&d, "V%s", num(p.yDyn(v)))
 			}
-			fmt.Fprintf(&p, "H%s", num(x(i+1)))
+			fmt.Fprintf(&d, "H%s", num(p.bx(i+1)))
 		}
-		c.printf(`<path class="dynos" id="dynos-%d" d="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", k+1, p.String(), st.colour, dash)
+		p.printf(`<path class="dynos" id="dynos-%d" d="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", k+1, d.String(), colour, dash)
 	}
-	for _, panel := range [][2]float64{{wiTrafficTop, wiTrafficBot}, {wiLatencyTop, wiLatencyBot}, {wiDynoTop, wiDynoBot}} {
-		c.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="%s"/>`+"\n",
+}
+
+// frames outlines the three panels.
+func (p *whatIfPlot) frames() {
+	for _, panel := range wiPanels {
+		p.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="%s"/>`+"\n",
 			num(plotLeft), num(panel[0]), num(plotRight-plotLeft), num(panel[1]-panel[0]), colFrame)
 	}
-
-	c.whatIfLegend(wi, names.legend)
-	c.b.WriteString("</svg>\n")
-	if _, err := io.WriteString(w, c.b.String()); err != nil {
-		return fmt.Errorf("write chart: %w", err)
-	}
-	return nil
 }
 
 // whatIfLegend draws the legend: the traffic and the ideal, then one entry per run.
@@ -276,12 +351,8 @@ func (c *canvas) whatIfLegend(wi WhatIf, traffic string) {
 		{fmt.Sprintf(`<rect y="-5" width="22" height="10" fill="%s"/>`, colIdeal), "ideal dynos"},
 	}
 	for k, r := range wi.Runs {
-		st := runStyles[k%len(runStyles)]
-		dash := ""
-		if st.dash != "" {
-			dash = fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
-		}
-		items = append(items, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2"%s/>`, st.colour, dash), r.Label})
+		colour, dash := runStyle(k)
+		items = append(items, item{fmt.Sprintf(`<line x2="22" stroke="%s" stroke-width="2"%s/>`, colour, dash), r.Label})
 	}
 	c.printf("<g id=\"legend\" font-size=\"11.5\">\n")
 	lx, row := plotLeft, 0
