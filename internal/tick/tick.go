@@ -143,47 +143,84 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 		return sum, nil
 	}
 
-	// The probe and the formation read each wait on the network, often for
-	// hundreds of milliseconds: they run at the same time, so the tick
-	// costs the slower of the two, not their sum. Both start only after
-	// the state is read (one DynamoDB GetItem), because a duplicate
-	// delivery must neither probe nor spend a Heroku token, and the stored
-	// rate limit decides whether the formation is read at all.
+	b := beat{log: log, key: key, loaded: loaded, eventID: eventID}
+	obs := t.observe(ctx, b)
+	sum.QuantityFromState = obs.fromState
+	sum.probed(obs.result)
+	if c := cause(obs.readErr); c.NeedsPerson() {
+		return t.refused(ctx, log, key, loaded, obs.result, eventID, sum, obs.readErr, c)
+	}
+	if obs.readErr != nil {
+		return sum, fmt.Errorf("read formation: %w", obs.readErr)
+	}
+	return t.act(ctx, b, obs, sum)
+}
+
+// beat is one tick's own: its logger, its formation, the state it loaded
+// and the scheduler event it handles.
+type beat struct {
+	log     *slog.Logger
+	key     state.Key
+	loaded  state.State
+	eventID string
+}
+
+// observed is what a tick saw before deciding: the probe's result and the
+// formation's quantity (or why it could not be read).
+type observed struct {
+	result    probe.Result
+	current   int
+	fromState bool // the rate limit was low: current is the stored quantity
+	readErr   error
+}
+
+// observe probes the heartbeat and reads the formation.
+//
+// The probe and the formation read each wait on the network, often for
+// hundreds of milliseconds: they run at the same time, so the tick
+// costs the slower of the two, not their sum. Both start only after
+// the state is read (one DynamoDB GetItem), because a duplicate
+// delivery must neither probe nor spend a Heroku token, and the stored
+// rate limit decides whether the formation is read at all.
+func (t *Ticker) observe(ctx context.Context, b beat) observed {
 	probed := make(chan probe.Result, 1)
 	go func() { probed <- t.probe(ctx) }()
-	var current int
-	var readErr error
-	if remaining, low := t.rateLimitLow(ctx, loaded); low {
-		current, sum.QuantityFromState = loaded.Quantity, true
-		log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int(logkey.RateLimitRemaining, remaining))
+	var obs observed
+	if remaining, low := t.rateLimitLow(ctx, b.loaded); low {
+		obs.current, obs.fromState = b.loaded.Quantity, true
+		b.log.WarnContext(ctx, "heroku rate limit low: using the stored quantity", slog.Int(logkey.RateLimitRemaining, remaining))
 	} else {
-		current, readErr = t.Formation.Quantity(ctx, key.App, key.ProcessType)
+		obs.current, obs.readErr = t.Formation.Quantity(ctx, b.key.App, b.key.ProcessType)
 	}
-	result := <-probed
+	obs.result = <-probed
+	return obs
+}
+
+// probed fills in what the probe saw.
+func (sum *Summary) probed(result probe.Result) {
 	sum.Verdict, sum.LatencyMS, sum.ProbeDetail = result.Verdict, result.Latency.Milliseconds(), result.Detail
 	sum.LatencySource, sum.UtilizationPct, sum.Jobs = result.Source, result.UtilizationPct(), state.JobCountsOf(result)
-	if c := cause(readErr); c.NeedsPerson() {
-		return t.refused(ctx, log, key, loaded, result, eventID, sum, readErr, c)
-	}
-	if readErr != nil {
-		return sum, fmt.Errorf("read formation: %w", readErr)
-	}
+}
+
+// act decides, commits the decision, scales when it says so, records the
+// outcome and reports it.
+func (t *Ticker) act(ctx context.Context, b beat, obs observed, sum Summary) (Summary, error) {
 	now := t.Now()
-	in := decision.Input{Settings: s, State: loaded, Probe: result, Current: current, Now: now}
+	in := decision.Input{Settings: t.Settings, State: b.loaded, Probe: obs.result, Current: obs.current, Now: now}
 	d := decision.Decide(in)
 	sum.Current, sum.Target, sum.Min, sum.Max, sum.Reason = d.Current, d.Target, d.Min, d.Max, d.Reason
 	sum.Policy = d.Policy
 
-	rec := decisionRecord(now, key, result)
+	rec := decisionRecord(now, b.key, obs.result)
 	rec.Current, rec.Target, rec.Min, rec.Max, rec.Reason = d.Current, d.Target, d.Min, d.Max, d.Reason
-	rec.DryRun, rec.Paused, rec.Policy = s.DryRun, loaded.Paused, string(d.Policy)
+	rec.DryRun, rec.Paused, rec.Policy = t.Settings.DryRun, b.loaded.Paused, string(d.Policy)
 	d.Next.LastDecision = &rec
-	t.stamp(&d.Next, loaded, result, eventID, now)
+	t.stamp(&d.Next, b.loaded, obs.result, b.eventID, now)
 
-	committed, err := t.Store.Save(ctx, key, d.Next)
+	committed, err := t.Store.Save(ctx, b.key, d.Next)
 	if errors.Is(err, state.ErrConflict) {
 		sum.Conflict = true
-		log.WarnContext(ctx, "another invocation committed first; not acting", slog.String(logkey.EventID, eventID))
+		b.log.WarnContext(ctx, "another invocation committed first; not acting", slog.String(logkey.EventID, b.eventID))
 		return sum, nil
 	}
 	if err != nil {
@@ -195,24 +232,15 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	var scaleOut decision.Outcome
 
 	if d.Scales() {
-		scaleErr := t.Formation.Scale(ctx, key.App, key.ProcessType, d.Target)
-		scaleOut = outcome(scaleErr)
-		next, settled := decision.Settle(in, d, scaleOut)
-		next.Version = committed.Version
-		next.RateLimitRemaining = t.remaining(next.RateLimitRemaining)
-		notices = append(notices, settled...)
-		scaleRec := rec
-		scaleRec.Kind, scaleRec.OK = state.KindScale, scaleErr == nil
-		if scaleErr != nil {
-			scaleRec.Error = scaleErr.Error()
-			sum.ScaleError = scaleErr.Error()
-		}
-		records = append(records, scaleRec)
-		sum.Scaled = scaleErr == nil
-		final, err = t.Store.Save(ctx, key, next)
+		sc := t.scale(ctx, b.key, in, d, rec)
+		sc.next.Version = committed.Version
+		notices, records = append(notices, sc.notices...), append(records, sc.rec)
+		sum.Scaled, sum.ScaleError = sc.rec.OK, sc.rec.Error
+		final, err = t.Store.Save(ctx, b.key, sc.next)
 		if err != nil {
-			return sum, fmt.Errorf("record scale %d → %d (scale call made, ok=%t): %w", d.Current, d.Target, scaleErr == nil, err)
+			return sum, fmt.Errorf("record scale %d → %d (scale call made, ok=%t): %w", d.Current, d.Target, sc.rec.OK, err)
 		}
+		scaleOut = sc.out
 	}
 	sum.SlowStreak, sum.FastStreak = final.SlowStreak, final.FastStreak
 	sum.RateLimitRemaining = final.RateLimitRemaining
@@ -220,13 +248,36 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 
 	// History and notices are reports: a failure is logged and never undoes
 	// the scale or the state already saved.
-	t.report(ctx, log, key, &sum, records, notices)
-	t.logTick(ctx, log, sum)
+	t.report(ctx, b.log, b.key, &sum, records, notices)
+	t.logTick(ctx, b.log, sum)
 	if scaleOut.Cause.NeedsPerson() {
 		// As when the read is refused: fail, so the error alarm sees it.
 		return sum, fmt.Errorf("scale %d → %d: %w", d.Current, d.Target, scaleOut.Err)
 	}
 	return sum, nil
+}
+
+// scaleCall is what a scale call left behind: its outcome, the state that
+// outcome settles to, the notices it raised and its history record.
+type scaleCall struct {
+	out     decision.Outcome
+	next    state.State
+	notices []notify.Notice
+	rec     state.Record
+}
+
+// scale asks Heroku for the decided quantity and settles the state on the
+// answer; rec is the decision's record, which the scale's record extends.
+func (t *Ticker) scale(ctx context.Context, key state.Key, in decision.Input, d decision.Decision, rec state.Record) scaleCall {
+	err := t.Formation.Scale(ctx, key.App, key.ProcessType, d.Target)
+	sc := scaleCall{out: outcome(err), rec: rec}
+	sc.next, sc.notices = decision.Settle(in, d, sc.out)
+	sc.next.RateLimitRemaining = t.remaining(sc.next.RateLimitRemaining)
+	sc.rec.Kind, sc.rec.OK = state.KindScale, err == nil
+	if err != nil {
+		sc.rec.Error = err.Error()
+	}
+	return sc
 }
 
 // logTick writes the one line per tick that says what was decided and why.
