@@ -79,55 +79,103 @@ type historyProbe struct {
 // and can draw them as an SVG chart. Times are shown in UTC, as in the
 // logs, whatever the formation's time zone.
 func history(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("history", env)
-	var ff formationFlags
-	ff.register(fs, env.Getenv)
-	since := fs.String("since", "24h", "window: a duration back from now (90m, 24h, 7d) or an RFC 3339 time")
-	onlyScales := fs.Bool("only-scales", false, "only scale attempts, not every tick's decision")
-	limit := fs.Int("limit", defaultHistoryLimit, fmt.Sprintf("at most this many records (1-%d)", maxHistoryLimit))
-	asJSON := fs.Bool("json", false, "print JSON for scripts")
-	chartPath := fs.String("chart", "", "also write an SVG chart of latency and dynos to this file (one formation)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "history: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	if *limit < 1 || *limit > maxHistoryLimit {
-		return fmt.Errorf("-limit %d: give 1 to %d", *limit, maxHistoryLimit)
+	hf, err := parseHistoryFlags(args, env)
+	if err != nil {
+		return err
 	}
 	now := env.Now()
-	from, err := parseSince(*since, now)
+	from, err := parseSince(hf.since, now)
 	if err != nil {
 		return err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
-	store, keys, err := ff.open(ctx)
+	store, keys, err := hf.formation.open(ctx)
 	if err != nil {
 		return err
 	}
-	if *chartPath != "" && len(keys) > 1 {
+	if hf.chartPath != "" && len(keys) > 1 {
 		return fmt.Errorf("-chart draws one formation and %d match: choose one with -app and -type (%s)", len(keys), keyList(keys))
 	}
 
-	// Scales are rare among decisions (one a minute), so -only-scales reads
-	// as far back as one query goes.
-	fetch := *limit
-	if *onlyScales || *chartPath != "" {
-		fetch = maxHistoryLimit
-	}
 	report := historyReport{Since: from.UTC(), Until: now.UTC(), Records: []historyRecord{}}
-	var recs []state.Record
+	recs, truncated, err := readHistory(ctx, store, keys, from, hf.fetch())
+	if err != nil {
+		return err
+	}
+	report.Truncated = truncated
+	if hf.chartPath != "" {
+		if err := writeChart(ctx, store, keys[0], recs, from, now, hf.chartPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "chart of %s written to %s\n", keys[0], hf.chartPath)
+	}
+	if hf.onlyScales {
+		recs = slices.DeleteFunc(recs, func(r state.Record) bool { return r.Kind != state.KindScale })
+	}
+	if len(recs) > hf.limit {
+		recs, report.Truncated = recs[:hf.limit], true
+	}
+	for _, r := range recs {
+		report.Records = append(report.Records, historyRecordOf(r))
+	}
+	return printHistory(env, report, hf, keys)
+}
+
+// historyFlags are the options of `history`.
+type historyFlags struct {
+	formation  formationFlags
+	since      string
+	onlyScales bool
+	limit      int
+	asJSON     bool
+	chartPath  string
+}
+
+// parseHistoryFlags reads history's command line and checks -limit.
+func parseHistoryFlags(args []string, env Env) (historyFlags, error) {
+	var hf historyFlags
+	fs := newFlagSet("history", env)
+	hf.formation.register(fs, env.Getenv)
+	fs.StringVar(&hf.since, "since", "24h", "window: a duration back from now (90m, 24h, 7d) or an RFC 3339 time")
+	fs.BoolVar(&hf.onlyScales, "only-scales", false, "only scale attempts, not every tick's decision")
+	fs.IntVar(&hf.limit, "limit", defaultHistoryLimit, fmt.Sprintf("at most this many records (1-%d)", maxHistoryLimit))
+	fs.BoolVar(&hf.asJSON, "json", false, "print JSON for scripts")
+	fs.StringVar(&hf.chartPath, "chart", "", "also write an SVG chart of latency and dynos to this file (one formation)")
+	if err := fs.Parse(args); err != nil {
+		return hf, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "history: unexpected argument %q\n", fs.Arg(0))
+		return hf, errUsage
+	}
+	if hf.limit < 1 || hf.limit > maxHistoryLimit {
+		return hf, fmt.Errorf("-limit %d: give 1 to %d", hf.limit, maxHistoryLimit)
+	}
+	return hf, nil
+}
+
+// fetch is how many records to read of each formation. Scales are rare
+// among decisions (one a minute), so -only-scales reads as far back as one
+// query goes.
+func (hf historyFlags) fetch() int {
+	if hf.onlyScales || hf.chartPath != "" {
+		return maxHistoryLimit
+	}
+	return hf.limit
+}
+
+// readHistory reads up to fetch records of each formation since from, newest
+// first, and says whether a formation had more than were read.
+func readHistory(ctx context.Context, store stateStore, keys []state.Key, from time.Time, fetch int) (recs []state.Record, truncated bool, err error) {
 	for _, key := range keys {
 		got, err := store.History(ctx, key, from, fetch)
 		if err != nil {
-			return fmt.Errorf("history of %s: %w", key, err)
+			return nil, false, fmt.Errorf("history of %s: %w", key, err)
 		}
 		if len(got) >= fetch {
-			report.Truncated = true
+			truncated = true
 		}
 		for i := range got { // records written before keys were stored in them
 			got[i].App, got[i].Type = cmp.Or(got[i].App, key.App), cmp.Or(got[i].Type, key.ProcessType)
@@ -135,31 +183,20 @@ func history(ctx context.Context, args []string, env Env) error {
 		recs = append(recs, got...)
 	}
 	slices.SortStableFunc(recs, newestFirst)
+	return recs, truncated, nil
+}
 
-	if *chartPath != "" {
-		if err := writeChart(ctx, store, keys[0], recs, from, now, *chartPath); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "chart of %s written to %s\n", keys[0], *chartPath)
-	}
-	if *onlyScales {
-		recs = slices.DeleteFunc(recs, func(r state.Record) bool { return r.Kind != state.KindScale })
-	}
-	if len(recs) > *limit {
-		recs, report.Truncated = recs[:*limit], true
-	}
-	for _, r := range recs {
-		report.Records = append(report.Records, historyRecordOf(r))
-	}
-
-	if *asJSON {
+// printHistory writes the report as JSON or as a table, or says that the
+// window is empty.
+func printHistory(env Env, report historyReport, hf historyFlags, keys []state.Key) error {
+	if hf.asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(report)
 	}
 	if len(report.Records) == 0 {
 		what := "decisions or scale events"
-		if *onlyScales {
+		if hf.onlyScales {
 			what = "scale events"
 		}
 		fmt.Fprintf(env.Stdout, "no %s since %s for %s\n", what, report.Since.Format(time.RFC3339), keyList(keys))
