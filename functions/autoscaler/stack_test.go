@@ -28,7 +28,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -68,7 +68,7 @@ type stack struct {
 	keyParam  string
 	apiKey    string
 	oldKeys   []string // keys rotated out, kept out of every output too
-	heroku    *fakeheroku.Server
+	heroku    *herokusim.Server
 	beat      *heartbeat
 	bootstrap string
 	params    map[string]string // template parameters the function is deployed with
@@ -143,7 +143,7 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		t.Fatalf("put API key parameter: %v", err)
 	}
 
-	s.heroku = herokutest.New(t, fakeheroku.WithToken(s.apiKey))
+	s.heroku = herokutest.New(t, herokusim.WithToken(s.apiKey))
 	s.heroku.SetFormation(s.app, process, 1, "standard-1X")
 
 	s.params = map[string]string{

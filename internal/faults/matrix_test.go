@@ -13,7 +13,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -27,7 +27,7 @@ import (
 func TestHerokuRateLimited(t *testing.T) {
 	r := newRig(t)
 	r.beat.slow()
-	r.heroku.SetFault(fakeheroku.Fault{Status: http.StatusTooManyRequests, Method: http.MethodPatch, Count: 1,
+	r.heroku.SetFault(herokusim.Fault{Status: http.StatusTooManyRequests, Method: http.MethodPatch, Count: 1,
 		Message: "Your account reached the API rate limit (key " + apiKey + ")"})
 	r.mustTick()
 	sum := r.mustTick() // the streak is complete: the scale is refused with 429
@@ -94,12 +94,12 @@ func TestHerokuPlanLimit(t *testing.T) {
 func TestHerokuAccountProblem(t *testing.T) {
 	tests := []struct {
 		name  string
-		fault fakeheroku.Fault
+		fault herokusim.Fault
 	}{
-		{name: "402 delinquent", fault: fakeheroku.Fault{Status: http.StatusPaymentRequired}},
-		{name: "402 on the scale only", fault: fakeheroku.Fault{Status: http.StatusPaymentRequired, Method: http.MethodPatch}},
-		{name: "422 verification_needed", fault: fakeheroku.Fault{Status: http.StatusUnprocessableEntity, ID: "verification_needed", Method: http.MethodPatch}},
-		{name: "403 suspended", fault: fakeheroku.Fault{Status: http.StatusForbidden, ID: "suspended"}},
+		{name: "402 delinquent", fault: herokusim.Fault{Status: http.StatusPaymentRequired}},
+		{name: "402 on the scale only", fault: herokusim.Fault{Status: http.StatusPaymentRequired, Method: http.MethodPatch}},
+		{name: "422 verification_needed", fault: herokusim.Fault{Status: http.StatusUnprocessableEntity, ID: "verification_needed", Method: http.MethodPatch}},
+		{name: "403 suspended", fault: herokusim.Fault{Status: http.StatusForbidden, ID: "suspended"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestHerokuAccountProblem(t *testing.T) {
 			r.rewire()
 			r.beat.slow()
 			r.mustTick() // streak 1: nothing to scale yet
-			tt.fault.Message = "account of " + apiKey + ": " + fakeheroku.ErrorFor(tt.fault.Status, tt.fault.ID).Message
+			tt.fault.Message = "account of " + apiKey + ": " + herokusim.ErrorFor(tt.fault.Status, tt.fault.ID).Message
 			r.heroku.SetFault(tt.fault)
 			for range 4 {
 				if _, err := r.tick(); err == nil {
@@ -127,7 +127,7 @@ func TestHerokuAccountProblem(t *testing.T) {
 			if st := r.state(); st.PlanLimit != 0 || !st.Episodes.HerokuError {
 				t.Errorf("state %+v: want the heroku error episode open and no plan limit", st)
 			}
-			r.heroku.SetFault(fakeheroku.Fault{})
+			r.heroku.SetFault(herokusim.Fault{})
 			if sum := r.mustTick(); !sum.Scaled || sum.HerokuRefused || r.state().Episodes.HerokuError {
 				t.Errorf("after the account is fixed: %+v; want the scale made and the episode closed", sum)
 			}
@@ -140,7 +140,7 @@ func TestHerokuRefusesTheKey(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			r := newRig(t)
 			r.beat.slow()
-			r.heroku.SetFault(fakeheroku.Fault{Status: status, Message: "Invalid credentials provided: " + apiKey})
+			r.heroku.SetFault(herokusim.Fault{Status: status, Message: "Invalid credentials provided: " + apiKey})
 			for range 4 {
 				if _, err := r.tick(); err == nil {
 					t.Fatal("a tick with a refused key succeeded; it must fail so the error alarm sees it")
@@ -155,7 +155,7 @@ func TestHerokuRefusesTheKey(t *testing.T) {
 			if r.requests(http.MethodPatch) != 0 {
 				t.Error("scaled with a refused key")
 			}
-			r.heroku.SetFault(fakeheroku.Fault{})
+			r.heroku.SetFault(herokusim.Fault{})
 			if sum := r.mustTick(); sum.HerokuRefused || r.state().Episodes.HerokuError {
 				t.Errorf("after the key works again the episode is still open: %+v", sum)
 			}
@@ -184,14 +184,14 @@ func TestHerokuUnknownAppOrType(t *testing.T) {
 func TestHerokuFailsTheScale(t *testing.T) {
 	tests := []struct {
 		name  string
-		fault fakeheroku.Fault
+		fault herokusim.Fault
 	}{
-		{name: "500", fault: fakeheroku.Fault{Status: http.StatusInternalServerError}},
-		{name: "503", fault: fakeheroku.Fault{Status: http.StatusServiceUnavailable}},
-		{name: "timeout", fault: fakeheroku.Fault{Delay: 5 * time.Second}},
-		{name: "garbage JSON", fault: fakeheroku.Fault{Garbage: true}},
+		{name: "500", fault: herokusim.Fault{Status: http.StatusInternalServerError}},
+		{name: "503", fault: herokusim.Fault{Status: http.StatusServiceUnavailable}},
+		{name: "timeout", fault: herokusim.Fault{Delay: 5 * time.Second}},
+		{name: "garbage JSON", fault: herokusim.Fault{Garbage: true}},
 		// not every 422 is a plan limit
-		{name: "422 invalid_params", fault: fakeheroku.Fault{Status: http.StatusUnprocessableEntity, ID: "invalid_params"}},
+		{name: "422 invalid_params", fault: herokusim.Fault{Status: http.StatusUnprocessableEntity, ID: "invalid_params"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

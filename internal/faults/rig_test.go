@@ -20,8 +20,8 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
@@ -95,7 +95,7 @@ func (r *recorder) events() []notify.Event {
 type rig struct {
 	t        testing.TB
 	env      map[string]string
-	heroku   *fakeheroku.Server
+	heroku   *herokusim.Server
 	beat     *heartbeat
 	db       *dynamodb.Client
 	table    string
@@ -115,7 +115,7 @@ func newRig(t testing.TB) *rig {
 	cfg := moto.Config(t)
 	r := &rig{
 		t:      t,
-		heroku: herokutest.New(t, fakeheroku.WithToken(apiKey)),
+		heroku: herokutest.New(t, herokusim.WithToken(apiKey)),
 		beat:   &heartbeat{},
 		db:     dynamodb.NewFromConfig(cfg),
 		table:  awstest.UniqueName(t, "faults"),

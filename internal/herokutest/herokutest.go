@@ -1,5 +1,5 @@
 // Package herokutest starts the fake Heroku Platform API (package
-// fakeheroku) for tests, holding every request the code under test sends,
+// herokusim) for tests, holding every request the code under test sends,
 // and every answer the fake gives, to heroku-go's own schema.json: a client
 // that drifts from the real API fails its tests here, not in production.
 package herokutest
@@ -7,12 +7,12 @@ package herokutest
 import (
 	"testing"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 )
 
 // New starts a schema-checking fake for this test. When the test ends it is
 // closed, and the test fails if any request or answer broke the schema.
-func New(t testing.TB, opts ...fakeheroku.Option) *fakeheroku.Server {
+func New(t testing.TB, opts ...herokusim.Option) *herokusim.Server {
 	t.Helper()
 	s := Unasserted(t, opts...)
 	t.Cleanup(func() {
@@ -24,9 +24,9 @@ func New(t testing.TB, opts ...fakeheroku.Option) *fakeheroku.Server {
 }
 
 // Unasserted is New for a test that itself expects violations.
-func Unasserted(t testing.TB, opts ...fakeheroku.Option) *fakeheroku.Server {
+func Unasserted(t testing.TB, opts ...herokusim.Option) *herokusim.Server {
 	t.Helper()
-	s, err := fakeheroku.New(append([]fakeheroku.Option{fakeheroku.WithChecker(Schema(t))}, opts...)...)
+	s, err := herokusim.New(append([]herokusim.Option{herokusim.WithChecker(Schema(t))}, opts...)...)
 	if err != nil {
 		t.Fatalf("start fake heroku: %v", err)
 	}
@@ -36,7 +36,7 @@ func Unasserted(t testing.TB, opts ...fakeheroku.Option) *fakeheroku.Server {
 
 // Schema returns the checker for heroku-go's schema.json, loaded once per
 // test binary.
-func Schema(t testing.TB) fakeheroku.Checker {
+func Schema(t testing.TB) herokusim.Checker {
 	t.Helper()
 	path, err := SchemaPath()
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
@@ -30,7 +30,7 @@ type fixture struct {
 	cfg    aws.Config // the function's, and to make the resources
 	table  string
 	param  string
-	heroku *fakeheroku.Server
+	heroku *herokusim.Server
 	beat   *httptest.Server
 }
 
@@ -44,7 +44,7 @@ func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 		cfg:    awstest.SharedMoto(t).Config(t),
 		table:  awstest.UniqueName(t, "state"),
 		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
-		heroku: herokutest.New(t, fakeheroku.WithToken(key)),
+		heroku: herokutest.New(t, herokusim.WithToken(key)),
 	}
 	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(f.cfg), f.table)
 	f.heroku.SetFormation(app, "web", 1, "")

@@ -1,4 +1,4 @@
-package fakeheroku_test
+package herokusim_test
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package fakeheroku_test
+package herokusim_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokutest"
 )
 
@@ -20,9 +20,9 @@ const (
 	accept = "application/vnd.heroku+json; version=3"
 )
 
-func newServer(t *testing.T, opts ...fakeheroku.Option) *fakeheroku.Server {
+func newServer(t *testing.T, opts ...herokusim.Option) *herokusim.Server {
 	t.Helper()
-	s := herokutest.Unasserted(t, append([]fakeheroku.Option{fakeheroku.WithToken(token)}, opts...)...)
+	s := herokutest.Unasserted(t, append([]herokusim.Option{herokusim.WithToken(token)}, opts...)...)
 	s.SetFormation(app, "web", 2, "")
 	s.SetFormation(app, "worker", 1, "standard-2X")
 	return s
@@ -35,7 +35,7 @@ type answer struct {
 }
 
 // call sends a request as heroku-go would, with headers overridable.
-func call(t *testing.T, s *fakeheroku.Server, method, path, body string, header map[string]string) answer {
+func call(t *testing.T, s *herokusim.Server, method, path, body string, header map[string]string) answer {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -279,7 +279,7 @@ func TestUndocumentedEndpointIsAViolation(t *testing.T) {
 }
 
 func TestWithoutSchema(t *testing.T) {
-	s, err := fakeheroku.New(fakeheroku.WithToken(token))
+	s, err := herokusim.New(herokusim.WithToken(token))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,21 +355,21 @@ func TestAuthAndAccept(t *testing.T) {
 func TestFaults(t *testing.T) {
 	tests := []struct {
 		name        string
-		fault       fakeheroku.Fault
+		fault       herokusim.Fault
 		wantStatus  []int // for three requests in a row
 		wantID      string
 		wantGarbage bool
 	}{
-		{name: "once", fault: fakeheroku.Fault{Status: 429, Count: 1}, wantStatus: []int{429, 200, 200}, wantID: "rate_limit"},
-		{name: "twice", fault: fakeheroku.Fault{Status: 503, Count: 2}, wantStatus: []int{503, 503, 200}, wantID: "service_unavailable"},
-		{name: "until cleared", fault: fakeheroku.Fault{Status: 500}, wantStatus: []int{500, 500, 500}, wantID: "internal_server_error"},
-		{name: "own id and message", fault: fakeheroku.Fault{Status: 403, ID: "suspended", Message: "Account suspended.", Count: 1},
+		{name: "once", fault: herokusim.Fault{Status: 429, Count: 1}, wantStatus: []int{429, 200, 200}, wantID: "rate_limit"},
+		{name: "twice", fault: herokusim.Fault{Status: 503, Count: 2}, wantStatus: []int{503, 503, 200}, wantID: "service_unavailable"},
+		{name: "until cleared", fault: herokusim.Fault{Status: 500}, wantStatus: []int{500, 500, 500}, wantID: "internal_server_error"},
+		{name: "own id and message", fault: herokusim.Fault{Status: 403, ID: "suspended", Message: "Account suspended.", Count: 1},
 			wantStatus: []int{403, 200, 200}, wantID: "suspended"},
-		{name: "payment required", fault: fakeheroku.Fault{Status: 402, Count: 1}, wantStatus: []int{402, 200, 200}, wantID: "delinquent"},
-		{name: "verification needed", fault: fakeheroku.Fault{Status: 422, ID: "verification_needed", Count: 1},
+		{name: "payment required", fault: herokusim.Fault{Status: 402, Count: 1}, wantStatus: []int{402, 200, 200}, wantID: "delinquent"},
+		{name: "verification needed", fault: herokusim.Fault{Status: 422, ID: "verification_needed", Count: 1},
 			wantStatus: []int{422, 200, 200}, wantID: "verification_needed"},
-		{name: "garbage", fault: fakeheroku.Fault{Garbage: true, Count: 1}, wantStatus: []int{200, 200, 200}, wantGarbage: true},
-		{name: "short delay then served", fault: fakeheroku.Fault{Delay: time.Millisecond, Count: 1}, wantStatus: []int{200, 200, 200}},
+		{name: "garbage", fault: herokusim.Fault{Garbage: true, Count: 1}, wantStatus: []int{200, 200, 200}, wantGarbage: true},
+		{name: "short delay then served", fault: herokusim.Fault{Delay: time.Millisecond, Count: 1}, wantStatus: []int{200, 200, 200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -393,7 +393,7 @@ func TestFaults(t *testing.T) {
 					t.Errorf("request %d: body %q is not JSON", i, a.body)
 				}
 			}
-			s.SetFault(fakeheroku.Fault{})
+			s.SetFault(herokusim.Fault{})
 			if a := call(t, s, "GET", "/apps/"+app+"/formation/web", "", nil); a.status != 200 {
 				t.Errorf("after clearing: status = %d", a.status)
 			}
@@ -403,7 +403,7 @@ func TestFaults(t *testing.T) {
 
 func TestDelayEndsWhenClientGivesUp(t *testing.T) {
 	s := newServer(t)
-	s.SetFault(fakeheroku.Fault{Delay: time.Hour})
+	s.SetFault(herokusim.Fault{Delay: time.Hour})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/account/rate-limits", nil)
@@ -431,7 +431,7 @@ func TestRateLimitHeader(t *testing.T) {
 	check("12", call(t, s, "GET", "/apps/"+app+"/formation/web", "", nil))
 	check("12", call(t, s, "GET", "/apps/nope-app/formation/web", "", nil))
 	check("12", call(t, s, "GET", "/apps/"+app+"/formation/web", "", map[string]string{"Authorization": ""}))
-	s.SetFault(fakeheroku.Fault{Status: 429, Count: 1})
+	s.SetFault(herokusim.Fault{Status: 429, Count: 1})
 	check("12", call(t, s, "GET", "/apps/"+app+"/formation/web", "", nil))
 	a := call(t, s, "GET", "/account/rate-limits", "", nil)
 	check("12", a)
@@ -501,7 +501,7 @@ func TestRequestsRecorded(t *testing.T) {
 	call(t, s, "PATCH", "/apps/"+app+"/formation/web", `{"quantity":3}`, nil)
 	call(t, s, "GET", "/apps/"+app+"/formation/web", "", map[string]string{"Authorization": "", "Accept": "text/html"})
 	call(t, s, "GET", "/apps/"+app+"/formation", "", nil)
-	want := []fakeheroku.Request{
+	want := []herokusim.Request{
 		{Method: "PATCH", Path: "/apps/" + app + "/formation/web", Body: `{"quantity":3}`, Auth: true, Accept: accept, Status: 200},
 		{Method: "GET", Path: "/apps/" + app + "/formation/web", Auth: false, Accept: "text/html", Status: 401},
 		{Method: "GET", Path: "/apps/" + app + "/formation", Auth: true, Accept: accept, Status: 200},
@@ -516,7 +516,7 @@ func TestRequestsRecorded(t *testing.T) {
 
 func TestFaultForOneMethod(t *testing.T) {
 	s := newServer(t)
-	s.SetFault(fakeheroku.Fault{Status: 429, Method: "PATCH", Count: 1})
+	s.SetFault(herokusim.Fault{Status: 429, Method: "PATCH", Count: 1})
 	if a := call(t, s, "GET", "/apps/"+app+"/formation/web", "", nil); a.status != 200 {
 		t.Fatalf("GET answered %d; the fault is for PATCH only", a.status)
 	}

@@ -1,10 +1,10 @@
-// Package fakeheroku is a stand-in for the parts of the Heroku Platform API
+// Package herokusim is a stand-in for the parts of the Heroku Platform API
 // that autoscalebot calls: formation info, list and update, batch update, and
 // the account's rate limit, answering with Heroku's real error bodies. The local
 // demo runs on it, so it ships in the command; tests start it through
 // herokutest, which adds checks against heroku-go's own schema.json (kept out
 // of this package so the command does not link a JSON-schema validator).
-package fakeheroku
+package herokusim
 
 import (
 	"bytes"
