@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
@@ -65,7 +65,7 @@ type world struct {
 func newWorld(t *testing.T, heartbeatDelay time.Duration) *world {
 	t.Helper()
 	w := &world{
-		heroku:    herokutest.New(t, herokusim.WithToken(apiKey)),
+		heroku:    herokusimtest.New(t, herokusim.WithToken(apiKey)),
 		beat:      &slowHeartbeat{delay: heartbeatDelay, hits: make(chan struct{}, 1)},
 		statePath: filepath.Join(t.TempDir(), "state.json"),
 	}

@@ -29,7 +29,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
@@ -143,7 +143,7 @@ func newStack(t testing.TB, params map[string]string) *stack {
 		t.Fatalf("put API key parameter: %v", err)
 	}
 
-	s.heroku = herokutest.New(t, herokusim.WithToken(s.apiKey))
+	s.heroku = herokusimtest.New(t, herokusim.WithToken(s.apiKey))
 	s.heroku.SetFormation(s.app, process, 1, "standard-1X")
 
 	s.params = map[string]string{

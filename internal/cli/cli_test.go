@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 )
 
 const apiKey = "cli-test-key-5f0e1d"
@@ -39,7 +39,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{
-		heroku: herokutest.New(t, herokusim.WithToken(apiKey)),
+		heroku: herokusimtest.New(t, herokusim.WithToken(apiKey)),
 		beat:   &heartbeat{},
 	}
 	app := httptest.NewServer(w.beat)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -59,7 +59,7 @@ type fleetWorld struct {
 
 func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
-	w := &fleetWorld{heroku: herokutest.New(t, herokusim.WithToken(apiKey)), scaledAt: map[string]time.Duration{}}
+	w := &fleetWorld{heroku: herokusimtest.New(t, herokusim.WithToken(apiKey)), scaledAt: map[string]time.Duration{}}
 	w.heroku.SetFormation("hang", "web", 1, "")
 	w.heroku.SetFormation("shop", "web", 1, "")
 	w.heroku.OnScale(func(app, _ string, _ int) {

@@ -22,7 +22,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -115,7 +115,7 @@ func newRig(t testing.TB) *rig {
 	cfg := moto.Config(t)
 	r := &rig{
 		t:      t,
-		heroku: herokutest.New(t, herokusim.WithToken(apiKey)),
+		heroku: herokusimtest.New(t, herokusim.WithToken(apiKey)),
 		beat:   &heartbeat{},
 		db:     dynamodb.NewFromConfig(cfg),
 		table:  awstest.UniqueName(t, "faults"),

@@ -15,7 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -42,7 +42,7 @@ var (
 // dynos, and fails the test at the end if any request broke the schema.
 func newFake(t *testing.T) *herokusim.Server {
 	t.Helper()
-	s := herokutest.New(t, herokusim.WithToken(key))
+	s := herokusimtest.New(t, herokusim.WithToken(key))
 	s.SetFormation(app, "web", 2, "standard-1X")
 	return s
 }

@@ -2,7 +2,7 @@
 // that autoscalebot calls: formation info, list and update, batch update, and
 // the account's rate limit, answering with Heroku's real error bodies. The local
 // demo runs on it, so it ships in the command; tests start it through
-// herokutest, which adds checks against heroku-go's own schema.json (kept out
+// herokusimtest, which adds checks against heroku-go's own schema.json (kept out
 // of this package so the command does not link a JSON-schema validator).
 package herokusim
 
@@ -51,7 +51,7 @@ type config struct {
 // WithToken sets the bearer token the fake accepts.
 func WithToken(token string) Option { return func(c *config) { c.token = token } }
 
-// Checker holds the fake's traffic to a contract; herokutest's checks
+// Checker holds the fake's traffic to a contract; herokusimtest's checks
 // requests and answers against heroku-go's schema.json. Each method returns
 // the problems found, none for a good message.
 type Checker interface {

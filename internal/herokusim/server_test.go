@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 )
 
 const (
@@ -22,7 +22,7 @@ const (
 
 func newServer(t *testing.T, opts ...herokusim.Option) *herokusim.Server {
 	t.Helper()
-	s := herokutest.Unasserted(t, append([]herokusim.Option{herokusim.WithToken(token)}, opts...)...)
+	s := herokusimtest.Unasserted(t, append([]herokusim.Option{herokusim.WithToken(token)}, opts...)...)
 	s.SetFormation(app, "web", 2, "")
 	s.SetFormation(app, "worker", 1, "standard-2X")
 	return s

@@ -17,7 +17,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
@@ -44,7 +44,7 @@ func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 		cfg:    awstest.SharedMoto(t).Config(t),
 		table:  awstest.UniqueName(t, "state"),
 		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
-		heroku: herokutest.New(t, herokusim.WithToken(key)),
+		heroku: herokusimtest.New(t, herokusim.WithToken(key)),
 	}
 	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(f.cfg), f.table)
 	f.heroku.SetFormation(app, "web", 1, "")

@@ -24,7 +24,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
@@ -78,7 +78,7 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 	pool := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 32, MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}}
 	fb := &fleetBench{ctx: ctx, rec: newCallRecorder(pool), logBytes: &safeBuilder{}}
 	const key = "HRKU-fleet-bench"
-	fb.heroku = herokutest.New(b, herokusim.WithToken(key))
+	fb.heroku = herokusimtest.New(b, herokusim.WithToken(key))
 	table := awstest.UniqueName(b, "fleet")
 	awstest.CreateTable(ctx, b, dynamodb.NewFromConfig(cfg), table)
 	param := "/autoscalebot/" + awstest.UniqueName(b, "key")

@@ -12,7 +12,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -42,7 +42,7 @@ type rotationRig struct {
 
 func newRotationRig(t *testing.T) *rotationRig {
 	t.Helper()
-	r := &rotationRig{heroku: herokutest.New(t, herokusim.WithToken(keyA)), logs: &strings.Builder{}, now: t0, stored: keyA}
+	r := &rotationRig{heroku: herokusimtest.New(t, herokusim.WithToken(keyA)), logs: &strings.Builder{}, now: t0, stored: keyA}
 	r.heroku.SetFormation(app, "web", startAt, "")
 	read := func(context.Context) (secret.Value, error) {
 		r.reads++

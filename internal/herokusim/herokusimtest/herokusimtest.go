@@ -1,8 +1,8 @@
-// Package herokutest starts the fake Heroku Platform API (package
+// Package herokusimtest starts the fake Heroku Platform API (package
 // herokusim) for tests, holding every request the code under test sends,
 // and every answer the fake gives, to heroku-go's own schema.json: a client
 // that drifts from the real API fails its tests here, not in production.
-package herokutest
+package herokusimtest
 
 import (
 	"testing"

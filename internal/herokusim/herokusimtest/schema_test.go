@@ -1,4 +1,4 @@
-package herokutest
+package herokusimtest
 
 import (
 	"strings"
