@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

@@ -26,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
@@ -35,6 +34,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 )
 
 func TestMain(m *testing.M) {

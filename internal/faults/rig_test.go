@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
@@ -28,6 +27,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

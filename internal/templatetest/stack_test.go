@@ -26,11 +26,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/stacktest"
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
