@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

@@ -16,9 +16,9 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
-	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

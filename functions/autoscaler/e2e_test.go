@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
-	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

@@ -21,11 +21,11 @@ import (
 	hb "github.com/autoscalebot/autoscalebot/heartbeat"
 	"github.com/autoscalebot/autoscalebot/internal/decision"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
-	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

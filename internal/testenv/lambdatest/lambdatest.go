@@ -83,7 +83,7 @@ func BuildBootstrap(t testing.TB) string {
 }
 
 // BuildPackage builds the main package pkg (a path relative to the
-// repository root, like ./internal/lambdatest/testdata/echofn) for this
+// repository root, like ./internal/testenv/lambdatest/testdata/echofn) for this
 // machine with the bootstrap's flags, into the file out.
 func BuildPackage(t testing.TB, pkg, out string) {
 	t.Helper()

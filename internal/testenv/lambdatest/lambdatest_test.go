@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/lambdatest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
@@ -47,7 +47,7 @@ var echoOnce sync.Once
 func echoFn(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(echoDir, "bootstrap")
-	echoOnce.Do(func() { lambdatest.BuildPackage(t, "./internal/lambdatest/testdata/echofn", path) })
+	echoOnce.Do(func() { lambdatest.BuildPackage(t, "./internal/testenv/lambdatest/testdata/echofn", path) })
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("echofn was not built: %v", err)
 	}
