@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/heartbeat"
-	"github.com/autoscalebot/autoscalebot/internal/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/autoscalebot/autoscalebot/internal/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
 	"github.com/autoscalebot/autoscalebot/internal/tooltest"
 )
 
