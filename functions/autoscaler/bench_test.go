@@ -15,7 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // The benchmarks run the function as TestEndToEnd does, against moto, the

@@ -19,7 +19,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // tickQueue is the stack's tick queue, polled by the test as Lambda's event

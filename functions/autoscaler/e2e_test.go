@@ -15,7 +15,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // Thresholds far apart from the heartbeat's two speeds, so that a busy

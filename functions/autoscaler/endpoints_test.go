@@ -20,7 +20,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // TestCallsTheHostsTheSDKResolves: in a FIPS deployment and in the European

@@ -26,7 +26,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // TestFleetEndToEnd runs the real bootstrap under the emulator with a

@@ -13,7 +13,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // TestKeyRotationInAWarmEnvironment rotates the API key as docs/operating.md's

@@ -19,7 +19,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // fixture is what a handler test against moto needs: a table, an SSM

@@ -28,7 +28,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // Fleet benchmark shape: 500 apps with a web and a worker formation each,

@@ -15,7 +15,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/ssmkey"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 const toolWait = 2 * time.Minute

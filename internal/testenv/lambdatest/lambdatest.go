@@ -26,7 +26,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // EmulatorCommand is the emulator's executable name.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // echoDir holds testdata/echofn, built once for the test binary.

@@ -33,7 +33,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 //go:embed expand.py
