@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 

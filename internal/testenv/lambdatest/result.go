@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/autoscalebot/autoscalebot/internal/templatetest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
