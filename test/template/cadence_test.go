@@ -1,4 +1,4 @@
-package templatetest_test
+package template
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package templatetest_test
+package template
 
 // Checks of the expanded template for what moto does not create or does not
 // enforce: IAM statements, alarms, the topic policy. They read the template

@@ -1,4 +1,4 @@
-package templatetest_test
+package template
 
 // Tests of template.yaml as deployed: the SAM translator expands it and
 // moto's CloudFormation creates the stack for each set of parameters (its
@@ -41,12 +41,6 @@ const (
 	recoveredID = "AlarmRecoveredRule"
 	stackWait   = 3 * time.Minute
 )
-
-// required are the parameters without a default.
-var required = map[string]string{
-	"HerokuAppName": "my-app",
-	"HeartbeatUrl":  "https://my-app.herokuapp.com/heartbeat",
-}
 
 func withRequired(params map[string]string) map[string]string {
 	out := maps.Clone(required)

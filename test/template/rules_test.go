@@ -1,4 +1,4 @@
-package templatetest
+package template
 
 // The template's deploy-time checks that CloudFormation Rules make: the
 // combinations of parameters they refuse must be the ones the function's
@@ -20,6 +20,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
 )
 
 const (
@@ -170,21 +171,21 @@ func TestSingleFormationRuleFollowsTheSettings(t *testing.T) {
 		t.Fatal("no parameter the function requires may be empty: the rule has nothing to check")
 	}
 
-	rule := Dig(tmpl.Doc, "Rules", "SingleFormationNeedsAnAppAndAHeartbeat")
-	if got := Dig(rule, "RuleCondition"); !reflect.DeepEqual(got, map[string]any{"Fn::Equals": []any{ref("SettingsFile"), ""}}) {
+	rule := templatetest.Dig(tmpl.Doc, "Rules", "SingleFormationNeedsAnAppAndAHeartbeat")
+	if got := templatetest.Dig(rule, "RuleCondition"); !reflect.DeepEqual(got, map[string]any{"Fn::Equals": []any{ref("SettingsFile"), ""}}) {
 		t.Errorf("RuleCondition = %#v, want SettingsFile empty", got)
 	}
 	var got []string
-	for _, a := range AsList(Dig(rule, "Assertions")) {
-		args, _ := Dig(a, "Assert", "Fn::Not").([]any)
+	for _, a := range templatetest.AsList(templatetest.Dig(rule, "Assertions")) {
+		args, _ := templatetest.Dig(a, "Assert", "Fn::Not").([]any)
 		var param string
 		if len(args) == 1 {
-			eq, _ := Dig(args[0], "Fn::Equals").([]any)
+			eq, _ := templatetest.Dig(args[0], "Fn::Equals").([]any)
 			if len(eq) == 2 && eq[1] == "" {
-				param, _ = Dig(eq[0], "Ref").(string)
+				param, _ = templatetest.Dig(eq[0], "Ref").(string)
 			}
 		}
-		desc, _ := Dig(a, "AssertDescription").(string)
+		desc, _ := templatetest.Dig(a, "AssertDescription").(string)
 		if param == "" || !strings.Contains(desc, param) {
 			t.Errorf("assertion %#v: want !Not [!Equals [!Ref PARAM, \"\"]] described by PARAM's name", a)
 			continue
@@ -220,7 +221,7 @@ func TestSingleFormationRuleFollowsTheSettings(t *testing.T) {
 }
 
 // mayBeEmpty reports whether the template accepts "" for param.
-func mayBeEmpty(t *testing.T, tmpl *Template, param string) bool {
+func mayBeEmpty(t *testing.T, tmpl *templatetest.Template, param string) bool {
 	t.Helper()
 	p := tmpl.Parameters()[param]
 	if p.Type != "String" {
@@ -229,16 +230,16 @@ func mayBeEmpty(t *testing.T, tmpl *Template, param string) bool {
 	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, "") {
 		return false
 	}
-	if n, ok := Dig(tmpl.Doc, "Parameters", param, "MinLength").(int64); ok && n > 0 {
+	if n, ok := templatetest.Dig(tmpl.Doc, "Parameters", param, "MinLength").(int64); ok && n > 0 {
 		return false
 	}
-	pattern, _ := Dig(tmpl.Doc, "Parameters", param, "AllowedPattern").(string)
+	pattern, _ := templatetest.Dig(tmpl.Doc, "Parameters", param, "AllowedPattern").(string)
 	return pattern == "" || regexp.MustCompile(pattern).MatchString("")
 }
 
-func numberBound(t *testing.T, tmpl *Template, param, key string) int {
+func numberBound(t *testing.T, tmpl *templatetest.Template, param, key string) int {
 	t.Helper()
-	v, ok := Dig(tmpl.Doc, "Parameters", param, key).(int64)
+	v, ok := templatetest.Dig(tmpl.Doc, "Parameters", param, key).(int64)
 	if !ok {
 		t.Fatalf("%s has no literal %s", param, key)
 	}
@@ -255,7 +256,7 @@ func TestParameterPatternsAreTheSettings(t *testing.T) {
 		"HerokuAppName":     orEmpty(settings.AppNamePattern),
 		"HerokuProcessType": settings.ProcessTypePattern,
 	} {
-		if got := Dig(tmpl.Doc, "Parameters", param, "AllowedPattern"); got != want {
+		if got := templatetest.Dig(tmpl.Doc, "Parameters", param, "AllowedPattern"); got != want {
 			t.Errorf("%s AllowedPattern = %#v, want settings' %q", param, got, want)
 		}
 	}
@@ -279,7 +280,7 @@ func TestSSMParameterName(t *testing.T) {
 		{"wildcard", "/autoscalebot/*", false},
 	}
 	for param, empty := range map[string]bool{"HerokuApiKeyParameterName": false, "HeartbeatTokenParameterName": true} {
-		pattern, ok := Dig(loadRepoTemplate(t).Doc, "Parameters", param, "AllowedPattern").(string)
+		pattern, ok := templatetest.Dig(loadRepoTemplate(t).Doc, "Parameters", param, "AllowedPattern").(string)
 		if !ok {
 			t.Fatalf("%s has no AllowedPattern", param)
 		}
@@ -301,7 +302,7 @@ func TestSSMParameterName(t *testing.T) {
 // are those the settings loader reads, so a deploy cannot pass one that
 // fails every invocation.
 func TestJobQueuesPatternIsTheLoaders(t *testing.T) {
-	pattern, ok := Dig(loadRepoTemplate(t).Doc, "Parameters", "JobQueues", "AllowedPattern").(string)
+	pattern, ok := templatetest.Dig(loadRepoTemplate(t).Doc, "Parameters", "JobQueues", "AllowedPattern").(string)
 	if !ok {
 		t.Fatal("JobQueues has no AllowedPattern")
 	}
@@ -324,25 +325,25 @@ func TestJobQueuesPatternIsTheLoaders(t *testing.T) {
 // failed invocation must not page anyone), and slower ones are refused.
 func TestDownAlarmScheduleRule(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
-	alarm := Dig(tmpl.Doc, "Resources", "AutoscalerDownAlarm", "Properties")
-	periods, _ := Dig(alarm, "EvaluationPeriods").(int64)
+	alarm := templatetest.Dig(tmpl.Doc, "Resources", "AutoscalerDownAlarm", "Properties")
+	periods, _ := templatetest.Dig(alarm, "EvaluationPeriods").(int64)
 	var period int64
-	for _, m := range AsList(Dig(alarm, "Metrics")) {
-		if p, ok := Dig(m, "MetricStat", "Period").(int64); ok {
+	for _, m := range templatetest.AsList(templatetest.Dig(alarm, "Metrics")) {
+		if p, ok := templatetest.Dig(m, "MetricStat", "Period").(int64); ok {
 			period = p
 		}
 	}
 	window := int(periods * period / 60) // minutes
 	if window == 0 {
-		t.Fatalf("down alarm: EvaluationPeriods %v, Period %v: no window", Dig(alarm, "EvaluationPeriods"), period)
+		t.Fatalf("down alarm: EvaluationPeriods %v, Period %v: no window", templatetest.Dig(alarm, "EvaluationPeriods"), period)
 	}
 
-	rule := Dig(tmpl.Doc, "Rules", "DownAlarmNeedsAFrequentSchedule")
+	rule := templatetest.Dig(tmpl.Doc, "Rules", "DownAlarmNeedsAFrequentSchedule")
 	wantCondition := map[string]any{"Fn::And": []any{
 		map[string]any{"Fn::Equals": []any{ref("EnableDownAlarm"), "true"}},
 		map[string]any{"Fn::Equals": []any{ref("ScheduleEnabled"), "true"}},
 	}}
-	if got := Dig(rule, "RuleCondition"); !reflect.DeepEqual(got, wantCondition) {
+	if got := templatetest.Dig(rule, "RuleCondition"); !reflect.DeepEqual(got, wantCondition) {
 		t.Errorf("RuleCondition = %#v, want the down alarm on and the schedule enabled", got)
 	}
 	var want []any
@@ -353,15 +354,15 @@ func TestDownAlarmScheduleRule(t *testing.T) {
 		}
 		want = append(want, fmt.Sprintf("rate(%d %s)", n, unit))
 	}
-	assertions := AsList(Dig(rule, "Assertions"))
+	assertions := templatetest.AsList(templatetest.Dig(rule, "Assertions"))
 	if len(assertions) != 1 {
 		t.Fatalf("assertions = %#v, want one", assertions)
 	}
 	wantAssert := map[string]any{"Fn::Contains": []any{want, ref("ScheduleExpression")}}
-	if got := Dig(assertions[0], "Assert"); !reflect.DeepEqual(got, wantAssert) {
+	if got := templatetest.Dig(assertions[0], "Assert"); !reflect.DeepEqual(got, wantAssert) {
 		t.Errorf("Assert = %#v\nwant %#v (every rate with two invocations in the %d-minute window)", got, wantAssert, window)
 	}
-	def, _ := Dig(tmpl.Doc, "Parameters", "ScheduleExpression", "Default").(string)
+	def, _ := templatetest.Dig(tmpl.Doc, "Parameters", "ScheduleExpression", "Default").(string)
 	if !slices.Contains(want, any(def)) {
 		t.Errorf("the default ScheduleExpression %q is refused with the default EnableDownAlarm", def)
 	}

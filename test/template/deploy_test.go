@@ -1,4 +1,4 @@
-package templatetest
+package template
 
 // Tests of the project's own deployment files: template.yaml (linted, and
 // expanded by the SAM translator), samconfig.toml and events/scheduled.json.
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
@@ -49,9 +50,9 @@ func TestParameters(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	params := tmpl.Parameters()
 	grouped := map[string]int{}
-	groups, _ := Dig(tmpl.Doc, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups").([]any)
+	groups, _ := templatetest.Dig(tmpl.Doc, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups").([]any)
 	for _, g := range groups {
-		for _, name := range AsList(Dig(g, "Parameters")) {
+		for _, name := range templatetest.AsList(templatetest.Dig(g, "Parameters")) {
 			grouped[name.(string)]++
 		}
 	}
@@ -234,11 +235,11 @@ func TestSamconfig(t *testing.T) {
 		"default.deploy.parameters.capabilities":      "CAPABILITY_IAM",
 		"default.deploy.parameters.confirm_changeset": true,
 	} {
-		if got := Dig(cfg, strings.Split(path, ".")...); got != want {
+		if got := templatetest.Dig(cfg, strings.Split(path, ".")...); got != want {
 			t.Errorf("%s = %#v, want %#v", path, got, want)
 		}
 	}
-	overrides, _ := Dig(cfg, "default", "deploy", "parameters", "parameter_overrides").(string)
+	overrides, _ := templatetest.Dig(cfg, "default", "deploy", "parameters", "parameter_overrides").(string)
 	params, err := splitOverrides(overrides)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +259,7 @@ func TestSamconfig(t *testing.T) {
 	// aws commands of the README and docs/deploy.md: a pinned one would deploy where the API key's
 	// SSM parameter is not.
 	for _, section := range []string{"global", "deploy", "build"} {
-		if r := Dig(cfg, "default", section, "parameters", "region"); r != nil {
+		if r := templatetest.Dig(cfg, "default", section, "parameters", "region"); r != nil {
 			t.Errorf("samconfig.toml pins default.%s.parameters.region = %v", section, r)
 		}
 	}
@@ -273,7 +274,7 @@ func TestTableUsesTheFreeKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if enabled := Dig(r.Properties, "SSESpecification", "SSEEnabled"); enabled != nil && enabled != false {
+	if enabled := templatetest.Dig(r.Properties, "SSESpecification", "SSEEnabled"); enabled != nil && enabled != false {
 		t.Errorf("StateTable SSESpecification.SSEEnabled = %#v: the KMS key costs per request; leave it out", enabled)
 	}
 }
