@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"archive/zip"
@@ -65,7 +65,7 @@ func BenchmarkColdStart(b *testing.B) {
 func BenchmarkColdStartPenalty(b *testing.B) {
 	s, env := benchStack(b)
 	hello := filepath.Join(filepath.Dir(s.bootstrap), "hellofn")
-	lambdatest.BuildPackage(b, "./functions/autoscaler/testdata/hellofn", hello)
+	lambdatest.BuildPackage(b, "./test/e2e/testdata/hellofn", hello)
 	type times struct{ cold, warm, coldCPU, warmCPU []time.Duration }
 	var boot, min times
 	cpu := func(e *lambdatest.Emulator) time.Duration {
