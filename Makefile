@@ -81,7 +81,7 @@ lint:
 bench: test-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@echo "== side by side: cold-start penalty (bootstrap vs hellofn), arm64 zip, warm own work"
-	$(GO) test -run '^$$' -bench 'BenchmarkColdStartPenalty|BenchmarkBootstrapSize' -benchtime 20x ./functions/autoscaler
+	$(GO) test -run '^$$' -bench 'BenchmarkColdStartPenalty|BenchmarkBootstrapSize' -benchtime 20x ./test/e2e
 	$(GO) test -run '^$$' -bench 'BenchmarkWarmInvocationOwnWork' ./internal/lambdafn
 
 ## fuzz: each fuzz target for FUZZTIME

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 const (
@@ -56,7 +56,7 @@ func (h *slowHeartbeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // world is a Heroku app at 1 dyno behind the fake Platform API, with a
 // heartbeat slow enough that the first tick scales up.
 type world struct {
-	heroku    *fakeheroku.Server
+	heroku    *herokusim.Server
 	beat      *slowHeartbeat
 	statePath string
 	env       []string
@@ -65,7 +65,7 @@ type world struct {
 func newWorld(t *testing.T, heartbeatDelay time.Duration) *world {
 	t.Helper()
 	w := &world{
-		heroku:    herokutest.New(t, fakeheroku.WithToken(apiKey)),
+		heroku:    herokusimtest.New(t, herokusim.WithToken(apiKey)),
 		beat:      &slowHeartbeat{delay: heartbeatDelay, hits: make(chan struct{}, 1)},
 		statePath: filepath.Join(t.TempDir(), "state.json"),
 	}
@@ -265,7 +265,7 @@ func TestInterruptFinishesTheTickInFlight(t *testing.T) {
 			bin := command(t)
 			w := newWorld(t, tt.heartbeat)
 			if tt.scaleDelay > 0 {
-				w.heroku.SetFault(fakeheroku.Fault{Delay: tt.scaleDelay, Method: http.MethodPatch, Count: 1})
+				w.heroku.SetFault(herokusim.Fault{Delay: tt.scaleDelay, Method: http.MethodPatch, Count: 1})
 			}
 			cmd := exec.Command(bin, "run")
 			cmd.Env = w.env

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/templatetest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
 )
 
 // TestCheckCommand: check names every problem the Lambda function would

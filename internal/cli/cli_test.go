@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 )
 
 const apiKey = "cli-test-key-5f0e1d"
@@ -31,7 +31,7 @@ func (h *heartbeat) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 }
 
 type world struct {
-	heroku *fakeheroku.Server
+	heroku *herokusim.Server
 	beat   *heartbeat
 	env    map[string]string
 }
@@ -39,7 +39,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{
-		heroku: herokutest.New(t, fakeheroku.WithToken(apiKey)),
+		heroku: herokusimtest.New(t, herokusim.WithToken(apiKey)),
 		beat:   &heartbeat{},
 	}
 	app := httptest.NewServer(w.beat)
@@ -161,7 +161,7 @@ func TestBadSettingsNameEachVariable(t *testing.T) {
 func TestRunKeepsTickingThroughFailures(t *testing.T) {
 	w := newWorld(t)
 	w.env["AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS"] = "1"
-	w.heroku.SetFault(fakeheroku.Fault{Status: http.StatusServiceUnavailable, Count: 1})
+	w.heroku.SetFault(herokusim.Fault{Status: http.StatusServiceUnavailable, Count: 1})
 	code, out, errOut := w.cmd(t, "run", "-duration", "1500ms")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -14,8 +14,8 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
@@ -48,7 +48,7 @@ FORMATIONS:
 `))
 
 type fleetWorld struct {
-	heroku    *fakeheroku.Server
+	heroku    *herokusim.Server
 	env       map[string]string
 	path      string // the settings file
 	statePath string
@@ -59,7 +59,7 @@ type fleetWorld struct {
 
 func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
-	w := &fleetWorld{heroku: herokutest.New(t, fakeheroku.WithToken(apiKey)), scaledAt: map[string]time.Duration{}}
+	w := &fleetWorld{heroku: herokusimtest.New(t, herokusim.WithToken(apiKey)), scaledAt: map[string]time.Duration{}}
 	w.heroku.SetFormation("hang", "web", 1, "")
 	w.heroku.SetFormation("shop", "web", 1, "")
 	w.heroku.OnScale(func(app, _ string, _ int) {

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
@@ -41,7 +41,7 @@ func (b *scriptedBeat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // command's clock set to each tick's time), and checks every tick decided
 // the same: the simulator runs the production rules, not a copy.
 func TestSimulationDecidesAsOnce(t *testing.T) {
-	heroku := herokutest.New(t, fakeheroku.WithToken(apiKey))
+	heroku := herokusimtest.New(t, herokusim.WithToken(apiKey))
 	beat := &scriptedBeat{}
 	app := httptest.NewServer(beat)
 	t.Cleanup(app.Close)

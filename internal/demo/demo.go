@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
@@ -83,14 +83,14 @@ type Env struct {
 	HerokuURL    string
 	App          *App
 
-	heroku *fakeheroku.Server
+	heroku *herokusim.Server
 	server *http.Server
 }
 
 // Start runs the simulated app and the fake Platform API on loopback.
 func Start() (*Env, error) {
 	app := NewApp(1)
-	fake, err := fakeheroku.New(fakeheroku.WithToken(token))
+	fake, err := herokusim.New(herokusim.WithToken(token))
 	if err != nil {
 		return nil, fmt.Errorf("start demo heroku: %w", err)
 	}

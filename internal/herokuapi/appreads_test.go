@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
@@ -28,7 +28,7 @@ type step struct {
 	app, pt string // "" = app
 	n       int    // quantity read, scaled to or set
 	wantErr error  // for read and scale
-	fault   *fakeheroku.Fault
+	fault   *herokusim.Fault
 }
 
 func read(pt string, n int) step              { return step{do: "read", pt: pt, n: n} }
@@ -36,7 +36,7 @@ func readErr(a, pt string, want error) step   { return step{do: "read", app: a, 
 func readOf(a, pt string, n int) step         { return step{do: "read", app: a, pt: pt, n: n} }
 func scale(pt string, n int) step             { return step{do: "scale", pt: pt, n: n} }
 func set(pt string, n int) step               { return step{do: "set", pt: pt, n: n} }
-func faultNext(f fakeheroku.Fault) step       { return step{do: "fault", fault: &f} }
+func faultNext(f herokusim.Fault) step        { return step{do: "fault", fault: &f} }
 func scaleErr(pt string, n int, e error) step { return step{do: "scale", pt: pt, n: n, wantErr: e} }
 
 var startRound = step{do: "round"}
@@ -70,7 +70,7 @@ func TestAppReads(t *testing.T) {
 			wantLists: map[string]int{app: 1}},
 		// the fault hits only the first GET: the second caller must not try again
 		{name: "a failed read is shared by the round",
-			steps: []step{faultNext(fakeheroku.Fault{Status: 503, Count: 1}),
+			steps: []step{faultNext(herokusim.Fault{Status: 503, Count: 1}),
 				readErr(app, "web", herokuapi.ErrServer), readErr(app, "worker", herokuapi.ErrServer),
 				startRound, read("web", 2)},
 			wantLists: map[string]int{app: 2}},
@@ -82,7 +82,7 @@ func TestAppReads(t *testing.T) {
 			wantLists: map[string]int{app: 1}, wantScale: 1},
 		// a 500 may or may not have scaled: the app is read again
 		{name: "a failed scale reads again",
-			steps: []step{read("web", 2), faultNext(fakeheroku.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
+			steps: []step{read("web", 2), faultNext(herokusim.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
 				scaleErr("web", 4, herokuapi.ErrServer), read("web", 2)},
 			wantLists: map[string]int{app: 2}, wantScale: 1},
 		// After a successful scale, a failed one of the same formation
@@ -91,14 +91,14 @@ func TestAppReads(t *testing.T) {
 		// changed nothing: the successful quantity, not the attempt's.
 		{name: "a failed scale after a successful one, nothing changed: the successful quantity",
 			steps: []step{read("web", 2), scale("web", 4), read("web", 4),
-				faultNext(fakeheroku.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
+				faultNext(herokusim.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
 				scaleErr("web", 6, herokuapi.ErrServer), read("web", 4), read("worker", 1)},
 			wantLists: map[string]int{app: 2}, wantScale: 2},
 		// Here the failed PATCH did change it (its answer was lost): Heroku's
 		// 6, not the earlier success's stale 4.
 		{name: "a failed scale after a successful one that did scale: what Heroku holds",
 			steps: []step{read("web", 2), scale("web", 4), read("web", 4),
-				set("web", 6), faultNext(fakeheroku.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
+				set("web", 6), faultNext(herokusim.Fault{Status: 500, Count: 1, Method: http.MethodPatch}),
 				scaleErr("web", 6, herokuapi.ErrServer), read("web", 6), read("worker", 1)},
 			wantLists: map[string]int{app: 2}, wantScale: 2},
 	}
@@ -156,7 +156,7 @@ func TestAppReads(t *testing.T) {
 
 // listReads counts the GETs of each app's formation list, and fails the
 // test on any other GET: AppReads never reads one formation alone.
-func listReads(t *testing.T, s *fakeheroku.Server) map[string]int {
+func listReads(t *testing.T, s *herokusim.Server) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, r := range s.Requests() {
@@ -180,7 +180,7 @@ func TestAppReadsConcurrentCallersShareOneRead(t *testing.T) {
 	s := newFake(t)
 	s.SetFormation(app, "worker", 1, "")
 	// every answer held back, so all callers arrive while the first is read
-	s.SetFault(fakeheroku.Fault{Delay: 200 * time.Millisecond})
+	s.SetFault(herokusim.Fault{Delay: 200 * time.Millisecond})
 	r := herokuapi.NewAppReads(newClient(s))
 	want := map[string]int{"web": 2, "worker": 1}
 	const callers = 8

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -40,14 +40,14 @@ var (
 
 // newFake starts a schema-checking fake holding app's web formation at 2
 // dynos, and fails the test at the end if any request broke the schema.
-func newFake(t *testing.T) *fakeheroku.Server {
+func newFake(t *testing.T) *herokusim.Server {
 	t.Helper()
-	s := herokutest.New(t, fakeheroku.WithToken(key))
+	s := herokusimtest.New(t, herokusim.WithToken(key))
 	s.SetFormation(app, "web", 2, "standard-1X")
 	return s
 }
 
-func newClient(s *fakeheroku.Server, opts ...herokuapi.Option) *herokuapi.Client {
+func newClient(s *herokusim.Server, opts ...herokuapi.Option) *herokuapi.Client {
 	return herokuapi.New(s.URL, secret.New(key), opts...)
 }
 
@@ -204,7 +204,7 @@ var calls = []apiCall{
 func TestAPIErrors(t *testing.T) {
 	tests := []struct {
 		name        string
-		setup       func(*fakeheroku.Server)
+		setup       func(*herokusim.Server)
 		key         string // "" = the right key
 		app, pt     string // "" = the known app and web
 		only        string // run for this call only
@@ -215,42 +215,42 @@ func TestAPIErrors(t *testing.T) {
 		wantInError string
 		wantLimit   int
 	}{
-		{name: "rate limited", setup: fault(fakeheroku.Fault{Status: 429}),
+		{name: "rate limited", setup: fault(herokusim.Fault{Status: 429}),
 			want: herokuapi.ErrRateLimited, wantStatus: 429, wantID: "rate_limit", wantInError: "heroku: 429 rate_limit: Your account reached the API rate limit"},
-		{name: "over the plan limit", setup: func(s *fakeheroku.Server) { s.SetPlanMax(2) }, only: "scale",
+		{name: "over the plan limit", setup: func(s *herokusim.Server) { s.SetPlanMax(2) }, only: "scale",
 			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "cannot_run_above_limit", wantInError: "Cannot run more than 2 Standard-1X size dynos", wantLimit: 2},
-		{name: "over the plan limit, limit not said", setup: fault(fakeheroku.Fault{Status: 422, ID: "cannot_run_above_limit", Message: "Cannot run more than 2 Free size dynos."}),
+		{name: "over the plan limit, limit not said", setup: fault(herokusim.Fault{Status: 422, ID: "cannot_run_above_limit", Message: "Cannot run more than 2 Free size dynos."}),
 			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "cannot_run_above_limit"},
 		// a 422 is not a plan limit unless its id says so
-		{name: "invalid params", setup: fault(fakeheroku.Fault{Status: 422}),
+		{name: "invalid params", setup: fault(herokusim.Fault{Status: 422}),
 			want: herokuapi.ErrInvalid, wantStatus: 422, wantID: "invalid_params"},
-		{name: "invalid params with a limit field", setup: fault(fakeheroku.Fault{Status: 422, Limit: 5}),
+		{name: "invalid params with a limit field", setup: fault(herokusim.Fault{Status: 422, Limit: 5}),
 			want: herokuapi.ErrInvalid, wantStatus: 422, wantID: "invalid_params"},
-		{name: "verification needed", setup: fault(fakeheroku.Fault{Status: 422, ID: "verification_needed"}),
+		{name: "verification needed", setup: fault(herokusim.Fault{Status: 422, ID: "verification_needed"}),
 			want: herokuapi.ErrAccount, wantStatus: 422, wantID: "verification_needed", wantInError: "verify"},
-		{name: "payment required", setup: fault(fakeheroku.Fault{Status: 402}),
+		{name: "payment required", setup: fault(herokusim.Fault{Status: 402}),
 			want: herokuapi.ErrAccount, wantStatus: 402, wantID: "delinquent", wantInError: "delinquent"},
-		{name: "payment required page", setup: fault(fakeheroku.Fault{Status: 402, Garbage: true}),
+		{name: "payment required page", setup: fault(herokusim.Fault{Status: 402, Garbage: true}),
 			want: herokuapi.ErrAccount, wantStatus: 402},
-		{name: "suspended", setup: fault(fakeheroku.Fault{Status: 403, ID: "suspended"}),
+		{name: "suspended", setup: fault(herokusim.Fault{Status: 403, ID: "suspended"}),
 			want: herokuapi.ErrAccount, wantStatus: 403, wantID: "suspended"},
 		{name: "wrong key", key: "hk-WRONG-KEY-fedcba9876543210",
 			want: herokuapi.ErrUnauthorized, wantStatus: 401, wantID: "unauthorized"},
-		{name: "forbidden", setup: fault(fakeheroku.Fault{Status: 403}),
+		{name: "forbidden", setup: fault(herokusim.Fault{Status: 403}),
 			want: herokuapi.ErrUnauthorized, wantStatus: 403, wantID: "forbidden"},
 		{name: "unknown app", app: "no-such-app",
 			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "no-such-app/web"},
 		// the list answers 200 without it: TestAppReads covers that case
 		{name: "unknown process type", pt: "clock", skip: "list",
 			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "clock"},
-		{name: "internal error", setup: fault(fakeheroku.Fault{Status: 500}),
+		{name: "internal error", setup: fault(herokusim.Fault{Status: 500}),
 			want: herokuapi.ErrServer, wantStatus: 500, wantID: "internal_server_error"},
-		{name: "unavailable", setup: fault(fakeheroku.Fault{Status: 503}),
+		{name: "unavailable", setup: fault(herokusim.Fault{Status: 503}),
 			want: herokuapi.ErrServer, wantStatus: 503, wantID: "service_unavailable"},
 		// heroku-go itself drops the status when the error body is not JSON
-		{name: "bad gateway page", setup: fault(fakeheroku.Fault{Status: 502, Garbage: true}),
+		{name: "bad gateway page", setup: fault(herokusim.Fault{Status: 502, Garbage: true}),
 			want: herokuapi.ErrServer, wantStatus: 502},
-		{name: "garbage on success", setup: fault(fakeheroku.Fault{Garbage: true}),
+		{name: "garbage on success", setup: fault(herokusim.Fault{Garbage: true}),
 			want: herokuapi.ErrBadResponse, wantStatus: 200},
 	}
 	for _, tt := range tests {
@@ -301,8 +301,8 @@ func TestAPIErrors(t *testing.T) {
 	}
 }
 
-func fault(f fakeheroku.Fault) func(*fakeheroku.Server) {
-	return func(s *fakeheroku.Server) { s.SetFault(f) }
+func fault(f herokusim.Fault) func(*herokusim.Server) {
+	return func(s *herokusim.Server) { s.SetFault(f) }
 }
 
 // TestPlanLimitFromTheBody covers the shapes a refusal's "limit" may take;
@@ -373,13 +373,13 @@ func TestNotAFormation(t *testing.T) {
 func TestTransportFailuresWrappedAsIs(t *testing.T) {
 	tests := []struct {
 		name   string
-		client func(s *fakeheroku.Server) *herokuapi.Client
+		client func(s *herokusim.Server) *herokuapi.Client
 		ctx    func(t *testing.T) context.Context
 		check  func(t *testing.T, err error)
 	}{
 		{
 			name: "client timeout",
-			client: func(s *fakeheroku.Server) *herokuapi.Client {
+			client: func(s *herokusim.Server) *herokuapi.Client {
 				return newClient(s, herokuapi.WithTimeout(50*time.Millisecond))
 			},
 			ctx: func(t *testing.T) context.Context { return t.Context() },
@@ -392,7 +392,7 @@ func TestTransportFailuresWrappedAsIs(t *testing.T) {
 		},
 		{
 			name:   "ctx deadline",
-			client: func(s *fakeheroku.Server) *herokuapi.Client { return newClient(s) },
+			client: func(s *herokusim.Server) *herokuapi.Client { return newClient(s) },
 			ctx: func(t *testing.T) context.Context {
 				ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 				t.Cleanup(cancel)
@@ -410,7 +410,7 @@ func TestTransportFailuresWrappedAsIs(t *testing.T) {
 			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
 				s := newFake(t)
 				// far longer than any deadline here; Close releases it
-				s.SetFault(fakeheroku.Fault{Delay: time.Minute})
+				s.SetFault(herokusim.Fault{Delay: time.Minute})
 				err := call.do(tt.ctx(t), tt.client(s), app, "web")
 				if err == nil {
 					t.Fatal("call succeeded against a stalled API")
@@ -448,17 +448,17 @@ func TestConnectionRefused(t *testing.T) {
 func TestRateLimitRemaining(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(*fakeheroku.Server)
+		setup func(*herokusim.Server)
 		want  int
 	}{
-		{name: "on success", setup: func(s *fakeheroku.Server) { s.SetRateLimitRemaining(1234) }, want: 1234},
-		{name: "on a 429", setup: func(s *fakeheroku.Server) {
+		{name: "on success", setup: func(s *herokusim.Server) { s.SetRateLimitRemaining(1234) }, want: 1234},
+		{name: "on a 429", setup: func(s *herokusim.Server) {
 			s.SetRateLimitRemaining(0)
-			s.SetFault(fakeheroku.Fault{Status: 429})
+			s.SetFault(herokusim.Fault{Status: 429})
 		}, want: 0},
-		{name: "on a 404", setup: func(s *fakeheroku.Server) {
+		{name: "on a 404", setup: func(s *herokusim.Server) {
 			s.SetRateLimitRemaining(77)
-			s.SetFault(fakeheroku.Fault{Status: 404})
+			s.SetFault(herokusim.Fault{Status: 404})
 		}, want: 77},
 	}
 	for _, tt := range tests {
@@ -481,7 +481,7 @@ func TestRateLimitRemaining(t *testing.T) {
 // TestKeyNeverInErrors includes answers that echo the key back, as a
 // misbehaving proxy might.
 func TestKeyNeverInErrors(t *testing.T) {
-	faults := []fakeheroku.Fault{
+	faults := []herokusim.Fault{
 		{Status: 401},
 		{Status: 403, Message: "key " + key + " may not scale this app"},
 		{Status: 402, Message: "account of key " + key + " is delinquent"},

@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // fixture is what a handler test against moto needs: a table, an SSM
@@ -30,7 +30,7 @@ type fixture struct {
 	cfg    aws.Config // the function's, and to make the resources
 	table  string
 	param  string
-	heroku *fakeheroku.Server
+	heroku *herokusim.Server
 	beat   *httptest.Server
 }
 
@@ -44,7 +44,7 @@ func newFixture(t *testing.T, key, app string, delay time.Duration) *fixture {
 		cfg:    awstest.SharedMoto(t).Config(t),
 		table:  awstest.UniqueName(t, "state"),
 		param:  "/autoscalebot/" + awstest.UniqueName(t, "key"),
-		heroku: herokutest.New(t, fakeheroku.WithToken(key)),
+		heroku: herokusimtest.New(t, herokusim.WithToken(key)),
 	}
 	awstest.CreateTable(ctx, t, dynamodb.NewFromConfig(f.cfg), f.table)
 	f.heroku.SetFormation(app, "web", 1, "")

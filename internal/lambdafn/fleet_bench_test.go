@@ -22,13 +22,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // Fleet benchmark shape: 500 apps with a web and a worker formation each,
@@ -56,7 +56,7 @@ const (
 type fleetBench struct {
 	ctx      context.Context
 	fleet    []settings.Formation
-	heroku   *fakeheroku.Server
+	heroku   *herokusim.Server
 	rec      *callRecorder
 	logBytes *safeBuilder
 	sq       *sqs.Client
@@ -78,7 +78,7 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 	pool := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 32, MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}}
 	fb := &fleetBench{ctx: ctx, rec: newCallRecorder(pool), logBytes: &safeBuilder{}}
 	const key = "HRKU-fleet-bench"
-	fb.heroku = herokutest.New(b, fakeheroku.WithToken(key))
+	fb.heroku = herokusimtest.New(b, herokusim.WithToken(key))
 	table := awstest.UniqueName(b, "fleet")
 	awstest.CreateTable(ctx, b, dynamodb.NewFromConfig(cfg), table)
 	param := "/autoscalebot/" + awstest.UniqueName(b, "key")

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/fakeheroku"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
-	"github.com/autoscalebot/autoscalebot/internal/herokutest"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 )
 
@@ -31,7 +31,7 @@ var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 // clock as function fields.
 type rotationRig struct {
 	f      *rotatingFormation
-	heroku *fakeheroku.Server
+	heroku *herokusim.Server
 	logs   *strings.Builder
 	now    time.Time
 	stored string // what the key store holds
@@ -42,7 +42,7 @@ type rotationRig struct {
 
 func newRotationRig(t *testing.T) *rotationRig {
 	t.Helper()
-	r := &rotationRig{heroku: herokutest.New(t, fakeheroku.WithToken(keyA)), logs: &strings.Builder{}, now: t0, stored: keyA}
+	r := &rotationRig{heroku: herokusimtest.New(t, herokusim.WithToken(keyA)), logs: &strings.Builder{}, now: t0, stored: keyA}
 	r.heroku.SetFormation(app, "web", startAt, "")
 	read := func(context.Context) (secret.Value, error) {
 		r.reads++
@@ -115,7 +115,7 @@ func TestRefusedKeyIsReadAgain(t *testing.T) {
 		accepted string // the key Heroku accepts
 		stored   string // the key in the store when it is read again
 		readErr  error
-		fault    fakeheroku.Fault
+		fault    herokusim.Fault
 		wantErr  error // nil: success
 		want     []int // statuses of the op's requests, in order
 		reads    int
@@ -130,7 +130,7 @@ func TestRefusedKeyIsReadAgain(t *testing.T) {
 		{name: "refused, key unchanged: the refusal, no second call", op: getQuantity, method: http.MethodGet,
 			accepted: keyB, stored: keyA, wantErr: herokuapi.ErrUnauthorized, want: []int{401}, reads: 1},
 		{name: "forbidden (403), key unchanged", op: scaleTo5, method: http.MethodPatch,
-			accepted: keyA, stored: keyA, fault: fakeheroku.Fault{Status: http.StatusForbidden},
+			accepted: keyA, stored: keyA, fault: herokusim.Fault{Status: http.StatusForbidden},
 			wantErr: herokuapi.ErrUnauthorized, want: []int{403}, reads: 1},
 		{name: "refused, store unreadable: the refusal, the read failure logged", op: getQuantity, method: http.MethodGet,
 			accepted: keyB, stored: keyB, readErr: errSSM, wantErr: herokuapi.ErrUnauthorized, want: []int{401}, reads: 1,
@@ -138,13 +138,13 @@ func TestRefusedKeyIsReadAgain(t *testing.T) {
 		{name: "new key refused too: one more call only", op: scaleTo5, method: http.MethodPatch,
 			accepted: keyC, stored: keyB, wantErr: herokuapi.ErrUnauthorized, want: []int{401, 401}, reads: 1},
 		{name: "rate limited: the key is not read", op: scaleTo5, method: http.MethodPatch,
-			accepted: keyA, stored: keyB, fault: fakeheroku.Fault{Status: http.StatusTooManyRequests},
+			accepted: keyA, stored: keyB, fault: herokusim.Fault{Status: http.StatusTooManyRequests},
 			wantErr: herokuapi.ErrRateLimited, want: []int{429}},
 		{name: "unknown app: the key is not read", op: getQuantity, method: http.MethodGet,
-			accepted: keyA, stored: keyB, fault: fakeheroku.Fault{Status: http.StatusNotFound},
+			accepted: keyA, stored: keyB, fault: herokusim.Fault{Status: http.StatusNotFound},
 			wantErr: herokuapi.ErrNotFound, want: []int{404}},
 		{name: "server error: the key is not read", op: scaleTo5, method: http.MethodPatch,
-			accepted: keyA, stored: keyB, fault: fakeheroku.Fault{Status: http.StatusServiceUnavailable},
+			accepted: keyA, stored: keyB, fault: herokusim.Fault{Status: http.StatusServiceUnavailable},
 			wantErr: herokuapi.ErrServer, want: []int{503}},
 	}
 	for _, tt := range tests {

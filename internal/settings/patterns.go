@@ -4,7 +4,7 @@ import "regexp"
 
 // Patterns of the settings that are pasted into requests and the dashboard;
 // template.yaml gives its parameters the same AllowedPattern (a test in
-// internal/templatetest checks that they agree).
+// test/template checks that they agree).
 const (
 	// AppNamePattern admits Heroku app names and app ids (UUIDs), and
 	// nothing that could change the request path it is pasted into.

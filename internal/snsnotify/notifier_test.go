@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/autoscalebot/autoscalebot/internal/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/heartbeat"
-	"github.com/autoscalebot/autoscalebot/internal/proctest"
-	"github.com/autoscalebot/autoscalebot/internal/tooltest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
+	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
 )
 
 // The programs the recipes' tests need, for tooltest.Require: under -short
