@@ -19,7 +19,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 const (

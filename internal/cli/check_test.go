@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 // TestCheckCommand: check names every problem the Lambda function would

@@ -17,7 +17,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }

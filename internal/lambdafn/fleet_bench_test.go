@@ -27,8 +27,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // Fleet benchmark shape: 500 apps with a web and a worker formation each,

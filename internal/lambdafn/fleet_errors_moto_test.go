@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
 
 // TestFleetErrorNamesEveryFailedFormation: when several formations of one

@@ -26,7 +26,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
 
 // fleetRig is a fleet of formations from a settings file against moto and

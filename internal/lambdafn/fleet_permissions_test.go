@@ -20,8 +20,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/stacktest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/stacktest"
 )
 
 // TestFleetReadsOnlyTheKeysItMayRead deploys the template with a settings

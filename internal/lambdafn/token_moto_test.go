@@ -20,7 +20,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
 
 // tokenBeat is a heartbeat that answers its job report only to a request

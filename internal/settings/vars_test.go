@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 // TestVarsAreWhatLoadReads: Load reads exactly the variables Vars lists

@@ -13,7 +13,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/lambdatest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // The benchmarks run the function as TestEndToEnd does, against moto, the

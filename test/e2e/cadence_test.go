@@ -18,8 +18,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/lambdatest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // tickQueue is the stack's tick queue, polled by the test as Lambda's event

@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/lambdatest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // TestCallsTheHostsTheSDKResolves: in a FIPS deployment and in the European

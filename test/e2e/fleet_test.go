@@ -25,8 +25,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/lambdatest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // TestFleetEndToEnd runs the real bootstrap under the emulator with a

@@ -31,10 +31,10 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/stacktest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/lambdatest"
+	"github.com/autoscalebot/autoscalebot/test/env/stacktest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 func TestMain(m *testing.M) {

@@ -27,8 +27,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
 	"github.com/autoscalebot/autoscalebot/internal/state"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }

@@ -11,7 +11,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/stacktest"
+	"github.com/autoscalebot/autoscalebot/test/env/stacktest"
 )
 
 // TestTickQueue: under a 60 s interval the stack has the tick queue, its

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 const toolWait = 2 * time.Minute

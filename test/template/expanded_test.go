@@ -19,8 +19,8 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/stacktest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/stacktest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 var alarmIDs = []string{"AutoscalerDownAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm"}

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 func ref(id string) map[string]any { return map[string]any{"Ref": id} }

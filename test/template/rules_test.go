@@ -20,7 +20,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 const (

@@ -28,9 +28,9 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/stacktest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/stacktest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/heartbeat"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/proctest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // The programs the recipes' tests need, for tooltest.Require: under -short

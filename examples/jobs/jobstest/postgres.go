@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // PostgresInstall is how to get Postgres's server programs.

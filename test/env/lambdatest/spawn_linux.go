@@ -9,7 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
+	"github.com/autoscalebot/autoscalebot/test/env/proctest"
 )
 
 // reexecEnv, when set, makes the test binary the zoneinfo-hiding wrapper:

@@ -31,9 +31,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/awstest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/awstest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 //go:embed expand.py

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 // TTLAttribute is the state table's time-to-live attribute (epoch seconds),

@@ -1,7 +1,7 @@
 // Package templatetest reads the project's CloudFormation/SAM template, so that
 // tests build local stand-ins (the DynamoDB table) exactly as the deployed
 // stack defines them. It does not evaluate the template: the tests deploy it
-// into moto for that (internal/testenv/stacktest).
+// into moto for that (test/env/stacktest).
 package templatetest
 
 import (

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/lambdatest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/lambdatest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // echoDir holds testdata/echofn, built once for the test binary.
@@ -47,7 +47,7 @@ var echoOnce sync.Once
 func echoFn(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(echoDir, "bootstrap")
-	echoOnce.Do(func() { lambdatest.BuildPackage(t, "./internal/testenv/lambdatest/testdata/echofn", path) })
+	echoOnce.Do(func() { lambdatest.BuildPackage(t, "./test/env/lambdatest/testdata/echofn", path) })
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("echofn was not built: %v", err)
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 // FunctionError is the body Lambda returns when the handler returns an error.

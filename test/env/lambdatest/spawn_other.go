@@ -6,7 +6,7 @@ import (
 	"errors"
 	"os/exec"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
+	"github.com/autoscalebot/autoscalebot/test/env/proctest"
 )
 
 var errNamespacesUnavailable = errors.New("cannot hide the system time zone database: needs Linux mount namespaces")

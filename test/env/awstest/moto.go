@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/proctest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // Region is the region every test client and child process uses.

@@ -24,9 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoscalebot/autoscalebot/internal/testenv/proctest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/templatetest"
-	"github.com/autoscalebot/autoscalebot/internal/testenv/tooltest"
+	"github.com/autoscalebot/autoscalebot/test/env/proctest"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
+	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
 
 // EmulatorCommand is the emulator's executable name.
@@ -83,7 +83,7 @@ func BuildBootstrap(t testing.TB) string {
 }
 
 // BuildPackage builds the main package pkg (a path relative to the
-// repository root, like ./internal/testenv/lambdatest/testdata/echofn) for this
+// repository root, like ./test/env/lambdatest/testdata/echofn) for this
 // machine with the bootstrap's flags, into the file out.
 func BuildPackage(t testing.TB, pkg, out string) {
 	t.Helper()
