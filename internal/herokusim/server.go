@@ -314,89 +314,106 @@ func (s *Server) front(mux *http.ServeMux) http.Handler {
 			writeError(w, http.StatusBadRequest, "bad_request", "Could not read the request body.")
 			return
 		}
-
 		var problems []string
 		if s.checker != nil {
 			problems = s.checker.CheckRequest(r.Method, r.URL.Path, body)
 		}
-
-		s.mu.Lock()
-		idx := len(s.requests)
-		s.requests = append(s.requests, Request{
-			Method: r.Method,
-			Path:   r.URL.Path,
-			Body:   string(body),
-			Auth:   r.Header.Get("Authorization") != "",
-			Accept: r.Header.Get("Accept"),
-		})
-		s.violations = append(s.violations, problems...)
-		fault := s.takeFault(r.Method)
-		remaining := s.remaining
-		s.mu.Unlock()
-
+		idx, fault, remaining := s.record(r, body, problems)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			s.mu.Lock()
 			s.requests[idx].Status = rec.status
 			s.mu.Unlock()
 		}()
-
-		if fault.Delay > 0 {
-			timer := time.NewTimer(fault.Delay)
-			defer timer.Stop()
-			select {
-			case <-timer.C:
-			case <-r.Context().Done():
-				return
-			case <-s.closed:
-				return
-			}
+		if !s.wait(r, fault.Delay) {
+			return
 		}
-
 		rec.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
+		if answerFault(rec, fault) {
+			return
+		}
 		switch {
-		case fault.Garbage:
-			status := fault.Status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			rec.Header().Set("Content-Type", "application/json")
-			rec.WriteHeader(status)
-			_, _ = io.WriteString(rec, "<html><body><h1>502 Bad Gateway</h1></body></html>")
-			return
-		case fault.Status != 0:
-			body := ErrorFor(fault.Status, fault.ID)
-			body.Message = cmp.Or(fault.Message, body.Message)
-			if fault.Limit > 0 {
-				body.Limit = fault.Limit
-			}
-			writeJSON(rec, fault.Status, body)
-			return
-		}
-
-		if !s.authorized(r) {
+		case !s.authorized(r):
 			writeError(rec, http.StatusUnauthorized, "unauthorized", "Invalid credentials provided.")
-			return
-		}
-		if !acceptable(r.Header.Get("Accept")) {
+		case !acceptable(r.Header.Get("Accept")):
 			writeError(rec, http.StatusBadRequest, "bad_request",
 				"Accept must be "+acceptType+"; version="+acceptVersion+".")
-			return
-		}
-		if len(problems) > 0 {
+		case len(problems) > 0:
 			writeError(rec, http.StatusUnprocessableEntity, "invalid_params", strings.Join(problems, "; "))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		mux.ServeHTTP(rec, r)
-		if s.checker != nil && rec.status/100 == 2 {
-			if bad := s.checker.CheckAnswer(r.Method, r.URL.Path, rec.body.Bytes()); len(bad) > 0 {
-				s.mu.Lock()
-				s.violations = append(s.violations, bad...)
-				s.mu.Unlock()
-			}
+		default:
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			mux.ServeHTTP(rec, r)
+			s.checkAnswer(r, rec)
 		}
 	})
+}
+
+// record keeps the request and its schema problems, and takes the fault
+// that applies to it and the rate limit to report.
+func (s *Server) record(r *http.Request, body []byte, problems []string) (idx int, fault Fault, remaining int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx = len(s.requests)
+	s.requests = append(s.requests, Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Body:   string(body),
+		Auth:   r.Header.Get("Authorization") != "",
+		Accept: r.Header.Get("Accept"),
+	})
+	s.violations = append(s.violations, problems...)
+	return idx, s.takeFault(r.Method), s.remaining
+}
+
+// wait holds the answer for delay; false when the caller or the server
+// gave up first.
+func (s *Server) wait(r *http.Request, delay time.Duration) bool {
+	if delay <= 0 {
+		return true
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+		return false
+	}
+}
+
+// answerFault answers with the fault's garbage or error body, if it has
+// one, and says whether it did.
+func answerFault(rec *statusRecorder, fault Fault) bool {
+	switch {
+	case fault.Garbage:
+		rec.Header().Set("Content-Type", "application/json")
+		rec.WriteHeader(cmp.Or(fault.Status, http.StatusOK))
+		_, _ = io.WriteString(rec, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+		return true
+	case fault.Status != 0:
+		body := ErrorFor(fault.Status, fault.ID)
+		body.Message = cmp.Or(fault.Message, body.Message)
+		if fault.Limit > 0 {
+			body.Limit = fault.Limit
+		}
+		writeJSON(rec, fault.Status, body)
+		return true
+	}
+	return false
+}
+
+// checkAnswer holds a successful answer to the schema too.
+func (s *Server) checkAnswer(r *http.Request, rec *statusRecorder) {
+	if s.checker == nil || rec.status/100 != 2 {
+		return
+	}
+	if bad := s.checker.CheckAnswer(r.Method, r.URL.Path, rec.body.Bytes()); len(bad) > 0 {
+		s.mu.Lock()
+		s.violations = append(s.violations, bad...)
+		s.mu.Unlock()
+	}
 }
 
 // takeFault returns the fault for a request of method. Callers hold mu.
