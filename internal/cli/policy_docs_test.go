@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 )
 
 // policySeeds are the seeds the policy table of docs/policies.md sums over.

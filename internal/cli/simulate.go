@@ -17,7 +17,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/chart"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 )
 
 // tunedMax is the variant the profile charts show beside the defaults: the

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 )
 
 // simulateFlags are simulate's flags, and which of them were given.

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 )
 
 // workerEnv is the worker formation of the job runs in docs/simulator.md: from zero

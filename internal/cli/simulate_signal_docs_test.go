@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 )
 
 // queueVariant is the queue_time signal with the thresholds the model's

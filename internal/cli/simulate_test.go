@@ -19,7 +19,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	simulation "github.com/autoscalebot/autoscalebot/internal/simulate"
+	"github.com/autoscalebot/autoscalebot/internal/simulation"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 

@@ -4,7 +4,7 @@
 // SEAMS 2015). The rules are not copied here: every tick is tick.Ticker's,
 // run with in-memory stand-ins for the store, the formation, the probe and
 // the clock.
-package simulate
+package simulation
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package simulate
+package simulation
 
 // Scores rate one run against the ideal. The JSON names are those of
 // `simulate -json`; the BUNGEE metrics are Herbst et al.'s (SEAMS 2015),

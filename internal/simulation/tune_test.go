@@ -1,4 +1,4 @@
-package simulate
+package simulation
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ import (
 // ("steady noisy step ramp diurnal spike") narrow it.
 //
 //	AUTOSCALEBOT_TUNE='t:AUTOSCALE_POLICY=tracking;u:AUTOSCALE_SIGNAL=utilization' \
-//	  go test ./internal/simulate -run TestTuneTable -v
+//	  go test ./internal/simulation -run TestTuneTable -v
 func TestTuneTable(t *testing.T) {
 	spec := os.Getenv("AUTOSCALEBOT_TUNE")
 	if spec == "" {

@@ -1,4 +1,4 @@
-package simulate
+package simulation
 
 // Series is a run reduced to buckets of whole minutes, for a chart: bucket
 // i covers minutes [i·Minutes, (i+1)·Minutes).
