@@ -232,16 +232,12 @@ func (h *Handler) Prepare(ctx context.Context) {
 
 // writeMetrics writes the tick's CloudWatch metrics as one EMF line.
 func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary, failed bool) {
-	remaining, known := 0, false
-	if sum.RateLimitRemaining != nil {
-		remaining, known = *sum.RateLimitRemaining, true
-	}
 	var err error
 	if h.cfg.Fleet {
 		sc := metrics.Scope{Fleet: h.cfg.FunctionName, PerFormation: h.shared.PerFormationMetrics}
-		err = metrics.WriteFleet(h.cfg.Metrics, h.cfg.Now(), sc, sum, failed, remaining, known)
+		err = metrics.WriteFleet(h.cfg.Metrics, h.cfg.Now(), sc, sum, failed)
 	} else {
-		err = metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum, remaining, known)
+		err = metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum)
 	}
 	if err != nil {
 		h.cfg.Log.WarnContext(ctx, "write metrics failed", slog.String(logkey.Error, err.Error()))

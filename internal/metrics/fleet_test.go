@@ -51,7 +51,7 @@ func TestWriteFleet(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := WriteFleet(&buf, now, tt.scope, tt.sum, tt.failed, 0, false); err != nil {
+			if err := WriteFleet(&buf, now, tt.scope, tt.sum, tt.failed); err != nil {
 				t.Fatal(err)
 			}
 			doc := checkEMFDims(t, schema, buf.Bytes(), now, tt.wantDims)
@@ -79,11 +79,11 @@ func TestWriteFleetNothing(t *testing.T) {
 		{App: "shop", ProcessType: "web"}, // not failed and never probed
 	} {
 		var buf bytes.Buffer
-		if err := WriteFleet(&buf, now, Scope{Fleet: "fn"}, sum, false, 0, false); err != nil || buf.Len() > 0 {
+		if err := WriteFleet(&buf, now, Scope{Fleet: "fn"}, sum, false); err != nil || buf.Len() > 0 {
 			t.Errorf("%+v: wrote %q (err %v), want nothing", sum, buf.String(), err)
 		}
 	}
-	if err := WriteFleet(&bytes.Buffer{}, now, Scope{}, tick.Summary{App: "a", ProcessType: "web", Verdict: "ok"}, false, 0, false); err == nil || !strings.Contains(err.Error(), "Fleet") {
+	if err := WriteFleet(&bytes.Buffer{}, now, Scope{}, tick.Summary{App: "a", ProcessType: "web", Verdict: "ok"}, false); err == nil || !strings.Contains(err.Error(), "Fleet") {
 		t.Errorf("no fleet name: err = %v, want one naming the Fleet dimension", err)
 	}
 }

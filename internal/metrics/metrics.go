@@ -129,7 +129,6 @@ const (
 const maxDimensionValue = 1024
 
 // Write writes one EMF line for the tick that produced sum, stamped now.
-// rateLimitKnown says whether rateLimitRemaining is a real reading.
 //
 // What is written:
 //   - a duplicate delivery or an invocation that lost the commit race: no
@@ -147,26 +146,26 @@ const maxDimensionValue = 1024
 //
 // The line is written with a single Write call, so it does not interleave with
 // log lines written to the same stream.
-func Write(w io.Writer, now time.Time, sum tick.Summary, rateLimitRemaining int, rateLimitKnown bool) error {
-	return write(w, now, nil, sum, false, rateLimitRemaining, rateLimitKnown)
+func Write(w io.Writer, now time.Time, sum tick.Summary) error {
+	return write(w, now, nil, sum, false)
 }
 
 // WriteFleet writes one formation's line of a fleet: what Write writes, under
 // the scope's dimensions, and FailedTicks. failed says the tick returned an
 // error; such a tick gets a line even when it ended before probing, so that
 // FailedTicks counts it.
-func WriteFleet(w io.Writer, now time.Time, sc Scope, sum tick.Summary, failed bool, rateLimitRemaining int, rateLimitKnown bool) error {
+func WriteFleet(w io.Writer, now time.Time, sc Scope, sum tick.Summary, failed bool) error {
 	if sc.Fleet == "" {
 		return errors.New("emf: a fleet needs its Fleet dimension value")
 	}
 	if len(sc.Fleet) > maxDimensionValue {
 		return fmt.Errorf("emf: a dimension value is longer than %d characters", maxDimensionValue)
 	}
-	return write(w, now, &sc, sum, failed, rateLimitRemaining, rateLimitKnown)
+	return write(w, now, &sc, sum, failed)
 }
 
 // write is Write, and with a scope WriteFleet.
-func write(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, failed bool, rateLimitRemaining int, rateLimitKnown bool) error {
+func write(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, failed bool) error {
 	if sum.App == "" || sum.ProcessType == "" {
 		return errors.New("emf: app and process type are required dimensions")
 	}
@@ -220,8 +219,8 @@ func write(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, failed bool,
 		props[PropertyMinDynos] = sum.Min
 		props[PropertyMaxDynos] = sum.Max
 	}
-	if rateLimitKnown {
-		values[HerokuRateLimitRemaining] = int64(rateLimitRemaining)
+	if sum.RateLimitRemaining != nil {
+		values[HerokuRateLimitRemaining] = int64(*sum.RateLimitRemaining)
 	}
 
 	return emit(w, now, sc, sum, values, props)

@@ -27,19 +27,17 @@ func TestWrite(t *testing.T) {
 		return s
 	}
 	tests := []struct {
-		name      string
-		sum       tick.Summary
-		rateLimit int
-		known     bool
-		want      map[string]float64 // every metric on the line, with its value
-		props     map[string]any     // every property besides the dimensions
+		name  string
+		sum   tick.Summary
+		want  map[string]float64 // every metric on the line, with its value
+		props map[string]any     // every property besides the dimensions
 	}{
 		{
 			name: "steady in range",
 			sum: with(func(s *tick.Summary) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason = "ok", 420, 2, 2, "Steady"
+				s.RateLimitRemaining = ptr(4321)
 			}),
-			rateLimit: 4321, known: true,
 			want: map[string]float64{
 				HeartbeatLatency: 420, FailVerdicts: 0, PassVerdicts: 0, ProbeErrors: 0,
 				Dynos: 2, TargetDynos: 2,
@@ -149,8 +147,8 @@ func TestWrite(t *testing.T) {
 			name: "paused",
 			sum: with(func(s *tick.Summary) {
 				s.Verdict, s.LatencyMS, s.Current, s.Target, s.Reason, s.Paused = "fail", 1500, 2, 2, "Paused", true
+				s.RateLimitRemaining = ptr(0)
 			}),
-			rateLimit: 0, known: true,
 			want: map[string]float64{
 				HeartbeatLatency: 1500, FailVerdicts: 1, PassVerdicts: 0, ProbeErrors: 0,
 				Dynos: 2, TargetDynos: 2,
@@ -162,8 +160,8 @@ func TestWrite(t *testing.T) {
 			name: "heroku refused: no dyno counts",
 			sum: with(func(s *tick.Summary) {
 				s.Verdict, s.LatencyMS, s.Reason, s.HerokuRefused, s.Min, s.Max = "ok", 300, "HerokuRefused", true, 0, 0
+				s.RateLimitRemaining = ptr(4000)
 			}),
-			rateLimit: 4000, known: true,
 			want: map[string]float64{
 				HeartbeatLatency: 300, FailVerdicts: 0, PassVerdicts: 0, ProbeErrors: 0,
 				HerokuRateLimitRemaining: 4000,
@@ -198,7 +196,7 @@ func TestWrite(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Write(&buf, now, tt.sum, tt.rateLimit, tt.known); err != nil {
+			if err := Write(&buf, now, tt.sum); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 			doc := checkEMF(t, schema, buf.Bytes(), now)
@@ -259,9 +257,10 @@ func TestWriteNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sum := base
+			sum.RateLimitRemaining = ptr(4000)
 			tt.sum(&sum)
 			w := &failWriter{}
-			if err := Write(w, now, sum, 4000, true); err != nil {
+			if err := Write(w, now, sum); err != nil {
 				t.Fatal(err)
 			}
 			if w.calls != 0 {
@@ -299,7 +298,7 @@ func TestWriteErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Write(tt.w, now, tt.sum, 0, false)
+			err := Write(tt.w, now, tt.sum)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}
@@ -314,8 +313,8 @@ func TestWriteErrors(t *testing.T) {
 // it cannot interleave with log lines on the same stream.
 func TestWriteOneCall(t *testing.T) {
 	w := &failWriter{}
-	sum := tick.Summary{App: "my-app", ProcessType: "web", Verdict: "ok", LatencyMS: 300, Reason: "Steady", Current: 1, Target: 1, Min: 1, Max: 2}
-	if err := Write(w, now, sum, 100, true); err != nil {
+	sum := tick.Summary{App: "my-app", ProcessType: "web", Verdict: "ok", LatencyMS: 300, Reason: "Steady", Current: 1, Target: 1, Min: 1, Max: 2, RateLimitRemaining: ptr(100)}
+	if err := Write(w, now, sum); err != nil {
 		t.Fatal(err)
 	}
 	if w.calls != 1 {
@@ -504,3 +503,5 @@ func (w *failWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func ptr(n int) *int { return &n }

@@ -30,7 +30,7 @@ func TestWriteSaysWhichSignal(t *testing.T) {
 			sum := tick.Summary{App: "shop", ProcessType: "web", Verdict: probe.Fail, LatencyMS: 250,
 				Signal: tt.signal, LatencySource: tt.source, Reason: decision.SlowStreak, Current: 1, Target: 2}
 			var buf bytes.Buffer
-			if err := Write(&buf, time.Unix(1796047200, 0), sum, 0, false); err != nil {
+			if err := Write(&buf, time.Unix(1796047200, 0), sum); err != nil {
 				t.Fatal(err)
 			}
 			var line map[string]any
