@@ -106,7 +106,7 @@ func history(ctx context.Context, args []string, env Env) error {
 	}
 	report.Truncated = truncated
 	if hf.chartPath != "" {
-		if err := writeChart(ctx, store, keys[0], recs, from, now, hf.chartPath); err != nil {
+		if err := writeChart(ctx, store, chartOf{key: keys[0], recs: recs, from: from, now: now}, hf.chartPath); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stderr, "chart of %s written to %s\n", keys[0], hf.chartPath)
@@ -326,9 +326,17 @@ func historyProbeText(p historyProbe) string {
 	return fmt.Sprintf("%s %s HTTP %d", p.Verdict, figuresText(p.LatencyMS, p.LatencySource, p.UtilizationPct, p.Jobs), p.Status)
 }
 
-// writeChart draws key's records, with the thresholds from its stored
-// settings, into path (replaced whole, never left half written).
-func writeChart(ctx context.Context, store stateStore, key state.Key, recs []state.Record, from, now time.Time, path string) error {
+// chartOf is what a chart draws: a formation's records read from from to now.
+type chartOf struct {
+	key       state.Key
+	recs      []state.Record
+	from, now time.Time
+}
+
+// writeChart draws c's records, with the thresholds from the formation's
+// stored settings, into path (replaced whole, never left half written).
+func writeChart(ctx context.Context, store stateStore, c chartOf, path string) error {
+	key, recs, from, now := c.key, c.recs, c.from, c.now
 	st, err := store.Load(ctx, key)
 	if err != nil {
 		return fmt.Errorf("chart of %s: %w", key, err)

@@ -32,12 +32,19 @@ func setPaused(ctx context.Context, args []string, env Env, paused bool) error {
 	if err != nil {
 		return err
 	}
-	return pauseIn(ctx, store, where, state.Key{App: *app, ProcessType: *processType}, paused, env.Stdout)
+	return pauseIn(ctx, storeAt{store, where}, state.Key{App: *app, ProcessType: *processType}, paused, env.Stdout)
+}
+
+// storeAt is a state store and where it lives, as messages name it.
+type storeAt struct {
+	store stateStore
+	where string
 }
 
 // pauseIn sets the flag, reading again if a tick saves between the load and
 // the save.
-func pauseIn(ctx context.Context, store stateStore, where string, key state.Key, paused bool, out io.Writer) error {
+func pauseIn(ctx context.Context, at storeAt, key state.Key, paused bool, out io.Writer) error {
+	store, where := at.store, at.where
 	name := commandName(paused)
 	for range pauseAttempts {
 		s, err := store.Load(ctx, key)

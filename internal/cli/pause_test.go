@@ -89,7 +89,7 @@ func TestPauseRetriesWhenATickSavesInBetween(t *testing.T) {
 	path := seededFile(t, []formation{{key: shop, state: state.State{Quantity: 2, SlowStreak: 2}}})
 	store := &racingStore{stateStore: state.NewFileStore(path)}
 	var out strings.Builder
-	if err := pauseIn(context.Background(), store, "state file", shop, true, &out); err != nil {
+	if err := pauseIn(context.Background(), storeAt{store, "state file"}, shop, true, &out); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := state.NewFileStore(path).Load(context.Background(), shop)

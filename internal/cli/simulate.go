@@ -108,7 +108,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	if len(problems) > 0 {
 		return errors.New(redactKey(strings.Join(problems, "\n"), env.Getenv))
 	}
-	return f.report(ctx, variants, m, tr, traffic, h, env)
+	return f.report(ctx, scenario{variants: variants, m: m, tr: tr, traffic: traffic}, h, env)
 }
 
 // signalProblems name the runs whose signal does not fit the traffic:
@@ -146,7 +146,7 @@ type replayed struct {
 // otherwise: m and variants are set so.
 func replayHistory(ctx context.Context, f *simulateFlags, m *simulation.Model, variants []simulation.Variant, env Env) (replayed, error) {
 	first := variants[0].Settings
-	inf, recorded, traffic, err := historyTrace(ctx, f.ff, f.since, *m, first, env)
+	inf, recorded, traffic, err := historyTrace(ctx, f, *m, first, env)
 	if err != nil {
 		return replayed{}, err
 	}
@@ -164,18 +164,28 @@ func replayHistory(ctx context.Context, f *simulateFlags, m *simulation.Model, v
 	return replayed{inf: inf, recorded: recorded, traffic: traffic}, nil
 }
 
+// scenario is what is simulated: every variant of the settings, under one
+// model, on one traffic.
+type scenario struct {
+	variants []simulation.Variant
+	m        simulation.Model
+	tr       simulation.Trace
+	traffic  string // what tr is, for the report
+}
+
 // report runs every variant and writes what the flags ask: a table or
 // JSON, and a chart.
-func (f *simulateFlags) report(ctx context.Context, variants []simulation.Variant, m simulation.Model, tr simulation.Trace,
-	traffic string, h replayed, env Env) error {
+func (f *simulateFlags) report(ctx context.Context, sc scenario, h replayed, env Env) error {
+	variants, m := sc.variants, sc.m
 	opt := simulation.Options{}
 	if f.chartPath != "" {
 		opt.Points = chartPoints
 	}
-	report, results, err := simulation.Compare(ctx, variants, m, tr, traffic, opt)
+	report, results, err := simulation.Compare(ctx, variants, m, sc.tr, opt)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
+	report.Traffic = sc.traffic
 	first := variants[0].Settings
 	if f.fromHistory {
 		// What really happened, scored the same way, beside what would have.
@@ -287,14 +297,15 @@ func readTrace(path string) (simulation.Trace, error) {
 }
 
 // historyTrace infers the traffic of one formation's recorded decisions.
-func historyTrace(ctx context.Context, ff formationFlags, since string, m simulation.Model, s settings.Settings, env Env) (simulation.Inferred, []state.Record, string, error) {
-	from, err := parseSince(since, env.Now())
+// The flags say which formation (-app, -type) and since when (-since).
+func historyTrace(ctx context.Context, f *simulateFlags, m simulation.Model, s settings.Settings, env Env) (simulation.Inferred, []state.Record, string, error) {
+	from, err := parseSince(f.since, env.Now())
 	if err != nil {
 		return simulation.Inferred{}, nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
-	store, keys, err := ff.open(ctx)
+	store, keys, err := f.ff.open(ctx)
 	if err != nil {
 		return simulation.Inferred{}, nil, "", err
 	}

@@ -179,17 +179,18 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	fresh := !mem.At.IsZero() && now.After(mem.At) && now.Sub(mem.At) <= trackStale
 	gap := now.Sub(mem.At)
 	tn := tuningFor(s)
+	at := moment{serving: serving, now: now, fresh: fresh}
 	var r reading
 	if s.Signal == probe.Utilization {
-		r = readUtilization(s, mem, p, serving, now, fresh)
+		r = readUtilization(s, mem, p, at)
 	} else {
-		r = readLatency(s, mem, p, serving, now, fresh)
+		r = readLatency(s, mem, p, at)
 	}
 	if !r.backlog {
 		mem.Slow = average(mem.Slow, r.load, gap, tn.slow, fresh)
 		mem.Fast = average(mem.Fast, r.load, gap, tn.fast, fresh)
 	}
-	drain(mem, &r, serving, now, fresh, blind(s, p))
+	drain(mem, &r, at, blind(s, p))
 	switch {
 	case !r.saturated || r.draining:
 		mem.SaturatedAt = time.Time{}
@@ -234,12 +235,21 @@ func look(s settings.Settings, mem *state.Tracking, p probe.Result, serving int,
 	return v
 }
 
+// moment is when a heartbeat is read: the dynos serving, the time, and
+// whether the memory is fresh enough to compare against.
+type moment struct {
+	serving int
+	now     time.Time
+	fresh   bool
+}
+
 // drain follows runs of saturated heartbeats. A heartbeat that gets no
 // answer while capacity added during the run is still draining the
 // backlog the run built is that backlog's, not more load: a blind scale
 // up from a guess (the cold start) does not double again before the
 // backlog could show whether the guess was enough.
-func drain(mem *state.Tracking, r *reading, serving int, now time.Time, fresh, noAnswer bool) {
+func drain(mem *state.Tracking, r *reading, at moment, noAnswer bool) {
+	serving, now, fresh := at.serving, at.now, at.fresh
 	switch {
 	case !r.saturated || !fresh:
 		mem.BusySince = time.Time{}
@@ -269,7 +279,8 @@ func downStep(s settings.Settings, current int) int {
 // wait grows by (arrivals − capacity) / capacity each second: two
 // saturated heartbeats at the same capacity say how much more load
 // there is than the dynos serve.
-func readLatency(s settings.Settings, mem *state.Tracking, p probe.Result, serving int, now time.Time, fresh bool) reading {
+func readLatency(s settings.Settings, mem *state.Tracking, p probe.Result, at moment) reading {
+	serving, now, fresh := at.serving, at.now, at.fresh
 	ms := effectiveLatency(s, p)
 	gap := now.Sub(mem.At)
 	mem.AvgMS = averageLog(mem.AvgMS, ms, gap, fresh)
@@ -302,7 +313,8 @@ func readLatency(s settings.Settings, mem *state.Tracking, p probe.Result, servi
 // reports: the serving dynos' share of its window with a request in
 // flight. A window busy throughout is saturated, and the queue time
 // answered beside it grows as a backlog's does.
-func readUtilization(s settings.Settings, mem *state.Tracking, p probe.Result, serving int, now time.Time, fresh bool) reading {
+func readUtilization(s settings.Settings, mem *state.Tracking, p probe.Result, at moment) reading {
+	serving, now, fresh := at.serving, at.now, at.fresh
 	n := float64(serving)
 	last, lastBusy := mem.LastMS, mem.LastUtil >= trackBusy
 	mem.LastMS, mem.LastUtil = millis(p.Latency), p.Utilization

@@ -185,7 +185,7 @@ func write(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, failed bool)
 		values[FailedTicks] = flag(failed)
 	}
 	if sum.Verdict == "" {
-		return emit(w, now, sc, sum, values, props)
+		return emit(w, now, sc, sum, fields{values, props})
 	}
 	props[PropertyVerdict] = string(sum.Verdict)
 	if sum.Signal != "" {
@@ -223,12 +223,12 @@ func write(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, failed bool)
 		values[HerokuRateLimitRemaining] = int64(*sum.RateLimitRemaining)
 	}
 
-	return emit(w, now, sc, sum, values, props)
+	return emit(w, now, sc, sum, fields{values, props})
 }
 
 // emit encodes the line and writes it in one call.
-func emit(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, values map[string]int64, props map[string]any) error {
-	line, err := encode(now, sc, sum.App, sum.ProcessType, values, props)
+func emit(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, f fields) error {
+	line, err := encode(now, sc, sum.App, sum.ProcessType, f)
 	if err != nil {
 		return err
 	}
@@ -236,6 +236,12 @@ func emit(w io.Writer, now time.Time, sc *Scope, sum tick.Summary, values map[st
 		return fmt.Errorf("emf: write: %w", err)
 	}
 	return nil
+}
+
+// fields is what a line carries besides its dimensions.
+type fields struct {
+	values map[string]int64 // the metrics, by name
+	props  map[string]any   // the properties, by name
 }
 
 type metricDefinition struct {
@@ -256,12 +262,12 @@ type metadata struct {
 
 // encode builds the line: the _aws metadata naming each metric, then every
 // metric, dimension and property as a top-level member, as EMF requires.
-func encode(now time.Time, sc *Scope, app, processType string, values map[string]int64, props map[string]any) ([]byte, error) {
+func encode(now time.Time, sc *Scope, app, processType string, f fields) ([]byte, error) {
 	directive := metricDirective{
 		Namespace:  Namespace,
 		Dimensions: [][]string{{DimensionApp, DimensionProcessType}},
 	}
-	root := make(map[string]any, len(values)+len(props)+4)
+	root := make(map[string]any, len(f.values)+len(f.props)+4)
 	if sc != nil {
 		directive.Dimensions = [][]string{{DimensionFleet}}
 		if sc.PerFormation {
@@ -270,14 +276,14 @@ func encode(now time.Time, sc *Scope, app, processType string, values map[string
 		root[DimensionFleet] = sc.Fleet
 	}
 	for _, name := range lineOrder {
-		v, ok := values[name]
+		v, ok := f.values[name]
 		if !ok {
 			continue
 		}
 		directive.Metrics = append(directive.Metrics, metricDefinition{Name: name, Unit: units[name]})
 		root[name] = v
 	}
-	for k, v := range props {
+	for k, v := range f.props {
 		root[k] = v
 	}
 	root[DimensionApp] = app

@@ -48,12 +48,12 @@ type RunReport struct {
 // Compare runs tr under every variant, the first being the settings as
 // given, and reports them beside the ideal and the frontier. An m.Interval of 0 takes each
 // run's heartbeat interval setting (the report's model shows the first's).
-// Results keep what opt asks for.
-func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, traffic string, opt Options) (Report, []Result, error) {
+// Results keep what opt asks for. The report's Traffic is the caller's to name.
+func Compare(ctx context.Context, variants []Variant, m Model, tr Trace, opt Options) (Report, []Result, error) {
 	if len(variants) == 0 {
 		return Report{}, nil, errors.New("no settings to simulate")
 	}
-	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Traffic: traffic, Minutes: tr.Minutes(), Jobs: tr.Jobs}
+	rep := Report{Ideal: roundIdeal(IdealOf(m, tr)), Model: m, Minutes: tr.Minutes(), Jobs: tr.Jobs}
 	results := make([]Result, 0, len(variants))
 	for i, v := range variants {
 		mv := m

@@ -268,7 +268,7 @@ func TestReportJSON(t *testing.T) {
 	m := defaultModel(s)
 	m.Noise = 0
 	tr, _ := ProfileTrace("step", 1, 1)
-	rep, _, err := Compare(context.Background(), []Variant{{Label: "as given", Settings: s}}, m, tr, "profile step, 1 day", Options{})
+	rep, _, err := Compare(context.Background(), []Variant{{Label: "as given", Settings: s}}, m, tr, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

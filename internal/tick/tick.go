@@ -148,7 +148,7 @@ func (t *Ticker) Tick(ctx context.Context, eventID string) (Summary, error) {
 	sum.QuantityFromState = obs.fromState
 	sum.probed(obs.result)
 	if c := cause(obs.readErr); c.NeedsPerson() {
-		return t.refused(ctx, log, key, loaded, obs.result, eventID, sum, obs.readErr, c)
+		return t.refused(ctx, b, obs, sum, c)
 	}
 	if obs.readErr != nil {
 		return sum, fmt.Errorf("read formation: %w", obs.readErr)
@@ -248,7 +248,7 @@ func (t *Ticker) act(ctx context.Context, b beat, obs observed, sum Summary) (Su
 
 	// History and notices are reports: a failure is logged and never undoes
 	// the scale or the state already saved.
-	t.report(ctx, b.log, b.key, &sum, records, notices)
+	t.report(ctx, b, &sum, records, notices)
 	t.logTick(ctx, b.log, sum)
 	if scaleOut.Cause.NeedsPerson() {
 		// As when the read is refused: fail, so the error alarm sees it.
@@ -332,10 +332,13 @@ func (t *Ticker) logTick(ctx context.Context, log *slog.Logger, sum Summary) {
 	log.LogAttrs(ctx, slog.LevelInfo, "tick", attrs...)
 }
 
-// refused handles a tick on which Heroku refused to read the formation for a
-// reason only a person can fix: it records the probe and the episode (one
-// notice per episode) and fails the invocation, so the error alarm sees it.
-func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, loaded state.State, result probe.Result, eventID string, sum Summary, readErr error, c decision.Cause) (Summary, error) {
+// refused handles a tick on which Heroku refused to read the formation (the
+// error obs.readErr, of cause c) for a reason only a person can fix: it
+// records the probe and the episode (one notice per episode) and fails the
+// invocation, so the error alarm sees it.
+func (t *Ticker) refused(ctx context.Context, b beat, obs observed, sum Summary, c decision.Cause) (Summary, error) {
+	log, key, loaded, eventID := b.log, b.key, b.loaded, b.eventID
+	result, readErr := obs.result, obs.readErr
 	now := t.Now()
 	next, notices := decision.Refused(decision.Input{Settings: t.Settings, State: loaded, Probe: result, Now: now}, readErr, c)
 	rec := decisionRecord(now, key, result)
@@ -353,7 +356,7 @@ func (t *Ticker) refused(ctx context.Context, log *slog.Logger, key state.Key, l
 		return sum, fmt.Errorf("read formation: %w (and saving state failed: %v)", readErr, err)
 	}
 	sum.SlowStreak, sum.FastStreak, sum.RateLimitRemaining = saved.SlowStreak, saved.FastStreak, saved.RateLimitRemaining
-	t.report(ctx, log, key, &sum, []state.Record{rec}, notices)
+	t.report(ctx, b, &sum, []state.Record{rec}, notices)
 	t.logTick(ctx, log, sum)
 	return sum, fmt.Errorf("read formation: %w", readErr)
 }
@@ -385,12 +388,12 @@ func decisionRecord(now time.Time, key state.Key, result probe.Result) state.Rec
 // report writes the history records and sends the notices at the same time:
 // nothing waits for either, so the tick costs the slower of the two. It
 // returns when both are done, so neither is lost when the invocation ends.
-func (t *Ticker) report(ctx context.Context, log *slog.Logger, key state.Key, sum *Summary, records []state.Record, notices []notify.Notice) {
+func (t *Ticker) report(ctx context.Context, b beat, sum *Summary, records []state.Record, notices []notify.Notice) {
 	appended := make(chan error, 1)
-	go func() { appended <- t.Store.Append(ctx, key, records...) }()
-	t.notify(ctx, log, sum, notices)
+	go func() { appended <- t.Store.Append(ctx, b.key, records...) }()
+	t.notify(ctx, b.log, sum, notices)
 	if err := <-appended; err != nil {
-		log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
+		b.log.ErrorContext(ctx, "record history failed", slog.String(logkey.Error, err.Error()))
 	}
 }
 
