@@ -5,18 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
-	"github.com/autoscalebot/autoscalebot/internal/state"
 )
 
 // The schedule invokes the function once a minute (EventBridge's finest
@@ -232,95 +229,4 @@ func sendBatch(ctx context.Context, q queueSender, in *sqs.SendMessageBatchInput
 			len(out.Failed), len(in.Entries), aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	return len(in.Entries), nil
-}
-
-// HandleSQS ticks the formations of each slot the tick queue delivers, as
-// a scheduled tick, all at once (two slots of one formation one after the
-// other, in due order). A duplicate is processed once (its id is in the
-// formation's state); a slot more than one interval late is dropped and
-// logged, as is a formation the settings no longer hold or a message that
-// is not a slot: redelivering them could not help. A message with a
-// formation whose tick failed is reported in the partial batch response; by
-// the time SQS redelivers it (the visibility timeout is the function's
-// timeout) it is stale, so a failure is never retried more than once, and
-// its formations that did tick are duplicates then.
-func (h *Handler) HandleSQS(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
-	if h.cfg.SettingsErr != nil {
-		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String(logkey.Error, h.cfg.SettingsErr.Error()))
-		return resp, &ConfigurationError{Err: h.cfg.SettingsErr}
-	}
-	type delivered struct {
-		msgID string
-		due   time.Time
-		job   job
-	}
-	var all []delivered
-	for _, r := range event.Records {
-		var s Slot
-		if err := json.Unmarshal([]byte(r.Body), &s); err != nil || s.Event == "" || s.Due.IsZero() || len(s.Formations) == 0 {
-			h.cfg.Log.WarnContext(ctx, "not a tick slot: dropped", slog.String(logkey.EventID, r.MessageId))
-			continue
-		}
-		if late := h.cfg.Now().Sub(s.Due); late > h.shared.HeartbeatInterval {
-			h.cfg.Log.WarnContext(ctx, "stale slot dropped", slog.String(logkey.EventID, s.ID()),
-				slog.Int(logkey.Slot, s.Slot), slog.Time(logkey.DueAt, s.Due), slog.Duration(logkey.Late, late),
-				slog.Int(logkey.Formations, len(s.Formations)))
-			continue
-		}
-		for _, f := range s.Formations {
-			m := h.byKey[state.Key{App: f.App, ProcessType: f.ProcessType}]
-			if m == nil {
-				h.cfg.Log.WarnContext(ctx, "slot of another formation: dropped", slog.String(logkey.EventID, s.ID()),
-					slog.String(logkey.App, f.App), slog.String(logkey.ProcessType, f.ProcessType))
-				continue
-			}
-			all = append(all, delivered{msgID: r.MessageId, due: s.Due, job: job{m: m, id: s.ID()}})
-		}
-	}
-	slices.SortStableFunc(all, func(a, b delivered) int { return a.due.Compare(b.due) })
-	jobs := make([]job, len(all))
-	for i, d := range all {
-		jobs[i] = d.job
-	}
-	outs := h.run(ctx, jobs)
-	failed := map[string]bool{}
-	for i, o := range outs {
-		if id := all[i].msgID; o.err != nil && !failed[id] {
-			failed[id] = true
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
-		}
-	}
-	if h.cfg.Fleet {
-		h.logFleet(ctx, outs, 0)
-	}
-	return resp, nil
-}
-
-// Invoke takes either event: the schedule's (EventBridge) or the tick
-// queue's (SQS). It is what main hands to the Lambda runtime.
-func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		Records []struct {
-			EventSource string `json:"eventSource"`
-		} `json:"Records"`
-	}
-	_ = json.Unmarshal(raw, &probe) // anything else is taken for a scheduled event
-	if len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs" {
-		var ev events.SQSEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("decode SQS event: %w", err)
-		}
-		return h.HandleSQS(ctx, ev)
-	}
-	var ev events.EventBridgeEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, fmt.Errorf("decode scheduled event: %w", err)
-	}
-	res, err := h.Handle(ctx, ev)
-	if !h.cfg.Fleet && len(res.Formations) == 1 {
-		// Without a settings file the result is the formation's summary, as it always was.
-		return res.Formations[0].Summary, err
-	}
-	return res, err
 }

@@ -3,15 +3,11 @@ package lambdafn
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
-	"github.com/autoscalebot/autoscalebot/internal/logkey"
-	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -144,89 +140,6 @@ func (h *Handler) startAccount(ctx context.Context, a *account) error {
 	a.rotation.startTick(ctx)
 	a.reads.Load().StartRound()
 	return nil
-}
-
-// tickerOf returns m's ticker, building it the first time.
-func (h *Handler) tickerOf(m *member) *tick.Ticker {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ticker != nil {
-		return m.ticker
-	}
-	var formation tick.Formation = accountFormation{h.accounts[m.acct]}
-	if m.s.DryRun {
-		// Under the shared reads: a dry run's pretend scale must not
-		// change what the app's other formations read.
-		formation = herokuapi.NewDryRun(formation, 0)
-	}
-	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)
-	if h.notifier != nil {
-		notifier = h.notifier
-	}
-	prober := tick.NewProber(m.s)
-	if h.cfg.Transport != nil {
-		prober.Client.Transport = h.cfg.Transport
-	}
-	var probes tick.Prober = prober
-	if m.token != nil {
-		probes = tokenProber{ts: m.token, prober: prober}
-	}
-	m.ticker = &tick.Ticker{
-		Settings:  m.s,
-		Store:     dynamostore.New(h.ddb, m.s.TableName, m.s.HistoryTTL),
-		Formation: formation,
-		Prober:    probes,
-		Notifier:  notifier,
-		Log:       h.cfg.Log,
-		Now:       h.cfg.Now,
-	}
-	return m.ticker
-}
-
-// run ticks every job at the same time and returns their outcomes in the
-// jobs' order. Jobs of one formation run one after another, in the order
-// given (a batch may hold two slots of one formation); different formations
-// never wait for each other. Their number is bounded by construction: a
-// scheduled invocation ticks at most FanOutAbove formations, a queue
-// delivery at most a batch of messages of formationsPerMessage each.
-func (h *Handler) run(ctx context.Context, jobs []job) []outcome {
-	out := make([]outcome, len(jobs))
-	rounds := h.begin(ctx, jobs)
-	byMember := map[*member][]int{}
-	var order []*member
-	for i, j := range jobs {
-		if _, seen := byMember[j.m]; !seen {
-			order = append(order, j.m)
-		}
-		byMember[j.m] = append(byMember[j.m], i)
-	}
-	var wg sync.WaitGroup
-	for _, m := range order {
-		wg.Go(func() {
-			for _, i := range byMember[m] {
-				out[i] = h.tickOne(ctx, jobs[i])
-			}
-		})
-	}
-	wg.Wait()
-	// A tick that made no Heroku call (a duplicate) did not wait for its
-	// account: the key read must not outlive the invocation.
-	for _, r := range rounds {
-		<-r.done
-	}
-	return out
-}
-
-// tickOne runs one job and writes its metrics.
-func (h *Handler) tickOne(ctx context.Context, j job) outcome {
-	m := j.m
-	sum, err := h.tickerOf(m).Tick(ctx, j.id)
-	h.writeMetrics(ctx, sum, err != nil)
-	if err != nil {
-		h.cfg.Log.ErrorContext(ctx, "tick failed", slog.String(logkey.Formation, m.name),
-			slog.String(logkey.EventID, j.id), slog.String(logkey.Error, err.Error()))
-	}
-	return outcome{m: m, sum: sum, err: err}
 }
 
 // accountFormation is an account's formation as its formations' tickers

@@ -5,14 +5,12 @@ package lambdafn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -123,69 +121,6 @@ func New(cfg Config) *Handler {
 		h.queue = sqs.NewFromConfig(cfg.AWS)
 	}
 	return h
-}
-
-// Handle ticks every formation for a scheduled event (slot 0) and, with an
-// interval under a minute, sends the minute's later slots to the tick queue
-// at the same time. A fleet of more than FanOutAbove formations is not
-// ticked here: slot 0 goes to the queue too, so Lambda runs its batches in
-// parallel. The event id makes a duplicated delivery a no-op.
-//
-// Without a settings file, a failure is the one formation's tick error, as
-// it always was; with one it is a FleetError naming each failed formation.
-func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (FleetResult, error) {
-	if h.cfg.SettingsErr != nil {
-		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String(logkey.Error, h.cfg.SettingsErr.Error()))
-		return FleetResult{}, &ConfigurationError{Err: h.cfg.SettingsErr}
-	}
-	fanOut := h.fanOut()
-	var sent chan sendResult
-	if h.queue != nil {
-		// Slots are due from the scheduled time, not from when this
-		// invocation started, so a slow cold start does not shift them.
-		now := h.cfg.Now()
-		scheduled := event.Time
-		if scheduled.IsZero() || scheduled.After(now) {
-			scheduled = now
-		}
-		msgs := messages(minuteSlots(event.ID, scheduled, now, h.shared.HeartbeatInterval, fanOut), batches(h.members))
-		sent = make(chan sendResult, 1)
-		go func() { sent <- h.enqueue(ctx, h.queue, msgs) }()
-	}
-	var outs []outcome
-	if !fanOut {
-		jobs := make([]job, len(h.members))
-		for i, m := range h.members {
-			jobs[i] = job{m: m, id: event.ID}
-		}
-		outs = h.run(ctx, jobs)
-	}
-	var queueErr error
-	var messagesSent int
-	if sent != nil {
-		r := <-sent
-		messagesSent = r.messages
-		if r.err != nil {
-			h.cfg.Log.ErrorContext(ctx, "the minute's slots were not sent", slog.String(logkey.Error, r.err.Error()))
-			// Failing the invocation lets the error alarm see a queue the
-			// function cannot use; the ticks themselves are done.
-			queueErr = fmt.Errorf("tick queue: %w", r.err)
-		}
-	}
-	res, err := fleetResult(outs)
-	res.Messages = messagesSent
-	if fanOut {
-		res.FannedOut = len(h.members)
-	}
-	if !h.cfg.Fleet {
-		err = outs[0].err // the tick's own error, as it always was
-	} else {
-		h.logFleet(ctx, outs, messagesSent)
-	}
-	if queueErr != nil {
-		err = errors.Join(err, queueErr)
-	}
-	return res, err
 }
 
 // fanOut says whether the scheduled invocation sends every formation to the
