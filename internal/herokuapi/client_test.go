@@ -17,6 +17,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
+	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
 const (
@@ -214,35 +215,36 @@ func TestAPIErrors(t *testing.T) {
 		wantID      string
 		wantInError string
 		wantLimit   int
+		means       error // what the error means to a tick; nil: transient
 	}{
 		{name: "rate limited", setup: fault(herokusim.Fault{Status: 429}),
 			want: herokuapi.ErrRateLimited, wantStatus: 429, wantID: "rate_limit", wantInError: "heroku: 429 rate_limit: Your account reached the API rate limit"},
 		{name: "over the plan limit", setup: func(s *herokusim.Server) { s.SetPlanMax(2) }, only: "scale",
-			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "cannot_run_above_limit", wantInError: "Cannot run more than 2 Standard-1X size dynos", wantLimit: 2},
+			want: herokuapi.ErrPlanLimit, means: tick.ErrOverPlan, wantStatus: 422, wantID: "cannot_run_above_limit", wantInError: "Cannot run more than 2 Standard-1X size dynos", wantLimit: 2},
 		{name: "over the plan limit, limit not said", setup: fault(herokusim.Fault{Status: 422, ID: "cannot_run_above_limit", Message: "Cannot run more than 2 Free size dynos."}),
-			want: herokuapi.ErrPlanLimit, wantStatus: 422, wantID: "cannot_run_above_limit"},
+			want: herokuapi.ErrPlanLimit, means: tick.ErrOverPlan, wantStatus: 422, wantID: "cannot_run_above_limit"},
 		// a 422 is not a plan limit unless its id says so
 		{name: "invalid params", setup: fault(herokusim.Fault{Status: 422}),
 			want: herokuapi.ErrInvalid, wantStatus: 422, wantID: "invalid_params"},
 		{name: "invalid params with a limit field", setup: fault(herokusim.Fault{Status: 422, Limit: 5}),
 			want: herokuapi.ErrInvalid, wantStatus: 422, wantID: "invalid_params"},
 		{name: "verification needed", setup: fault(herokusim.Fault{Status: 422, ID: "verification_needed"}),
-			want: herokuapi.ErrAccount, wantStatus: 422, wantID: "verification_needed", wantInError: "verify"},
+			want: herokuapi.ErrAccount, means: tick.ErrAccount, wantStatus: 422, wantID: "verification_needed", wantInError: "verify"},
 		{name: "payment required", setup: fault(herokusim.Fault{Status: 402}),
-			want: herokuapi.ErrAccount, wantStatus: 402, wantID: "delinquent", wantInError: "delinquent"},
+			want: herokuapi.ErrAccount, means: tick.ErrAccount, wantStatus: 402, wantID: "delinquent", wantInError: "delinquent"},
 		{name: "payment required page", setup: fault(herokusim.Fault{Status: 402, Garbage: true}),
-			want: herokuapi.ErrAccount, wantStatus: 402},
+			want: herokuapi.ErrAccount, means: tick.ErrAccount, wantStatus: 402},
 		{name: "suspended", setup: fault(herokusim.Fault{Status: 403, ID: "suspended"}),
-			want: herokuapi.ErrAccount, wantStatus: 403, wantID: "suspended"},
+			want: herokuapi.ErrAccount, means: tick.ErrAccount, wantStatus: 403, wantID: "suspended"},
 		{name: "wrong key", key: "hk-WRONG-KEY-fedcba9876543210",
-			want: herokuapi.ErrUnauthorized, wantStatus: 401, wantID: "unauthorized"},
+			want: herokuapi.ErrUnauthorized, means: tick.ErrRefused, wantStatus: 401, wantID: "unauthorized"},
 		{name: "forbidden", setup: fault(herokusim.Fault{Status: 403}),
-			want: herokuapi.ErrUnauthorized, wantStatus: 403, wantID: "forbidden"},
+			want: herokuapi.ErrUnauthorized, means: tick.ErrRefused, wantStatus: 403, wantID: "forbidden"},
 		{name: "unknown app", app: "no-such-app",
-			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "no-such-app/web"},
+			want: herokuapi.ErrNotFound, means: tick.ErrRefused, wantStatus: 404, wantID: "not_found", wantInError: "no-such-app/web"},
 		// the list answers 200 without it: TestAppReads covers that case
 		{name: "unknown process type", pt: "clock", skip: "list",
-			want: herokuapi.ErrNotFound, wantStatus: 404, wantID: "not_found", wantInError: "clock"},
+			want: herokuapi.ErrNotFound, means: tick.ErrRefused, wantStatus: 404, wantID: "not_found", wantInError: "clock"},
 		{name: "internal error", setup: fault(herokusim.Fault{Status: 500}),
 			want: herokuapi.ErrServer, wantStatus: 500, wantID: "internal_server_error"},
 		{name: "unavailable", setup: fault(herokusim.Fault{Status: 503}),
@@ -273,6 +275,15 @@ func TestAPIErrors(t *testing.T) {
 				err := call.do(t.Context(), c, a, pt)
 				if !errors.Is(err, tt.want) {
 					t.Fatalf("err = %v, want %v", err, tt.want)
+				}
+				for _, means := range []error{tick.ErrRefused, tick.ErrAccount, tick.ErrOverPlan} {
+					if errors.Is(err, means) != (means == tt.means) {
+						t.Errorf("errors.Is(err, %q) = %t, want it to mean %v to a tick", means, !(means == tt.means), tt.means)
+					}
+				}
+				var limited interface{ PlanLimit() int }
+				if tt.means == tick.ErrOverPlan && (!errors.As(err, &limited) || limited.PlanLimit() != tt.wantLimit) {
+					t.Errorf("err = %v: want it to say the plan's limit %d to a tick", err, tt.wantLimit)
 				}
 				var ae *herokuapi.APIError
 				if !errors.As(err, &ae) {

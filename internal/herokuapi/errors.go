@@ -8,21 +8,37 @@ import (
 	"net/http"
 
 	heroku "github.com/heroku/heroku-go/v5"
+
+	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
 // Sentinels a caller branches on with errors.Is; every APIError unwraps to
 // one of them (or to none, for a status with no special meaning). Heroku
-// gives several meanings to one status, so the error id decides too.
+// gives several meanings to one status, so the error id decides too. Those
+// a tick treats apart also match what they mean to it (tick.ErrRefused,
+// tick.ErrAccount, tick.ErrOverPlan).
 var (
-	ErrRateLimited  = errors.New("heroku rate limit reached")             // 429 rate_limit
-	ErrPlanLimit    = errors.New("heroku plan limit reached")             // 422 cannot_run_above_limit
-	ErrAccount      = errors.New("heroku account needs attention")        // 402 (delinquent), 422 verification_needed, 403 suspended
-	ErrInvalid      = errors.New("heroku refused the request as invalid") // 422 invalid_params and any other 422
-	ErrUnauthorized = errors.New("heroku rejected the API key")           // 401, 403
-	ErrNotFound     = errors.New("heroku app or process type unknown")    // 404
-	ErrServer       = errors.New("heroku server error")                   // 5xx
-	ErrBadResponse  = errors.New("heroku response unreadable")            // a 2xx whose body is not a formation
+	ErrRateLimited  error = &sentinel{msg: "heroku rate limit reached"}                                  // 429 rate_limit
+	ErrPlanLimit    error = &sentinel{msg: "heroku plan limit reached", means: tick.ErrOverPlan}         // 422 cannot_run_above_limit
+	ErrAccount      error = &sentinel{msg: "heroku account needs attention", means: tick.ErrAccount}     // 402 (delinquent), 422 verification_needed, 403 suspended
+	ErrInvalid      error = &sentinel{msg: "heroku refused the request as invalid"}                      // 422 invalid_params and any other 422
+	ErrUnauthorized error = &sentinel{msg: "heroku rejected the API key", means: tick.ErrRefused}        // 401, 403
+	ErrNotFound     error = &sentinel{msg: "heroku app or process type unknown", means: tick.ErrRefused} // 404
+	ErrServer       error = &sentinel{msg: "heroku server error"}                                        // 5xx
+	ErrBadResponse  error = &sentinel{msg: "heroku response unreadable"}                                 // a 2xx whose body is not a formation
 )
+
+// sentinel is one of the errors above: its message, and what it means to a
+// tick, if anything.
+type sentinel struct {
+	msg   string
+	means error
+}
+
+func (s *sentinel) Error() string { return s.msg }
+
+// Is matches what the error means to a tick.
+func (s *sentinel) Is(target error) bool { return s.means != nil && target == s.means }
 
 // Heroku's error ids that change what a status means
 // (https://devcenter.heroku.com/articles/platform-api-reference#errors).
@@ -56,6 +72,10 @@ func (e *APIError) Error() string {
 }
 
 func (e *APIError) Unwrap() error { return e.Err }
+
+// PlanLimit is the plan's limit a cannot_run_above_limit answer gave, for
+// the tick (0 when none).
+func (e *APIError) PlanLimit() int { return e.Limit }
 
 func sentinelFor(status int, id string) error {
 	switch {

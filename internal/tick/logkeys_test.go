@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/logkey/logkeytest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -26,7 +25,7 @@ func TestTickLogKeys(t *testing.T) {
 			h.store.save = func(state.State) (state.State, error) { return state.State{}, state.ErrConflict }
 		}},
 		{name: "notifier down", arrange: func(h *harness) { h.notifier.err = errors.New("sns: unavailable") }},
-		{name: "heroku refused", arrange: func(h *harness) { h.formation.readErr = fmt.Errorf("get formation: %w", herokuapi.ErrUnauthorized) }},
+		{name: "heroku refused", arrange: func(h *harness) { h.formation.readErr = fmt.Errorf("get formation: %w", ErrRefused) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
-	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
@@ -449,16 +448,16 @@ func (t *Ticker) remaining(previous *int) *int {
 	return previous
 }
 
-// cause sorts a Heroku call's error into the kinds the rules treat apart.
+// cause sorts a Formation call's error into the kinds the rules treat apart.
 func cause(err error) decision.Cause {
 	switch {
 	case err == nil:
 		return decision.CauseTransient
-	case errors.Is(err, herokuapi.ErrPlanLimit):
+	case errors.Is(err, ErrOverPlan):
 		return decision.CauseOverPlan
-	case errors.Is(err, herokuapi.ErrAccount):
+	case errors.Is(err, ErrAccount):
 		return decision.CauseAccount
-	case errors.Is(err, herokuapi.ErrUnauthorized), errors.Is(err, herokuapi.ErrNotFound):
+	case errors.Is(err, ErrRefused):
 		return decision.CauseRefused
 	}
 	return decision.CauseTransient
@@ -467,9 +466,9 @@ func cause(err error) decision.Cause {
 // outcome classifies a scale call's error for the decision rules.
 func outcome(err error) decision.Outcome {
 	out := decision.Outcome{Err: err, Cause: cause(err)}
-	var ae *herokuapi.APIError
-	if out.Cause == decision.CauseOverPlan && errors.As(err, &ae) {
-		out.PlanLimit = ae.Limit
+	var pl planLimited
+	if out.Cause == decision.CauseOverPlan && errors.As(err, &pl) {
+		out.PlanLimit = pl.PlanLimit()
 	}
 	return out
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/decision"
-	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
@@ -38,6 +37,19 @@ func (f *fakeStore) Append(_ context.Context, _ state.Key, recs ...state.Record)
 	f.record = append(f.record, recs...)
 	return nil
 }
+
+// formationError is an adapter's error as the tick sees it: Heroku's
+// message, what it means (ErrAccount, ErrOverPlan...; nil: transient) and,
+// over the plan, the plan's limit.
+type formationError struct {
+	msg   string
+	means error
+	limit int
+}
+
+func (e *formationError) Error() string  { return e.msg }
+func (e *formationError) Unwrap() error  { return e.means }
+func (e *formationError) PlanLimit() int { return e.limit }
 
 type fakeFormation struct {
 	qty       int
@@ -228,7 +240,7 @@ func TestTickFailurePaths(t *testing.T) {
 		{
 			name: "scale refused for the account: notice once, invocation fails",
 			arrange: func(h *harness) {
-				h.formation.scaleErr = &herokuapi.APIError{Status: 402, ID: "delinquent", Err: herokuapi.ErrAccount}
+				h.formation.scaleErr = &formationError{msg: "heroku: 402 delinquent", means: ErrAccount}
 			},
 			wantErr:    "scale 1 → 2: heroku: 402 delinquent",
 			wantScales: 1, wantSaves: 2,
@@ -245,7 +257,7 @@ func TestTickFailurePaths(t *testing.T) {
 		{
 			name: "read refused for the account: notice once, invocation fails",
 			arrange: func(h *harness) {
-				h.formation.readErr = &herokuapi.APIError{Status: 422, ID: "verification_needed", Err: herokuapi.ErrAccount}
+				h.formation.readErr = &formationError{msg: "heroku: 422 verification_needed", means: ErrAccount}
 			},
 			wantErr: "read formation: heroku: 422 verification_needed", wantSaves: 1,
 			check: func(t *testing.T, h *harness, sum Summary) {
@@ -257,7 +269,7 @@ func TestTickFailurePaths(t *testing.T) {
 		{
 			name: "a 422 that is no plan limit is an ordinary failure",
 			arrange: func(h *harness) {
-				h.formation.scaleErr = &herokuapi.APIError{Status: 422, ID: "invalid_params", Err: herokuapi.ErrInvalid}
+				h.formation.scaleErr = &formationError{msg: "heroku: 422 invalid_params"}
 			},
 			wantScales: 1, wantSaves: 2,
 			check: func(t *testing.T, h *harness, sum Summary) {
@@ -274,7 +286,7 @@ func TestTickFailurePaths(t *testing.T) {
 			name: "over the plan: the answer's limit is the ceiling",
 			arrange: func(h *harness) {
 				h.ticker.Settings.Increment, h.ticker.Settings.MaxDynos = 3, settings.Fixed(10)
-				h.formation.scaleErr = &herokuapi.APIError{Status: 422, ID: "cannot_run_above_limit", Limit: 2, Err: herokuapi.ErrPlanLimit}
+				h.formation.scaleErr = &formationError{msg: "heroku: 422 cannot_run_above_limit", means: ErrOverPlan, limit: 2}
 			},
 			wantScales: 1, wantSaves: 2,
 			check: func(t *testing.T, h *harness, sum Summary) {
@@ -339,10 +351,8 @@ func TestLowRateLimitUsesTheStoredQuantity(t *testing.T) {
 			}
 			h.prober.result = probe.Result{Verdict: probe.OK, Latency: 500 * time.Millisecond, Status: 200}
 			h.formation.qty, h.formation.remaining = 2, tt.bucket
-			if tt.dryRun {
-				h.ticker.Settings.DryRun = true
-				h.ticker.Formation = herokuapi.NewDryRun(h.formation, 0)
-			}
+			// herokuapi's TestDryRunKeepsTheTickReserve runs this through the real dry run.
+			h.ticker.Settings.DryRun = tt.dryRun
 			sum, err := h.ticker.Tick(context.Background(), "evt-1")
 			if err != nil {
 				t.Fatal(err)
