@@ -33,8 +33,11 @@ type member struct {
 
 func (m *member) key() state.Key { return state.Key{App: m.s.AppName, ProcessType: m.s.ProcessType} }
 
-// account is the Heroku client of every formation whose key comes from one
-// place (an SSM parameter, or the environment).
+// account is the Heroku account of every formation whose key comes from one
+// place (an SSM parameter, or the environment), and their tickers'
+// tick.Formation: the key, read again when rotated (rotation), and the
+// app's shared read (reads). Each Heroku call first waits for the account's
+// round of this invocation (the key read), and fails with the round's error.
 type account struct {
 	readKey func(context.Context) (secret.Value, error)
 
@@ -46,6 +49,50 @@ type account struct {
 	// instead of one each).
 	reads atomic.Pointer[herokuapi.AppReads]
 	round atomic.Pointer[round] // the latest invocation's start
+}
+
+var _ tick.Formation = (*account)(nil)
+
+// ready waits for the account's round of this invocation (the key read)
+// and returns what its formations read and scale through, or the round's error.
+func (a *account) ready(ctx context.Context) (*herokuapi.AppReads, error) {
+	if err := a.round.Load().wait(ctx); err != nil {
+		return nil, err
+	}
+	return a.reads.Load(), nil
+}
+
+func (a *account) Quantity(ctx context.Context, app, processType string) (int, error) {
+	reads, err := a.ready(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return reads.Quantity(ctx, app, processType)
+}
+
+func (a *account) Scale(ctx context.Context, app, processType string, quantity int) error {
+	reads, err := a.ready(ctx)
+	if err != nil {
+		return err
+	}
+	return reads.Scale(ctx, app, processType, quantity)
+}
+
+// RateLimitRemaining does not wait: before the key's first read nothing is
+// known, and the tick falls back on the stored reading.
+func (a *account) RateLimitRemaining() (remaining int, known bool) {
+	if reads := a.reads.Load(); reads != nil {
+		return reads.RateLimitRemaining()
+	}
+	return 0, false
+}
+
+func (a *account) RefreshRateLimit(ctx context.Context) (int, error) {
+	reads, err := a.ready(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return reads.RefreshRateLimit(ctx)
 }
 
 // round is one invocation's start of an account: done closes once the
@@ -140,51 +187,6 @@ func (h *Handler) startAccount(ctx context.Context, a *account) error {
 	a.rotation.startTick(ctx)
 	a.reads.Load().StartRound()
 	return nil
-}
-
-// accountFormation is an account's formation as its formations' tickers
-// see it: each Heroku call first waits for the account's round of this
-// invocation (the key read), and fails with the round's error.
-type accountFormation struct{ a *account }
-
-func (f accountFormation) reads(ctx context.Context) (*herokuapi.AppReads, error) {
-	if err := f.a.round.Load().wait(ctx); err != nil {
-		return nil, err
-	}
-	return f.a.reads.Load(), nil
-}
-
-func (f accountFormation) Quantity(ctx context.Context, app, processType string) (int, error) {
-	reads, err := f.reads(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return reads.Quantity(ctx, app, processType)
-}
-
-func (f accountFormation) Scale(ctx context.Context, app, processType string, quantity int) error {
-	reads, err := f.reads(ctx)
-	if err != nil {
-		return err
-	}
-	return reads.Scale(ctx, app, processType, quantity)
-}
-
-// RateLimitRemaining does not wait: before the key's first read nothing is
-// known, and the tick falls back on the stored reading.
-func (f accountFormation) RateLimitRemaining() (remaining int, known bool) {
-	if reads := f.a.reads.Load(); reads != nil {
-		return reads.RateLimitRemaining()
-	}
-	return 0, false
-}
-
-func (f accountFormation) RefreshRateLimit(ctx context.Context) (int, error) {
-	reads, err := f.reads(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return reads.RefreshRateLimit(ctx)
 }
 
 // FleetResult is a fleet invocation's result: one entry per formation it

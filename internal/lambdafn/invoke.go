@@ -230,7 +230,7 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 	if m.ticker != nil {
 		return m.ticker
 	}
-	var formation tick.Formation = accountFormation{h.accounts[m.acct]}
+	var formation tick.Formation = h.accounts[m.acct]
 	if m.s.DryRun {
 		// Under the shared reads: a dry run's pretend scale must not
 		// change what the app's other formations read.
