@@ -79,6 +79,12 @@ func movingClock(start time.Time) (clock func() time.Time, advance func(time.Dur
 
 func ddb(f *fixture) *dynamodb.Client { return dynamodb.NewFromConfig(f.cfg) }
 
+// oneFormation is s as main hands over a single formation from the
+// environment: a fleet of one.
+func oneFormation(s settings.Settings) []settings.Formation {
+	return []settings.Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s}}
+}
+
 // settings loads a formation of app against the fixture (its key parameter,
 // API, heartbeat and table) with the extra settings given.
 func (f *fixture) settings(app string, extra map[string]string) (settings.Settings, error) {

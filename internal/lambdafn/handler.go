@@ -34,8 +34,8 @@ import (
 // Config is what main hands over: the formations as loaded (or why they
 // could not be), the AWS configuration and the logger.
 type Config struct {
-	// Formations are what settings.LoadFleetLambda returns; when empty,
-	// Settings is the one formation.
+	// Formations are what settings.LoadFleetLambda returns: without a
+	// settings file, the one formation of the environment.
 	Formations []settings.Formation
 	// Fleet says the formations come from a settings file: an invocation
 	// then returns a FleetResult, fails with a FleetError naming each failed
@@ -43,7 +43,6 @@ type Config struct {
 	Fleet bool
 	// FunctionName is the fleet metrics' Fleet dimension.
 	FunctionName string
-	Settings     settings.Settings
 	SettingsErr  error
 	AWS          aws.Config
 	Log          *slog.Logger
@@ -88,15 +87,14 @@ func New(cfg Config) *Handler {
 	if cfg.Metrics == nil {
 		cfg.Metrics = os.Stdout
 	}
+	if cfg.SettingsErr == nil && len(cfg.Formations) == 0 {
+		cfg.SettingsErr = errors.New("no formation to tick")
+	}
 	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*account{}, tokens: map[string]*tokenSource{}}
 	if cfg.SettingsErr != nil {
 		return h
 	}
 	formations := cfg.Formations
-	if len(formations) == 0 {
-		s := cfg.Settings
-		formations = []settings.Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s}}
-	}
 	h.shared = formations[0].Settings
 	keys := ssm.NewFromConfig(cfg.AWS)
 	for _, f := range formations {

@@ -77,7 +77,7 @@ func TestConfigurationErrorFailsEveryInvocation(t *testing.T) {
 			}
 			client := &refusingClient{}
 			h := lambdafn.New(lambdafn.Config{
-				Settings:    s,
+				Formations:  oneFormation(s),
 				SettingsErr: err,
 				AWS:         aws.Config{Region: awstest.Region, Credentials: testCredentials, HTTPClient: client},
 				Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -118,7 +118,7 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs strings.Builder // the decision log and the metrics lines
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
 	put := func(value string) { t.Helper(); f.putKey(t, value) }
 
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "1"}); err == nil || !strings.Contains(err.Error(), param) {
@@ -198,7 +198,7 @@ func TestKeyReadOverlapsTheStateRead(t *testing.T) {
 		next: &http.Client{}, mu: &sync.Mutex{}, now: &now, peak: &peak}
 	cfg := f.cfg
 	cfg.HTTPClient = slow
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: cfg, Log: slog.New(slog.DiscardHandler), Metrics: io.Discard})
 
 	start := time.Now()
 	res, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "cold"})

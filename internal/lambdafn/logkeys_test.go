@@ -30,7 +30,7 @@ func TestHandlerLogKeys(t *testing.T) {
 	t.Run("configuration error", func(t *testing.T) {
 		var logs bytes.Buffer
 		s, err := settings.LoadLambda(getenv(nil))
-		h := lambdafn.New(lambdafn.Config{Settings: s, SettingsErr: err, AWS: aws.Config{Region: awstest.Region, Credentials: testCredentials, HTTPClient: &refusingClient{}},
+		h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), SettingsErr: err, AWS: aws.Config{Region: awstest.Region, Credentials: testCredentials, HTTPClient: &refusingClient{}},
 			Log: jsonLog(&logs), Metrics: io.Discard})
 		if _, err := h.Handle(context.Background(), events.EventBridgeEvent{ID: "1"}); err == nil {
 			t.Fatal("invocation succeeded without settings")
@@ -53,7 +53,7 @@ func TestHandlerLogKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		var logs bytes.Buffer
-		h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: jsonLog(&logs), Metrics: io.Discard})
+		h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: f.cfg, Log: jsonLog(&logs), Metrics: io.Discard})
 		if _, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "1"}); err == nil {
 			t.Fatal("invocation succeeded before the key parameter exists")
 		}

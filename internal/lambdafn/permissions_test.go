@@ -141,7 +141,7 @@ func TestFunctionUsesExactlyItsPermissions(t *testing.T) {
 		rec.next = cfg.HTTPClient
 	}
 	cfg.HTTPClient = rec
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: cfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "scheduled", Time: time.Now()}); err != nil {
 		t.Fatalf("scheduled invocation: %v", err)
 	}

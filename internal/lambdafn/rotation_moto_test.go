@@ -38,7 +38,7 @@ func TestWarmHandlerFollowsKeyRotation(t *testing.T) {
 			}
 			clock, advance := movingClock(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
 			var logs strings.Builder
-			h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Now: clock,
+			h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: f.cfg, Now: clock,
 				Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
 
 			ticks := 0

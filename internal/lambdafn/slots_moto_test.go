@@ -40,7 +40,7 @@ func slotHandler(t *testing.T, f *fixture, key, app, table string, log io.Writer
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(log, nil)), Metrics: io.Discard})
+	return lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(log, nil)), Metrics: io.Discard})
 }
 
 func slotMessage(t *testing.T, id, app string, slot int, due time.Time) events.SQSMessage {
@@ -172,7 +172,7 @@ func TestTickQueueUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs safeBuilder
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: io.Discard})
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: f.cfg, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: io.Discard})
 	res, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: "ev", Time: time.Now()})
 	if err == nil || !strings.Contains(err.Error(), "tick queue") {
 		t.Errorf("error %v, want one naming the tick queue", err)

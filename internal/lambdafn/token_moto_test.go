@@ -96,7 +96,7 @@ func TestWarmHandlerFollowsTokenRotation(t *testing.T) {
 	cfg := f.cfg
 	cfg.HTTPClient = rec
 	var logs strings.Builder
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Now: clock, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: cfg, Now: clock, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &logs})
 	reads := func() int {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
@@ -180,7 +180,7 @@ func TestMissingTokenParameter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: f.cfg, Log: slog.New(slog.DiscardHandler), Metrics: &strings.Builder{}})
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: f.cfg, Log: slog.New(slog.DiscardHandler), Metrics: &strings.Builder{}})
 	for i := range 2 {
 		res, err := h.Handle(f.ctx, events.EventBridgeEvent{ID: fmt.Sprintf("ev-%d", i)})
 		if err != nil || len(res.Formations) != 1 {

@@ -90,7 +90,7 @@ func BenchmarkWarmInvocationOwnWork(b *testing.B) {
 	}
 	cfg := aws.Config{Region: "us-east-1", HTTPClient: memoryAWS{},
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
-	h := lambdafn.New(lambdafn.Config{Settings: s, AWS: cfg, Transport: memoryHTTP{},
+	h := lambdafn.New(lambdafn.Config{Formations: oneFormation(s), AWS: cfg, Transport: memoryHTTP{},
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard})
 	event, _ := json.Marshal(map[string]any{"id": "e", "source": "aws.events", "detail-type": "Scheduled Event",
 		"time": time.Now().UTC().Format(time.RFC3339)})
