@@ -12,6 +12,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/runner"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
@@ -80,17 +81,21 @@ func noticesFor(env Env, asJSON bool) Env {
 }
 
 // buildFleet wires one ticker per formation, sharing the state file, the log
-// and the console, and one Platform API client per API URL (the key is the
-// environment's, the same for all), whose reads are shared per app: call
-// the returned startRound before each tick of the fleet.
-func buildFleet(ctx context.Context, fleet []settings.Formation, lf localFlags, env Env) ([]runner.Ticker, []*tick.Ticker, func(), error) {
+// and the console, and one Heroku account per API URL (the key is the
+// environment's, the same for all), which reads each app's formations once
+// per round: call the returned startRound before each tick of the fleet.
+func buildFleet(ctx context.Context, fleet []settings.Formation, lf localFlags, env Env) ([]runner.Ticker, []*tick.Ticker, func(context.Context), error) {
 	parts := newLocalParts(lf, env)
-	shared := map[string]*herokuapi.AppReads{}
+	accounts := map[string]*herokuapi.Account{}
 	parts.heroku = func(s settings.Settings) tick.Formation {
-		if shared[s.APIURL] == nil {
-			shared[s.APIURL] = herokuapi.NewAppReads(herokuapi.New(s.APIURL, s.APIKey))
+		if accounts[s.APIURL] == nil {
+			key := secret.NewSource("heroku API key", func(context.Context) (secret.Value, error) { return s.APIKey, nil },
+				env.Now, parts.log)
+			accounts[s.APIURL] = herokuapi.NewAccount(key, func(key secret.Value) herokuapi.API {
+				return herokuapi.New(s.APIURL, key)
+			})
 		}
-		return shared[s.APIURL]
+		return accounts[s.APIURL]
 	}
 	tickers := make([]runner.Ticker, len(fleet))
 	built := make([]*tick.Ticker, len(fleet))
@@ -101,9 +106,9 @@ func buildFleet(ctx context.Context, fleet []settings.Formation, lf localFlags, 
 		}
 		tickers[i], built[i] = t, t
 	}
-	startRound := func() {
-		for _, r := range shared {
-			r.StartRound()
+	startRound := func(ctx context.Context) {
+		for _, a := range accounts {
+			<-a.Start(ctx) // the environment's key: read at once
 		}
 	}
 	return tickers, built, startRound, nil
@@ -124,10 +129,11 @@ func onceFleet(ctx context.Context, fs *flag.FlagSet, lf localFlags, asJSON bool
 		return err
 	}
 	env = lockOutput(env)
-	tickers, _, _, err := buildFleet(ctx, fleet, lf, noticesFor(env, asJSON))
+	tickers, _, startRound, err := buildFleet(ctx, fleet, lf, noticesFor(env, asJSON))
 	if err != nil {
 		return err
 	}
+	startRound(ctx)
 	outcomes := runner.TickAll(ctx, tickers, fleetParallel, nil)
 	if asJSON {
 		results := make([]fleetResult, len(outcomes))
@@ -185,7 +191,7 @@ func runFleet(ctx context.Context, stop <-chan struct{}, fs *flag.FlagSet, lf lo
 			f.Name, redactURL(s.HeartbeatURL), minOf(s, env.Now()), maxOf(s, env.Now()), modeNote(built[i].Settings))
 	}
 	runner.Every(ctx, stop, interval, func() {
-		startRound() // each tick reads each app's formations afresh
+		startRound(ctx) // each tick reads each app's formations afresh
 		runner.TickAll(ctx, tickers, fleetParallel, func(_ int, o runner.Outcome) {
 			fmt.Fprintln(env.Stdout, runner.Line(env.Now(), o.Summary, o.Err))
 		})

@@ -195,9 +195,9 @@ var calls = []apiCall{
 	{"scale", func(ctx context.Context, c *herokuapi.Client, app, pt string) error {
 		return c.Scale(ctx, app, pt, 3)
 	}},
-	// the app's formation list (Client.Formations), read as AppReads does
+	// the app's formation list (Client.Formations), read as an Account does
 	{"list", func(ctx context.Context, c *herokuapi.Client, app, pt string) error {
-		_, err := herokuapi.NewAppReads(c).Quantity(ctx, app, pt)
+		_, err := newAccount(ctx, key, func(secret.Value) herokuapi.API { return c }).Quantity(ctx, app, pt)
 		return err
 	}},
 }
@@ -242,7 +242,7 @@ func TestAPIErrors(t *testing.T) {
 			want: herokuapi.ErrUnauthorized, means: tick.ErrRefused, wantStatus: 403, wantID: "forbidden"},
 		{name: "unknown app", app: "no-such-app",
 			want: herokuapi.ErrNotFound, means: tick.ErrRefused, wantStatus: 404, wantID: "not_found", wantInError: "no-such-app/web"},
-		// the list answers 200 without it: TestAppReads covers that case
+		// the list answers 200 without it: TestAccountSharesAppReads covers that case
 		{name: "unknown process type", pt: "clock", skip: "list",
 			want: herokuapi.ErrNotFound, means: tick.ErrRefused, wantStatus: 404, wantID: "not_found", wantInError: "clock"},
 		{name: "internal error", setup: fault(herokusim.Fault{Status: 500}),

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
+	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 )
 
 func TestDryRun(t *testing.T) {
@@ -58,21 +59,21 @@ func TestDryRun(t *testing.T) {
 }
 
 // TestWrappersPassOnTheRateLimit: a dry run reads the formation like a live
-// run, and AppReads stands in for the client, so the tick must see the same
-// bucket through either to keep its reserve.
+// run, and an Account stands in for the client, so the tick must see the
+// same bucket through either to keep its reserve.
 func TestWrappersPassOnTheRateLimit(t *testing.T) {
 	tests := []struct {
 		name string
-		wrap func(*herokuapi.Client) scaler
+		wrap func(*testing.T, *herokusim.Server) scaler
 	}{
-		{name: "dry run", wrap: func(c *herokuapi.Client) scaler { return herokuapi.NewDryRun(c, 0) }},
-		{name: "app reads", wrap: func(c *herokuapi.Client) scaler { return herokuapi.NewAppReads(c) }},
+		{name: "dry run", wrap: func(_ *testing.T, s *herokusim.Server) scaler { return herokuapi.NewDryRun(newClient(s), 0) }},
+		{name: "account", wrap: func(t *testing.T, s *herokusim.Server) scaler { return newAccount(t.Context(), key, clientOf(s)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFake(t)
 			s.SetRateLimitRemaining(42)
-			d := tt.wrap(newClient(s))
+			d := tt.wrap(t, s)
 			if _, known := d.RateLimitRemaining(); known {
 				t.Fatal("remaining known before any call")
 			}

@@ -19,8 +19,6 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/dynamostore"
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
-	"github.com/autoscalebot/autoscalebot/internal/logkey"
-	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/notify"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
@@ -67,9 +65,9 @@ type Handler struct {
 	shared   settings.Settings // the stack-wide settings (table, topic, queue, interval): the same in every formation
 	members  []*member         // in the settings file's order
 	byKey    map[state.Key]*member
-	accounts map[string]*account     // by where the key comes from
-	tokens   map[string]*tokenSource // by the SSM parameter the heartbeat token comes from
-	queue    queueSender             // the tick queue; nil at a 60 s interval without a fleet
+	accounts map[string]*herokuapi.Account // by where the key comes from
+	tokens   map[string]*secret.Source     // by the SSM parameter the heartbeat token comes from
+	queue    queueSender                   // the tick queue; nil at a 60 s interval without a fleet
 	ddb      dynamostore.API
 	notifier tick.Notifier // nil: notices go to the log
 }
@@ -90,7 +88,7 @@ func New(cfg Config) *Handler {
 	if cfg.SettingsErr == nil && len(cfg.Formations) == 0 {
 		cfg.SettingsErr = errors.New("no formation to tick")
 	}
-	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*account{}, tokens: map[string]*tokenSource{}}
+	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*herokuapi.Account{}, tokens: map[string]*secret.Source{}}
 	if cfg.SettingsErr != nil {
 		return h
 	}
@@ -102,11 +100,13 @@ func New(cfg Config) *Handler {
 		h.members = append(h.members, m)
 		h.byKey[m.key()] = m
 		if h.accounts[m.acct] == nil {
-			h.accounts[m.acct] = &account{readKey: keySource(f.Settings, keys)}
+			h.accounts[m.acct] = h.newAccount(keySource(f.Settings, keys))
 		}
 		if name := f.Settings.HeartbeatTokenParameter; name != "" {
 			if h.tokens[name] == nil {
-				h.tokens[name] = newTokenSource(keys, name)
+				h.tokens[name] = secret.NewSource("heartbeat token", func(ctx context.Context) (secret.Value, error) {
+					return ssmkey.ReadAs(ctx, keys, name, "heartbeat token")
+				}, cfg.Now, cfg.Log)
 			}
 			m.token = h.tokens[name]
 		}
@@ -119,26 +119,6 @@ func New(cfg Config) *Handler {
 		h.queue = sqs.NewFromConfig(cfg.AWS)
 	}
 	return h
-}
-
-// fanOut says whether the scheduled invocation sends every formation to the
-// tick queue instead of ticking them itself. A single formation from the
-// environment never does: it works exactly as before fleets.
-func (h *Handler) fanOut() bool {
-	return h.cfg.Fleet && h.queue != nil && len(h.members) > h.shared.FanOutAbove
-}
-
-// logFleet writes one line per fleet invocation: how many formations ran,
-// failed and were sent on. Each formation's own tick line says the rest.
-func (h *Handler) logFleet(ctx context.Context, outs []outcome, messagesSent int) {
-	failed := 0
-	for _, o := range outs {
-		if o.err != nil {
-			failed++
-		}
-	}
-	h.cfg.Log.InfoContext(ctx, "fleet ticked", slog.Int(logkey.Formations, len(outs)),
-		slog.Int(logkey.Failed, failed), slog.Int(logkey.Messages, messagesSent))
 }
 
 // Prepare starts reading the API keys ahead of the first invocation, so
@@ -163,25 +143,16 @@ func (h *Handler) Prepare(ctx context.Context) {
 	}
 }
 
-// writeMetrics writes the tick's CloudWatch metrics as one EMF line.
-func (h *Handler) writeMetrics(ctx context.Context, sum tick.Summary, failed bool) {
-	var err error
-	if h.cfg.Fleet {
-		sc := metrics.Scope{Fleet: h.cfg.FunctionName, PerFormation: h.shared.PerFormationMetrics}
-		err = metrics.WriteFleet(h.cfg.Metrics, h.cfg.Now(), sc, sum, failed)
-	} else {
-		err = metrics.Write(h.cfg.Metrics, h.cfg.Now(), sum)
+// newAccount returns the Heroku account whose API key readKey reads.
+func (h *Handler) newAccount(readKey func(context.Context) (secret.Value, error)) *herokuapi.Account {
+	var opts []herokuapi.Option
+	if h.cfg.Transport != nil {
+		opts = append(opts, herokuapi.WithTransport(h.cfg.Transport))
 	}
-	if err != nil {
-		h.cfg.Log.WarnContext(ctx, "write metrics failed", slog.String(logkey.Error, err.Error()))
-	}
-}
-
-func (h *Handler) herokuOptions() []herokuapi.Option {
-	if h.cfg.Transport == nil {
-		return nil
-	}
-	return []herokuapi.Option{herokuapi.WithTransport(h.cfg.Transport)}
+	key := secret.NewSource("heroku API key", readKey, h.cfg.Now, h.cfg.Log)
+	return herokuapi.NewAccount(key, func(key secret.Value) herokuapi.API {
+		return herokuapi.New(h.shared.APIURL, key, opts...)
+	})
 }
 
 // keySource returns how to read the Heroku API key: from the SSM parameter,
@@ -203,7 +174,7 @@ func keySource(s settings.Settings, keys ssmkey.API) func(context.Context) (secr
 
 var (
 	_ tick.Store     = (*dynamostore.Store)(nil)
-	_ tick.Formation = (*herokuapi.Client)(nil)
+	_ tick.Formation = (*herokuapi.Account)(nil)
 	_ tick.Formation = (*herokuapi.DryRun)(nil)
 	_ tick.Prober    = (*probe.Prober)(nil)
 	_ tick.Prober    = tokenProber{}

@@ -138,7 +138,7 @@ func TestKeyReadFailureIsRetried(t *testing.T) {
 		t.Errorf("summary %+v, want a probe and the formation read", sum)
 	}
 
-	// Within lambdafn.KeyRefreshInterval of the read, and while Heroku
+	// Within secret.RefreshInterval of the read, and while Heroku
 	// accepts it, the key in use is kept: a changed parameter is not read yet.
 	put("HRKU-rotated-key")
 	if _, err := h.Handle(ctx, events.EventBridgeEvent{ID: "3"}); err != nil {

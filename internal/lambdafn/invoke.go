@@ -44,9 +44,8 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		return nil, fmt.Errorf("decode scheduled event: %w", err)
 	}
 	res, err := h.Handle(ctx, ev)
-	if !h.cfg.Fleet && len(res.Formations) == 1 {
-		// Without a settings file the result is the formation's summary, as it always was.
-		return res.Formations[0].Summary, err
+	if !h.cfg.Fleet {
+		return single(res, err)
 	}
 	return res, err
 }
@@ -55,10 +54,8 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 // interval under a minute, sends the minute's later slots to the tick queue
 // at the same time. A fleet of more than FanOutAbove formations is not
 // ticked here: slot 0 goes to the queue too, so Lambda runs its batches in
-// parallel. The event id makes a duplicated delivery a no-op.
-//
-// Without a settings file, a failure is the one formation's tick error, as
-// it always was; with one it is a FleetError naming each failed formation.
+// parallel. The event id makes a duplicated delivery a no-op. A failure is
+// a FleetError naming each failed formation.
 func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (FleetResult, error) {
 	if h.cfg.SettingsErr != nil {
 		h.cfg.Log.ErrorContext(ctx, "configuration error", slog.String(logkey.Error, h.cfg.SettingsErr.Error()))
@@ -103,11 +100,7 @@ func (h *Handler) Handle(ctx context.Context, event events.EventBridgeEvent) (Fl
 	if fanOut {
 		res.FannedOut = len(h.members)
 	}
-	if !h.cfg.Fleet {
-		err = outs[0].err // the tick's own error, as it always was
-	} else {
-		h.logFleet(ctx, outs, messagesSent)
-	}
+	h.logFleet(ctx, outs, messagesSent)
 	if queueErr != nil {
 		err = errors.Join(err, queueErr)
 	}
@@ -171,9 +164,7 @@ func (h *Handler) HandleSQS(ctx context.Context, event events.SQSEvent) (events.
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 		}
 	}
-	if h.cfg.Fleet {
-		h.logFleet(ctx, outs, 0)
-	}
+	h.logFleet(ctx, outs, 0)
 	return resp, nil
 }
 
@@ -205,8 +196,8 @@ func (h *Handler) run(ctx context.Context, jobs []job) []outcome {
 	wg.Wait()
 	// A tick that made no Heroku call (a duplicate) did not wait for its
 	// account: the key read must not outlive the invocation.
-	for _, r := range rounds {
-		<-r.done
+	for _, done := range rounds {
+		<-done
 	}
 	return out
 }
@@ -232,8 +223,8 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 	}
 	var formation tick.Formation = h.accounts[m.acct]
 	if m.s.DryRun {
-		// Under the shared reads: a dry run's pretend scale must not
-		// change what the app's other formations read.
+		// Over the account: a dry run's pretend scale must not change
+		// what the app's other formations read.
 		formation = herokuapi.NewDryRun(formation, 0)
 	}
 	var notifier tick.Notifier = notify.NewLog(h.cfg.Log)
@@ -246,7 +237,7 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 	}
 	var probes tick.Prober = prober
 	if m.token != nil {
-		probes = tokenProber{ts: m.token, prober: prober}
+		probes = tokenProber{token: m.token, prober: prober}
 	}
 	m.ticker = &tick.Ticker{
 		Settings:  m.s,

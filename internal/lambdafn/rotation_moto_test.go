@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
@@ -64,7 +65,7 @@ func TestWarmHandlerFollowsKeyRotation(t *testing.T) {
 				{name: "cold start with key a", arrange: func(*testing.T) {}, want: []int{200}},
 				{name: "key b stored, a still valid: not read before the interval", arrange: func(t *testing.T) {
 					f.putKey(t, keys[1])
-					advance(lambdafn.KeyRefreshInterval - time.Second)
+					advance(secret.RefreshInterval - time.Second)
 				}, want: []int{200}},
 				{name: "a revoked once the interval is over: b read first, no refusal", arrange: func(*testing.T) {
 					f.heroku.SetToken(keys[1])
@@ -79,7 +80,7 @@ func TestWarmHandlerFollowsKeyRotation(t *testing.T) {
 					if _, err := ssm.NewFromConfig(f.cfg).DeleteParameter(f.ctx, &ssm.DeleteParameterInput{Name: aws.String(f.param)}); err != nil {
 						t.Fatal(err)
 					}
-					advance(lambdafn.KeyRefreshInterval)
+					advance(secret.RefreshInterval)
 				}, want: []int{200}},
 				{name: "c revoked, c stored again: one refusal, no loop", arrange: func(t *testing.T) {
 					f.putKey(t, keys[2])

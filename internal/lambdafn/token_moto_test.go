@@ -19,6 +19,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/heartbeat"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
+	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
@@ -67,7 +68,7 @@ func (b *tokenBeat) count() int { b.mu.Lock(); defer b.mu.Unlock(); return len(b
 // environment) of a job_latency formation whose heartbeat token lives in
 // moto's SSM through rotations of the token, with a heartbeat that answers
 // its report only to the newest token, on a clock the test moves: the
-// token is read once per cold start and once per KeyRefreshInterval, read
+// token is read once per cold start and once per secret.RefreshInterval, read
 // again at once when the heartbeat withholds its report (once a tick), and
 // never reaches a log line or a result.
 func TestWarmHandlerFollowsTokenRotation(t *testing.T) {
@@ -128,7 +129,7 @@ func TestWarmHandlerFollowsTokenRotation(t *testing.T) {
 		{"once the interval is over, read first: c sent without a refusal", func(t *testing.T) {
 			put(t, tokens[2])
 			beat.accept(tokens[2])
-			advance(lambdafn.KeyRefreshInterval)
+			advance(secret.RefreshInterval)
 		}, []string{tokens[2]}, probe.Pass, 3},
 		{"the heartbeat refuses c, c still stored: one read again, no second probe", func(t *testing.T) {
 			beat.accept("another")
@@ -139,7 +140,7 @@ func TestWarmHandlerFollowsTokenRotation(t *testing.T) {
 			if _, err := ssm.NewFromConfig(f.cfg).DeleteParameter(f.ctx, &ssm.DeleteParameterInput{Name: aws.String(param)}); err != nil {
 				t.Fatal(err)
 			}
-			advance(lambdafn.KeyRefreshInterval)
+			advance(secret.RefreshInterval)
 		}, []string{tokens[2]}, probe.Pass, 5},
 	}
 	var results []string

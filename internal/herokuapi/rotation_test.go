@@ -1,4 +1,4 @@
-package lambdafn
+package herokuapi_test
 
 import (
 	"context"
@@ -17,20 +17,20 @@ import (
 )
 
 const (
-	app     = "rotation-app"
-	keyA    = "HRKU-rotation-key-a"
-	keyB    = "HRKU-rotation-key-b"
-	keyC    = "HRKU-rotation-key-c"
-	startAt = 4 // dynos the fake formation runs
+	rotationApp = "rotation-app"
+	keyA        = "HRKU-rotation-key-a"
+	keyB        = "HRKU-rotation-key-b"
+	keyC        = "HRKU-rotation-key-c"
+	startAt     = 4 // dynos the fake formation runs
 )
 
 var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
-// rotationRig is a rotatingFormation that started with keyA, talking through
-// the real Heroku client to the fake Platform API, with the key store and the
+// rotationRig is an Account that started with keyA, talking through the
+// real Heroku client to the fake Platform API, with the key store and the
 // clock as function fields.
 type rotationRig struct {
-	f      *rotatingFormation
+	a      *herokuapi.Account
 	heroku *herokusim.Server
 	logs   *strings.Builder
 	now    time.Time
@@ -43,7 +43,7 @@ type rotationRig struct {
 func newRotationRig(t *testing.T) *rotationRig {
 	t.Helper()
 	r := &rotationRig{heroku: herokusimtest.New(t, herokusim.WithToken(keyA)), logs: &strings.Builder{}, now: t0, stored: keyA}
-	r.heroku.SetFormation(app, "web", startAt, "")
+	r.heroku.SetFormation(rotationApp, "web", startAt, "")
 	read := func(context.Context) (secret.Value, error) {
 		r.reads++
 		if r.failed != nil {
@@ -51,15 +51,16 @@ func newRotationRig(t *testing.T) *rotationRig {
 		}
 		return secret.New(r.stored), nil
 	}
-	newClient := func(key secret.Value) herokuClient { return herokuapi.New(r.heroku.URL, key) }
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
-	f, err := newRotatingFormation(context.Background(), read, newClient, func() time.Time { return r.now }, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.f, r.reads = f, 0
+	key := secret.NewSource("heroku API key", read, func() time.Time { return r.now }, log)
+	r.a = herokuapi.NewAccount(key, clientOf(r.heroku))
+	r.start(t.Context()) // the first read
+	r.reads = 0
 	return r
 }
+
+// start begins the next invocation and waits for its key read.
+func (r *rotationRig) start(ctx context.Context) { <-r.a.Start(ctx) }
 
 // rotate stores key and makes Heroku accept only it.
 func (r *rotationRig) rotate(key string) { r.stored = key; r.heroku.SetToken(key) }
@@ -89,19 +90,18 @@ func (r *rotationRig) checkNoKey(t *testing.T) {
 	}
 }
 
-// Operations the formation reads make through a rotating formation, each
-// returning its error.
+// Operations a tick makes through an account, each returning its error.
 var (
-	getQuantity = func(ctx context.Context, f *rotatingFormation) error {
-		all, err := f.Formations(ctx, app)
-		if err == nil && all["web"] != startAt {
+	getQuantity = func(ctx context.Context, a *herokuapi.Account) error {
+		n, err := a.Quantity(ctx, rotationApp, "web")
+		if err == nil && n != startAt {
 			return errors.New("wrong quantity")
 		}
 		return err
 	}
-	scaleTo5    = func(ctx context.Context, f *rotatingFormation) error { return f.Scale(ctx, app, "web", 5) }
-	refreshRate = func(ctx context.Context, f *rotatingFormation) error {
-		_, err := f.RefreshRateLimit(ctx)
+	scaleTo5    = func(ctx context.Context, a *herokuapi.Account) error { return a.Scale(ctx, rotationApp, "web", 5) }
+	refreshRate = func(ctx context.Context, a *herokuapi.Account) error {
+		_, err := a.RefreshRateLimit(ctx)
 		return err
 	}
 )
@@ -110,7 +110,7 @@ func TestRefusedKeyIsReadAgain(t *testing.T) {
 	errSSM := errors.New("read API key from SSM parameter \"/autoscalebot/key\": throttled")
 	tests := []struct {
 		name     string
-		op       func(context.Context, *rotatingFormation) error
+		op       func(context.Context, *herokuapi.Account) error
 		method   string
 		accepted string // the key Heroku accepts
 		stored   string // the key in the store when it is read again
@@ -151,12 +151,12 @@ func TestRefusedKeyIsReadAgain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRotationRig(t)
 			ctx := context.Background()
-			r.f.startTick(ctx)
+			r.start(ctx)
 			r.heroku.SetToken(tt.accepted)
 			r.heroku.SetFault(tt.fault)
 			r.stored, r.failed = tt.stored, tt.readErr
 
-			err := tt.op(ctx, r.f)
+			err := tt.op(ctx, r.a)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("error = %v, want %v", err, tt.wantErr)
 			}
@@ -184,9 +184,9 @@ func TestRefusalReadsTheKeyOncePerTick(t *testing.T) {
 	ctx := context.Background()
 	r.heroku.SetToken(keyB) // revoked, and nothing new stored yet
 
-	r.f.startTick(ctx)
-	for _, op := range []func(context.Context, *rotatingFormation) error{refreshRate, getQuantity, scaleTo5} {
-		if err := op(ctx, r.f); !errors.Is(err, herokuapi.ErrUnauthorized) {
+	r.start(ctx)
+	for _, op := range []func(context.Context, *herokuapi.Account) error{refreshRate, getQuantity, scaleTo5} {
+		if err := op(ctx, r.a); !errors.Is(err, herokuapi.ErrUnauthorized) {
 			t.Fatalf("first tick: error %v, want a refusal", err)
 		}
 	}
@@ -196,8 +196,8 @@ func TestRefusalReadsTheKeyOncePerTick(t *testing.T) {
 
 	r.stored = keyB // the new key arrives in the store
 	r.now = r.now.Add(time.Minute)
-	r.f.startTick(ctx)
-	if err := getQuantity(ctx, r.f); err != nil {
+	r.start(ctx)
+	if err := getQuantity(ctx, r.a); err != nil {
 		t.Fatalf("next tick: %v", err)
 	}
 	if r.reads != 2 {
@@ -206,7 +206,7 @@ func TestRefusalReadsTheKeyOncePerTick(t *testing.T) {
 	r.checkNoKey(t)
 }
 
-// TestKeyIsReadAgainEveryInterval: a key older than KeyRefreshInterval is
+// TestKeyIsReadAgainEveryInterval: a key older than secret.RefreshInterval is
 // read at the start of a tick, so a rotation reaches a warm environment
 // without a refusal; a failed read leaves the tick with the key in use.
 func TestKeyIsReadAgainEveryInterval(t *testing.T) {
@@ -220,8 +220,8 @@ func TestKeyIsReadAgainEveryInterval(t *testing.T) {
 		want     []int // statuses of the tick's GET requests
 		log      string
 	}{
-		{name: "younger than the interval: not read", age: KeyRefreshInterval - time.Second, accepted: keyA, want: []int{200}},
-		{name: "as old as the interval: the new key, no refusal", age: KeyRefreshInterval, accepted: keyB, reads: 1,
+		{name: "younger than the interval: not read", age: secret.RefreshInterval - time.Second, accepted: keyA, want: []int{200}},
+		{name: "as old as the interval: the new key, no refusal", age: secret.RefreshInterval, accepted: keyB, reads: 1,
 			want: []int{200}, log: `"trigger":"interval"`},
 		{name: "store unreadable: the tick goes on with the old key", age: time.Hour, readErr: errSSM, accepted: keyA,
 			reads: 1, want: []int{200}, log: "connection reset"},
@@ -234,8 +234,8 @@ func TestKeyIsReadAgainEveryInterval(t *testing.T) {
 			r.heroku.SetToken(tt.accepted)
 			r.now = t0.Add(tt.age)
 
-			r.f.startTick(ctx)
-			if err := getQuantity(ctx, r.f); err != nil {
+			r.start(ctx)
+			if err := getQuantity(ctx, r.a); err != nil {
 				t.Errorf("quantity: %v", err)
 				r.errs = append(r.errs, err)
 			}
@@ -258,12 +258,12 @@ func TestKeyIsReadAgainEveryInterval(t *testing.T) {
 func TestFailedPeriodicReadIsRetriedNextTick(t *testing.T) {
 	r := newRotationRig(t)
 	ctx := context.Background()
-	r.now, r.failed = t0.Add(KeyRefreshInterval), errors.New("unavailable")
-	r.f.startTick(ctx)
+	r.now, r.failed = t0.Add(secret.RefreshInterval), errors.New("unavailable")
+	r.start(ctx)
 	r.now, r.failed = r.now.Add(time.Minute), nil
 	r.rotate(keyB)
-	r.f.startTick(ctx)
-	if err := getQuantity(ctx, r.f); err != nil {
+	r.start(ctx)
+	if err := getQuantity(ctx, r.a); err != nil {
 		t.Fatal(err)
 	}
 	if r.reads != 2 || !slices.Equal(r.statuses(http.MethodGet), []int{200}) {
@@ -272,18 +272,18 @@ func TestFailedPeriodicReadIsRetriedNextTick(t *testing.T) {
 }
 
 // TestDryRunFollowsTheRotation: the dry-run wrapper reads through the
-// shared reads and the rotating formation, as the handler composes them, so
-// it recovers from a refusal the same way, and still sends no scale.
+// account, as the handler composes them, so it recovers from a refusal the
+// same way, and still sends no scale.
 func TestDryRunFollowsTheRotation(t *testing.T) {
 	r := newRotationRig(t)
 	ctx := context.Background()
-	dry := herokuapi.NewDryRun(herokuapi.NewAppReads(r.f), 0)
+	dry := herokuapi.NewDryRun(r.a, 0)
 	r.rotate(keyB)
-	r.f.startTick(ctx)
-	if n, err := dry.Quantity(ctx, app, "web"); err != nil || n != startAt {
+	r.start(ctx)
+	if n, err := dry.Quantity(ctx, rotationApp, "web"); err != nil || n != startAt {
 		t.Fatalf("dry-run quantity = %d, %v; want %d", n, err, startAt)
 	}
-	if err := dry.Scale(ctx, app, "web", 5); err != nil {
+	if err := dry.Scale(ctx, rotationApp, "web", 5); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.statuses(http.MethodGet); !slices.Equal(got, []int{401, 200}) || r.heroku.Count(http.MethodPatch) != 0 {

@@ -3,6 +3,7 @@ package herokuapi_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"net/http"
 	"strings"
@@ -16,15 +17,28 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
-// AppReads stands where the tick's formation goes (herokuapi cannot import
-// tick: tick imports herokuapi).
-var _ tick.Formation = (*herokuapi.AppReads)(nil)
+// An Account is the formation of a tick.
+var _ tick.Formation = (*herokuapi.Account)(nil)
+
+// newAccount returns an account whose key, k, is read at once, with its
+// first invocation started.
+func newAccount(ctx context.Context, k string, api func(secret.Value) herokuapi.API) *herokuapi.Account {
+	read := func(context.Context) (secret.Value, error) { return secret.New(k), nil }
+	a := herokuapi.NewAccount(secret.NewSource("heroku API key", read, time.Now, slog.New(slog.DiscardHandler)), api)
+	<-a.Start(ctx)
+	return a
+}
+
+// clientOf builds the real client for the fake s.
+func clientOf(s *herokusim.Server) func(secret.Value) herokuapi.API {
+	return func(k secret.Value) herokuapi.API { return herokuapi.New(s.URL, k) }
+}
 
 const otherApp = "other-app"
 
-// step is one thing a test does to an AppReads or to the fake behind it.
+// step is one thing a test does to an Account or to the fake behind it.
 type step struct {
-	do      string // "read", "scale", "round" (StartRound), "set" (change the fake behind its back) or "fault"
+	do      string // "read", "scale", "round" (Start: the next invocation), "set" (change the fake behind its back) or "fault"
 	app, pt string // "" = app
 	n       int    // quantity read, scaled to or set
 	wantErr error  // for read and scale
@@ -41,7 +55,9 @@ func scaleErr(pt string, n int, e error) step { return step{do: "scale", pt: pt,
 
 var startRound = step{do: "round"}
 
-func TestAppReads(t *testing.T) {
+// TestAccountSharesAppReads: the formations of one app read its list once
+// an invocation, and a scale's outcome is what the invocation reads next.
+func TestAccountSharesAppReads(t *testing.T) {
 	tests := []struct {
 		name      string
 		key       string // "" = the right key
@@ -112,7 +128,7 @@ func TestAppReads(t *testing.T) {
 			if tt.key != "" {
 				k = tt.key
 			}
-			r := herokuapi.NewAppReads(herokuapi.New(s.URL, secret.New(k)))
+			r := newAccount(t.Context(), k, clientOf(s))
 			for i, st := range tt.steps {
 				a := app
 				if st.app != "" {
@@ -120,7 +136,7 @@ func TestAppReads(t *testing.T) {
 				}
 				switch st.do {
 				case "round":
-					r.StartRound()
+					<-r.Start(t.Context())
 				case "set":
 					s.SetFormation(a, st.pt, st.n, "")
 				case "fault":
@@ -155,7 +171,7 @@ func TestAppReads(t *testing.T) {
 }
 
 // listReads counts the GETs of each app's formation list, and fails the
-// test on any other GET: AppReads never reads one formation alone.
+// test on any other GET: an Account never reads one formation alone.
 func listReads(t *testing.T, s *herokusim.Server) map[string]int {
 	t.Helper()
 	out := map[string]int{}
@@ -174,14 +190,14 @@ func listReads(t *testing.T, s *herokusim.Server) map[string]int {
 	return out
 }
 
-// TestAppReadsConcurrentCallersShareOneRead: the formations of one app
+// TestAccountConcurrentCallersShareOneRead: the formations of one app
 // ticked at once wait for a single GET (run with -race).
-func TestAppReadsConcurrentCallersShareOneRead(t *testing.T) {
+func TestAccountConcurrentCallersShareOneRead(t *testing.T) {
 	s := newFake(t)
 	s.SetFormation(app, "worker", 1, "")
 	// every answer held back, so all callers arrive while the first is read
 	s.SetFault(herokusim.Fault{Delay: 200 * time.Millisecond})
-	r := herokuapi.NewAppReads(newClient(s))
+	r := newAccount(t.Context(), key, clientOf(s))
 	want := map[string]int{"web": 2, "worker": 1}
 	const callers = 8
 	var wg sync.WaitGroup
@@ -208,7 +224,7 @@ func TestAppReadsConcurrentCallersShareOneRead(t *testing.T) {
 	}
 }
 
-// blockingAPI is a FormationsAPI whose list read of an app in block waits
+// blockingAPI is an API whose list read of an app in block waits
 // until release is closed.
 type blockingAPI struct {
 	block   string
@@ -232,9 +248,9 @@ func (b *blockingAPI) Scale(context.Context, string, string, int) error { return
 func (b *blockingAPI) RateLimitRemaining() (int, bool)                  { return 0, false }
 func (b *blockingAPI) RefreshRateLimit(context.Context) (int, error)    { return 0, nil }
 
-// TestAppReadsWaiting: a slow app holds up its own callers only, and a
+// TestAccountWaiting: a slow app holds up its own callers only, and a
 // waiting caller whose ctx ends stops waiting.
-func TestAppReadsWaiting(t *testing.T) {
+func TestAccountWaiting(t *testing.T) {
 	tests := []struct {
 		name    string
 		app     string                                // read while the slow app is being read
@@ -252,7 +268,7 @@ func TestAppReadsWaiting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &blockingAPI{block: app, started: make(chan struct{}), release: make(chan struct{})}
-			r := herokuapi.NewAppReads(api)
+			r := newAccount(t.Context(), key, func(secret.Value) herokuapi.API { return api })
 			slow := make(chan error, 1)
 			go func() {
 				_, err := r.Quantity(t.Context(), app, "web")
