@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/autoscalebot/autoscalebot/internal/herokuapi"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -20,13 +21,13 @@ import (
 
 // member is one formation of the fleet.
 type member struct {
-	name  string // "FORMATIONS[2] (blog/web)", or "app/type"
-	s     settings.Settings
-	acct  string         // the account key: where its Heroku API key comes from
-	token *secret.Source // where its heartbeat token comes from; nil: none, or the environment's
+	name    string // "FORMATIONS[2] (blog/web)", or "app/type"
+	s       settings.Settings
+	account *herokuapi.Account // shared by every formation whose key comes from the same place
+	token   *secret.Source     // where its heartbeat token comes from; nil: none, or the environment's
 
 	mu     sync.Mutex
-	ticker *tick.Ticker // built once its account has a key
+	ticker *tick.Ticker // built the first time it is needed
 }
 
 func (m *member) key() state.Key { return state.Key{App: m.s.AppName, ProcessType: m.s.ProcessType} }
@@ -70,8 +71,7 @@ func (h *Handler) begin(ctx context.Context, jobs []job) []<-chan struct{} {
 		}
 	}
 	for _, j := range jobs {
-		a := h.accounts[j.m.acct]
-		start(a, a.Start)
+		start(j.m.account, j.m.account.Start)
 		if ts := j.m.token; ts != nil {
 			start(ts, ts.Start)
 		}

@@ -65,9 +65,7 @@ type Handler struct {
 	shared   settings.Settings // the stack-wide settings (table, topic, queue, interval): the same in every formation
 	members  []*member         // in the settings file's order
 	byKey    map[state.Key]*member
-	accounts map[string]*herokuapi.Account // by where the key comes from
-	tokens   map[string]*secret.Source     // by the SSM parameter the heartbeat token comes from
-	queue    queueSender                   // the tick queue; nil at a 60 s interval without a fleet
+	queue    queueSender // the tick queue; nil at a 60 s interval without a fleet
 	ddb      dynamostore.API
 	notifier tick.Notifier // nil: notices go to the log
 }
@@ -88,27 +86,31 @@ func New(cfg Config) *Handler {
 	if cfg.SettingsErr == nil && len(cfg.Formations) == 0 {
 		cfg.SettingsErr = errors.New("no formation to tick")
 	}
-	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}, accounts: map[string]*herokuapi.Account{}, tokens: map[string]*secret.Source{}}
+	h := &Handler{cfg: cfg, byKey: map[state.Key]*member{}}
 	if cfg.SettingsErr != nil {
 		return h
 	}
 	formations := cfg.Formations
 	h.shared = formations[0].Settings
 	keys := ssm.NewFromConfig(cfg.AWS)
+	accounts := map[string]*herokuapi.Account{} // by where the key comes from
+	tokens := map[string]*secret.Source{}       // by the SSM parameter the heartbeat token comes from
 	for _, f := range formations {
-		m := &member{name: f.Name, s: f.Settings, acct: accountKey(f.Settings)}
+		m := &member{name: f.Name, s: f.Settings}
 		h.members = append(h.members, m)
 		h.byKey[m.key()] = m
-		if h.accounts[m.acct] == nil {
-			h.accounts[m.acct] = h.newAccount(keySource(f.Settings, keys))
+		acct := accountKey(f.Settings)
+		if accounts[acct] == nil {
+			accounts[acct] = h.newAccount(keySource(f.Settings, keys))
 		}
+		m.account = accounts[acct]
 		if name := f.Settings.HeartbeatTokenParameter; name != "" {
-			if h.tokens[name] == nil {
-				h.tokens[name] = secret.NewSource("heartbeat token", func(ctx context.Context) (secret.Value, error) {
+			if tokens[name] == nil {
+				tokens[name] = secret.NewSource("heartbeat token", func(ctx context.Context) (secret.Value, error) {
 					return ssmkey.ReadAs(ctx, keys, name, "heartbeat token")
 				}, cfg.Now, cfg.Log)
 			}
-			m.token = h.tokens[name]
+			m.token = tokens[name]
 		}
 	}
 	h.ddb = dynamodb.NewFromConfig(cfg.AWS)

@@ -221,7 +221,7 @@ func (h *Handler) tickerOf(m *member) *tick.Ticker {
 	if m.ticker != nil {
 		return m.ticker
 	}
-	var formation tick.Formation = h.accounts[m.acct]
+	var formation tick.Formation = m.account
 	if m.s.DryRun {
 		// Over the account: a dry run's pretend scale must not change
 		// what the app's other formations read.
