@@ -36,6 +36,20 @@ func TestLayoutMatchesTheTree(t *testing.T) {
 // first code block after "## Development".
 func layout(t *testing.T) []string {
 	t.Helper()
+	var dirs []string
+	for line := range strings.Lines(layoutBlock(t)) {
+		fields := strings.Fields(line)
+		if len(fields) > 0 && strings.HasSuffix(fields[0], "/") && !strings.HasPrefix(fields[0], "#") {
+			dirs = append(dirs, fields[0])
+		}
+	}
+	return dirs
+}
+
+// layoutBlock is the first code block after "## Development" in
+// CONTRIBUTING.md.
+func layoutBlock(t *testing.T) string {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(root, "CONTRIBUTING.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,14 +57,7 @@ func layout(t *testing.T) []string {
 	_, rest, _ := strings.Cut(string(data), "## Development")
 	_, rest, _ = strings.Cut(rest, "```\n")
 	block, _, _ := strings.Cut(rest, "```")
-	var dirs []string
-	for line := range strings.Lines(block) {
-		fields := strings.Fields(line)
-		if len(fields) > 0 && strings.HasSuffix(fields[0], "/") && !strings.HasPrefix(fields[0], "#") {
-			dirs = append(dirs, fields[0])
-		}
-	}
-	return dirs
+	return block
 }
 
 // goFolders lists the folders holding .go files, but testdata and what is
