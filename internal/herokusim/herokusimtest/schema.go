@@ -81,6 +81,26 @@ func cachedValidator(path string) (*validator, error) {
 var hrefVar = regexp.MustCompile(`\{\([^}]*\)\}`)
 
 func loadValidator(path string) (*validator, error) {
+	doc, err := readSchema(path)
+	if err != nil {
+		return nil, err
+	}
+	found, err := schemaLinks(doc)
+	if err != nil {
+		return nil, fmt.Errorf("parse schema %s: %w", path, err)
+	}
+	v, err := compileLinks(doc, found)
+	if err != nil {
+		return nil, fmt.Errorf("load schema %s: %w", path, err)
+	}
+	// Most specific first, so a literal segment wins over a variable that
+	// would also match it.
+	slices.SortStableFunc(v.links, func(a, b link) int { return b.literal - a.literal })
+	return v, nil
+}
+
+// readSchema reads the schema document, ready for the compiler.
+func readSchema(path string) (map[string]any, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
@@ -96,16 +116,24 @@ func loadValidator(path string) (*validator, error) {
 	delete(doc, "$schema")
 	delete(doc, "id")
 	dropBadPatterns(doc)
+	return doc, nil
+}
 
+// pendingLink is a link of the schema and where its request and target
+// schemas are, before they are compiled.
+type pendingLink struct {
+	link
+	requestPtr, targetPtr string
+}
+
+// schemaLinks lists every link of every definition, closing the objects of
+// strict definitions (in doc) as it goes.
+func schemaLinks(doc map[string]any) ([]pendingLink, error) {
 	defs, _ := doc["definitions"].(map[string]any)
 	if len(defs) == 0 {
-		return nil, fmt.Errorf("parse schema %s: no definitions", path)
+		return nil, errors.New("no definitions")
 	}
-	type pending struct {
-		link
-		requestPtr, targetPtr string
-	}
-	var found []pending
+	var found []pendingLink
 	for name, d := range defs {
 		def, _ := d.(map[string]any)
 		strict, _ := def["strictProperties"].(bool)
@@ -122,9 +150,9 @@ func loadValidator(path string) (*validator, error) {
 			}
 			re, literal, err := hrefPattern(href)
 			if err != nil {
-				return nil, fmt.Errorf("parse schema %s: link %s %s: %w", path, method, href, err)
+				return nil, fmt.Errorf("link %s %s: %w", method, href, err)
 			}
-			p := pending{link: link{method: strings.ToUpper(method), href: re, literal: literal}}
+			p := pendingLink{link: link{method: strings.ToUpper(method), href: re, literal: literal}}
 			base := "#/definitions/" + name + "/links/" + strconv.Itoa(i)
 			if s, ok := lm["schema"].(map[string]any); ok {
 				p.requestPtr = base + "/schema"
@@ -138,7 +166,11 @@ func loadValidator(path string) (*validator, error) {
 			found = append(found, p)
 		}
 	}
+	return found, nil
+}
 
+// compileLinks compiles the request and target schema of every link.
+func compileLinks(doc map[string]any, found []pendingLink) (*validator, error) {
 	patched, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("encode schema: %w", err)
@@ -149,7 +181,7 @@ func loadValidator(path string) (*validator, error) {
 		return nil, fmt.Errorf("schema refers to %s, which is not loaded", u)
 	}
 	if err := c.AddResource(schemaURL, bytes.NewReader(patched)); err != nil {
-		return nil, fmt.Errorf("load schema %s: %w", path, err)
+		return nil, err
 	}
 	// Compile everything now: after one failed Compile, jsonschema v5.3.1
 	// panics on the next one, and compiled schemas are safe to share.
@@ -157,25 +189,18 @@ func loadValidator(path string) (*validator, error) {
 		if ptr == "" {
 			return nil, nil
 		}
-		s, err := c.Compile(schemaURL + ptr)
-		if err != nil {
-			return nil, fmt.Errorf("compile schema %s: %w", path, err)
-		}
-		return s, nil
+		return c.Compile(schemaURL + ptr)
 	}
 	v := &validator{}
 	for _, p := range found {
 		if p.request, err = compile(p.requestPtr); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("compile: %w", err)
 		}
 		if p.target, err = compile(p.targetPtr); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("compile: %w", err)
 		}
 		v.links = append(v.links, p.link)
 	}
-	// Most specific first, so a literal segment wins over a variable that
-	// would also match it.
-	slices.SortStableFunc(v.links, func(a, b link) int { return b.literal - a.literal })
 	return v, nil
 }
 
