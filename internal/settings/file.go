@@ -2,7 +2,7 @@ package settings
 
 // The settings file: many formations from one YAML file. Its keys are the
 // environment variables' names without the AUTOSCALE_ prefix, derived from
-// vars, so a setting added there works in the file with no change here.
+// Vars, so a setting added there works in the file with no change here.
 //
 // The file's YAML is read by parseYAML (yaml.go); this file checks and
 // loads it.
@@ -19,9 +19,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 )
-
-// EnvSettingsFile names the settings file; Vars lists it with the others.
-const EnvSettingsFile = "AUTOSCALE_SETTINGS_FILE"
 
 const (
 	envPrefix     = "AUTOSCALE_"
@@ -91,7 +88,7 @@ func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error)
 	}
 	path := strings.TrimSpace(getenv(EnvSettingsFile))
 	if path == "" {
-		s, err := load(getenv, lambda)
+		s, err := loadFormation(getenv, lambda)
 		if err != nil {
 			return nil, err
 		}
@@ -104,6 +101,15 @@ func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error)
 	root, problems := parseYAML(data)
 	fl := &fileLoader{file: path, getenv: getenv, lambda: lambda, problems: problems}
 	return fl.load(root)
+}
+
+// loadFormation reads one formation through the environment loader, with
+// the Lambda function's checks or without.
+func loadFormation(getenv func(string) string, lambda bool) (Settings, error) {
+	if lambda {
+		return LoadLambda(getenv)
+	}
+	return Load(getenv)
 }
 
 // FileProblem is one thing wrong in a settings file.
@@ -359,7 +365,7 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		getenv := fl.overlay(top, e)
 		app, processType := strings.TrimSpace(getenv(EnvAppName)), Get(getenv, EnvProcessType)
 		label := fmt.Sprintf("%s/%s", app, processType)
-		if !isAppName(app) || !isProcessType(processType) {
+		if !IsAppName(app) || !IsProcessType(processType) {
 			label = strconv.Quote(label)
 		}
 		where := ""
@@ -373,7 +379,7 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 			p.Formation = where
 			all = append(all, found{formation: i, problem: p})
 		}
-		s, err := load(getenv, fl.lambda)
+		s, err := loadFormation(getenv, fl.lambda)
 		var lerr *Error
 		if errors.As(err, &lerr) {
 			for _, p := range lerr.Problems {
@@ -591,7 +597,7 @@ func fileKey(key string) (name, problem string) {
 func nearestKey(key string) string {
 	key = strings.ToUpper(strings.TrimPrefix(strings.ToUpper(key), envPrefix))
 	best, bestDist := "", 4 // more edits than this is no suggestion
-	for _, v := range vars {
+	for _, v := range Vars() {
 		if notInFile[v.Name] != "" {
 			continue
 		}

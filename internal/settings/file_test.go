@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
 const fileTestKey = "hrku-FILE-SECRET-0123456789"
@@ -524,8 +525,11 @@ func TestLoadFleetMissingFile(t *testing.T) {
 // TestExampleFileLoads: the commented example at the repository root is a
 // working file (once its key parameter is allowed for the Lambda).
 func TestExampleFileLoads(t *testing.T) {
-	path := repoFile(t, "autoscalebot.example.yaml")
-	env := map[string]string{settings.EnvSettingsFile: path, settings.EnvTableName: "autoscalebot",
+	root, err := templatetest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{settings.EnvSettingsFile: filepath.Join(root, "autoscalebot.example.yaml"), settings.EnvTableName: "autoscalebot",
 		settings.EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/autoscalebot-ticks"}
 	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
 		"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,

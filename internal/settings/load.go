@@ -77,6 +77,11 @@ const (
 	maxFanOutAbove             = 10000
 )
 
+// EnvSettingsFile names the settings file of many formations; Vars lists
+// it with the others. Load refuses it: one formation is read from the
+// environment alone.
+const EnvSettingsFile = "AUTOSCALE_SETTINGS_FILE"
+
 // FleetParameterPrefix is the path under which a fleet's formations keep
 // their API keys in SSM: with a settings file, the function's role may read
 // these and its own HerokuApiKeyParameterName, nothing else (template.yaml
@@ -395,7 +400,7 @@ func (l *loader) appName() string {
 	switch {
 	case v == "":
 		l.problem(EnvAppName, "required")
-	case !isAppName(v):
+	case !IsAppName(v):
 		l.bad(EnvAppName, v, "not a Heroku app name or id (lowercase letters, digits and dashes)")
 	}
 	return v
@@ -403,7 +408,7 @@ func (l *loader) appName() string {
 
 func (l *loader) processType() string {
 	v := l.value(EnvProcessType)
-	if !isProcessType(v) {
+	if !IsProcessType(v) {
 		l.bad(EnvProcessType, v, "not a process type (letters, digits, - and _)")
 	}
 	return v

@@ -18,5 +18,8 @@ var (
 	processType = regexp.MustCompile(ProcessTypePattern)
 )
 
-func isAppName(v string) bool     { return appName.MatchString(v) }
-func isProcessType(v string) bool { return processType.MatchString(v) }
+// IsAppName says whether v is a Heroku app name or id (AppNamePattern).
+func IsAppName(v string) bool { return appName.MatchString(v) }
+
+// IsProcessType says whether v is a process type (ProcessTypePattern).
+func IsProcessType(v string) bool { return processType.MatchString(v) }
