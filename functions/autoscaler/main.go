@@ -18,6 +18,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/logkey"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 
 	// provided.al2023 has no time zone database; AUTOSCALE_TIME_ZONE needs one.
 	_ "time/tzdata"
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	fleet, settingsErr := settings.LoadFleetLambda(os.Getenv, nil)
+	fleet, settingsErr := settingsfile.LoadLambda(os.Getenv, nil)
 	// The SDK's default chain: the execution role's credentials, the region,
 	// FIPS and dual-stack switches, AWS_ENDPOINT_URL(_<SERVICE>), and the
 	// standard retryer (3 attempts, jittered backoff, a retry quota).

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 )
 
 // stackStandIns are what a fleet's stack gives the function where the
@@ -57,7 +58,7 @@ func check(args []string, env Env) error {
 		fmt.Fprintln(env.Stderr, "usage: autoscalebot check -settings FILE")
 		return errUsage
 	}
-	fleet, err := settings.LoadFleetLambda(stackEnv(env.Getenv, path), nil)
+	fleet, err := settingsfile.LoadLambda(stackEnv(env.Getenv, path), nil)
 	// The stack never has the key or the token, so the loader cannot take them out.
 	redact := func(s string) string {
 		for _, name := range []string{settings.EnvAPIKey, settings.EnvHeartbeatToken} {

@@ -14,6 +14,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/runner"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
@@ -29,19 +30,19 @@ func registerSettingsFlag(fs *flag.FlagSet, path *string, getenv func(string) st
 
 // loadFleet reads the settings file at path; the -settings flag is the
 // variable, so the file's precedence over the environment is the same.
-func loadFleet(getenv func(string) string, path string) ([]settings.Formation, error) {
+func loadFleet(getenv func(string) string, path string) ([]settingsfile.Formation, error) {
 	withFile := func(name string) string {
 		if name == settings.EnvSettingsFile {
 			return path
 		}
 		return getenv(name)
 	}
-	return settings.LoadFleet(withFile, nil)
+	return settingsfile.Load(withFile, nil)
 }
 
 // fleetFromFlags loads the file and settles the state file: -state when
 // given, else the file's STATE_FILE, else the environment's.
-func fleetFromFlags(fs *flag.FlagSet, lf *localFlags, env Env) ([]settings.Formation, error) {
+func fleetFromFlags(fs *flag.FlagSet, lf *localFlags, env Env) ([]settingsfile.Formation, error) {
 	fleet, err := loadFleet(env.Getenv, lf.settingsPath)
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func noticesFor(env Env, asJSON bool) Env {
 // and the console, and one Heroku account per API URL (the key is the
 // environment's, the same for all), which reads each app's formations once
 // per round: call the returned startRound before each tick of the fleet.
-func buildFleet(ctx context.Context, fleet []settings.Formation, lf localFlags, env Env) ([]runner.Ticker, []*tick.Ticker, func(context.Context), error) {
+func buildFleet(ctx context.Context, fleet []settingsfile.Formation, lf localFlags, env Env) ([]runner.Ticker, []*tick.Ticker, func(context.Context), error) {
 	parts := newLocalParts(lf, env)
 	accounts := map[string]*herokuapi.Account{}
 	parts.heroku = func(s settings.Settings) tick.Formation {
@@ -156,7 +157,7 @@ func onceFleet(ctx context.Context, fs *flag.FlagSet, lf localFlags, asJSON bool
 	return fleetFailures(fleet, outcomes)
 }
 
-func fleetFailures(fleet []settings.Formation, outcomes []runner.Outcome) error {
+func fleetFailures(fleet []settingsfile.Formation, outcomes []runner.Outcome) error {
 	var failed []string
 	for i, o := range outcomes {
 		if o.Err != nil {
@@ -201,7 +202,7 @@ func runFleet(ctx context.Context, stop <-chan struct{}, fs *flag.FlagSet, lf lo
 
 // pickFormation is the formation of the file that -app and -type name (each
 // optional), or the file's first when neither is given.
-func pickFormation(fleet []settings.Formation, app, processType string) (settings.Formation, error) {
+func pickFormation(fleet []settingsfile.Formation, app, processType string) (settingsfile.Formation, error) {
 	if app == "" && processType == "" {
 		return fleet[0], nil
 	}
@@ -213,7 +214,7 @@ func pickFormation(fleet []settings.Formation, app, processType string) (setting
 		}
 		names = append(names, s.AppName+"/"+s.ProcessType)
 	}
-	return settings.Formation{}, errors.New("no formation of the settings file matches -app " + quoteOr(app) +
+	return settingsfile.Formation{}, errors.New("no formation of the settings file matches -app " + quoteOr(app) +
 		" -type " + quoteOr(processType) + " (it has " + strings.Join(names, ", ") + ")")
 }
 

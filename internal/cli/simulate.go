@@ -17,6 +17,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/chart"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/internal/simulation"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 )
@@ -66,7 +67,7 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	getenv := env.Getenv
 	if f.ff.settingsPath != "" {
 		fleet, err := loadFleet(env.Getenv, f.ff.settingsPath)
-		var fm settings.Formation
+		var fm settingsfile.Formation
 		if err == nil {
 			fm, err = pickFormation(fleet, f.ff.app, f.ff.processType)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim"
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
@@ -81,8 +82,8 @@ func ddb(f *fixture) *dynamodb.Client { return dynamodb.NewFromConfig(f.cfg) }
 
 // oneFormation is s as main hands over a single formation from the
 // environment: a fleet of one.
-func oneFormation(s settings.Settings) []settings.Formation {
-	return []settings.Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s}}
+func oneFormation(s settings.Settings) []settingsfile.Formation {
+	return []settingsfile.Formation{{Name: s.AppName + "/" + s.ProcessType, Settings: s}}
 }
 
 // settings loads a formation of app against the fixture (its key parameter,

@@ -27,6 +27,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
@@ -55,7 +56,7 @@ const (
 // the fake Platform API and one heartbeat answering in benchLatency.
 type fleetBench struct {
 	ctx      context.Context
-	fleet    []settings.Formation
+	fleet    []settingsfile.Formation
 	heroku   *herokusim.Server
 	rec      *callRecorder
 	logBytes *safeBuilder
@@ -117,7 +118,7 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 		settings.EnvTickQueueURL:    aws.ToString(q.QueueUrl),
 		settings.EnvSettingsFile:    "autoscalebot.yaml",
 	})
-	fb.fleet, err = settings.LoadFleetLambda(env, settingstest.Reader(b, file.String()))
+	fb.fleet, err = settingsfile.LoadLambda(env, settingstest.Reader(b, file.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

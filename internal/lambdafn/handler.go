@@ -23,6 +23,7 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/internal/snsnotify"
 	"github.com/autoscalebot/autoscalebot/internal/ssmkey"
 	"github.com/autoscalebot/autoscalebot/internal/state"
@@ -32,9 +33,9 @@ import (
 // Config is what main hands over: the formations as loaded (or why they
 // could not be), the AWS configuration and the logger.
 type Config struct {
-	// Formations are what settings.LoadFleetLambda returns: without a
+	// Formations are what settingsfile.LoadLambda returns: without a
 	// settings file, the one formation of the environment.
-	Formations []settings.Formation
+	Formations []settingsfile.Formation
 	// Fleet says the formations come from a settings file: an invocation
 	// then returns a FleetResult, fails with a FleetError naming each failed
 	// formation, and writes the fleet's metrics (metrics.Scope).

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
@@ -199,7 +200,7 @@ func TestBuildPackagesSettingsFile(t *testing.T) {
 				settings.EnvAPIKeyParameter: "/autoscalebot/heroku-api-key",
 				settings.EnvTickQueueURL:    "https://sqs.us-east-1.amazonaws.com/123456789012/ticks",
 			}
-			fleet, err := settings.LoadFleetLambda(func(k string) string { return env[k] }, func(name string) ([]byte, error) {
+			fleet, err := settingsfile.LoadLambda(func(k string) string { return env[k] }, func(name string) ([]byte, error) {
 				if name != env[settings.EnvSettingsFile] {
 					return nil, fmt.Errorf("read %s, want the template's %s", name, env[settings.EnvSettingsFile])
 				}

@@ -10,7 +10,7 @@ import (
 
 // Reader reads yaml, written to a file of tb's temporary directory as the
 // build ships it, whatever the path it is asked for; pass it to
-// settings.LoadFleetLambda.
+// settingsfile.LoadLambda.
 func Reader(tb testing.TB, yaml string) func(string) ([]byte, error) {
 	tb.Helper()
 	file := filepath.Join(tb.TempDir(), "autoscalebot.yaml")

@@ -1,4 +1,4 @@
-package settings
+package settingsfile
 
 // The settings file's YAML: one library reads it, for the command and the
 // Lambda function alike.
@@ -29,7 +29,7 @@ import (
 // parseYAML reads data's one YAML document. Without one (empty, a syntax
 // error) the root is nil and the problems say why; a second document is a
 // problem beside the first's root.
-func parseYAML(data []byte) (*yaml.Node, []FileProblem) {
+func parseYAML(data []byte) (*yaml.Node, []Problem) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	err := dec.Decode(&doc)
@@ -37,15 +37,15 @@ func parseYAML(data []byte) (*yaml.Node, []FileProblem) {
 	case errors.Is(err, io.EOF):
 		return nil, nil // the loader reports an empty file
 	case err != nil:
-		return nil, []FileProblem{syntax(data, err)}
+		return nil, []Problem{syntax(data, err)}
 	}
-	var problems []FileProblem
+	var problems []Problem
 	var next yaml.Node
 	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
 		if err != nil {
 			problems = append(problems, syntax(data, err))
 		} else {
-			problems = append(problems, FileProblem{Line: next.Line, Msg: "a second YAML document: the file holds one (remove the ---)"})
+			problems = append(problems, Problem{Line: next.Line, Msg: "a second YAML document: the file holds one (remove the ---)"})
 		}
 	}
 	if len(doc.Content) == 0 {
@@ -74,7 +74,7 @@ var unsaid = map[string]string{
 }
 
 // syntax reports a file yaml.v3 rejected, at the line where it went wrong.
-func syntax(data []byte, err error) FileProblem {
+func syntax(data []byte, err error) Problem {
 	line, msg := syntaxProblem(err)
 	if at := syntaxLine(data, msg); at > 0 {
 		line = at
@@ -82,7 +82,7 @@ func syntax(data []byte, err error) FileProblem {
 	if more := unsaid[msg]; more != "" {
 		msg += " (" + more + ")"
 	}
-	return FileProblem{Line: line, Msg: "YAML syntax: " + msg}
+	return Problem{Line: line, Msg: "YAML syntax: " + msg}
 }
 
 // syntaxLine is the first line at whose end the file fails as it does as a

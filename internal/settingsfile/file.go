@@ -1,11 +1,11 @@
-package settings
-
-// The settings file: many formations from one YAML file. Its keys are the
-// environment variables' names without the AUTOSCALE_ prefix, derived from
-// Vars, so a setting added there works in the file with no change here.
+// Package settingsfile reads the settings file: many formations from one
+// YAML file. Its keys are the environment variables' names without the
+// AUTOSCALE_ prefix, derived from settings.Vars, so a setting added there
+// works in the file with no change here.
 //
-// The file's YAML is read by parseYAML (yaml.go); this file checks and
-// loads it.
+// The file's YAML is read by parseYAML (yaml.go); file.go checks and
+// loads it, each formation through the environment loader.
+package settingsfile
 
 import (
 	"errors"
@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 )
 
 const (
@@ -35,21 +37,21 @@ const (
 // file may set them at its top level only. A setting not listed here may
 // differ per formation.
 var fleetWide = map[string]string{
-	EnvTableName:           "the stack has one table",
-	EnvTopicARN:            "the stack has one topic",
-	EnvFunctionTimeout:     "the function has one timeout",
-	EnvTickQueueURL:        "the stack has one tick queue",
-	EnvHeartbeatInterval:   "the local runner ticks every formation at one interval",
-	EnvStateFile:           "one state file holds every formation",
-	EnvFanOutAbove:         "the scheduled invocation ticks the whole fleet one way",
-	EnvPerFormationMetrics: "the stack publishes one fleet's metrics",
+	settings.EnvTableName:           "the stack has one table",
+	settings.EnvTopicARN:            "the stack has one topic",
+	settings.EnvFunctionTimeout:     "the function has one timeout",
+	settings.EnvTickQueueURL:        "the stack has one tick queue",
+	settings.EnvHeartbeatInterval:   "the local runner ticks every formation at one interval",
+	settings.EnvStateFile:           "one state file holds every formation",
+	settings.EnvFanOutAbove:         "the scheduled invocation ticks the whole fleet one way",
+	settings.EnvPerFormationMetrics: "the stack publishes one fleet's metrics",
 }
 
 // notInFile are the settings the file cannot set at all.
 var notInFile = map[string]string{
-	EnvAPIKey:         "a secret does not belong in a file: use HEROKU_API_KEY_PARAMETER, or " + EnvAPIKey + " in the environment",
-	EnvHeartbeatToken: "a secret does not belong in a file: use HEARTBEAT_TOKEN_PARAMETER, or " + EnvHeartbeatToken + " in the environment",
-	EnvSettingsFile:   "a settings file cannot name another",
+	settings.EnvAPIKey:         "a secret does not belong in a file: use HEROKU_API_KEY_PARAMETER, or " + settings.EnvAPIKey + " in the environment",
+	settings.EnvHeartbeatToken: "a secret does not belong in a file: use HEARTBEAT_TOKEN_PARAMETER, or " + settings.EnvHeartbeatToken + " in the environment",
+	settings.EnvSettingsFile:   "a settings file cannot name another",
 }
 
 // Formation is the validated settings of one formation of a fleet.
@@ -58,35 +60,36 @@ type Formation struct {
 	// "FORMATIONS[2] (blog/web)"; "app/type" for a file without FORMATIONS
 	// or for the environment's single formation.
 	Name     string
-	Settings Settings
+	Settings settings.Settings
 	// Getenv reads the formation's settings as environment variables: its
-	// entry, then the file's top level, then the environment. Load(Getenv)
-	// gives Settings again, so commands can derive variants of it.
+	// entry, then the file's top level, then the environment.
+	// settings.Load(Getenv) gives Settings again, so commands can derive
+	// variants of it.
 	Getenv func(string) string
 }
 
-// LoadFleet reads every formation: those of the YAML file
+// Load reads every formation: those of the YAML file
 // AUTOSCALE_SETTINGS_FILE names, read with readFile (os.ReadFile when nil),
-// or else the single formation of the environment, as Load. A bad file is
-// a *FileError listing every problem in it.
-func LoadFleet(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
-	return loadFleet(getenv, readFile, false)
+// or else the single formation of the environment, as settings.Load. A bad
+// file is an *Error listing every problem in it.
+func Load(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
+	return load(getenv, readFile, false)
 }
 
-// LoadFleetLambda is LoadFleet with LoadLambda's checks on each formation:
+// LoadLambda is Load with settings.LoadLambda's checks on each formation:
 // the Lambda function's loader, which `autoscalebot check` runs too.
-func LoadFleetLambda(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
-	return loadFleet(getenv, readFile, true)
+func LoadLambda(getenv func(string) string, readFile func(string) ([]byte, error)) ([]Formation, error) {
+	return load(getenv, readFile, true)
 }
 
-func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error), lambda bool) ([]Formation, error) {
+func load(getenv func(string) string, readFile func(string) ([]byte, error), lambda bool) ([]Formation, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	if readFile == nil {
 		readFile = os.ReadFile
 	}
-	path := strings.TrimSpace(getenv(EnvSettingsFile))
+	path := strings.TrimSpace(getenv(settings.EnvSettingsFile))
 	if path == "" {
 		s, err := loadFormation(getenv, lambda)
 		if err != nil {
@@ -96,7 +99,7 @@ func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error)
 	}
 	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read settings file (%s): %w", EnvSettingsFile, err)
+		return nil, fmt.Errorf("read settings file (%s): %w", settings.EnvSettingsFile, err)
 	}
 	root, problems := parseYAML(data)
 	fl := &fileLoader{file: path, getenv: getenv, lambda: lambda, problems: problems}
@@ -105,15 +108,15 @@ func loadFleet(getenv func(string) string, readFile func(string) ([]byte, error)
 
 // loadFormation reads one formation through the environment loader, with
 // the Lambda function's checks or without.
-func loadFormation(getenv func(string) string, lambda bool) (Settings, error) {
+func loadFormation(getenv func(string) string, lambda bool) (settings.Settings, error) {
 	if lambda {
-		return LoadLambda(getenv)
+		return settings.LoadLambda(getenv)
 	}
-	return Load(getenv)
+	return settings.Load(getenv)
 }
 
-// FileProblem is one thing wrong in a settings file.
-type FileProblem struct {
+// Problem is one thing wrong in a settings file.
+type Problem struct {
 	Line int // 1-based; 0 when no line of the file is to blame
 	// Formation is "FORMATIONS[2] (blog/web)" when the problem is one
 	// formation's; "" when it is the file's (its top level, its syntax).
@@ -124,7 +127,7 @@ type FileProblem struct {
 	Msg string
 }
 
-func (p FileProblem) String() string {
+func (p Problem) String() string {
 	var b strings.Builder
 	if p.Line > 0 {
 		fmt.Fprintf(&b, "line %d: ", p.Line)
@@ -139,13 +142,13 @@ func (p FileProblem) String() string {
 	return b.String()
 }
 
-// FileError reports every problem found in one settings file.
-type FileError struct {
+// Error reports every problem found in one settings file.
+type Error struct {
 	File     string
-	Problems []FileProblem
+	Problems []Problem
 }
 
-func (e *FileError) Error() string {
+func (e *Error) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		lines[i] = "  " + p.String()
@@ -167,14 +170,14 @@ type entry struct {
 	values map[string]fileValue // by environment variable name
 	// problems are its bad keys and values, named by formation once its
 	// app and process type are known.
-	problems []FileProblem
+	problems []Problem
 }
 
 type fileLoader struct {
 	file     string
 	getenv   func(string) string
 	lambda   bool
-	problems []FileProblem
+	problems []Problem
 	// valueBytes counts the values read so far, against maxFileValueBytes.
 	valueBytes int
 }
@@ -184,7 +187,7 @@ type fileLoader struct {
 func (fl *fileLoader) overBudget() bool { return fl.valueBytes > maxFileValueBytes }
 
 func (fl *fileLoader) problem(line int, formation, key, msg string) {
-	fl.problems = append(fl.problems, FileProblem{Line: line, Formation: formation, Key: key, Msg: msg})
+	fl.problems = append(fl.problems, Problem{Line: line, Formation: formation, Key: key, Msg: msg})
 }
 
 func (fl *fileLoader) load(root *yaml.Node) ([]Formation, error) {
@@ -192,7 +195,7 @@ func (fl *fileLoader) load(root *yaml.Node) ([]Formation, error) {
 	formations := fl.validate(top, entries, hasList)
 	if len(fl.problems) > 0 {
 		fl.finish()
-		return nil, &FileError{File: fl.file, Problems: fl.problems}
+		return nil, &Error{File: fl.file, Problems: fl.problems}
 	}
 	return formations, nil
 }
@@ -201,10 +204,10 @@ func (fl *fileLoader) load(root *yaml.Node) ([]Formation, error) {
 // the environment) last, and takes the environment's API key and heartbeat
 // token out of them.
 func (fl *fileLoader) finish() {
-	slices.SortStableFunc(fl.problems, func(a, b FileProblem) int {
+	slices.SortStableFunc(fl.problems, func(a, b Problem) int {
 		return lineOrder(a.Line) - lineOrder(b.Line)
 	})
-	for _, name := range []string{EnvAPIKey, EnvHeartbeatToken} {
+	for _, name := range []string{settings.EnvAPIKey, settings.EnvHeartbeatToken} {
 		secret := strings.TrimSpace(fl.getenv(name))
 		if secret == "" {
 			continue
@@ -271,7 +274,7 @@ func (fl *fileLoader) root(root *yaml.Node) *yaml.Node {
 func (fl *fileLoader) mapping(n *yaml.Node, e *entry, topLevel bool) (list *yaml.Node, hasList bool) {
 	seen := map[string]int{}
 	problem := func(line int, key, msg string) {
-		e.problems = append(e.problems, FileProblem{Line: line, Key: key, Msg: msg})
+		e.problems = append(e.problems, Problem{Line: line, Key: key, Msg: msg})
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -363,9 +366,9 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 		}
 		loaded++
 		getenv := fl.overlay(top, e)
-		app, processType := strings.TrimSpace(getenv(EnvAppName)), Get(getenv, EnvProcessType)
+		app, processType := strings.TrimSpace(getenv(settings.EnvAppName)), settings.Get(getenv, settings.EnvProcessType)
 		label := fmt.Sprintf("%s/%s", app, processType)
-		if !IsAppName(app) || !IsProcessType(processType) {
+		if !settings.IsAppName(app) || !settings.IsProcessType(processType) {
 			label = strconv.Quote(label)
 		}
 		where := ""
@@ -380,29 +383,29 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 			all = append(all, found{formation: i, problem: p})
 		}
 		s, err := loadFormation(getenv, fl.lambda)
-		var lerr *Error
+		var lerr *settings.Error
 		if errors.As(err, &lerr) {
 			for _, p := range lerr.Problems {
 				key, line, shared := fl.source(top, e, p.Var)
-				all = append(all, found{formation: i, shared: shared, problem: FileProblem{
+				all = append(all, found{formation: i, shared: shared, problem: Problem{
 					Line: line, Formation: where, Key: key, Msg: fl.rename(top, e, unquoteJSON(top, e, p)),
 				}})
 			}
 		} else if err != nil {
-			all = append(all, found{formation: i, problem: FileProblem{Line: e.line, Formation: where, Msg: err.Error()}})
+			all = append(all, found{formation: i, problem: Problem{Line: e.line, Formation: where, Msg: err.Error()}})
 		}
-		for _, name := range []string{EnvAPIKeyParameter, EnvHeartbeatTokenParameter} {
+		for _, name := range []string{settings.EnvAPIKeyParameter, settings.EnvHeartbeatTokenParameter} {
 			if msg := fl.keyParameter(getenv, name); msg != "" {
 				key, line, shared := fl.source(top, e, name)
-				all = append(all, found{formation: i, shared: shared, problem: FileProblem{
+				all = append(all, found{formation: i, shared: shared, problem: Problem{
 					Line: line, Formation: where, Key: key, Msg: msg,
 				}})
 			}
 		}
 		if app != "" {
 			if first, dup := pairs[label]; dup {
-				key, line, _ := fl.source(top, e, EnvAppName)
-				all = append(all, found{formation: i, problem: FileProblem{Line: line, Formation: where, Key: key,
+				key, line, _ := fl.source(top, e, settings.EnvAppName)
+				all = append(all, found{formation: i, problem: Problem{Line: line, Formation: where, Key: key,
 					Msg: fmt.Sprintf("%s is also %s[%d]: give each app and process type once", label, formationsKey, first)}})
 			} else {
 				pairs[label] = i
@@ -423,7 +426,7 @@ func (fl *fileLoader) validate(top entry, entries []entry, hasList bool) []Forma
 // found is a problem of one formation of the file.
 type found struct {
 	formation int
-	problem   FileProblem
+	problem   Problem
 	shared    bool // from the top level or the environment: maybe every formation's
 }
 
@@ -431,7 +434,7 @@ type found struct {
 // value that every formation has is said once, for the file, rather than
 // once per formation.
 func (fl *fileLoader) report(all []found, loaded int) {
-	count := map[FileProblem]int{}
+	count := map[Problem]int{}
 	for _, f := range all {
 		if f.shared {
 			p := f.problem
@@ -439,7 +442,7 @@ func (fl *fileLoader) report(all []found, loaded int) {
 			count[p]++
 		}
 	}
-	said := map[FileProblem]bool{}
+	said := map[Problem]bool{}
 	for _, f := range all {
 		p := f.problem
 		if f.shared && loaded > 1 {
@@ -460,18 +463,18 @@ func (fl *fileLoader) report(all []found, loaded int) {
 // keyParameter says what is wrong with the SSM parameter variable (the API
 // key's or the heartbeat token's) names for a formation, in Lambda: the
 // function's role may read only the environment's own parameter and those
-// under FleetParameterPrefix, so any other name would fail every one of
-// its ticks.
+// under settings.FleetParameterPrefix, so any other name would fail every
+// one of its ticks.
 func (fl *fileLoader) keyParameter(getenv func(string) string, variable string) string {
 	if !fl.lambda {
 		return ""
 	}
 	name := strings.TrimSpace(getenv(variable))
 	own := strings.TrimSpace(fl.getenv(variable))
-	if name == "" || name == own || strings.HasPrefix(name, FleetParameterPrefix) && len(name) > len(FleetParameterPrefix) {
+	if name == "" || name == own || strings.HasPrefix(name, settings.FleetParameterPrefix) && len(name) > len(settings.FleetParameterPrefix) {
 		return ""
 	}
-	allowed := "parameters under " + FleetParameterPrefix
+	allowed := "parameters under " + settings.FleetParameterPrefix
 	if own != "" {
 		allowed = fmt.Sprintf("%s (%s) and %s", variable, strconv.Quote(truncate(own, 80)), allowed)
 	}
@@ -485,11 +488,11 @@ func (fl *fileLoader) fanOut(top entry, formations int) {
 		return
 	}
 	shared := fl.overlay(top, entry{})
-	above, err := strconv.Atoi(Get(shared, EnvFanOutAbove))
-	if err != nil || formations <= above || strings.TrimSpace(shared(EnvTickQueueURL)) != "" {
+	above, err := strconv.Atoi(settings.Get(shared, settings.EnvFanOutAbove))
+	if err != nil || formations <= above || strings.TrimSpace(shared(settings.EnvTickQueueURL)) != "" {
 		return // a bad number is reported with the rest
 	}
-	key, line, _ := fl.source(top, entry{}, EnvTickQueueURL)
+	key, line, _ := fl.source(top, entry{}, settings.EnvTickQueueURL)
 	for _, p := range fl.problems {
 		if p.Key == key {
 			return // already required, for the interval
@@ -497,7 +500,7 @@ func (fl *fileLoader) fanOut(top entry, formations int) {
 	}
 	fl.problem(line, "", key, fl.rename(top, entry{}, fmt.Sprintf(
 		"required in Lambda for a fleet of more than %s (%d) formations, which are fanned out over the tick queue (%d here)",
-		EnvFanOutAbove, above, formations)))
+		settings.EnvFanOutAbove, above, formations)))
 }
 
 // overlay is the formation's view: its entry, the top level, then the
@@ -505,7 +508,7 @@ func (fl *fileLoader) fanOut(top entry, formations int) {
 // loader does not take the formation for a second file.
 func (fl *fileLoader) overlay(top, e entry) func(string) string {
 	return func(name string) string {
-		if name == EnvSettingsFile {
+		if name == settings.EnvSettingsFile {
 			return ""
 		}
 		if v, ok := e.values[name]; ok {
@@ -542,7 +545,7 @@ func (fl *fileLoader) source(top, e entry, name string) (key string, line int, s
 
 // unquoteJSON shows a value the file wrote as a map or list as the JSON it
 // was read as, rather than as a quoted Go string full of backslashes.
-func unquoteJSON(top, e entry, p Problem) string {
+func unquoteJSON(top, e entry, p settings.Problem) string {
 	v, ok := e.values[p.Var]
 	if !ok {
 		v, ok = top.values[p.Var]
@@ -575,12 +578,12 @@ func (fl *fileLoader) rename(top, e entry, msg string) string {
 // what is wrong with it.
 func fileKey(key string) (name, problem string) {
 	if strings.HasPrefix(key, envPrefix) {
-		if _, ok := Lookup(key); ok {
+		if _, ok := settings.Lookup(key); ok {
 			return "", "write it without the " + envPrefix + " prefix: " + strings.TrimPrefix(key, envPrefix)
 		}
 	}
 	name = envPrefix + key
-	if _, ok := Lookup(name); !ok {
+	if _, ok := settings.Lookup(name); !ok {
 		msg := "unknown setting"
 		if near := nearestKey(key); near != "" {
 			msg += "; did you mean " + near + "?"
@@ -597,7 +600,7 @@ func fileKey(key string) (name, problem string) {
 func nearestKey(key string) string {
 	key = strings.ToUpper(strings.TrimPrefix(strings.ToUpper(key), envPrefix))
 	best, bestDist := "", 4 // more edits than this is no suggestion
-	for _, v := range Vars() {
+	for _, v := range settings.Vars() {
 		if notInFile[v.Name] != "" {
 			continue
 		}

@@ -1,4 +1,4 @@
-package settings_test
+package settingsfile_test
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
@@ -30,20 +31,20 @@ func fleetEnv(file string, vars map[string]string) func(string) string {
 }
 
 // loadFleetFile loads testdata/fleet/file.
-func loadFleetFile(t *testing.T, file string, vars map[string]string) []settings.Formation {
+func loadFleetFile(t *testing.T, file string, vars map[string]string) []settingsfile.Formation {
 	t.Helper()
-	fleet, err := settings.LoadFleet(fleetEnv(file, vars), nil)
+	fleet, err := settingsfile.Load(fleetEnv(file, vars), nil)
 	if err != nil {
-		t.Fatalf("LoadFleet(%s): %v", file, err)
+		t.Fatalf("Load(%s): %v", file, err)
 	}
 	return fleet
 }
 
 func fileProblems(t *testing.T, err error) []string {
 	t.Helper()
-	var fe *settings.FileError
+	var fe *settingsfile.Error
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T) is not a *settings.FileError", err, err)
+		t.Fatalf("error %v (%T) is not a *settingsfile.Error", err, err)
 	}
 	lines := make([]string, len(fe.Problems))
 	for i, p := range fe.Problems {
@@ -388,14 +389,14 @@ func TestLoadFleetErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			load := settings.LoadFleet
+			load := settingsfile.Load
 			if tt.lambda {
-				load = settings.LoadFleetLambda
+				load = settingsfile.LoadLambda
 			}
 			fleet, err := load(fleetEnv(tt.file, tt.env), nil)
 			if len(tt.want) == 0 {
 				if err != nil {
-					t.Fatalf("LoadFleet: %v", err)
+					t.Fatalf("Load: %v", err)
 				}
 				if len(fleet) == 0 {
 					t.Fatal("no formations")
@@ -403,7 +404,7 @@ func TestLoadFleetErrors(t *testing.T) {
 				return
 			}
 			if err == nil {
-				t.Fatalf("LoadFleet succeeded with %d formations, want problems", len(fleet))
+				t.Fatalf("Load succeeded with %d formations, want problems", len(fleet))
 			}
 			got := fileProblems(t, err)
 			if !slices.Equal(got, tt.want) {
@@ -427,7 +428,7 @@ func TestEverySettingIsAFileKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := map[string]string{settings.EnvSettingsFile: path}
-			_, err := settings.LoadFleet(func(k string) string { return env[k] }, nil)
+			_, err := settingsfile.Load(func(k string) string { return env[k] }, nil)
 			if err == nil {
 				return
 			}
@@ -455,8 +456,8 @@ func TestLoadFleetRedactsKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		env[settings.EnvSettingsFile] = path
-		for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
-			"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
+		for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settingsfile.Formation, error){
+			"local": settingsfile.Load, "lambda": settingsfile.LoadLambda,
 		} {
 			_, err := load(func(k string) string { return env[k] }, nil)
 			if err == nil {
@@ -481,7 +482,7 @@ func TestLoadFleetWithoutFile(t *testing.T) {
 		settings.EnvMaxDynos:     `{"0:00":2,"9:00":5}`,
 	}
 	getenv := func(k string) string { return env[k] }
-	fleet, err := settings.LoadFleet(getenv, func(string) ([]byte, error) {
+	fleet, err := settingsfile.Load(getenv, func(string) ([]byte, error) {
 		t.Error("read a file without " + settings.EnvSettingsFile)
 		return nil, fs.ErrNotExist
 	})
@@ -493,7 +494,7 @@ func TestLoadFleetWithoutFile(t *testing.T) {
 		t.Errorf("got %+v", fleet)
 	}
 	env[settings.EnvIncrement] = "0"
-	_, err = settings.LoadFleet(getenv, nil)
+	_, err = settingsfile.Load(getenv, nil)
 	var e *settings.Error
 	if !errors.As(err, &e) || !strings.Contains(err.Error(), settings.EnvIncrement) {
 		t.Errorf("bad environment: want the environment's *settings.Error, got %v", err)
@@ -516,7 +517,7 @@ func TestLoadRefusesSettingsFile(t *testing.T) {
 }
 
 func TestLoadFleetMissingFile(t *testing.T) {
-	_, err := settings.LoadFleet(fleetEnv("nope.yaml", nil), nil)
+	_, err := settingsfile.Load(fleetEnv("nope.yaml", nil), nil)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nope.yaml") || !strings.Contains(err.Error(), settings.EnvSettingsFile) {
 		t.Errorf("missing file: %v", err)
 	}
@@ -531,8 +532,8 @@ func TestExampleFileLoads(t *testing.T) {
 	}
 	env := map[string]string{settings.EnvSettingsFile: filepath.Join(root, "autoscalebot.example.yaml"), settings.EnvTableName: "autoscalebot",
 		settings.EnvTickQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/autoscalebot-ticks"}
-	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settings.Formation, error){
-		"local": settings.LoadFleet, "lambda": settings.LoadFleetLambda,
+	for name, load := range map[string]func(func(string) string, func(string) ([]byte, error)) ([]settingsfile.Formation, error){
+		"local": settingsfile.Load, "lambda": settingsfile.LoadLambda,
 	} {
 		fleet, err := load(func(k string) string { return env[k] }, nil)
 		if err != nil {
@@ -544,9 +545,9 @@ func TestExampleFileLoads(t *testing.T) {
 	}
 }
 
-// FuzzLoadFleet: any file ends in formations or a *FileError, never a
-// panic, locally and in Lambda; problems name something, and the API key
-// never shows.
+// FuzzLoadFleet: any file ends in formations or an *Error, never a panic,
+// locally and in Lambda; problems name something, and the API key never
+// shows.
 func FuzzLoadFleet(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "fleet", "*"))
 	for _, path := range seeds {
@@ -568,10 +569,10 @@ func FuzzLoadFleet(f *testing.F) {
 	getenv := func(k string) string { return env[k] }
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readFile := func(string) ([]byte, error) { return data, nil }
-		if _, err := settings.LoadFleetLambda(getenv, readFile); err != nil {
+		if _, err := settingsfile.LoadLambda(getenv, readFile); err != nil {
 			checkFileError(t, err)
 		}
-		fleet, err := settings.LoadFleet(getenv, readFile)
+		fleet, err := settingsfile.Load(getenv, readFile)
 		if err != nil {
 			checkFileError(t, err)
 			return
@@ -590,13 +591,13 @@ func FuzzLoadFleet(f *testing.F) {
 	})
 }
 
-// checkFileError: a bad file is a *FileError whose every problem says
+// checkFileError: a bad file is an *Error whose every problem says
 // something, without the API key.
 func checkFileError(t *testing.T, err error) {
 	t.Helper()
-	var fe *settings.FileError
+	var fe *settingsfile.Error
 	if !errors.As(err, &fe) || len(fe.Problems) == 0 {
-		t.Fatalf("error %v (%T) is not a *FileError with problems", err, err)
+		t.Fatalf("error %v (%T) is not a *settingsfile.Error with problems", err, err)
 	}
 	for _, p := range fe.Problems {
 		if p.Msg == "" {

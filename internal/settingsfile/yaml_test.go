@@ -1,21 +1,22 @@
-package settings_test
+package settingsfile_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
 )
 
 // loadYAML loads text as the settings file, locally or as the Lambda
 // function does (with the stack's table and tick queue).
-func loadYAML(text string, lambda bool) ([]settings.Formation, error) {
+func loadYAML(text string, lambda bool) ([]settingsfile.Formation, error) {
 	env := lambdaEnv(map[string]string{settings.EnvSettingsFile: "autoscalebot.yaml", settings.EnvAPIKey: fileTestKey})
 	readFile := func(string) ([]byte, error) { return []byte(text), nil }
 	if lambda {
-		return settings.LoadFleetLambda(func(k string) string { return env[k] }, readFile)
+		return settingsfile.LoadLambda(func(k string) string { return env[k] }, readFile)
 	}
-	return settings.LoadFleet(func(k string) string { return env[k] }, readFile)
+	return settingsfile.Load(func(k string) string { return env[k] }, readFile)
 }
 
 // TestYAMLSyntaxLines: a syntax error is named at the line where the file
