@@ -1,5 +1,7 @@
 // Package settings reads and validates autoscalebot's configuration from
 // environment variables named as in the original (with the AUTOSCALE_ prefix).
+// It is the one list of those names (Vars); package settingsfile reads many
+// formations from one YAML file, each through Load.
 package settings
 
 import (
