@@ -26,8 +26,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/herokusim/herokusimtest"
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile/settingsfiletest"
 	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 	"github.com/autoscalebot/autoscalebot/test/env/tooltest"
 )
@@ -118,7 +118,7 @@ func newFleetBench(b *testing.B, apps int, top string) *fleetBench {
 		settings.EnvTickQueueURL:    aws.ToString(q.QueueUrl),
 		settings.EnvSettingsFile:    "autoscalebot.yaml",
 	})
-	fb.fleet, err = settingsfile.LoadLambda(env, settingstest.Reader(b, file.String()))
+	fb.fleet, err = settingsfile.LoadLambda(env, settingsfiletest.Reader(b, file.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,8 +24,8 @@ import (
 	"github.com/autoscalebot/autoscalebot/internal/metrics"
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile/settingsfiletest"
 	"github.com/autoscalebot/autoscalebot/internal/state"
 	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 )
@@ -59,7 +59,7 @@ func newFleetRig(t *testing.T, key string, env map[string]string) *fleetRig {
 // handler loads file as the settings file and returns the fleet's handler.
 func (r *fleetRig) handler(t *testing.T, file string) *lambdafn.Handler {
 	t.Helper()
-	fleet, err := settingsfile.LoadLambda(getenv(r.env), settingstest.Reader(t, file))
+	fleet, err := settingsfile.LoadLambda(getenv(r.env), settingsfiletest.Reader(t, file))
 	if err != nil {
 		t.Fatalf("settings file: %v", err)
 	}

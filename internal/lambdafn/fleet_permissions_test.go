@@ -19,8 +19,8 @@ import (
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile/settingsfiletest"
 	"github.com/autoscalebot/autoscalebot/test/env/awstest"
 	"github.com/autoscalebot/autoscalebot/test/env/stacktest"
 )
@@ -77,7 +77,7 @@ FORMATIONS:
 		settings.EnvSettingsFile: "autoscalebot.yaml", settings.EnvTickQueueURL: stack.Resources["TickQueue"],
 		settings.EnvHeartbeatTokenParameter: ownToken,
 	})
-	fleet, err := settingsfile.LoadLambda(env, settingstest.Reader(t, file))
+	fleet, err := settingsfile.LoadLambda(env, settingsfiletest.Reader(t, file))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/settings"
-	"github.com/autoscalebot/autoscalebot/internal/settings/settingstest"
 	"github.com/autoscalebot/autoscalebot/internal/settingsfile"
+	"github.com/autoscalebot/autoscalebot/internal/settingsfile/settingsfiletest"
 	"github.com/autoscalebot/autoscalebot/test/env/templatetest"
 )
 
@@ -216,7 +216,7 @@ func TestSingleFormationRuleFollowsTheSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	fleetEnv[settings.EnvSettingsFile] = "/var/task/autoscalebot.yaml"
-	if _, err := settingsfile.LoadLambda(func(k string) string { return fleetEnv[k] }, settingstest.Reader(t, string(example))); err != nil {
+	if _, err := settingsfile.LoadLambda(func(k string) string { return fleetEnv[k] }, settingsfiletest.Reader(t, string(example))); err != nil {
 		t.Errorf("a fleet with %v empty: %v", want, err)
 	}
 }

@@ -1,6 +1,6 @@
-// Package settingstest gives tests a settings file as the Lambda function
+// Package settingsfiletest gives tests a settings file as the Lambda function
 // reads it: a file in its package, whatever the path its environment names.
-package settingstest
+package settingsfiletest
 
 import (
 	"os"
