@@ -20,9 +20,9 @@ type API interface {
 var _ API = (*Client)(nil)
 
 // Account is one Heroku account: every formation whose API key comes from
-// one place (an SSM parameter, or the environment). It is their
-// formation: each call waits for the invocation's key read (Start) and
-// fails with its error. It reads an app's formation list once per
+// one place (an SSM parameter, or the environment), and what their ticks
+// read and scale through: each call waits for the invocation's key read
+// (Start) and fails with its error. It reads an app's formation list once per
 // invocation, shared by every process type of the app (one rate-limit
 // token instead of one each). When Heroku refuses the key (401/403) and the
 // key read again differs, the refused call is made once more with the new

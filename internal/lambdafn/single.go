@@ -31,17 +31,17 @@ func single(res FleetResult, err error) (any, error) {
 // ownError is err with the FleetError naming the one formation replaced by
 // the formation's own error.
 func ownError(err error) error {
-	var fleet *FleetError
-	if !errors.As(err, &fleet) {
-		return err // nil, or the tick queue's error alone
+	switch e := err.(type) {
+	case *FleetError:
+		return e.Failed[0].Err
+	case interface{ Unwrap() []error }: // joined with the tick queue's error
+		errs := slices.Clone(e.Unwrap())
+		for i, x := range errs {
+			errs[i] = ownError(x)
+		}
+		return errors.Join(errs...)
 	}
-	own := fleet.Failed[0].Err
-	if err == error(fleet) {
-		return own
-	}
-	errs := slices.Clone(err.(interface{ Unwrap() []error }).Unwrap()) // joined with the tick queue's
-	errs[slices.Index(errs, error(fleet))] = own
-	return errors.Join(errs...)
+	return err
 }
 
 // fanOut says whether the scheduled invocation sends every formation to the

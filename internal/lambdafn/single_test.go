@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/autoscalebot/autoscalebot/internal/lambdafn"
+	"github.com/autoscalebot/autoscalebot/internal/settings"
 	"github.com/autoscalebot/autoscalebot/internal/tick"
 )
 
@@ -22,6 +23,7 @@ func TestSingleFormationAnswersAsBeforeFleets(t *testing.T) {
 		name      string
 		fleet     bool
 		keyStored bool
+		extra     map[string]string
 		check     func(t *testing.T, res any, err error, param string)
 	}{
 		{name: "one formation, ticked: its summary", keyStored: true, check: func(t *testing.T, res any, err error, _ string) {
@@ -35,6 +37,18 @@ func TestSingleFormationAnswersAsBeforeFleets(t *testing.T) {
 				t.Errorf("error %v (%T), want the key read's own error naming %s", err, err, param)
 			}
 		}},
+		{name: "one formation, failed, tick queue unusable: its own error and the queue's",
+			extra: map[string]string{
+				settings.EnvHeartbeatInterval: "30",
+				settings.EnvTickQueueURL:      "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue",
+			},
+			check: func(t *testing.T, _ any, err error, param string) {
+				var fleetErr *lambdafn.FleetError
+				if err == nil || errors.As(err, &fleetErr) || !strings.HasPrefix(err.Error(), "read formation: read API key") ||
+					!strings.Contains(err.Error(), param) || !strings.Contains(err.Error(), "\ntick queue: ") {
+					t.Errorf("error %q (%T), want the key read's own error naming %s, then the tick queue's", err, err, param)
+				}
+			}},
 		{name: "a settings file of one, ticked: a FleetResult", fleet: true, keyStored: true, check: func(t *testing.T, res any, err error, _ string) {
 			if r, ok := res.(lambdafn.FleetResult); err != nil || !ok || len(r.Formations) != 1 {
 				t.Errorf("result %#v, %v; want a FleetResult of one", res, err)
@@ -53,7 +67,7 @@ func TestSingleFormationAnswersAsBeforeFleets(t *testing.T) {
 			if tt.keyStored {
 				f.putKey(t, key)
 			}
-			s, err := f.settings(app, nil)
+			s, err := f.settings(app, tt.extra)
 			if err != nil {
 				t.Fatal(err)
 			}

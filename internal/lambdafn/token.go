@@ -1,10 +1,10 @@
 package lambdafn
 
 import (
+	"context"
+
 	"github.com/autoscalebot/autoscalebot/internal/probe"
 	"github.com/autoscalebot/autoscalebot/internal/secret"
-
-	"context"
 )
 
 // tokenProber probes with the heartbeat token of its source, shared by
